@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** fsync a directory so that a rename or create inside it survives a crash. */
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Writes a file so that readers see either the old content or the new, never a torn mix:
+ * temp file -> fsync -> rename -> fsync of the directory.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(dir);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
+}
+
+export function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+/** mkdir -p, then fsync every parent that gained an entry, so the new path survives a crash. */
+export function mkdirDurable(dir: string): void {
+  const first = fs.mkdirSync(dir, { recursive: true });
+  if (first === undefined) return;
+  let d = dir;
+  while (d.length >= first.length) {
+    fsyncDir(path.dirname(d));
+    d = path.dirname(d);
+  }
+}
+
+/** Blocks the thread without spinning; used for short lock back-offs and rate limiting. */
+export function sleepSync(ms: number): void {
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

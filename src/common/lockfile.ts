@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { CvError } from './errors.js';
+import { fsyncDir, sleepSync } from './durable.js';
+import path from 'node:path';
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+  /** What holds the lock, e.g. a job id, so a refused caller can name it. */
+  holder: string;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function readLockOwner(file: string): LockOwner | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isStale(owner: LockOwner | undefined): boolean {
+  // An unreadable owner is a lock torn by a crash between create and write.
+  if (!owner) return true;
+  return owner.host === os.hostname() && !pidAlive(owner.pid);
+}
+
+export interface LockOptions {
+  holder: string;
+  /** How long to wait for a live holder before giving up; 0 fails fast. */
+  waitMs?: number;
+  /** Words for the error, e.g. "backup of dfs://testdb in /bak". */
+  what: string;
+}
+
+/**
+ * An exclusive lock file created with O_EXCL. A lock whose owner process is dead is taken over:
+ * the stale file is renamed aside first so that two contenders cannot both take it.
+ */
+export class LockFile {
+  private constructor(readonly file: string) {}
+
+  static acquire(file: string, opts: LockOptions): LockFile {
+    const deadline = Date.now() + (opts.waitMs ?? 0);
+    const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: opts.holder };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fd = fs.openSync(file, 'wx', 0o644);
+        fs.writeSync(fd, JSON.stringify(me));
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+        fsyncDir(path.dirname(file));
+        return new LockFile(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = readLockOwner(file);
+      if (isStale(owner)) {
+        // Give a half-written owner record a moment to appear before calling it stale.
+        if (!owner && attempt === 0) {
+          sleepSync(20);
+          continue;
+        }
+        const aside = `${file}.stale-${process.pid}-${attempt}`;
+        try {
+          fs.renameSync(file, aside);
+          fs.rmSync(aside, { force: true });
+        } catch {
+          /* another contender took it over first; retry */
+        }
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new CvError(
+          'LOCKED',
+          `${opts.what} is locked by ${owner!.holder} (pid ${owner!.pid} on ${owner!.host} since ${owner!.since})`,
+        );
+      }
+      sleepSync(Math.min(50, 5 * (attempt + 1)));
+    }
+  }
+
+  release(): void {
+    const owner = readLockOwner(this.file);
+    if (owner && owner.pid === process.pid) fs.rmSync(this.file, { force: true });
+  }
+}
+
+export function withLock<T>(file: string, opts: LockOptions, fn: () => T): T {
+  const lock = LockFile.acquire(file, opts);
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CvError, usage } from '../common/errors.js';
+import { mkdirDurable, readJson, writeJsonAtomic } from '../common/durable.js';
+
+export interface VolumeConfig {
+  path: string;
+  /** Optional disk name; volumes without one are grouped by device (st_dev). */
+  disk?: string;
+}
+export interface NodeConfig {
+  name: string;
+  volumes: VolumeConfig[];
+}
+export interface ClusterConfig {
+  format: 1;
+  nodes: NodeConfig[];
+  /** Users besides root who may see every user's jobs. */
+  admins: string[];
+}
+
+/** A volume as placement and the copy pipeline see it. */
+export interface Volume {
+  node: string;
+  index: number;
+  path: string;
+  disk: string;
+}
+
+export const CLUSTER_FILE = 'cluster.json';
+
+export function resolveHome(home?: string): string {
+  const h = home ?? process.env.CHUNKVAULT_HOME;
+  if (!h) throw usage('no cluster home: pass --home DIR or set CHUNKVAULT_HOME');
+  return path.resolve(h);
+}
+
+export function isCluster(home: string): boolean {
+  return fs.existsSync(path.join(home, CLUSTER_FILE));
+}
+
+export function loadCluster(home: string): ClusterConfig {
+  const file = path.join(home, CLUSTER_FILE);
+  if (!fs.existsSync(home)) throw new CvError('NOT_FOUND', `cluster home ${home} does not exist`);
+  if (!fs.existsSync(file)) throw new CvError('NOT_FOUND', `${home} is not a chunkvault cluster home (no ${CLUSTER_FILE}; run "chunkvault init")`);
+  let cfg: ClusterConfig;
+  try {
+    cfg = readJson<ClusterConfig>(file);
+  } catch {
+    throw new CvError('CORRUPT', `${file} is not valid JSON`);
+  }
+  if (cfg.format !== 1 || !Array.isArray(cfg.nodes) || cfg.nodes.length === 0)
+    throw new CvError('CORRUPT', `${file} is not a chunkvault cluster config`);
+  return cfg;
+}
+
+export interface InitOptions {
+  nodes?: number;
+  volumesPerNode?: number;
+  /** Explicit volumes as "node1=/mnt/a" or "node1=/mnt/a:diskname". */
+  volumes?: string[];
+  admins?: string[];
+}
+
+/** Lays out a cluster home. Refuses a home that already is one, so nothing is overwritten. */
+export function initCluster(home: string, opts: InitOptions = {}): ClusterConfig {
+  if (isCluster(home)) throw new CvError('CONFLICT', `${home} is already a cluster home`);
+  const nodes: NodeConfig[] = [];
+  if (opts.volumes?.length) {
+    for (const spec of opts.volumes) {
+      const m = /^([A-Za-z0-9_-]+)=(\/[^:]*)(?::([A-Za-z0-9_.-]+))?$/.exec(spec);
+      if (!m) throw usage(`bad --volume "${spec}": expected NODE=/absolute/path[:diskname]`);
+      let node = nodes.find((n) => n.name === m[1]);
+      if (!node) nodes.push((node = { name: m[1]!, volumes: [] }));
+      node.volumes.push(m[3] ? { path: m[2]!, disk: m[3] } : { path: m[2]! });
+    }
+  } else {
+    const n = opts.nodes ?? 1;
+    const v = opts.volumesPerNode ?? 1;
+    if (!Number.isInteger(n) || n < 1 || !Number.isInteger(v) || v < 1) throw usage('--nodes and --volumes-per-node must be positive integers');
+    for (let i = 1; i <= n; i++)
+      nodes.push({ name: `node${i}`, volumes: Array.from({ length: v }, (_, j) => ({ path: path.join(home, 'volumes', `node${i}`, `vol${j}`) })) });
+  }
+  for (const node of nodes) for (const vol of node.volumes) mkdirDurable(vol.path);
+  const cfg: ClusterConfig = { format: 1, nodes, admins: opts.admins ?? [] };
+  mkdirDurable(home);
+  for (const d of ['catalog', 'pins', 'jobs', 'batchJobs']) mkdirDurable(path.join(home, d));
+  writeJsonAtomic(path.join(home, CLUSTER_FILE), cfg);
+  return cfg;
+}
+
+export function diskOfVolume(v: VolumeConfig): string {
+  if (v.disk) return v.disk;
+  try {
+    return `dev:${fs.statSync(v.path).dev}`;
+  } catch {
+    return `dev:?${v.path}`;
+  }
+}
+
+/**
+ * Volumes in placement order: node-major interleaving (node1/vol0, node2/vol0, node1/vol1, ...),
+ * so consecutive partitions land on different nodes first, then on different volumes.
+ */
+export function volumesOf(cfg: ClusterConfig): Volume[] {
+  const out: Volume[] = [];
+  const maxV = Math.max(...cfg.nodes.map((n) => n.volumes.length));
+  for (let j = 0; j < maxV; j++)
+    for (const node of cfg.nodes) {
+      const v = node.volumes[j];
+      if (v) out.push({ node: node.name, index: j, path: v.path, disk: diskOfVolume(v) });
+    }
+  return out;
+}

@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import xxhash from '@node-rs/xxhash';
+import { corrupt } from '../common/errors.js';
+
+/**
+ * Every store data file is a 64-byte header followed by a payload. The header carries the payload's
+ * length and xxh3 and its own xxh3, so a torn or flipped byte anywhere is detected on read.
+ *
+ *   0  magic (8 bytes)   8 u16 format   10 u8 typeId   11 u8 codeWidth   12 u32 count
+ *  16 u64 rows          24 u64 payloadBytes          32 u64 payloadXxh3   40..56 zero
+ *  56 u64 xxh3(header[0..56])
+ */
+export const HEADER_BYTES = 64;
+export type Magic = 'CVCOL' | 'CVLVL' | 'CVDICT';
+
+export interface Header {
+  magic: Magic;
+  typeId: number;
+  codeWidth: number;
+  count: number;
+  rows: number;
+}
+
+const magicBytes = (m: Magic) => Buffer.from(m.padEnd(8, '\0'), 'latin1');
+
+export function xxh3Of(parts: Uint8Array[]): bigint {
+  const h = xxhash.xxh3.Xxh3.withSeed(0n);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** Writes header + payload and fdatasyncs; the caller fsyncs the directory once for all files. */
+export function writeFramed(file: string, head: Header, payload: Uint8Array[]): number {
+  const buf = Buffer.alloc(HEADER_BYTES);
+  magicBytes(head.magic).copy(buf, 0);
+  buf.writeUInt16LE(1, 8);
+  buf.writeUInt8(head.typeId, 10);
+  buf.writeUInt8(head.codeWidth, 11);
+  buf.writeUInt32LE(head.count, 12);
+  buf.writeBigUInt64LE(BigInt(head.rows), 16);
+  const len = payload.reduce((a, p) => a + p.byteLength, 0);
+  buf.writeBigUInt64LE(BigInt(len), 24);
+  buf.writeBigUInt64LE(xxh3Of(payload), 32);
+  buf.writeBigUInt64LE(xxh3Of([buf.subarray(0, 56)]), 56);
+  const fd = fs.openSync(file, 'wx', 0o644);
+  try {
+    fs.writevSync(fd, [buf, ...payload]);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return HEADER_BYTES + len;
+}
+
+/** Reads and verifies a framed file; returns its header and payload. */
+export function readFramed(file: string, magic: Magic): { head: Header; payload: Buffer } {
+  const all = fs.readFileSync(file);
+  const bad = (why: string) => corrupt(`${file}: ${why}`);
+  if (all.length < HEADER_BYTES) throw bad('truncated header');
+  if (all.subarray(0, 8).toString('latin1') !== magic.padEnd(8, '\0')) throw bad(`not a ${magic} file`);
+  if (all.readBigUInt64LE(56) !== xxh3Of([all.subarray(0, 56)])) throw bad('header checksum mismatch');
+  const len = Number(all.readBigUInt64LE(24));
+  const payload = all.subarray(HEADER_BYTES);
+  if (payload.length !== len) throw bad(`payload is ${payload.length} bytes, header says ${len}`);
+  if (all.readBigUInt64LE(32) !== xxh3Of([payload])) throw bad('payload checksum mismatch');
+  return {
+    head: { magic, typeId: all.readUInt8(10), codeWidth: all.readUInt8(11), count: all.readUInt32LE(12), rows: Number(all.readBigUInt64LE(16)) },
+    payload,
+  };
+}

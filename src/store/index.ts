@@ -1,0 +1,10 @@
+export * from './types.js';
+export * from './scheme.js';
+export * from './cluster.js';
+export * from './catalog.js';
+export * from './mvcc.js';
+export * from './database.js';
+export * from './writer.js';
+export * from './reader.js';
+export * from './digest.js';
+export { readFramed, xxh3Of } from './framed-file.js';

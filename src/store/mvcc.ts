@@ -1,0 +1,187 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fsyncDir, mkdirDurable, readJson, writeJsonAtomic } from '../common/durable.js';
+import { pidAlive } from '../common/lockfile.js';
+import { Cluster, deleteChunkMeta, loadChunks, loadDatabase, nextCid, saveChunk, tableOf, type ChunkMeta, type FileEntry } from './catalog.js';
+
+/**
+ * Multi-version concurrency: a commit writes a new version directory, renames it into place and
+ * switches the chunk's metadata file atomically. Files are never modified once named. Readers
+ * and backups pin the versions they use; GC removes only versions that are superseded and unpinned.
+ * Functions named *Locked must run inside Cluster.withDbLock.
+ */
+
+const STAGING_RE = /^\.(.+)_tid_(\d+)_[0-9a-f]+$/;
+
+/** Finds the chunk for a partition path, creating it (placed round-robin over volumes) if missing. */
+export function ensureChunkLocked(c: Cluster, db: string, partPath: string, chunkId?: string): ChunkMeta {
+  const chunks = loadChunks(c, db);
+  const found = chunks.find((k) => k.path === partPath);
+  if (found) return found;
+  const vol = c.volumes[chunks.length % c.volumes.length]!;
+  const chunk: ChunkMeta = { chunkId: chunkId ?? randomUUID(), path: partPath, node: vol.node, volume: vol.path, tables: {} };
+  mkdirDurable(c.chunkDir(chunk, db));
+  saveChunk(c, db, chunk);
+  return chunk;
+}
+
+/** A private directory inside the chunk directory (same file system, so the commit is a rename). */
+export function makeStagingDir(c: Cluster, db: string, chunk: ChunkMeta, table: string): string {
+  const t = tableOf(loadDatabase(c, db), table);
+  const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+export interface StagedVersion {
+  dir: string;
+  rows: number;
+  files: FileEntry[];
+  origin?: { chunkId: string; cid: number };
+}
+
+/** Publishes a staged version: new cid, rename into place, atomic metadata switch, then GC. */
+export function commitVersionLocked(c: Cluster, db: string, chunkId: string, table: string, staged: StagedVersion): ChunkMeta {
+  const chunk = loadChunks(c, db).find((k) => k.chunkId === chunkId);
+  if (!chunk) throw new Error(`chunk ${chunkId} vanished before commit`);
+  const t = tableOf(loadDatabase(c, db), table);
+  fsyncDir(staged.dir);
+  const cid = nextCid(c, db);
+  const version = `${table}_${t.physIndex}_${cid}`;
+  const chunkDir = c.chunkDir(chunk, db);
+  fs.renameSync(staged.dir, path.join(chunkDir, version));
+  fsyncDir(chunkDir);
+  chunk.tables[table] = {
+    cid,
+    version,
+    rows: staged.rows,
+    bytes: staged.files.reduce((a, f) => a + f.size, 0),
+    files: staged.files,
+    updateTime: new Date().toISOString(),
+    ...(staged.origin ? { origin: staged.origin } : {}),
+  };
+  saveChunk(c, db, chunk);
+  gcChunkLocked(c, db, chunk);
+  return chunk;
+}
+
+export function commitVersion(c: Cluster, db: string, chunkId: string, table: string, staged: StagedVersion): ChunkMeta {
+  return c.withDbLock(db, () => commitVersionLocked(c, db, chunkId, table, staged));
+}
+
+// ---- pins ----
+
+interface PinRecord {
+  pid: number;
+  host: string;
+  db: string;
+  dirs: string[];
+}
+
+export interface Snapshot {
+  /** The chunk metadata as of the pin: a consistent view across every table and partition. */
+  chunks: ChunkMeta[];
+  release(): void;
+}
+
+const pinsDir = (c: Cluster) => path.join(c.home, 'pins');
+
+/** Pins every current version of a database, atomically with respect to commits and GC. */
+export function pinDatabase(c: Cluster, db: string): Snapshot {
+  const file = path.join(pinsDir(c), `${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  const currentDirs = (chunks: ChunkMeta[]) => chunks.flatMap((k) => Object.values(k.tables).map((t) => path.join(c.chunkDir(k, db), t.version)));
+  let dirs: string[] = [];
+  const chunks = c.withDbLock(db, () => {
+    const chunks = loadChunks(c, db);
+    dirs = currentDirs(chunks);
+    mkdirDurable(pinsDir(c));
+    writeJsonAtomic(file, { pid: process.pid, host: os.hostname(), db, dirs } satisfies PinRecord);
+    return chunks;
+  });
+  let released = false;
+  return {
+    chunks,
+    release() {
+      if (released) return;
+      released = true;
+      fs.rmSync(file, { force: true });
+      // Versions superseded or dropped while pinned are removed now, unless another pin holds them.
+      c.withDbLock(db, () => {
+        const current = new Set(currentDirs(loadChunks(c, db)));
+        const pins = livePins(c);
+        for (const d of dirs) {
+          if (current.has(d) || pins.has(d) || !fs.existsSync(d)) continue;
+          fs.rmSync(d, { recursive: true, force: true });
+          if (fs.readdirSync(path.dirname(d)).length === 0) fs.rmdirSync(path.dirname(d));
+        }
+      });
+    },
+  };
+}
+
+/** Every version directory pinned by a live process. Pins of dead processes are removed. */
+export function livePins(c: Cluster): Set<string> {
+  const out = new Set<string>();
+  if (!fs.existsSync(pinsDir(c))) return out;
+  for (const f of fs.readdirSync(pinsDir(c))) {
+    if (!f.endsWith('.json') || f.startsWith('.')) continue;
+    const file = path.join(pinsDir(c), f);
+    let rec: PinRecord;
+    try {
+      rec = readJson<PinRecord>(file);
+    } catch {
+      continue;
+    }
+    if (rec.host === os.hostname() && !pidAlive(rec.pid)) {
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    for (const d of rec.dirs) out.add(d);
+  }
+  return out;
+}
+
+// ---- garbage collection ----
+
+/** Removes superseded, unpinned versions and dead writers' staging directories from one chunk directory. */
+export function gcChunkLocked(c: Cluster, db: string, chunk: ChunkMeta, pins = livePins(c)): number {
+  const dir = c.chunkDir(chunk, db);
+  if (!fs.existsSync(dir)) return 0;
+  const current = new Set(Object.values(chunk.tables).map((t) => t.version));
+  let removed = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory() || current.has(e.name)) continue;
+    const full = path.join(dir, e.name);
+    if (pins.has(full)) continue;
+    const staging = STAGING_RE.exec(e.name);
+    if (staging && pidAlive(Number(staging[2]))) continue;
+    fs.rmSync(full, { recursive: true, force: true });
+    removed++;
+  }
+  if (removed) fsyncDir(dir);
+  return removed;
+}
+
+export function gcDatabaseLocked(c: Cluster, db: string): number {
+  const pins = livePins(c);
+  return loadChunks(c, db).reduce((a, k) => a + gcChunkLocked(c, db, k, pins), 0);
+}
+
+/** Drops a chunk from the catalog; its files go at once unless a pin still holds a version. */
+export function dropChunkLocked(c: Cluster, db: string, chunk: ChunkMeta): void {
+  deleteChunkMeta(c, db, chunk.chunkId);
+  fsyncDir(path.join(c.dbDir(db), 'chunks'));
+  removeUnpinnedTree(c.chunkDir(chunk, db), livePins(c));
+}
+
+/** Deletes a chunk directory's version directories except pinned ones, then the directory if empty. */
+export function removeUnpinnedTree(dir: string, pins: Set<string>): void {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir)) {
+    const full = path.join(dir, e);
+    if (!pins.has(full)) fs.rmSync(full, { recursive: true, force: true });
+  }
+  if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+}

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { conflict, usage } from '../common/errors.js';
+import { Cluster, loadDatabase, saveDatabase, tableOf, type Engine, type FileEntry, type TableDef } from './catalog.js';
+import { concatVectors, takeRows } from './codec.js';
+import { commitVersionLocked, ensureChunkLocked, makeStagingDir } from './mvcc.js';
+import { readOlapFiles, writeOlapFiles } from './olap-format.js';
+import { levelsOf, routeRows } from './scheme.js';
+import { DICT_FILE, levelFileName, listLevelFiles, readDict, sortColumnsBy, writeDict, writeLevelFile } from './tsdb-format.js';
+import { vectorFrom, vectorLength, type Columns, type Vector } from './types.js';
+
+/** Checks a batch against the schema and converts plain arrays to vectors. Returns the row count. */
+export function normalizeBatch(t: TableDef, input: Record<string, Vector | unknown[]>): { cols: Columns; rows: number } {
+  const cols: Columns = {};
+  for (const k of Object.keys(input))
+    if (!t.schema.some((c) => c.name === k)) throw usage(`type mismatch: table ${t.name} has no column ${k}`);
+  let rows = -1;
+  for (const col of t.schema) {
+    const raw = input[col.name];
+    if (raw === undefined) throw usage(`type mismatch: column ${col.name} is missing from the appended data`);
+    const v = Array.isArray(raw) ? vectorFrom(col, raw) : raw;
+    const ok = col.type === 'SYMBOL' ? v.kind === 'sym' : col.type === 'STRING' ? v.kind === 'str' : v.kind === 'num' && v.type === col.type;
+    if (!ok) throw usage(`type mismatch: column ${col.name} is ${col.type}`);
+    const n = vectorLength(v);
+    if (rows >= 0 && n !== rows) throw usage(`column ${col.name} has ${n} rows, others have ${rows}`);
+    rows = n;
+    cols[col.name] = v;
+  }
+  return { cols, rows: Math.max(rows, 0) };
+}
+
+/**
+ * Writes one table version's files into dir. With a base version, OLAP rewrites every column with
+ * the old rows followed by the new; TSDB hard-links the old level files, writes a longer dictionary
+ * and one new level file with the new rows sorted by the sort columns.
+ */
+export function writeTableFiles(dir: string, engine: Engine, t: TableDef, cols: Columns, rows: number, base?: { dir: string; rows: number }): { rows: number; files: FileEntry[] } {
+  if (engine === 'OLAP') {
+    let all = cols;
+    if (base) {
+      const old = readOlapFiles(base.dir, t.schema);
+      all = Object.fromEntries(t.schema.map((c) => [c.name, concatVectors(c.type, [old[c.name]!, cols[c.name]!])]));
+    }
+    const total = rows + (base?.rows ?? 0);
+    return { rows: total, files: writeOlapFiles(dir, t.schema, all, total) };
+  }
+  const files: FileEntry[] = [];
+  let seq = 1;
+  const dict = base ? readDict(base.dir) : [];
+  if (base)
+    for (const f of listLevelFiles(base.dir)) {
+      fs.linkSync(path.join(base.dir, f), path.join(dir, f));
+      files.push({ name: f, size: fs.statSync(path.join(dir, f)).size });
+      seq = Math.max(seq, Number(f.slice(2)) + 1);
+    }
+  const index = new Map(dict.map((s, i) => [s, i]));
+  for (const c of t.schema) {
+    const v = cols[c.name]!;
+    if (v.kind === 'sym') for (const s of v.dict) if (!index.has(s)) index.set(s, dict.push(s) - 1);
+  }
+  files.push({ name: DICT_FILE, size: writeDict(dir, dict) });
+  const sorted = sortColumnsBy(t.schema, cols, t.sortColumns ?? []);
+  const lvl = levelFileName(0, seq);
+  files.push({ name: lvl, size: writeLevelFile(path.join(dir, lvl), t.schema, sorted, rows, index) });
+  files.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { rows: rows + (base?.rows ?? 0), files };
+}
+
+/** Appends rows: routes them to partitions (adding new VALUE partitions) and commits one version per partition. */
+export function append(c: Cluster, dbPath: string, table: string, input: Record<string, Vector | unknown[]>): { rows: number; partitions: string[] } {
+  return c.withDbLock(dbPath, () => {
+    const def = loadDatabase(c, dbPath);
+    const t = tableOf(def, table);
+    const { cols, rows } = normalizeBatch(t, input);
+    if (rows === 0) return { rows: 0, partitions: [] };
+    const levels = levelsOf(def.scheme);
+    const keyCols = t.partitionColumns.map((name) => ({ type: t.schema.find((s) => s.name === name)!.type, vec: cols[name]! }));
+    const { paths, rowPath, newValues } = routeRows(def.scheme, keyCols);
+    if (newValues.size) {
+      for (const [li, vals] of newValues) {
+        const level = levels[li]!;
+        if (level.type !== 'VALUE') throw conflict('internal: new values on a non-VALUE level');
+        level.values.push(...vals);
+      }
+      saveDatabase(c, def);
+    }
+    for (let p = 0; p < paths.length; p++) {
+      let part = cols;
+      let n = rows;
+      if (paths.length > 1) {
+        const idx = new Uint32Array(rowPath.filter((x) => x === p).length);
+        let j = 0;
+        for (let i = 0; i < rowPath.length; i++) if (rowPath[i] === p) idx[j++] = i;
+        part = Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, takeRows(v, idx)]));
+        n = idx.length;
+      }
+      const chunk = ensureChunkLocked(c, dbPath, paths[p]!);
+      const cur = chunk.tables[table];
+      const staging = makeStagingDir(c, dbPath, chunk, table);
+      try {
+        const base = cur ? { dir: path.join(c.chunkDir(chunk, dbPath), cur.version), rows: cur.rows } : undefined;
+        const written = writeTableFiles(staging, def.engine, t, part, n, base);
+        commitVersionLocked(c, dbPath, chunk.chunkId, table, { dir: staging, ...written });
+      } catch (err) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        throw err;
+      }
+    }
+    return { rows, partitions: paths };
+  });
+}
