@@ -1,0 +1,234 @@
+/**
+ * Piscina worker: copies or hashes a batch of files. Only synchronous fs calls: worker threads
+ * share libuv's 4-thread pool, so async fs in N workers would queue behind each other there.
+ * One buffer per worker, reused for every block of every file (no per-file allocation, no GC).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { workerData } from 'node:worker_threads';
+import { CvError, fromSystemError } from '../common/errors.js';
+import { fsyncDir, mkdirDurable } from '../common/durable.js';
+import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
+import { Throttle } from './throttle.js';
+import { newXxh3, toHex } from './hash-hex.js';
+import { fsTypeOf } from './disk-id.js';
+import type { FileJob, FileResult, HashResult, UsedMethod, WorkerReply, WorkerTask } from './types.js';
+
+const shared = workerData as WorkerShared;
+const cancel = new CancelFlag(shared.cancel);
+const progress = new ByteCounter(shared.progress);
+const throttle = new Throttle(shared.throttle);
+const buf = Buffer.allocUnsafe(shared.blockSize > 0 ? shared.blockSize : 1 << 20);
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+// O_NONBLOCK: opening a FIFO planted in a backup must not hang the worker; fstat then rejects it.
+const SRC_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+// O_EXCL never overwrites and, with O_CREAT, never follows a symlink at the destination.
+const DST_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+
+export default function run(task: WorkerTask): WorkerReply {
+  try {
+    if (task.kind === 'fsync-dirs') {
+      for (const d of task.dirs) guard(() => fsyncDir(d), `fsync directory ${d}`);
+      return { ok: true, results: [] };
+    }
+    const abort = new CancelFlag(task.abort);
+    const stopped = () => cancel.isSet || abort.isSet;
+    if (task.kind === 'hash') return { ok: true, results: task.files.map((f) => hashOne(f, stopped)) };
+    return { ok: true, results: task.files.map((f) => copyOne(f, task.method, stopped)) };
+  } catch (err) {
+    const e = fromSystemError(err, 'copy worker');
+    return { ok: false, code: e.code, message: e.message };
+  }
+}
+
+interface Src {
+  fd: number;
+  st: fs.Stats;
+}
+
+function openSrc(p: string, expectedSize?: number): Src {
+  let fd: number;
+  try {
+    fd = fs.openSync(p, SRC_FLAGS);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new CvError('CORRUPT', `refusing to read symbolic link ${p}`);
+    throw fromSystemError(err, `cannot open ${p}`);
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new CvError('CORRUPT', `not a regular file: ${p}`);
+  }
+  if (expectedSize !== undefined && st.size !== expectedSize) {
+    fs.closeSync(fd);
+    throw new CvError('CORRUPT', `size mismatch for ${p}: expected ${expectedSize} bytes, found ${st.size}`);
+  }
+  return { fd, st };
+}
+
+function cancelled(): CvError {
+  return new CvError('CANCELLED', 'copy cancelled');
+}
+
+/**
+ * Reads `size` bytes from fd block by block: throttle, cancel check, hash, optional sink, progress.
+ * Fails if the file ends early (it shrank under us).
+ */
+function pump(fd: number, size: number, label: string, stopped: () => boolean, sink?: (b: Buffer) => void): string {
+  const h = newXxh3();
+  let pos = 0;
+  while (pos < size) {
+    const want = Math.min(buf.length, size - pos);
+    if (!throttle.acquire(want, stopped) || stopped()) throw cancelled();
+    const n = guard(() => fs.readSync(fd, buf, 0, want, null), `read ${label}`);
+    if (n === 0) throw new CvError('CORRUPT', `${label} shrank while being read: ${pos} of ${size} bytes`);
+    const block = buf.subarray(0, n);
+    h.update(block);
+    sink?.(block);
+    pos += n;
+    progress.add(n);
+  }
+  return toHex(h.digest());
+}
+
+function unchanged(src: Src, label: string): void {
+  const now = fs.fstatSync(src.fd);
+  if (now.size !== src.st.size || now.mtimeMs !== src.st.mtimeMs) {
+    throw new CvError('CORRUPT', `${label} changed while being copied`);
+  }
+}
+
+function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): FileResult {
+  if (!job.dst) throw new CvError('USAGE', `no destination given for ${job.src}`);
+  const dst = job.dst;
+  if (stopped()) throw cancelled();
+  const src = openSrc(job.src, job.expectedSize);
+  let dfd: number | undefined;
+  let created = false;
+  try {
+    let xxh3: string;
+    if (method === 'stream') {
+      dfd = withParents(dst, () => fs.openSync(dst, DST_FLAGS, 0o644));
+      created = true;
+      const out = dfd;
+      xxh3 = pump(src.fd, src.st.size, job.src, stopped, (b) => writeAll(out, b, dst));
+      unchanged(src, job.src);
+      guard(() => fs.fdatasyncSync(out), `fdatasync ${dst}`);
+    } else {
+      cloneOrCopyRange(job.src, dst, method);
+      created = true;
+      // copyFileSync works on paths: make sure the path still names the file we checked.
+      const again = fs.lstatSync(job.src);
+      if (again.ino !== src.st.ino || again.dev !== src.st.dev) throw new CvError('CORRUPT', `${job.src} was replaced while being copied`);
+      unchanged(src, job.src);
+      dfd = fs.openSync(dst, O_RDONLY | O_NOFOLLOW);
+      const out = dfd;
+      guard(() => fs.fdatasyncSync(out), `fdatasync ${dst}`);
+      xxh3 = pump(out, src.st.size, dst, stopped); // hash what landed, not what we meant to write
+      const dsize = fs.fstatSync(out).size;
+      if (dsize !== src.st.size) throw new CvError('CORRUPT', `copy of ${job.src} has ${dsize} bytes, expected ${src.st.size}`);
+    }
+    if (job.expectedXxh3 !== undefined && job.expectedXxh3 !== xxh3) {
+      throw new CvError('CORRUPT', `checksum mismatch for ${job.src}: expected xxh3 ${job.expectedXxh3}, got ${xxh3}`);
+    }
+    return { src: job.src, dst, size: src.st.size, xxh3, method };
+  } catch (err) {
+    // Remove only what we created: an EEXIST dst belongs to someone else.
+    if (dfd !== undefined) closeQuietly(dfd);
+    dfd = undefined;
+    if (created) fs.rmSync(dst, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CvError('CONFLICT', `destination already exists: ${dst}`);
+    throw fromSystemError(err, `copy ${job.src} -> ${dst}`);
+  } finally {
+    if (dfd !== undefined) fs.closeSync(dfd);
+    closeQuietly(src.fd);
+  }
+}
+
+function cloneOrCopyRange(src: string, dst: string, method: 'copy-file-range' | 'reflink'): void {
+  const flags = fs.constants.COPYFILE_EXCL | (method === 'reflink' ? fs.constants.COPYFILE_FICLONE_FORCE : 0);
+  try {
+    withParents(dst, () => fs.copyFileSync(src, dst, flags));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (method === 'reflink' && ['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY'].includes(code ?? '')) {
+      // libuv may have created an empty dst before the clone ioctl failed.
+      fs.rmSync(dst, { force: true });
+      throw new CvError(
+        'IO',
+        `reflink ${src} -> ${dst} not possible (${code}; ${fsTypeOf(src)} -> ${fsTypeOf(dst)}): cloning needs one XFS (reflink=1) or btrfs file system; use method stream`,
+      );
+    }
+    if (code !== 'EEXIST') fs.rmSync(dst, { force: true });
+    throw err;
+  }
+}
+
+function hashOne(job: FileJob, stopped: () => boolean): HashResult {
+  const p = job.src;
+  if (stopped()) throw cancelled();
+  let fd: number;
+  try {
+    fd = fs.openSync(p, SRC_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { path: p, size: 0, problem: 'missing', detail: 'no such file' };
+    if (code === 'ELOOP') return { path: p, size: 0, problem: 'symlink', detail: 'symbolic link, not followed' };
+    return { path: p, size: 0, problem: 'unreadable', detail: fromSystemError(err, 'open').message };
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { path: p, size: st.size, problem: 'unreadable', detail: 'not a regular file' };
+    if (job.expectedSize !== undefined && st.size !== job.expectedSize) {
+      return { path: p, size: st.size, problem: 'size', detail: `expected ${job.expectedSize} bytes, found ${st.size}` };
+    }
+    let xxh3: string;
+    try {
+      xxh3 = pump(fd, st.size, p, stopped);
+    } catch (err) {
+      if (err instanceof CvError && err.code === 'CANCELLED') throw err;
+      return { path: p, size: st.size, problem: 'unreadable', detail: err instanceof Error ? err.message : String(err) };
+    }
+    if (job.expectedXxh3 !== undefined && job.expectedXxh3 !== xxh3) {
+      return { path: p, size: st.size, xxh3, problem: 'checksum', detail: `expected xxh3 ${job.expectedXxh3}, got ${xxh3}` };
+    }
+    return { path: p, size: st.size, xxh3 };
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+function writeAll(fd: number, b: Buffer, label: string): void {
+  let off = 0;
+  while (off < b.length) off += guard(() => fs.writeSync(fd, b, off, b.length - off), `write ${label}`);
+}
+
+/** Creates missing parent directories (durably) on the first ENOENT, then retries once. */
+function withParents<T>(dst: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const dir = path.dirname(dst);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || fs.existsSync(dir)) throw err;
+    guard(() => mkdirDurable(dir), `create directory ${dir}`);
+    return fn();
+  }
+}
+
+/** Runs a syscall, turning a system error into a one-line CvError saying what we were doing. */
+function guard<T>(fn: () => T, what: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromSystemError(err, what);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already failing; the original error matters */
+  }
+}

@@ -1,0 +1,8 @@
+export { CopyPipeline, type CopyPipelineOptions } from './copy-pipeline.js';
+export type { CopyMethod, UsedMethod, FileJob, FileResult, HashResult, HashProblem } from './types.js';
+export { DiskQueue } from './disk-queue.js';
+export { diskOf, fsTypeOf, mayClone, type FsType } from './disk-id.js';
+export { Throttle } from './throttle.js';
+export { CancelFlag, ByteCounter } from './shared-state.js';
+export { ProgressMeter, type ProgressSample } from './progress.js';
+export { newXxh3, toHex } from './hash-hex.js';

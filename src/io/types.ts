@@ -1,0 +1,51 @@
+import type { ErrorCode } from '../common/errors.js';
+
+/**
+ * How bytes move. `stream` is one pass read -> xxh3 -> write -> fdatasync in a worker (throttled,
+ * cancellable, progress per block). `copy-file-range` is fs.copyFileSync (libuv copy_file_range;
+ * may silently reflink on XFS/btrfs) then a read-back to hash. `reflink` forces a clone and fails
+ * where the file system cannot clone. `auto` resolves to `stream`, see copy-pipeline.ts.
+ */
+export type CopyMethod = 'auto' | 'stream' | 'copy-file-range' | 'reflink';
+export type UsedMethod = Exclude<CopyMethod, 'auto'>;
+
+export interface FileJob {
+  src: string;
+  /** Required for copies; ignored when hashing. */
+  dst?: string;
+  expectedSize?: number;
+  /** 16 lowercase hex digits, as produced by this module. */
+  expectedXxh3?: string;
+}
+
+export interface FileResult {
+  src: string;
+  dst?: string;
+  size: number;
+  xxh3: string;
+  method: UsedMethod;
+}
+
+export type HashProblem = 'missing' | 'size' | 'checksum' | 'symlink' | 'unreadable';
+
+export interface HashResult {
+  path: string;
+  size: number;
+  xxh3?: string;
+  problem?: HashProblem;
+  detail?: string;
+}
+
+/** One piscina task. `abort` is a per-call flag: set when a sibling batch failed. */
+export type WorkerTask =
+  | { kind: 'copy'; method: UsedMethod; files: FileJob[]; abort: SharedArrayBuffer }
+  | { kind: 'hash'; files: FileJob[]; abort: SharedArrayBuffer }
+  | { kind: 'fsync-dirs'; dirs: string[] };
+
+/**
+ * Errors cross the thread boundary as data: structured clone drops a custom class and its `code`,
+ * so the worker reports {code, message} and the main thread rebuilds the CvError.
+ */
+export type WorkerReply =
+  | { ok: true; results: FileResult[] | HashResult[] }
+  | { ok: false; code: ErrorCode; message: string };
