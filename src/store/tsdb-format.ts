@@ -3,7 +3,7 @@ import path from 'node:path';
 import { corrupt } from '../common/errors.js';
 import { codeWidthFor, concatVectors, decodeCodes, decodeNumeric, decodeStrings, encodeCodes, encodeNumeric, encodeStrings, takeRows } from './codec.js';
 import { readFramed, writeFramed } from './framed-file.js';
-import { TYPES, typeById, type ColumnDef, type Columns, type Vector } from './types.js';
+import { TYPES, typeById, vectorLength, type ColumnDef, type Columns, type Vector } from './types.js';
 
 /**
  * TSDB: sorted level files `<level>_<8 digits>` holding every column of a batch of rows, plus
@@ -92,23 +92,25 @@ export function readTsdbFiles(dir: string, schema: ColumnDef[], sortColumns: str
   return levels.length > 1 ? sortColumnsBy(schema, out, sortColumns) : out;
 }
 
-function compareAt(v: Vector, a: number, b: number): number {
-  if (v.kind === 'sym') {
-    const x = v.dict[v.codes[a]!]!, y = v.dict[v.codes[b]!]!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  const x = v.values[a]!, y = v.values[b]!;
-  return x < y ? -1 : x > y ? 1 : 0;
+/** Sort keys as numbers: SYMBOL codes are replaced by the rank of their string, so compares are numeric. */
+function sortKey(v: Vector): ArrayLike<number | bigint | string> {
+  if (v.kind === 'num') return v.values;
+  if (v.kind === 'str') return v.values;
+  const rank = new Uint32Array(v.dict.length);
+  v.dict.map((s, i) => [s, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).forEach(([, i], r) => (rank[i] = r));
+  const out = new Uint32Array(v.codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = rank[v.codes[i]!]!;
+  return out;
 }
 
 /** Stable sort by the sort columns; skips the work when rows already arrive sorted (the common case). */
 export function sortColumnsBy(schema: ColumnDef[], cols: Columns, sortColumns: string[]): Columns {
-  const keys = sortColumns.map((k) => cols[k]!);
-  const n = schema.length ? (cols[schema[0]!.name]!.kind === 'sym' ? (cols[schema[0]!.name] as { codes: Uint32Array }).codes.length : (cols[schema[0]!.name] as { values: ArrayLike<unknown> }).values.length) : 0;
+  const keys = sortColumns.map((k) => sortKey(cols[k]!));
+  const n = schema.length ? vectorLength(cols[schema[0]!.name]!) : 0;
   const cmp = (a: number, b: number) => {
     for (const k of keys) {
-      const c = compareAt(k, a, b);
-      if (c) return c;
+      const x = k[a]!, y = k[b]!;
+      if (x !== y) return x < y ? -1 : 1;
     }
     return a - b;
   };

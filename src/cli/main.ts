@@ -1,0 +1,26 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT } from '../common/errors.js';
+import { registerStoreCommands } from './commands/store-commands.js';
+import { registerDemo } from './commands/demo.js';
+
+export function buildProgram(): Command {
+  const program = new Command('chunkvault')
+    .description('fast, safe backup and restore for a partitioned column store')
+    .version('0.1.0')
+    .option('--home <dir>', 'cluster home (default: $CHUNKVAULT_HOME)')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStoreCommands(program);
+  registerDemo(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version are not failures; anything else commander rejects is a usage error.
+    process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT.USAGE;
+  } else throw err;
+}

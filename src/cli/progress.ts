@@ -1,0 +1,41 @@
+import cliProgress from 'cli-progress';
+import { formatBytes } from '../common/units.js';
+
+export interface ProgressSink {
+  update(done: number, total: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar with MB/s and ETA when stderr is a TTY and output is for humans; otherwise
+ * nothing, so scripts and --json output stay clean.
+ */
+export function progressBar(label: string, json: boolean): ProgressSink {
+  if (json || !process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {percentage}% | {doneH} / {totalH} | {rate} MB/s | ETA {eta_formatted}`,
+      stream: process.stderr,
+      etaBuffer: 50,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = Date.now();
+  let running = false;
+  return {
+    update(done, total) {
+      const payload = { doneH: formatBytes(done), totalH: formatBytes(total), rate: ((done / 1e6) / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0) };
+      if (!running) {
+        bar.start(Math.max(total, 1), done, payload);
+        running = true;
+      } else {
+        bar.setTotal(Math.max(total, 1));
+        bar.update(done, payload);
+      }
+    },
+    stop() {
+      if (running) bar.stop();
+    },
+  };
+}
