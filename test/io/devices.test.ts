@@ -81,7 +81,8 @@ describe.skipIf(xfsReason !== '')(`reflink on XFS with reflink=1${xfsReason ? ` 
     const img = path.join(dir, 'xfs.img');
     const m = path.join(dir, 'xfs');
     fs.mkdirSync(m);
-    fs.truncateSync(fs.openSync(img, 'w') && img, 320 * MiB); // XFS needs ~300 MiB minimum
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, 320 * MiB); // sparse; XFS wants ~300 MiB minimum
     execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', img]);
     execFileSync('mount', ['-o', 'loop', img, m]);
     mounted.push(m);
