@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../common/errors.js';
 import { registerStoreCommands } from './commands/store-commands.js';
 import { registerDemo } from './commands/demo.js';
+import { registerBackupCommands } from './commands/backup-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('chunkvault')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStoreCommands(program);
+  registerBackupCommands(program);
   registerDemo(program);
   return program;
 }

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { backup, listPoints, prune, type BackupOptions, type BackupResult } from '../../engine/index.js';
+import { action, collect, intOpt, type Ctx } from '../action.js';
+import { printJson, printKeyValues, printTable } from '../output.js';
+import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
+import { progressBar } from '../progress.js';
+
+type Flags = { force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
+
+async function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra: Partial<BackupOptions>): Promise<void> {
+  const bar = progressBar('backup', ctx.json);
+  let res: BackupResult;
+  try {
+    res = await backup({
+      home: ctx.home(),
+      backupDir,
+      dbPath,
+      force: !!o.force,
+      keepDropped: !!o.keepDropped,
+      tables: o.table ?? [],
+      partitions: o.partition ?? [],
+      ...pipelineOptions(o),
+      observer: { bytes: (d, t) => bar.update(d, t) },
+      ...extra,
+    });
+  } finally {
+    bar.stop();
+  }
+  if (ctx.json) printJson(res);
+  else {
+    printKeyValues({ ...res, seconds: res.seconds.toFixed(3) });
+    if (res.sharesExtents) process.stdout.write('note: the copies are clones that share extents with the source; they are not physically independent\n');
+  }
+}
+
+export function registerBackupCommands(program: Command): void {
+  addPipelineOptions(
+    program
+      .command('backup <backupDir> <dbPath>')
+      .description('back up a database (DolphinDB backup): incremental unless --force; returns partitions copied')
+      .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
+      .option('--parallel', 'accepted for DolphinDB parity; copies are always parallel (see --workers)')
+      .option('--keep-dropped', "keep partitions and tables dropped in the source (DolphinDB's snapshot=false)")
+      .option('--table <t>', 'only this table (repeatable)', collect)
+      .option('--partition <path>', 'only this partition, relative to the database, e.g. /Key3/tp/20120101 (repeatable)', collect),
+  ).action(action((ctx, dir: string, db: string, o: Flags) => runBackup(ctx, dir, db, o, {})));
+
+  addPipelineOptions(program.command('backup-db <backupDir> <dbPath>').description('back up a whole database (DolphinDB backupDB)')).action(
+    action((ctx, dir: string, db: string, o: Flags) => runBackup(ctx, dir, db, { ...o, force: false, keepDropped: false }, {})),
+  );
+
+  addPipelineOptions(program.command('backup-table <backupDir> <dbPath> <table>').description('back up one table (DolphinDB backupTable)')).action(
+    action((ctx, dir: string, db: string, table: string, o: Flags) => runBackup(ctx, dir, db, { ...o, force: false, keepDropped: false, table: [table] }, {})),
+  );
+
+  program
+    .command('points <backupDir> <dbPath>')
+    .description('list restore points: id, time, partitions, bytes, copied bytes')
+    .action(
+      action((ctx, dir: string, db: string) => {
+        const rows = listPoints(dir, db);
+        if (ctx.json) printJson(rows);
+        else printTable(rows as unknown as Record<string, unknown>[]);
+      }),
+    );
+
+  program
+    .command('prune <backupDir> <dbPath>')
+    .description('remove old restore points and the data no kept point references')
+    .requiredOption('--keep-last <n>', 'restore points to keep', intOpt('--keep-last'))
+    .action(
+      action((ctx, dir: string, db: string, o: { keepLast: number }) => {
+        const res = prune(dir, db, o.keepLast);
+        if (ctx.json) printJson(res);
+        else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs });
+      }),
+    );
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { usage } from '../common/errors.js';
+import { parseBytes } from '../common/units.js';
+import type { PipelineOptions } from '../engine/index.js';
+import type { CopyMethod } from '../io/index.js';
+import { intOpt } from './action.js';
+
+const METHODS: CopyMethod[] = ['auto', 'stream', 'copy-file-range', 'reflink'];
+
+/** The tuning flags every copying command shares. */
+export function addPipelineOptions(cmd: Command, withMethod = true): Command {
+  cmd
+    .option('--workers <n>', 'worker threads', intOpt('--workers'), 2)
+    .option('--disk-concurrency <n>', 'tasks in flight per disk', intOpt('--disk-concurrency'), 2)
+    .option('--max-rate <rate>', 'shared rate limit, e.g. 200MB (per second)');
+  if (withMethod) cmd.option('--copy-method <m>', `copy method: ${METHODS.join('|')}`, 'stream');
+  return cmd;
+}
+
+export function pipelineOptions(o: { workers: number; diskConcurrency: number; maxRate?: string; copyMethod?: string }): PipelineOptions {
+  if (o.copyMethod && !METHODS.includes(o.copyMethod as CopyMethod)) throw usage(`bad --copy-method "${o.copyMethod}": expected ${METHODS.join(', ')}`);
+  return {
+    workers: o.workers,
+    diskConcurrency: o.diskConcurrency,
+    maxRate: o.maxRate ? parseBytes(o.maxRate) : 0,
+    ...(o.copyMethod ? { copyMethod: o.copyMethod as CopyMethod } : {}),
+  };
+}

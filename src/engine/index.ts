@@ -1,0 +1,5 @@
+export { backup, type BackupOptions, type BackupResult } from './backup.js';
+export { listPoints, prune, type PointInfo, type PruneResult } from './points.js';
+export type { Observer, OperationOptions, PipelineOptions } from './options.js';
+export { Repository, listRepositories } from './repo/repository.js';
+export { readManifest, resolvePoint, type Manifest, type ManifestEntry, type ManifestFile, type ManifestPartition } from './repo/manifest.js';
