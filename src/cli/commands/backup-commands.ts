@@ -3,34 +3,36 @@ import { backup, listPoints, prune, type BackupOptions, type BackupResult } from
 import { action, collect, intOpt, type Ctx } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
-import { progressBar } from '../progress.js';
+import { runOperation } from '../run-operation.js';
 
 type Flags = { force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
-async function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra: Partial<BackupOptions>): Promise<void> {
-  const bar = progressBar('backup', ctx.json);
-  let res: BackupResult;
-  try {
-    res = await backup({
-      home: ctx.home(),
-      backupDir,
-      dbPath,
-      force: !!o.force,
-      keepDropped: !!o.keepDropped,
-      tables: o.table ?? [],
-      partitions: o.partition ?? [],
-      ...pipelineOptions(o),
-      observer: { bytes: (d, t) => bar.update(d, t) },
-      ...extra,
-    });
-  } finally {
-    bar.stop();
-  }
-  if (ctx.json) printJson(res);
-  else {
-    printKeyValues({ ...res, seconds: res.seconds.toFixed(3) });
-    if (res.sharesExtents) process.stdout.write('note: the copies are clones that share extents with the source; they are not physically independent\n');
-  }
+function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra: Partial<BackupOptions>) {
+  return runOperation(
+    ctx,
+    { type: 'BACKUP_BY_COPY_FILE', desc: `backup ${dbPath} to ${backupDir}` },
+    (observer, holder) =>
+      backup({
+        home: ctx.home(),
+        backupDir,
+        dbPath,
+        force: !!o.force,
+        keepDropped: !!o.keepDropped,
+        tables: o.table ?? [],
+        partitions: o.partition ?? [],
+        ...pipelineOptions(o),
+        observer,
+        holder,
+        ...extra,
+      }),
+    (res: BackupResult) => {
+      if (ctx.json) printJson(res);
+      else {
+        printKeyValues({ ...res, seconds: res.seconds.toFixed(3) });
+        if (res.sharesExtents) process.stdout.write('note: the copies are clones that share extents with the source; they are not physically independent\n');
+      }
+    },
+  );
 }
 
 export function registerBackupCommands(program: Command): void {
