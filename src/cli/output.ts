@@ -1,4 +1,4 @@
-import { CvError, EXIT } from '../common/errors.js';
+import { CvError, EXIT, fromSystemError } from '../common/errors.js';
 
 export interface GlobalOpts {
   home?: string;
@@ -31,7 +31,9 @@ export function printJson(value: unknown): void {
 
 /** One line on stderr and a documented exit status; --json also gets a machine-readable error. */
 export function reportError(err: unknown, json: boolean): number {
-  const cv = err instanceof CvError ? err : undefined;
+  // A system error that escaped without context (ENOSPC in a journal write, say) is still the operator's to fix.
+  const sys = typeof (err as NodeJS.ErrnoException)?.code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);
+  const cv = err instanceof CvError ? err : sys ? fromSystemError(err, (err as NodeJS.ErrnoException).syscall ?? 'I/O') : undefined;
   const message = cv ? cv.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
   const code = cv ? cv.exitCode : EXIT.INTERNAL;
   if (json) printJson({ error: { code: cv?.code ?? 'INTERNAL', exitCode: code, message: cv ? message : String(err) } });

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { notFound, usage } from '../common/errors.js';
 import { mbPerSec } from '../common/units.js';
-import { diskOf, fsTypeOf, mayClone, type UsedMethod } from '../io/index.js';
-import { Cluster, dbNameOf, loadDatabase, parsePartitionPath, pinDatabase, tableOf, type ChunkMeta } from '../store/index.js';
+import { diskOf, fsTypeOf, mayClone, type CopyPipeline, type UsedMethod } from '../io/index.js';
+import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, type ChunkMeta, type Snapshot } from '../store/index.js';
 import { defaultHolder, makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
 import { Journal, readJournals } from './repo/journal.js';
 import { entryKey, newPointId, writeManifest, type Manifest, type ManifestEntry, type ManifestPartition } from './repo/manifest.js';
@@ -64,20 +64,25 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const def = loadDatabase(c, o.dbPath);
   const tables = o.tables?.length ? o.tables.map((t) => tableOf(def, t).name) : Object.keys(def.tables);
   const wanted = o.partitions?.length ? new Set(o.partitions.map((p) => parsePartitionPath(def.scheme, p))) : undefined;
+  if (wanted) {
+    const existing = new Set(loadChunks(c, o.dbPath).map((k) => k.path));
+    for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
+  }
   const backupDir = checkBackupDir(c, o.backupDir);
   const repo = Repository.open(backupDir, o.dbPath, true);
   const lock = repo.lock(o.holder ?? defaultHolder());
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const snapshot = pinDatabase(c, o.dbPath);
-  const createdAt = new Date().toISOString();
-  const pipeline = makePipeline(o);
-  o.observer?.attach?.(pipeline);
+  let snapshot: Snapshot | undefined;
+  let pipeline: CopyPipeline | undefined;
   try {
+    snapshot = pinDatabase(c, o.dbPath);
+    const createdAt = new Date().toISOString();
+    const pipe = (pipeline = makePipeline(o));
+    o.observer?.attach?.(pipe);
     repo.recover();
     const prev = repo.latest();
     const { records: journaled, files: oldJournals } = readJournals(repo.dir);
     const chunks = snapshot.chunks.filter((k) => !wanted || wanted.has(k.path));
-    if (wanted) for (const p of wanted) if (!chunks.some((k) => k.path === p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
 
     // Start from the previous point: a partial backup (some tables or partitions) carries the rest over.
     const parts = new Map<string, ManifestPartition>((prev?.partitions ?? []).map((p) => [p.path, { path: p.path, chunkId: p.chunkId, tables: { ...p.tables } }]));
@@ -125,12 +130,12 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const total = toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     const methods = new Set<UsedMethod>();
     let bytesCopied = 0;
-    await withProgress(pipeline, total, o.observer, () =>
+    await withProgress(pipe, total, o.observer, () =>
       runLimited(toCopy, Math.max(4, (o.workers ?? 2) * 4), async ({ chunk, table }) => {
         const v = chunk.tables[table]!;
         const src = path.join(c.chunkDir(chunk, o.dbPath), v.version);
         const staging = repo.stagingDir(chunk.chunkId, table, v.cid, runId);
-        const results = await pipeline.copyFiles(
+        const results = await pipe.copyFiles(
           v.files.map((f) => ({ src: path.join(src, f.name), dst: path.join(staging, f.name), expectedSize: f.size })),
           disks.get(chunk.volume) ?? diskOf(chunk.volume),
           dstDisk,
@@ -176,8 +181,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       sharesExtents: methods.has('reflink') || (methods.has('copy-file-range') && mayClone(fsTypeOf(repo.dir))),
     };
   } finally {
-    await pipeline.close();
-    snapshot.release();
+    await pipeline?.close();
+    snapshot?.release();
     lock.release();
   }
 }

@@ -24,7 +24,14 @@ export class Repository {
   static open(backupDir: string, dbPath: string, create: boolean): Repository {
     const r = new Repository(path.resolve(backupDir), dbPath);
     try {
-      if (create) mkdirDurable(r.dir);
+      if (create) {
+        mkdirDurable(r.backupDir);
+        // Non-recursive, so a read-only or full file system reports its own error, not ENOENT.
+        if (!fs.existsSync(r.dir)) {
+          fs.mkdirSync(r.dir);
+          fsyncDir(r.backupDir);
+        }
+      }
     } catch (err) {
       throw fromSystemError(err, `cannot create backup directory ${r.dir}`);
     }

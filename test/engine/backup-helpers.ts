@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import xxhash from '@node-rs/xxhash';
+import { generateQuotes } from '../../dist/bench/generate.js';
+import { Repository, readManifest, type Manifest } from '../../dist/engine/index.js';
+
+/** A small quotes cluster: 2 dates x 5 buckets = 10 partitions per table, three tables. */
+export async function smallQuotes(home: string, opts: { seed?: number; rowsPerSymbol?: number } = {}) {
+  return generateQuotes(home, { dates: 2, symbols: 20, rowsPerSymbol: opts.rowsPerSymbol ?? 200, seed: opts.seed ?? 1, workers: 1 });
+}
+
+export function latestManifest(backupDir: string, db: string): Manifest {
+  const repo = Repository.open(backupDir, db, false);
+  return readManifest(repo.dir, repo.points().at(-1)!);
+}
+
+/** A manifest's content without times and ids, for comparing what two runs captured. */
+export function manifestContent(m: Manifest) {
+  return m.partitions.map((p) => ({ path: p.path, chunkId: p.chunkId, tables: Object.fromEntries(Object.entries(p.tables).map(([t, e]) => [t, { cid: e.cid, rows: e.rows, files: e.files }])) }));
+}
+
+export function hashFile(file: string): string {
+  const h = xxhash.xxh3.Xxh3.withSeed(0n);
+  h.update(fs.readFileSync(file));
+  return h.digest().toString(16).padStart(16, '0');
+}
+
+export const repoDir = (backupDir: string, db: string) => path.join(backupDir, db.replace('dfs://', ''));
