@@ -1,0 +1,53 @@
+/**
+ * chunkvault's public, typed API. Everything an embedding program needs is exported here; the
+ * folders behind it are internal and may change.
+ */
+export { CvError, EXIT, type ErrorCode } from './common/errors.js';
+export { parseBytes, formatBytes } from './common/units.js';
+
+// The column store.
+export {
+  Cluster,
+  initCluster,
+  loadCluster,
+  createDatabase,
+  createPartitionedTable,
+  append,
+  dropPartition,
+  dropTable,
+  dropDatabase,
+  listDatabases,
+  loadDatabase,
+  readTable,
+  readPartition,
+  partitionStats,
+  databaseDigest,
+  tableDigest,
+  pinDatabase,
+  type ClusterConfig,
+  type InitOptions,
+  type ColumnDef,
+  type ColType,
+  type Columns,
+  type Vector,
+  type Scheme,
+  type Level,
+  type Engine,
+  type DatabaseDef,
+  type TableDef,
+  type TableSpec,
+  type ChunkMeta,
+  type PartitionStat,
+  type TableDigest,
+  type PartitionDigest,
+  type Snapshot,
+} from './store/index.js';
+
+// The copy pipeline.
+export { CopyPipeline, type CopyPipelineOptions, type CopyMethod, type FileJob, type FileResult, type HashResult } from './io/index.js';
+
+// The operations.
+export * from './engine/index.js';
+
+// The data generator.
+export { generateQuotes, type GenerateOptions, type GenerateSummary } from './bench/generate.js';
