@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { usage } from '../common/errors.js';
+import { conflict, usage } from '../common/errors.js';
 import { mbPerSec } from '../common/units.js';
 import {
   Cluster,
@@ -60,7 +60,7 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   if (!Number.isInteger(dates) || dates < 1) throw usage('--dates must be a positive integer');
   if (!isCluster(home)) initCluster(home);
   const c = new Cluster(home);
-  for (const db of QUOTES_DBS) if (hasDatabase(c, db.dbPath)) throw usage(`${db.dbPath} already exists in ${home}; generate into an empty home`);
+  for (const db of QUOTES_DBS) if (hasDatabase(c, db.dbPath)) throw conflict(`${db.dbPath} already exists in ${home}; generate into an empty home`);
   for (const db of QUOTES_DBS) {
     createDatabase(c, db.dbPath, db.engine, quotesScheme(dates));
     for (const t of db.tables) createPartitionedTable(c, db.dbPath, t);
