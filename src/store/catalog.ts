@@ -131,6 +131,11 @@ export function loadChunks(c: Cluster, db: string): ChunkMeta[] {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+export function loadChunk(c: Cluster, db: string, chunkId: string): ChunkMeta | undefined {
+  const file = path.join(chunksDir(c, db), `${chunkId}.json`);
+  return fs.existsSync(file) ? readJson<ChunkMeta>(file) : undefined;
+}
+
 /** The atomic switch that makes a new version visible: one rename of the chunk's metadata file. */
 export function saveChunk(c: Cluster, db: string, chunk: ChunkMeta): void {
   mkdirDurable(chunksDir(c, db));

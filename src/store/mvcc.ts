@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { CvError } from '../common/errors.js';
 import { fsyncDir, mkdirDurable, readJson, writeJsonAtomic } from '../common/durable.js';
 import { pidAlive } from '../common/lockfile.js';
-import { Cluster, deleteChunkMeta, loadChunks, loadDatabase, nextCid, saveChunk, tableOf, type ChunkMeta, type FileEntry } from './catalog.js';
+import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid, saveChunk, tableOf, type ChunkMeta, type FileEntry } from './catalog.js';
 
 /**
  * Multi-version concurrency: a commit writes a new version directory, renames it into place and
@@ -44,8 +45,8 @@ export interface StagedVersion {
 
 /** Publishes a staged version: new cid, rename into place, atomic metadata switch, then GC. */
 export function commitVersionLocked(c: Cluster, db: string, chunkId: string, table: string, staged: StagedVersion): ChunkMeta {
-  const chunk = loadChunks(c, db).find((k) => k.chunkId === chunkId);
-  if (!chunk) throw new Error(`chunk ${chunkId} vanished before commit`);
+  const chunk = loadChunk(c, db, chunkId);
+  if (!chunk) throw new CvError('CONFLICT', `partition ${chunkId} of ${db} was dropped while being written`);
   const t = tableOf(loadDatabase(c, db), table);
   fsyncDir(staged.dir);
   const cid = nextCid(c, db);
