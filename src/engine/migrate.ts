@@ -1,0 +1,123 @@
+import { CvError, notFound, usage } from '../common/errors.js';
+import { mbPerSec } from '../common/units.js';
+import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
+import { makePipeline, withProgress, type OperationOptions } from './options.js';
+import { parsePattern } from './pattern.js';
+import { listRepositories } from './repo/repository.js';
+import { runRestore, type RestoreTarget } from './restore.js';
+import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
+
+export interface MigrateOptions extends OperationOptions, RestoreTarget {
+  backupDir: string;
+  /** Only this database (default: every database in backupDir). */
+  dbPath?: string;
+  /** Only this table of dbPath. */
+  table?: string;
+  newDbPath?: string;
+  newTable?: string;
+}
+
+/** DolphinDB migrate's rows: one per table. */
+export interface MigrateRow {
+  dbName: string;
+  tableName: string;
+  success: boolean;
+  errorMsg: string;
+}
+
+export interface MigrateResult {
+  rows: MigrateRow[];
+  partitions: number;
+  bytes: number;
+  seconds: number;
+  mbPerSec: number;
+}
+
+interface Task {
+  src: SourcePoint;
+  targetDb: string;
+  pairs: TablePair[];
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+/**
+ * DolphinDB migrate: restores every database of a backup directory (or one database, or one
+ * table) into a cluster where the target does not exist yet. A refused or failed database becomes
+ * rows with success=false and the others carry on. Not incremental: a killed migrate leaves a
+ * target that a rerun refuses; resume it with restore-db.
+ */
+export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
+  const started = process.hrtime.bigint();
+  if (o.table && !o.dbPath) throw usage('migrate: a table needs its database');
+  if ((o.newDbPath || o.newTable) && !o.dbPath) throw usage('migrate: newDbPath and newTable need a database (and newTable a table)');
+  if (o.newTable && !o.table) throw usage('migrate: newTable needs a table');
+  if (o.newDbPath) dbNameOf(o.newDbPath);
+  const dbs = o.dbPath ? [o.dbPath] : listRepositories(o.backupDir);
+  if (!dbs.length) throw notFound(`no database backups in ${o.backupDir}`);
+  const c = openTargetCluster(o.home, true);
+  const rows: MigrateRow[] = [];
+  const tasks: Task[] = [];
+  const fail = (db: string, tables: string[], err: unknown) => rows.push(...tables.map((t) => ({ dbName: db, tableName: t, success: false, errorMsg: messageOf(err) })));
+
+  for (const db of dbs) {
+    const targetDb = o.newDbPath ?? db;
+    let src: SourcePoint;
+    try {
+      src = openPoint(o.backupDir, db, o.asOf);
+    } catch (err) {
+      fail(targetDb, [o.newTable ?? o.table ?? ''], err);
+      continue;
+    }
+    const tables = o.table ? [o.table] : Object.keys(src.manifest.tables).sort();
+    const pairs = tables.map((t) => ({ src: t, dst: o.table ? (o.newTable ?? t) : t }));
+    if (o.table && !src.manifest.tables[o.table]) {
+      fail(targetDb, [pairs[0]!.dst], notFound(`table ${o.table} is not in the backup of ${db}`));
+      continue;
+    }
+    if (hasDatabase(c, targetDb)) {
+      const existing = loadDatabase(c, targetDb).tables;
+      if (!o.table) {
+        fail(targetDb, pairs.map((p) => p.dst), new CvError('CONFLICT', `database ${targetDb} already exists in ${c.home}; migrate only creates new databases (restore-db restores into an existing one)`));
+        continue;
+      }
+      if (existing[pairs[0]!.dst]) {
+        fail(targetDb, [pairs[0]!.dst], new CvError('CONFLICT', `table ${pairs[0]!.dst} already exists in ${targetDb}; migrate only creates new tables (restore-table restores into an existing one)`));
+        continue;
+      }
+    }
+    tasks.push({ src, targetDb, pairs });
+  }
+
+  o.observer?.plan?.(tasks.flatMap((t) => t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, total: t.src.manifest.partitions.filter((x) => x.tables[p.src]).length }))));
+  const total = tasks.reduce((a, t) => a + t.pairs.reduce((b, p) => b + t.src.manifest.partitions.reduce((s, x) => s + (x.tables[p.src]?.bytes ?? 0), 0), 0), 0);
+  const pipeline = makePipeline(o);
+  o.observer?.attach?.(pipeline);
+  let partitions = 0;
+  let bytes = 0;
+  try {
+    await withProgress(pipeline, total, o.observer, async () => {
+      for (const t of tasks) {
+        if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
+        try {
+          const r = await runRestore(
+            { c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } },
+            o,
+            { pipeline, planned: true },
+          );
+          partitions += r.partitions;
+          bytes += r.bytes;
+          rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
+        } catch (err) {
+          if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
+          fail(t.targetDb, t.pairs.map((p) => p.dst), err);
+        }
+      }
+    });
+  } finally {
+    await pipeline.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
+  return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
+}

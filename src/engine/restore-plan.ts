@@ -1,0 +1,180 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CvError, corrupt, notFound } from '../common/errors.js';
+import { mkdirDurable } from '../common/durable.js';
+import { LockFile } from '../common/lockfile.js';
+import {
+  Cluster,
+  createDatabase,
+  createPartitionedTable,
+  dbNameOf,
+  hasDatabase,
+  initCluster,
+  isCluster,
+  loadChunks,
+  loadDatabase,
+  saveDatabase,
+  type ChunkMeta,
+  type TableVersion,
+} from '../store/index.js';
+import { addValues, checkEngine, checkTableSchema, pathChecker, valueAdditions } from './compat.js';
+import type { PartitionPattern } from './pattern.js';
+import { resolvePoint, type Manifest, type ManifestEntry } from './repo/manifest.js';
+import { Repository } from './repo/repository.js';
+
+/** A backup table restored into a target table (the same name unless renamed). */
+export interface TablePair {
+  src: string;
+  dst: string;
+}
+
+export interface SourcePoint {
+  repo: Repository;
+  manifest: Manifest;
+}
+
+/** Opens a database's repository and picks the restore point; checks what readManifest does not. */
+export function openPoint(backupDir: string, dbPath: string, asOf?: string): SourcePoint {
+  dbNameOf(dbPath);
+  const repo = Repository.open(backupDir, dbPath, false);
+  const m = resolvePoint(repo.dir, asOf);
+  if (m.dbPath !== dbPath) throw corrupt(`restore point ${m.pointId} in ${repo.dir} describes ${m.dbPath}, not ${dbPath}`);
+  const paths = new Set<string>();
+  const ids = new Set<string>();
+  for (const p of m.partitions) {
+    if (paths.has(p.path) || ids.has(p.chunkId)) throw corrupt(`restore point ${m.pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
+    paths.add(p.path);
+    ids.add(p.chunkId);
+    for (const e of Object.values(p.tables))
+      if (!Number.isSafeInteger(e.rows) || e.rows < 0 || new Set(e.files.map((f) => f.name)).size !== e.files.length)
+        throw corrupt(`restore point ${m.pointId}: partition ${p.path} has a bad row count or a file listed twice`);
+  }
+  return { repo, manifest: m };
+}
+
+/**
+ * The target cluster. A home that does not exist yet, or is an empty directory, is laid out with
+ * the default layout (one node, one volume) when `mayInit`; a non-empty directory that is not a
+ * cluster home is refused rather than turned into one.
+ */
+export function openTargetCluster(home: string, mayInit: boolean): Cluster {
+  if (mayInit && !isCluster(home)) {
+    const st = fs.statSync(home, { throwIfNoEntry: false });
+    if (!st || (st.isDirectory() && fs.readdirSync(home).length === 0)) {
+      try {
+        initCluster(home);
+      } catch (err) {
+        if (!(err instanceof CvError && err.code === 'CONFLICT')) throw err; // a concurrent restore made it first
+      }
+    }
+  }
+  return new Cluster(home);
+}
+
+/** One restore into one target database at a time: a second fails fast, naming the holder. */
+export function lockTarget(c: Cluster, targetDb: string, holder: string): LockFile {
+  mkdirDurable(c.catalogDir());
+  return LockFile.acquire(path.join(c.catalogDir(), `${dbNameOf(targetDb)}.restore.lock`), { holder, waitMs: 0, what: `restore into ${targetDb} in ${c.home}` });
+}
+
+/**
+ * Makes the target ready: creates the database and tables when missing (if `create`), checks
+ * engine, scheme and schemas, and adds the backup's VALUE partitions the target lacks.
+ */
+export function prepareTarget(c: Cluster, m: Manifest, targetDb: string, pairs: TablePair[], create: { db: boolean; tables: boolean }): void {
+  for (const p of pairs) if (!m.tables[p.src]) throw notFound(`table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
+  if (!hasDatabase(c, targetDb)) {
+    if (!create.db) throw notFound(`database ${targetDb} does not exist in ${c.home}`);
+    try {
+      createDatabase(c, targetDb, m.engine, structuredClone(m.scheme));
+    } catch (err) {
+      if (!(err instanceof CvError && err.code === 'CONFLICT' && hasDatabase(c, targetDb))) throw err;
+    }
+  }
+  const missing = c.withDbLock(targetDb, () => {
+    const def = loadDatabase(c, targetDb);
+    checkEngine(def, m);
+    const add = valueAdditions(def.scheme, m.scheme, targetDb);
+    const absent: TablePair[] = [];
+    for (const p of pairs) {
+      const t = def.tables[p.dst];
+      if (t) checkTableSchema(t, m.tables[p.src]!, targetDb);
+      else absent.push(p);
+    }
+    if (absent.length && !create.tables) throw notFound(`table ${absent[0]!.dst} does not exist in ${targetDb}`);
+    if (add.size) {
+      addValues(def.scheme, add);
+      saveDatabase(c, def);
+    }
+    return absent;
+  });
+  for (const p of missing) {
+    const b = m.tables[p.src]!;
+    try {
+      createPartitionedTable(c, targetDb, { name: p.dst, schema: b.schema, partitionColumns: b.partitionColumns, ...(b.sortColumns ? { sortColumns: b.sortColumns } : {}) });
+    } catch (err) {
+      if (!(err instanceof CvError && err.code === 'CONFLICT')) throw err;
+      checkTableSchema(loadDatabase(c, targetDb).tables[p.dst]!, b, targetDb);
+    }
+  }
+}
+
+export interface CopyJob {
+  path: string;
+  pair: TablePair;
+  /** The backup's chunk and entry: where the files are and what the target's version records as origin. */
+  srcChunkId: string;
+  entry: ManifestEntry;
+  /** chunkId for a chunk the restore creates: the backup's when restoring into the same database path. */
+  newChunkId?: string;
+}
+
+export interface RestorePlan {
+  jobs: CopyJob[];
+  skipped: { path: string; table: string }[];
+  /** Target partitions of a restored table that the restore point lacks (deleted unless keepExtra). */
+  extras: { path: string; table: string }[];
+  /** Matched partitions per target table, for progress. */
+  perTable: Map<string, number>;
+}
+
+/**
+ * True when the target's live version already is the entry's data: it was restored from it
+ * (origin), or it is the very version that was backed up (same chunk, cid, rows and commit time).
+ */
+export function holdsEntry(k: ChunkMeta, v: TableVersion, srcChunkId: string, e: ManifestEntry): boolean {
+  if (v.origin && v.origin.chunkId === srcChunkId && v.origin.cid === e.cid) return true;
+  return k.chunkId === srcChunkId && v.cid === e.cid && v.rows === e.rows && v.updateTime === e.updateTime && v.files.length === e.files.length;
+}
+
+export function planRestore(c: Cluster, m: Manifest, targetDb: string, pairs: TablePair[], pattern: PartitionPattern, o: { force?: boolean; keepExtra?: boolean }): RestorePlan {
+  const def = loadDatabase(c, targetDb);
+  const fits = pathChecker(def.scheme);
+  const chunks = loadChunks(c, targetDb);
+  const byPath = new Map(chunks.map((k) => [k.path, k]));
+  const targetIds = new Set(chunks.map((k) => k.chunkId));
+  const dbName = dbNameOf(m.dbPath);
+  const plan: RestorePlan = { jobs: [], skipped: [], extras: [], perTable: new Map() };
+  for (const pair of pairs) {
+    const inPoint = new Set<string>();
+    let matched = 0;
+    for (const p of m.partitions) {
+      const e = p.tables[pair.src];
+      if (!e) continue;
+      inPoint.add(p.path);
+      if (!pattern.matches(dbName, p.path)) continue;
+      fits(p.path);
+      matched++;
+      const k = byPath.get(p.path);
+      const v = k?.tables[pair.dst];
+      if (!o.force && k && v && holdsEntry(k, v, p.chunkId, e)) plan.skipped.push({ path: p.path, table: pair.dst });
+      else {
+        const keepId = !k && targetDb === m.dbPath && !targetIds.has(p.chunkId);
+        plan.jobs.push({ path: p.path, pair, srcChunkId: p.chunkId, entry: e, ...(keepId ? { newChunkId: p.chunkId } : {}) });
+      }
+    }
+    plan.perTable.set(pair.dst, matched);
+    if (pattern.all && !o.keepExtra) for (const k of chunks) if (k.tables[pair.dst] && !inPoint.has(k.path)) plan.extras.push({ path: k.path, table: pair.dst });
+  }
+  return plan;
+}

@@ -1,0 +1,236 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CvError, corrupt } from '../common/errors.js';
+import { mbPerSec } from '../common/units.js';
+import { diskOf, type CopyPipeline } from '../io/index.js';
+import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunkLocked, makeStagingDir } from '../store/index.js';
+import { defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
+import { parsePattern, type PartitionPattern } from './pattern.js';
+import { lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
+
+export interface RestoreTarget {
+  /** The target cluster home; restore-db/-table/migrate lay out a home that does not exist yet. */
+  home: string;
+  /** Restore point id or ISO time (the latest point committed at or before it); default: the latest. */
+  asOf?: string;
+}
+
+export interface RestoreOptions extends OperationOptions, RestoreTarget {
+  backupDir: string;
+  dbPath: string;
+  table: string;
+  /** DolphinDB partition pattern over /<dbName><path>: % any run, ? one character. */
+  pattern: string;
+  /** Copy even partitions whose target already holds the restore point's data. */
+  force?: boolean;
+  /** Restore into this existing table (same schema) instead of `table`. */
+  outputTable?: string;
+  /** DolphinDB's snapshot=false: with pattern %, keep target partitions the restore point lacks. */
+  keepExtra?: boolean;
+  /** Target database (default: dbPath). */
+  newDbPath?: string;
+}
+
+export interface RestoreRow {
+  dbName: string;
+  tableName: string;
+}
+
+export interface RestoreResult {
+  pointId: string;
+  dbPath: string;
+  targetDbPath: string;
+  /** DolphinDB restoreDB/restoreTable's return value: the target tables. */
+  tables: RestoreRow[];
+  /** DolphinDB restore's return value: restored partitions as /<targetDbName><path>, sorted. */
+  restoredPaths: string[];
+  /** Table partitions copied and committed. */
+  partitions: number;
+  /** Table partitions whose target already held the restore point's data. */
+  skipped: number;
+  /** Target table partitions deleted because the restore point lacks them (pattern % without keepExtra). */
+  deleted: number;
+  bytes: number;
+  seconds: number;
+  /** Bytes copied per second including every fdatasync and commit, 10^6 bytes. */
+  mbPerSec: number;
+}
+
+/** What runJobs needs beyond the plan: the source repository, the target and the shared pipeline. */
+interface RunContext {
+  c: Cluster;
+  targetDb: string;
+  src: SourcePoint;
+  pipeline: CopyPipeline;
+  observer?: Observer;
+  inFlight: number;
+}
+
+interface Failure {
+  job: CopyJob;
+  err: unknown;
+}
+
+/** Copies one table partition into a staging directory of the target chunk and commits it. */
+async function restoreOne(x: RunContext, job: CopyJob, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
+  const { c, targetDb } = x;
+  const { entry, pair } = job;
+  const srcDir = x.src.repo.dataDir(job.srcChunkId, pair.src, entry.cid);
+  if (!fs.lstatSync(srcDir, { throwIfNoEntry: false })) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid}): ${srcDir} is missing`);
+  const { chunk, staging } = c.withDbLock(targetDb, () => {
+    const chunk = ensureChunkLocked(c, targetDb, job.path, job.newChunkId);
+    return { chunk, staging: makeStagingDir(c, targetDb, chunk, pair.dst) };
+  });
+  try {
+    await x.pipeline.copyFiles(
+      entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(staging, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
+      srcDisk,
+      dstDisks.get(chunk.volume) ?? diskOf(chunk.volume),
+    );
+    commitVersion(c, targetDb, chunk.chunkId, pair.dst, {
+      dir: staging,
+      rows: entry.rows,
+      files: entry.files.map((f) => ({ name: f.name, size: f.size })),
+      origin: { chunkId: job.srcChunkId, cid: entry.cid },
+    });
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Runs every copy job. A failed partition leaves the target's previous version live and does not
+ * stop the others; the failures are returned for the caller to report.
+ */
+export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: CopyJob[]; failures: Failure[]; bytes: number }> {
+  const dstDisks = new Map(x.c.volumes.map((v) => [v.path, v.disk]));
+  const srcDisk = diskOf(x.src.repo.dir);
+  const done: CopyJob[] = [];
+  const failures: Failure[] = [];
+  let bytes = 0;
+  await runLimited(jobs, x.inFlight, async (job) => {
+    try {
+      if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
+      await restoreOne(x, job, dstDisks, srcDisk);
+      done.push(job);
+      bytes += job.entry.bytes;
+      x.observer?.partitionDone?.(job.pair.dst);
+    } catch (err) {
+      failures.push({ job, err });
+    }
+  });
+  return { done, failures, bytes };
+}
+
+/** One line naming the failed partitions, with the failing code (CANCELLED only if nothing else failed). */
+export function failureError(targetDb: string, failures: Failure[], restored: number): CvError {
+  const codeOf = (e: unknown) => (e instanceof CvError ? e.code : 'IO');
+  const first = failures.find((f) => codeOf(f.err) !== 'CANCELLED') ?? failures[0]!;
+  const names = failures.map((f) => `${f.job.path} (${f.job.pair.dst})`);
+  const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+  const why = (first.err instanceof Error ? first.err.message : String(first.err)).split('\n')[0];
+  return new CvError(codeOf(first.err), `restore into ${targetDb} failed for ${failures.length} partition(s): ${shown}: ${why}; ${restored} other partition(s) were restored, rerun to resume`);
+}
+
+export interface RunSpec {
+  c: Cluster;
+  src: SourcePoint;
+  targetDb: string;
+  pairs: TablePair[];
+  pattern: PartitionPattern;
+  create: { db: boolean; tables: boolean };
+  force?: boolean;
+  keepExtra?: boolean;
+}
+
+/**
+ * The restore every command shares: lock the target, prepare it, plan by metadata, copy and commit
+ * each partition, then (only if every partition succeeded) delete the target's extra partitions.
+ */
+export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { pipeline: CopyPipeline; planned: boolean }): Promise<RestoreResult> {
+  const started = process.hrtime.bigint();
+  const { c, src, targetDb, pairs } = spec;
+  const m = src.manifest;
+  const lock = lockTarget(c, targetDb, o.holder ?? defaultHolder());
+  const pipeline = shared?.pipeline ?? makePipeline(o);
+  if (!shared) o.observer?.attach?.(pipeline);
+  try {
+    const dbName = dbNameOf(m.dbPath);
+    for (const p of pairs) if (!m.tables[p.src]) throw new CvError('NOT_FOUND', `table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
+    if (!spec.pattern.all && !m.partitions.some((p) => pairs.some((t) => p.tables[t.src]) && spec.pattern.matches(dbName, p.path)))
+      throw new CvError('NOT_FOUND', `no partition of ${pairs.map((p) => p.src).join(', ')} in restore point ${m.pointId} matches ${spec.pattern.text}`);
+    prepareTarget(c, m, targetDb, pairs, spec.create);
+    const plan = planRestore(c, m, targetDb, pairs, spec.pattern, spec);
+    if (!shared?.planned) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
+    for (const s of plan.skipped) o.observer?.partitionDone?.(s.table);
+    const x: RunContext = { c, targetDb, src, pipeline, inFlight: Math.max(4, (o.workers ?? 2) * 4), ...(o.observer ? { observer: o.observer } : {}) };
+    const total = plan.jobs.reduce((a, j) => a + j.entry.bytes, 0);
+    const run = () => runJobs(x, plan.jobs);
+    const { done, failures, bytes } = shared ? await run() : await withProgress(pipeline, total, o.observer, run);
+    if (failures.length) throw failureError(targetDb, failures, done.length);
+    for (const e of plan.extras) dropPartition(c, targetDb, e.path, e.table);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const name = dbNameOf(targetDb);
+    return {
+      pointId: m.pointId,
+      dbPath: m.dbPath,
+      targetDbPath: targetDb,
+      tables: pairs.map((p) => ({ dbName: targetDb, tableName: p.dst })),
+      restoredPaths: [...new Set(done.map((j) => `/${name}${j.path}`))].sort(),
+      partitions: done.length,
+      skipped: plan.skipped.length,
+      deleted: plan.extras.length,
+      bytes,
+      seconds,
+      mbPerSec: mbPerSec(bytes, seconds),
+    };
+  } finally {
+    if (!shared) await pipeline.close();
+    lock.release();
+  }
+}
+
+/** DolphinDB restore: the partitions of one table matching a pattern; returns the restored paths. */
+export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  const pattern = parsePattern(o.pattern);
+  const src = openPoint(o.backupDir, o.dbPath, o.asOf);
+  const targetDb = o.newDbPath ?? o.dbPath;
+  dbNameOf(targetDb);
+  const c = openTargetCluster(o.home, !o.outputTable);
+  const pair = { src: o.table, dst: o.outputTable ?? o.table };
+  // outputTable must already exist (DolphinDB); otherwise the database and table are created if missing.
+  const create = o.outputTable ? { db: false, tables: false } : { db: true, tables: true };
+  return runRestore({ c, src, targetDb, pairs: [pair], pattern, create, force: !!o.force, keepExtra: !!o.keepExtra }, o);
+}
+
+export interface RestoreDbOptions extends OperationOptions, RestoreTarget {
+  backupDir: string;
+  dbPath: string;
+  newDbPath?: string;
+}
+
+/** DolphinDB restoreDB: every table of the restore point, creating the database and tables if missing. */
+export async function restoreDb(o: RestoreDbOptions): Promise<RestoreResult> {
+  const src = openPoint(o.backupDir, o.dbPath, o.asOf);
+  const targetDb = o.newDbPath ?? o.dbPath;
+  dbNameOf(targetDb);
+  const c = openTargetCluster(o.home, true);
+  const pairs = Object.keys(src.manifest.tables).sort().map((t) => ({ src: t, dst: t }));
+  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o);
+}
+
+export interface RestoreTableOptions extends RestoreDbOptions {
+  table: string;
+  newTable?: string;
+}
+
+/** DolphinDB restoreTable: one table, optionally into another database and/or under another name. */
+export async function restoreTable(o: RestoreTableOptions): Promise<RestoreResult> {
+  const src = openPoint(o.backupDir, o.dbPath, o.asOf);
+  const targetDb = o.newDbPath ?? o.dbPath;
+  dbNameOf(targetDb);
+  const c = openTargetCluster(o.home, true);
+  const pairs = [{ src: o.table, dst: o.newTable ?? o.table }];
+  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o);
+}
