@@ -3,6 +3,7 @@ import { EXIT } from '../common/errors.js';
 import { registerStoreCommands } from './commands/store-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
+import { registerRestoreCommands } from './commands/restore-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('chunkvault')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStoreCommands(program);
   registerBackupCommands(program);
+  registerRestoreCommands(program);
   registerDemo(program);
   return program;
 }
