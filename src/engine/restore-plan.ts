@@ -52,6 +52,14 @@ export function openPoint(backupDir: string, dbPath: string, asOf?: string): Sou
   return { repo, manifest: m };
 }
 
+/** The tables must be in the restore point and a pattern other than % must match a partition of them. */
+export function checkSelection(m: Manifest, pairs: TablePair[], pattern: PartitionPattern): void {
+  for (const p of pairs) if (!m.tables[p.src]) throw notFound(`table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
+  const dbName = dbNameOf(m.dbPath);
+  if (!pattern.all && !m.partitions.some((p) => pairs.some((t) => p.tables[t.src]) && pattern.matches(dbName, p.path)))
+    throw notFound(`no partition of ${pairs.map((p) => p.src).join(', ')} in restore point ${m.pointId} matches ${pattern.text}`);
+}
+
 /**
  * The target cluster. A home that does not exist yet, or is an empty directory, is laid out with
  * the default layout (one node, one volume) when `mayInit`; a non-empty directory that is not a
@@ -82,7 +90,6 @@ export function lockTarget(c: Cluster, targetDb: string, holder: string): LockFi
  * engine, scheme and schemas, and adds the backup's VALUE partitions the target lacks.
  */
 export function prepareTarget(c: Cluster, m: Manifest, targetDb: string, pairs: TablePair[], create: { db: boolean; tables: boolean }): void {
-  for (const p of pairs) if (!m.tables[p.src]) throw notFound(`table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
   if (!hasDatabase(c, targetDb)) {
     if (!create.db) throw notFound(`database ${targetDb} does not exist in ${c.home}`);
     try {

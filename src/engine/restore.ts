@@ -3,10 +3,10 @@ import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
 import { mbPerSec } from '../common/units.js';
 import { diskOf, type CopyPipeline } from '../io/index.js';
-import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunkLocked, makeStagingDir } from '../store/index.js';
+import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunkLocked, makeStagingDir, type ChunkMeta } from '../store/index.js';
 import { defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
-import { lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
+import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
 
 export interface RestoreTarget {
   /** The target cluster home; restore-db/-table/migrate lay out a home that does not exist yet. */
@@ -72,15 +72,13 @@ interface Failure {
 }
 
 /** Copies one table partition into a staging directory of the target chunk and commits it. */
-async function restoreOne(x: RunContext, job: CopyJob, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
+async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
   const { c, targetDb } = x;
   const { entry, pair } = job;
   const srcDir = x.src.repo.dataDir(job.srcChunkId, pair.src, entry.cid);
   if (!fs.lstatSync(srcDir, { throwIfNoEntry: false })) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid}): ${srcDir} is missing`);
-  const { chunk, staging } = c.withDbLock(targetDb, () => {
-    const chunk = ensureChunkLocked(c, targetDb, job.path, job.newChunkId);
-    return { chunk, staging: makeStagingDir(c, targetDb, chunk, pair.dst) };
-  });
+  // A staging dir is private to this process (GC spares it while we live); the commit takes the db lock.
+  const staging = makeStagingDir(c, targetDb, chunk, pair.dst);
   try {
     await x.pipeline.copyFiles(
       entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(staging, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
@@ -109,10 +107,16 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   const done: CopyJob[] = [];
   const failures: Failure[] = [];
   let bytes = 0;
+  // Every chunk the jobs need, found or created under one database lock rather than one lock each.
+  const chunks = x.c.withDbLock(x.targetDb, () => {
+    const out = new Map<string, ChunkMeta>();
+    for (const j of jobs) if (!out.has(j.path)) out.set(j.path, ensureChunkLocked(x.c, x.targetDb, j.path, j.newChunkId));
+    return out;
+  });
   await runLimited(jobs, x.inFlight, async (job) => {
     try {
       if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
-      await restoreOne(x, job, dstDisks, srcDisk);
+      await restoreOne(x, job, chunks.get(job.path)!, dstDisks, srcDisk);
       done.push(job);
       bytes += job.entry.bytes;
       x.observer?.partitionDone?.(job.pair.dst);
@@ -156,10 +160,7 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { 
   const pipeline = shared?.pipeline ?? makePipeline(o);
   if (!shared) o.observer?.attach?.(pipeline);
   try {
-    const dbName = dbNameOf(m.dbPath);
-    for (const p of pairs) if (!m.tables[p.src]) throw new CvError('NOT_FOUND', `table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
-    if (!spec.pattern.all && !m.partitions.some((p) => pairs.some((t) => p.tables[t.src]) && spec.pattern.matches(dbName, p.path)))
-      throw new CvError('NOT_FOUND', `no partition of ${pairs.map((p) => p.src).join(', ')} in restore point ${m.pointId} matches ${spec.pattern.text}`);
+    checkSelection(m, pairs, spec.pattern);
     prepareTarget(c, m, targetDb, pairs, spec.create);
     const plan = planRestore(c, m, targetDb, pairs, spec.pattern, spec);
     if (!shared?.planned) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
@@ -197,8 +198,9 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
-  const c = openTargetCluster(o.home, !o.outputTable);
   const pair = { src: o.table, dst: o.outputTable ?? o.table };
+  checkSelection(src.manifest, [pair], pattern); // bad input changes nothing, not even a fresh home
+  const c = openTargetCluster(o.home, !o.outputTable);
   // outputTable must already exist (DolphinDB); otherwise the database and table are created if missing.
   const create = o.outputTable ? { db: false, tables: false } : { db: true, tables: true };
   return runRestore({ c, src, targetDb, pairs: [pair], pattern, create, force: !!o.force, keepExtra: !!o.keepExtra }, o);
