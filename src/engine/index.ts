@@ -5,3 +5,6 @@ export { Repository, listRepositories } from './repo/repository.js';
 export { readManifest, resolvePoint, type Manifest, type ManifestEntry, type ManifestFile, type ManifestPartition } from './repo/manifest.js';
 export { restore, restoreDb, restoreTable, type RestoreOptions, type RestoreDbOptions, type RestoreTableOptions, type RestoreResult, type RestoreRow } from './restore.js';
 export { migrate, type MigrateOptions, type MigrateResult, type MigrateRow } from './migrate.js';
+export { checkBackup, checkStateFile, type BadChunk, type CheckCoverage, type CheckOptions, type CheckResult } from './check.js';
+export { chunkPathOf, getBackupList, getBackupMeta, physName, type BackupListRow, type BackupMeta, type SchemaRow } from './inspect.js';
+export * from './jobs/index.js';

@@ -1,0 +1,109 @@
+import { notFound } from '../common/errors.js';
+import { dbNameOf, TYPES, type TableDef } from '../store/index.js';
+import { resolvePoint, type Manifest, type ManifestPartition } from './repo/manifest.js';
+import { Repository } from './repo/repository.js';
+
+/**
+ * DolphinDB names a table's tablet in a chunk by its physical index as letters ("gA" for the
+ * first table, "gB" for the second, ..., "gZ", "gBA"). chunkPath (list, check) and dfsPath (meta)
+ * are the same string: `/<dbName><partition path>/<that name>`, e.g. /testdb/Key0/tp/20120101/gA.
+ */
+export function physName(physIndex: number): string {
+  let n = Math.max(0, Math.floor(physIndex));
+  let s = '';
+  do {
+    s = String.fromCharCode(65 + (n % 26)) + s;
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return 'g' + s;
+}
+
+export function chunkPathOf(dbPath: string, partitionPath: string, t: Pick<TableDef, 'physIndex'>): string {
+  return `/${dbNameOf(dbPath)}${partitionPath}/${physName(t.physIndex)}`;
+}
+
+export interface BackupListRow {
+  chunkID: string;
+  chunkPath: string;
+  cid: number;
+  rows: number;
+  updateTime: string;
+}
+
+function openPoint(backupDir: string, dbPath: string, asOf?: string): Manifest {
+  const repo = Repository.open(backupDir, dbPath, false);
+  return resolvePoint(repo.dir, asOf);
+}
+
+function tableIn(m: Manifest, table: string): TableDef {
+  const t = m.tables[table];
+  if (!t) throw notFound(`table ${table} is not in restore point ${m.pointId} of ${m.dbPath} (tables: ${Object.keys(m.tables).join(', ') || 'none'})`);
+  return t;
+}
+
+/** getBackupList: one row per partition of the table in the latest (or --as-of) restore point. */
+export function getBackupList(backupDir: string, dbPath: string, table: string, asOf?: string): BackupListRow[] {
+  const m = openPoint(backupDir, dbPath, asOf);
+  const t = tableIn(m, table);
+  return m.partitions
+    .filter((p) => p.tables[table])
+    .map((p) => {
+      const e = p.tables[table]!;
+      return { chunkID: p.chunkId, chunkPath: chunkPathOf(dbPath, p.path, t), cid: e.cid, rows: e.rows, updateTime: e.updateTime };
+    });
+}
+
+export interface SchemaRow {
+  name: string;
+  typeString: string;
+  typeInt: number;
+  /** DolphinDB's scale of DECIMAL columns; no type here has one. */
+  extra: number | null;
+  comment: string;
+}
+
+export interface BackupMeta {
+  schema: SchemaRow[];
+  dfsPath: string;
+  rows: number;
+  chunkID: string;
+  cid: number;
+  /** Beyond DolphinDB: which point, the partition path, and the files with their sizes and checksums. */
+  pointId: string;
+  partitionPath: string;
+  updateTime: string;
+  files: { name: string; size: number; xxh3: string }[];
+}
+
+/**
+ * Finds a partition by its path relative to the database (/Key0/tp/20120101) or, as DolphinDB's
+ * dfs paths and restore patterns write it, with the database name in front (/testdb/Key0/tp/20120101).
+ */
+function findPartition(m: Manifest, dbPath: string, partition: string): ManifestPartition | undefined {
+  const exact = m.partitions.find((p) => p.path === partition);
+  if (exact) return exact;
+  const prefix = `/${dbNameOf(dbPath)}`;
+  if (partition.startsWith(prefix + '/')) return m.partitions.find((p) => p.path === partition.slice(prefix.length));
+  return undefined;
+}
+
+/** getBackupMeta: schema, dfsPath, rows, chunkID and cid of one table in one backed-up partition. */
+export function getBackupMeta(backupDir: string, dbPath: string, partition: string, table: string, asOf?: string): BackupMeta {
+  const m = openPoint(backupDir, dbPath, asOf);
+  const t = tableIn(m, table);
+  const p = findPartition(m, dbPath, partition);
+  if (!p) throw notFound(`partition ${partition} is not in restore point ${m.pointId} of ${dbPath}`);
+  const e = p.tables[table];
+  if (!e) throw notFound(`table ${table} has no data in partition ${p.path} of restore point ${m.pointId}`);
+  return {
+    schema: t.schema.map((c) => ({ name: c.name, typeString: c.type, typeInt: TYPES[c.type]?.id ?? -1, extra: null, comment: c.comment ?? '' })),
+    dfsPath: chunkPathOf(dbPath, p.path, t),
+    rows: e.rows,
+    chunkID: p.chunkId,
+    cid: e.cid,
+    pointId: m.pointId,
+    partitionPath: p.path,
+    updateTime: e.updateTime,
+    files: e.files.map((f) => ({ name: f.name, size: f.size, xxh3: f.xxh3 })),
+  };
+}

@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CvError, fromSystemError } from '../../common/errors.js';
+import { fsyncDir } from '../../common/durable.js';
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_RDONLY, O_NONBLOCK } = fs.constants;
+
+/**
+ * Where jobs live in a cluster home. Both directories are shared by every user who runs jobs:
+ * mode 1777 (sticky) lets each user create files there while nobody can rename or delete another
+ * user's files; the files themselves are 0600.
+ */
+export const jobsDir = (home: string) => path.join(home, 'jobs');
+export const logsDir = (home: string) => path.join(home, 'batchJobs');
+export const recordFile = (home: string, id: string) => path.join(jobsDir(home), `${id}.json`);
+export const msgFile = (home: string, id: string) => path.join(logsDir(home), `${id}.msg`);
+export const outFile = (home: string, id: string) => path.join(logsDir(home), `${id}.out`);
+export const controlFile = (home: string, id: string, uid: number) => path.join(jobsDir(home), `${id}.ctl-${uid}`);
+
+export const SHARED_DIR_MODE = 0o1777;
+
+/**
+ * Makes the shared directories exist with mode 1777. Only their owner (or root) can fix the mode of
+ * an existing directory; anyone else gets on with whatever mode it has.
+ */
+export function ensureJobDirs(home: string): void {
+  for (const dir of [jobsDir(home), logsDir(home)]) {
+    let st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) {
+      try {
+        fs.mkdirSync(dir);
+        fsyncDir(home);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, `cannot create ${dir}`);
+      }
+      st = fs.lstatSync(dir);
+    }
+    if (!st.isDirectory()) throw new CvError('CORRUPT', `${dir} is not a directory (symbolic links are not followed)`);
+    const me = process.getuid?.() ?? -1;
+    if ((st.mode & 0o7777) !== SHARED_DIR_MODE && (me === 0 || me === st.uid)) fs.chmodSync(dir, SHARED_DIR_MODE);
+  }
+}
+
+/**
+ * temp -> fsync -> rename -> fsync dir, with the temp file created exclusively at `mode`, so the
+ * content is never readable by others, not even for a moment. The rename fails (sticky dir) if the
+ * target belongs to another user.
+ */
+export function writePrivateAtomic(file: string, data: string, mode = 0o600): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    fs.fchmodSync(fd, mode); // umask may have narrowed it; never widen beyond mode
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(dir);
+}
+
+/**
+ * Reads a small file without following a symlink or blocking on a FIFO; with `owner`, refuses a
+ * file that another uid created (in a shared directory anyone can plant a file under any name).
+ */
+export function readOwned(file: string, owner?: number): { text: string; uid: number; mtimeMs: number } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'EACCES' || code === 'EPERM') return undefined;
+    throw err;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > 4 << 20) return undefined;
+    if (owner !== undefined && st.uid !== owner) return undefined;
+    return { text: fs.readFileSync(fd, 'utf8'), uid: st.uid, mtimeMs: st.mtimeMs };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Appends one line to a private log: created 0600 by its first writer, never through a symlink. */
+export function appendPrivateLine(file: string, line: string): void {
+  const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.uid !== (process.getuid?.() ?? st.uid)) throw new CvError('CORRUPT', `${file} is not this user's job log`);
+    fs.writeSync(fd, line.endsWith('\n') ? line : line + '\n');
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
