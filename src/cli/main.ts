@@ -3,6 +3,8 @@ import { EXIT } from '../common/errors.js';
 import { registerStoreCommands } from './commands/store-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
+import { registerInspectCommands } from './commands/inspect-commands.js';
+import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
 
 export function buildProgram(): Command {
@@ -15,6 +17,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStoreCommands(program);
   registerBackupCommands(program);
+  registerJobOptions(program);
+  registerInspectCommands(program);
+  registerJobCommands(program);
   registerRestoreCommands(program);
   registerDemo(program);
   return program;

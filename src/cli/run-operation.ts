@@ -1,9 +1,12 @@
-import type { Observer } from '../engine/index.js';
+import { CvError } from '../common/errors.js';
+import { JobTracker, msgFile, submitJob, type JobType, type Observer } from '../engine/index.js';
+import { isCluster, resolveHome } from '../store/index.js';
 import type { Ctx } from './action.js';
+import { printJson } from './output.js';
 import { progressBar } from './progress.js';
 
 /** The job types getBackupStatus reports, plus the other long operations that can run as jobs. */
-export type OperationType = 'BACKUP_BY_COPY_FILE' | 'RESTORE_BY_COPY_FILE' | 'MIGRATE' | 'CHECK';
+export type OperationType = JobType;
 
 export interface OperationMeta {
   type: OperationType;
@@ -11,17 +14,95 @@ export interface OperationMeta {
   desc: string;
 }
 
+/** Global options that only runOperation reads: `--background`, and the hidden `--job-id` a background child gets. */
+export interface JobGlobals {
+  background?: boolean;
+  jobId?: string;
+}
+
 /**
- * Every long command runs through here: it gets an observer (progress bar on a TTY) and a lock
- * holder name, and its result is rendered as --json or human output.
+ * Every long command runs through here. With `--background` it submits the same command line as a
+ * detached job, prints the job id and returns. Otherwise it runs the operation with an observer
+ * (progress bar on a TTY, plus the job record in `<home>/jobs` when there is a cluster home) and a
+ * lock holder name, and renders the result as --json or human output. `render` may return an exit
+ * code (check returns 8 when it found damage); the job record keeps it.
  */
-export async function runOperation<T>(ctx: Ctx, meta: OperationMeta, fn: (observer: Observer, holder: string) => Promise<T>, render: (result: T) => void): Promise<number | void> {
+export async function runOperation<T>(
+  ctx: Ctx,
+  meta: OperationMeta,
+  fn: (observer: Observer, holder: string) => Promise<T>,
+  render: (result: T) => number | void,
+): Promise<number | void> {
+  const g = ctx.globals as typeof ctx.globals & JobGlobals;
+  const args = process.argv.slice(2).filter((a) => a !== '--background');
+  if (g.background) {
+    if (g.jobId) throw new CvError('USAGE', '--background and --job-id cannot be combined');
+    const home = requireJobHome(ctx);
+    const s = submitJob(home, { type: meta.type, desc: meta.desc, args }, process.argv[1]!, args);
+    const info = { jobId: s.jobId, pid: s.pid, log: msgFile(home, s.jobId), output: s.output };
+    if (ctx.json) printJson(info);
+    else process.stdout.write(`${s.jobId}\n`);
+    return 0;
+  }
+
+  let tracker: JobTracker | undefined;
+  if (g.jobId) tracker = JobTracker.begin(requireJobHome(ctx), { type: meta.type, desc: meta.desc, args }, g.jobId);
+  else {
+    const home = optionalHome(ctx);
+    if (home) {
+      try {
+        tracker = JobTracker.begin(home, { type: meta.type, desc: meta.desc, args });
+      } catch (err) {
+        // A job record is for watching; not being able to write one must not stop the work.
+        process.stderr.write(`chunkvault: warning: running without a job record: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+    }
+  }
+
   const bar = progressBar(meta.type === 'CHECK' ? 'check' : meta.type === 'BACKUP_BY_COPY_FILE' ? 'backup' : 'restore', ctx.json);
+  const t = tracker?.observer;
+  const observer: Observer = {
+    attach: (p) => t?.attach?.(p),
+    plan: (tables) => t?.plan?.(tables),
+    partitionDone: (table) => t?.partitionDone?.(table),
+    bytes: (d, total) => {
+      bar.update(d, total);
+      t?.bytes?.(d, total);
+    },
+  };
   let result: T;
   try {
-    result = await fn({ bytes: (d, t) => bar.update(d, t) }, `pid ${process.pid}`);
+    result = await fn(observer, tracker?.holder ?? `pid ${process.pid}`);
+  } catch (err) {
+    tracker?.fail(err);
+    throw err;
   } finally {
     bar.stop();
   }
-  render(result);
+  let code: number | void;
+  try {
+    code = render(result);
+  } catch (err) {
+    tracker?.fail(err);
+    throw err;
+  }
+  tracker?.finish(result, code ?? 0);
+  return code;
 }
+
+function requireJobHome(ctx: Ctx): string {
+  const home = resolveHome(ctx.globals.home);
+  if (!isCluster(home)) throw new CvError('NOT_FOUND', `${home} is not a chunkvault cluster home: background jobs are recorded there (pass --home or set CHUNKVAULT_HOME)`);
+  return home;
+}
+
+/** The cluster home if one is given and valid; check may run without one (then no job record). */
+function optionalHome(ctx: Ctx): string | undefined {
+  try {
+    const home = resolveHome(ctx.globals.home);
+    return isCluster(home) ? home : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { EXIT, usage } from '../../common/errors.js';
+import { formatBytes } from '../../common/units.js';
+import { checkBackup, getBackupList, getBackupMeta, type CheckResult } from '../../engine/index.js';
+import { action, collect } from '../action.js';
+import { printJson, printKeyValues, printTable } from '../output.js';
+import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
+import { runOperation } from '../run-operation.js';
+
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw usage(`${name} must be a positive number, got "${v}"`);
+  return n;
+};
+
+type CheckFlags = { table?: string[]; partition?: string; asOf?: string; sample?: number; maxDuration?: number; workers: number; diskConcurrency: number; maxRate?: string };
+
+function renderCheck(json: boolean, r: CheckResult): number {
+  if (json) printJson(r);
+  else {
+    if (r.bad.length)
+      printTable(
+        r.bad.map((b) => ({ ...b, files: b.files.map((f) => `${f.name}: ${f.problem} (${f.detail})`).join('; ') })),
+        ['dbName', 'tableName', 'chunkPath', 'chunkID', 'partitionPath', 'cid', 'problem', 'files'],
+      );
+    else process.stdout.write('no bad chunks\n');
+    process.stdout.write(
+      `checked ${r.entriesChecked} of ${r.entriesInScope} entries (${r.filesChecked} files, ${formatBytes(r.bytesChecked)}) of restore point ${r.pointId} in ${r.seconds.toFixed(2)} s: ${r.mbPerSec} MB/s\n`,
+    );
+    if (r.coverage) {
+      const c = r.coverage;
+      process.stdout.write(
+        c.passComplete
+          ? `pass complete: all ${c.total} entries covered (${c.badInPass} bad found during the pass); passes completed: ${c.passesCompleted}\n`
+          : `coverage of this pass: ${c.checked} of ${c.total} entries (${c.percent}%), ${c.badInPass} bad so far; passes completed: ${c.passesCompleted}\n`,
+      );
+    }
+  }
+  return r.bad.length ? EXIT.CHECK_FAILED : 0;
+}
+
+export function registerInspectCommands(program: Command): void {
+  program
+    .command('list <backupDir> <dbPath> <table>')
+    .description('list the backed-up partitions of a table (DolphinDB getBackupList): chunkID, chunkPath, cid, rows, updateTime')
+    .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)')
+    .action(
+      action((ctx, dir: string, db: string, table: string, o: { asOf?: string }) => {
+        const rows = getBackupList(dir, db, table, o.asOf);
+        if (ctx.json) printJson(rows);
+        else printTable(rows as unknown as Record<string, unknown>[], ['chunkID', 'chunkPath', 'cid', 'rows', 'updateTime']);
+      }),
+    );
+
+  program
+    .command('meta <backupDir> <dbPath> <partition> <table>')
+    .description('show one backed-up partition of a table (DolphinDB getBackupMeta): schema, dfsPath, rows, chunkID, cid')
+    .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)')
+    .action(
+      action((ctx, dir: string, db: string, partition: string, table: string, o: { asOf?: string }) => {
+        const m = getBackupMeta(dir, db, partition, table, o.asOf);
+        if (ctx.json) return printJson(m);
+        printKeyValues({ dfsPath: m.dfsPath, rows: m.rows, chunkID: m.chunkID, cid: m.cid, partitionPath: m.partitionPath, updateTime: m.updateTime, pointId: m.pointId });
+        process.stdout.write('\n');
+        printTable(m.schema as unknown as Record<string, unknown>[], ['name', 'typeString', 'typeInt', 'extra', 'comment']);
+      }),
+    );
+
+  addPipelineOptions(
+    program
+      .command('check <backupDir> <dbPath>')
+      .description(`re-hash every file of a restore point (DolphinDB checkBackup); prints only bad chunks; exit ${EXIT.CHECK_FAILED} when any is bad`)
+      .option('--table <t>', 'only this table (repeatable)', collect)
+      .option('--partition <pattern>', 'only partitions matching this pattern over paths with the database name, e.g. %/Key4/tp/%')
+      .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)')
+      .option('--sample <percent>', 'check this share of the scope, continuing where the last such run stopped', positive('--sample'))
+      .option('--max-duration <seconds>', 'start no new entry after this long; the next run continues from there', positive('--max-duration')),
+    false,
+  ).action(
+    action((ctx, dir: string, db: string, o: CheckFlags) =>
+      runOperation(
+        ctx,
+        { type: 'CHECK', desc: `check backup of ${db} in ${dir}` },
+        (observer, holder) =>
+          checkBackup({
+            backupDir: dir,
+            dbPath: db,
+            tables: o.table ?? [],
+            ...(o.partition !== undefined ? { partition: o.partition } : {}),
+            ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
+            ...(o.sample !== undefined ? { samplePercent: o.sample } : {}),
+            ...(o.maxDuration !== undefined ? { maxDurationSec: o.maxDuration } : {}),
+            ...pipelineOptions(o),
+            observer,
+            holder,
+          }),
+        (r) => renderCheck(ctx.json, r),
+      ),
+    ),
+  );
+}

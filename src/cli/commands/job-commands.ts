@@ -1,0 +1,160 @@
+import { Option, type Command } from 'commander';
+import { usage } from '../../common/errors.js';
+import { parseBytes } from '../../common/units.js';
+import {
+  cancelJob,
+  checkJobId,
+  getBackupStatus,
+  getJobMessage,
+  getJobStatus,
+  getRecentJobs,
+  throttleJob,
+  viewer,
+  waitForJob,
+  type JobRecord,
+} from '../../engine/index.js';
+import { action, intOpt } from '../action.js';
+import { printJson, printKeyValues, printTable } from '../output.js';
+
+/** Commands that run through runOperation and so may run as background jobs. */
+const JOB_COMMAND = /^(backup|restore|migrate|check)/;
+
+/** `--background` (any long command) and the hidden `--job-id` a background child runs with. */
+export function registerJobOptions(program: Command): void {
+  program.option('--background', 'run a backup, restore, migrate or check command as a detached job: print its id and return');
+  program.addOption(new Option('--job-id <id>', 'internal: run as this submitted job').hideHelp());
+  program.hook('preAction', (_root, cmd) => {
+    const g = cmd.optsWithGlobals() as { background?: boolean; jobId?: string };
+    if ((g.background || g.jobId) && !JOB_COMMAND.test(cmd.name()))
+      cmd.error(`chunkvault: --background applies only to backup, restore, migrate and check commands, not "${cmd.name()}"`, { exitCode: 2, code: 'chunkvault.usage' });
+    if (g.jobId) checkJobId(g.jobId);
+  });
+}
+
+const isActive = (r: JobRecord) => r.state === 'queued' || r.state === 'running';
+
+function parseRate(text: string): number {
+  if (/^(0|unlimited|none)$/i.test(text.trim())) return 0;
+  return parseBytes(text);
+}
+
+export function registerJobCommands(program: Command): void {
+  program
+    .command('jobs')
+    .description('recent jobs (DolphinDB getRecentJobs), newest first: node, userID, jobId, jobDesc, receivedTime, startTime, endTime, errorMsg')
+    .option('-n, --number <n>', 'only the newest n jobs', intOpt('-n'))
+    .option('--user <name>', 'only this user\'s jobs (admins)')
+    .action(
+      action((ctx, o: { number?: number; user?: string }) => {
+        const home = ctx.home();
+        const v = viewer(home);
+        const res = getRecentJobs(home, { viewer: v, ...(o.number ? { n: o.number } : {}), ...(o.user !== undefined ? { user: o.user } : {}) });
+        if (ctx.json) return printJson(res.jobs);
+        printTable(res.jobs as unknown as Record<string, unknown>[], ['node', 'userID', 'jobId', 'jobDesc', 'type', 'state', 'receivedTime', 'startTime', 'endTime', 'errorMsg']);
+        if (v.admin && v.uid !== 0 && res.unreadable) process.stderr.write(`note: ${res.unreadable} job record(s) of other users are not readable by ${v.name} (records are 0600; only root reads them all)\n`);
+      }),
+    );
+
+  program
+    .command('job <jobId>')
+    .description('one job (DolphinDB getJobStatus): state, times, progress per table, result')
+    .action(
+      action((ctx, id: string) => {
+        const r = getJobStatus(ctx.home(), id);
+        if (ctx.json) return printJson(r);
+        const secs = r.startTime ? ((r.endTime ? Date.parse(r.endTime) : Date.now()) - Date.parse(r.startTime)) / 1000 : 0;
+        printKeyValues({
+          jobId: r.jobId,
+          jobDesc: r.jobDesc,
+          type: r.type,
+          state: r.state,
+          node: r.node,
+          userID: r.userID,
+          pid: r.pid ?? '',
+          receivedTime: r.receivedTime,
+          startTime: r.startTime ?? '',
+          endTime: r.endTime ?? '',
+          errorMsg: r.errorMsg ?? '',
+          bytes: `${r.bytesDone} of ${r.bytesTotal}`,
+          mbPerSec: secs > 0 ? Math.round((r.bytesDone / 1e6 / secs) * 10) / 10 : 0,
+          maxRate: r.maxRate ? `${r.maxRate} bytes/s` : 'unlimited',
+          log: r.logFile,
+          ...(r.outputFile ? { output: r.outputFile } : {}),
+        });
+        if (r.tables.length) {
+          process.stdout.write('\n');
+          printTable(r.tables as unknown as Record<string, unknown>[], ['dbName', 'tableName', 'totalPartitions', 'completedPartitions']);
+        }
+      }),
+    );
+
+  program
+    .command('job-log <jobId>')
+    .description('a job\'s log <home>/batchJobs/<jobId>.msg (DolphinDB getJobMessage)')
+    .action(
+      action((ctx, id: string) => {
+        const text = getJobMessage(ctx.home(), id);
+        if (ctx.json) printJson({ jobId: id, lines: text.split('\n').filter(Boolean) });
+        else process.stdout.write(text);
+      }),
+    );
+
+  program
+    .command('cancel <jobId>')
+    .description('ask a running job to stop (DolphinDB cancelJob): it stops between blocks, releases its lock, and a rerun resumes')
+    .option('--wait [seconds]', 'wait until the job has stopped (default 30 s)')
+    .action(
+      action(async (ctx, id: string, o: { wait?: boolean | string }) => {
+        const home = ctx.home();
+        cancelJob(home, id);
+        let r: JobRecord = getJobStatus(home, id);
+        if (o.wait !== undefined) {
+          const secs = o.wait === true ? 30 : Number(o.wait);
+          if (!Number.isFinite(secs) || secs <= 0) throw usage(`--wait must be a positive number of seconds, got "${o.wait}"`);
+          r = await waitForJob(home, id, (x) => !isActive(x), secs * 1000);
+        }
+        if (ctx.json) printJson({ jobId: id, requested: true, state: r.state, errorMsg: r.errorMsg ?? null });
+        else process.stdout.write(isActive(r) ? `cancel requested for job ${id} (state ${r.state})\n` : `job ${id} ${r.state}${r.errorMsg ? `: ${r.errorMsg}` : ''}\n`);
+      }),
+    );
+
+  program
+    .command('throttle <jobId> <rate>')
+    .description('change a running job\'s shared rate limit live, e.g. 50MB (per second); 0 = unlimited')
+    .action(
+      action(async (ctx, id: string, rateText: string) => {
+        const home = ctx.home();
+        const rate = parseRate(rateText);
+        throttleJob(home, id, rate);
+        const r = await waitForJob(home, id, (x) => x.maxRate === rate || !isActive(x), 3000);
+        const applied = r.maxRate === rate;
+        if (ctx.json) printJson({ jobId: id, rate, applied, state: r.state });
+        else process.stdout.write(applied ? `job ${id}: rate limit now ${rate ? `${rate} bytes/s` : 'unlimited'}\n` : `job ${id}: rate change requested (state ${r.state}; not yet applied)\n`);
+      }),
+    );
+
+  program
+    .command('status')
+    .description('backup and restore jobs, one row per table (DolphinDB getBackupStatus); kept across restarts')
+    .option('--user <name>', 'only this user\'s jobs (admins)')
+    .action(
+      action((ctx, o: { user?: string }) => {
+        const rows = getBackupStatus(ctx.home(), o.user !== undefined ? { user: o.user } : {});
+        if (ctx.json) return printJson(rows);
+        printTable(rows as unknown as Record<string, unknown>[], [
+          'userName',
+          'type',
+          'startTime',
+          'dbName',
+          'tableName',
+          'totalPartitions',
+          'completedPartitions',
+          'percentComplete',
+          'endTime',
+          'completed',
+          'state',
+          'jobId',
+        ]);
+      }),
+    );
+}
