@@ -3,6 +3,7 @@ import { EXIT } from '../common/errors.js';
 import { registerStoreCommands } from './commands/store-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
+import { registerBench } from './commands/bench-command.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerRestoreCommands(program);
   registerDemo(program);
+  registerBench(program);
   return program;
 }
 

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fsTypeOf } from '../io/index.js';
+
+export interface DiskInfo {
+  /** What lives there: volume, backup, or both. */
+  role: string;
+  path: string;
+  /** st_dev as major:minor. */
+  dev: string;
+  /** Block device name from /sys/dev/block (e.g. vda, loop3), when it is one. */
+  blockDevice: string | null;
+  model: string | null;
+  rotational: boolean | null;
+  sizeBytes: number | null;
+  fsType: string;
+}
+
+export interface MachineInfo {
+  hostname: string;
+  cpus: number;
+  cpuModel: string;
+  memoryBytes: number;
+  kernel: string;
+  os: string;
+  node: string;
+  root: boolean;
+  disks: DiskInfo[];
+}
+
+const read = (p: string): string | null => {
+  try {
+    return fs.readFileSync(p, 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
+
+function nearestExisting(p: string): string {
+  let d = path.resolve(p);
+  while (!fs.existsSync(d)) d = path.dirname(d);
+  return d;
+}
+
+/** Describes the device a path sits on, from /sys/dev/block (partitions report their parent disk's model). */
+export function describeDisk(role: string, p: string): DiskInfo {
+  const st = fs.statSync(nearestExisting(p));
+  const major = Math.floor(st.dev / 256) & 0xfff;
+  const minor = (st.dev & 0xff) | ((st.dev >> 12) & 0xfff00);
+  const dev = `${major}:${minor}`;
+  let sys: string | null = null;
+  try {
+    sys = fs.realpathSync(`/sys/dev/block/${dev}`);
+  } catch {
+    /* not a block device: tmpfs, overlay */
+  }
+  const disk = sys && fs.existsSync(path.join(sys, 'partition')) ? path.dirname(sys) : sys;
+  const name = disk ? path.basename(disk) : null;
+  const vendor = disk ? read(path.join(disk, 'device/vendor')) : null;
+  const model = disk ? (read(path.join(disk, 'device/model')) ?? (vendor === '0x1af4' ? 'virtio block device' : vendor)) : null;
+  const loopBacking = disk ? read(path.join(disk, 'loop/backing_file')) : null;
+  const rot = disk ? read(path.join(disk, 'queue/rotational')) : null;
+  const sectors = sys ? read(path.join(sys, 'size')) : null;
+  return {
+    role,
+    path: path.resolve(p),
+    dev,
+    blockDevice: name,
+    model: loopBacking ? `loop device backed by ${loopBacking}` : model,
+    rotational: rot === null ? null : rot === '1',
+    sizeBytes: sectors === null ? null : Number(sectors) * 512,
+    fsType: fsTypeOf(p),
+  };
+}
+
+/** Disks are listed once per device; roles of paths on the same device are joined ("volume+backup"). */
+export function describeMachine(paths: { role: string; path: string }[]): MachineInfo {
+  const disks: DiskInfo[] = [];
+  for (const p of paths) {
+    const d = describeDisk(p.role, p.path);
+    const same = disks.find((x) => x.dev === d.dev);
+    if (same) {
+      if (!same.role.split('+').includes(p.role)) same.role += `+${p.role}`;
+    } else disks.push(d);
+  }
+  const cpus = os.cpus();
+  return {
+    hostname: os.hostname(),
+    cpus: os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    kernel: os.release(),
+    os: `${os.type()} ${read('/etc/os-release')?.match(/^PRETTY_NAME="?([^"\n]*)"?/m)?.[1] ?? os.version()}`,
+    node: process.version,
+    root: typeof process.getuid === 'function' && process.getuid() === 0,
+    disks,
+  };
+}

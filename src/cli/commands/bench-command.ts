@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { usage } from '../../common/errors.js';
+import { formatBytes, parseBytes } from '../../common/units.js';
+import { BASELINES, type BaselineName } from '../../bench/baselines.js';
+import { runBench } from '../../bench/harness.js';
+import { action, intOpt } from '../action.js';
+import { printJson, printTable } from '../output.js';
+
+interface Flags {
+  size: string;
+  backupDir?: string;
+  workers: string;
+  diskConcurrency: string;
+  baselines: string;
+  repeat: number;
+  out: string;
+  label?: string;
+  devices: number;
+  scale: boolean;
+  keep?: boolean;
+  symbols?: number;
+  rowsPerSymbol?: number;
+  deviceTestSize?: string;
+}
+
+function intList(name: string, text: string): number[] {
+  const vals = text.split(',').map((s) => Number(s.trim()));
+  if (!vals.length || vals.some((v) => !Number.isInteger(v) || v < 1)) throw usage(`${name} must be a comma-separated list of positive integers, got "${text}"`);
+  return [...new Set(vals)];
+}
+
+function baselineList(text: string): BaselineName[] {
+  if (text.trim() === '' || text === 'none') return [];
+  const names = text.split(',').map((s) => s.trim());
+  for (const n of names) if (!(BASELINES as readonly string[]).includes(n)) throw usage(`unknown baseline "${n}": expected ${BASELINES.join(', ')} or none`);
+  return names as BaselineName[];
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('capacity-planning benchmark: MB/s of generate, backup, check and restore against the device limit and cp/rsync/restic; writes <out>/<date>-<label>.{json,md,svg}')
+    .option('--size <bytes>', 'data to generate across the three tables, e.g. 2GB .. 150GB', '2GB')
+    .option('--backup-dir <dir>', 'parent directory for backups and baseline copies (the disk to write backups to); default: beside --home')
+    .option('--workers <list>', 'worker threads; a list (1,2,4) sweeps', '2')
+    .option('--disk-concurrency <list>', 'tasks in flight per disk; a list (1,2,4) sweeps', '2')
+    .option('--baselines <list>', `baselines to run: ${BASELINES.join(',')} or none (missing tools are skipped with the reason)`, BASELINES.join(','))
+    .option('--repeat <n>', 'runs of each timed phase; the report shows medians', intOpt('--repeat'), 1)
+    .option('--out <dir>', 'where to write the result files', 'bench-results')
+    .option('--label <label>', 'name part of the result files (default: <size>-<hostname-free tag>)')
+    .option('--devices <n>', 'as root: put volumes and backups on n loop-mounted ext4 devices (n-1 for volumes, 1 for backups)', intOpt('--devices', 0), 0)
+    .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
+    .option('--keep', 'keep the working directories (homes, backups) afterwards')
+    .option('--symbols <n>', 'advanced: symbols in the generated data (default 500)', intOpt('--symbols'))
+    .option('--rows-per-symbol <n>', 'advanced: rows per symbol per date (default 80000, or fewer below one date)', intOpt('--rows-per-symbol'))
+    .option('--device-test-size <bytes>', 'size of the raw device test file (default min(1GB, data size))')
+    .addHelpText('after', '\n--home is the parent directory for the working cluster homes (default: the OS temp dir); they are removed afterwards unless --keep.')
+    .action(
+      action(async (ctx, o: Flags) => {
+        const size = parseBytes(o.size);
+        if (size < 1 << 20) throw usage('--size must be at least 1MB');
+        const label = (o.label ?? `${o.size.toLowerCase()}`).replace(/[^A-Za-z0-9_.-]+/g, '-');
+        const { result, files } = await runBench({
+          size,
+          ...(ctx.globals.home ? { home: ctx.globals.home } : {}),
+          ...(o.backupDir ? { backupDir: o.backupDir } : {}),
+          workers: intList('--workers', o.workers),
+          diskConcurrency: intList('--disk-concurrency', o.diskConcurrency),
+          baselines: baselineList(o.baselines),
+          repeat: o.repeat,
+          out: o.out,
+          label,
+          devices: o.devices,
+          scale: o.scale,
+          keep: !!o.keep,
+          ...(o.symbols ? { symbols: o.symbols } : {}),
+          ...(o.rowsPerSymbol ? { rowsPerSymbol: o.rowsPerSymbol } : {}),
+          ...(o.deviceTestSize ? { deviceTestBytes: parseBytes(o.deviceTestSize) } : {}),
+          argv: ['chunkvault', ...process.argv.slice(2)],
+          ...(ctx.json ? { log: (s: string) => process.stderr.write(`[bench] ${s}\n`) } : {}),
+        });
+        if (ctx.json) return printJson({ files, result });
+        printTable(
+          [...result.phases, ...result.baselines].map((m) => ({
+            phase: m.name,
+            status: m.status === 'ok' ? 'ok' : `${m.status}: ${m.reason}`,
+            seconds: m.median ? m.median.seconds.toFixed(2) : '',
+            'MB/s': m.median && m.bytes ? m.median.mbPerSec : '',
+            cpuS: m.median?.cpuSeconds?.toFixed(2) ?? '',
+            peakRss: m.median?.peakRssBytes ? formatBytes(m.median.peakRssBytes) : '',
+          })),
+        );
+        process.stdout.write('\n');
+        printTable(result.goals.map((g) => ({ goal: g.goal, measured: g.measured === null ? '' : g.unit === 's' ? `${g.measured.toFixed(3)} s` : `${g.measured.toFixed(2)}x`, met: g.met === null ? 'not measured' : g.met ? 'met' : 'MISSED' })));
+        process.stdout.write(`\n${result.cache === 'cold' ? 'cold cache' : 'WARM cache (not root): figures are optimistic'}\nwrote ${files.json}\n      ${files.md}\n      ${files.svg}\n`);
+      }),
+    );
+}
