@@ -83,6 +83,13 @@ function toDomain(level: Level, colType: ColType, v: string | number): string | 
   throw conflict(`scheme mismatch: a ${level.colType} partition level cannot take a ${colType} column`);
 }
 
+/** A partition name becomes one directory name: refuse values that would be none, or several, or leave the volume. */
+function dirComponent(name: string, raw: string | number): string {
+  if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name))
+    throw conflict(`value ${JSON.stringify(raw)} cannot name a partition directory (empty, "." or "..", or contains "/" or NUL)`);
+  return name;
+}
+
 /** Returns the partition directory name for value v at this level, or throws if no partition takes it. */
 export function levelName(level: Level, colType: ColType, raw: string | number): string {
   const v = toDomain(level, colType, raw);
@@ -92,13 +99,13 @@ export function levelName(level: Level, colType: ColType, raw: string | number):
       return `Key${h % level.buckets}`;
     }
     case 'VALUE':
-      return valueDirName(level.colType, v);
+      return dirComponent(valueDirName(level.colType, v), raw);
     case 'RANGE': {
       const b = level.bounds;
       if (v < b[0]! || v >= b[b.length - 1]!) throw conflict(`value ${raw} is outside every RANGE partition`);
       let lo = 0;
       while (!(v >= b[lo]! && v < b[lo + 1]!)) lo++;
-      return `${valueDirName(level.colType, b[lo]!)}_${valueDirName(level.colType, b[lo + 1]!)}`;
+      return dirComponent(`${valueDirName(level.colType, b[lo]!)}_${valueDirName(level.colType, b[lo + 1]!)}`, raw);
     }
     case 'LIST': {
       const i = level.lists.findIndex((l) => l.includes(v));

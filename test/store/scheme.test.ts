@@ -17,7 +17,7 @@ import {
   type Level,
   type Scheme,
 } from '../../dist/store/index.js';
-import { rmTmp, tmpDir } from '../helpers/tmp.js';
+import { listFiles, rmTmp, tmpDir } from '../helpers/tmp.js';
 
 /** FNV-1a over UTF-8, written independently of the store: HASH placement must never change between versions. */
 function fnv1a(s: string): number {
@@ -100,6 +100,13 @@ describe('partition directory names follow DolphinDB', () => {
     expect(() => levelName(level, 'SYMBOL', 'AAPL')).toThrow(expect.objectContaining({ code: 'CONFLICT', message: expect.stringContaining('AAPL') }));
   });
 
+  it('a VALUE that is not a single safe directory name ("..", "a/b", "", ".") is rejected with CONFLICT', () => {
+    const level: Level = { type: 'VALUE', colType: 'SYMBOL', values: [] };
+    for (const v of ['..', '../../etc', 'a/b', '', '.', 'nul\0x'])
+      expect(() => levelName(level, 'SYMBOL', v), JSON.stringify(v)).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    expect(levelName(level, 'SYMBOL', '..a')).toBe('..a');
+  });
+
   it('COMPO routes a row to one nested path per level: /Key3/tp/20120101', () => {
     const scheme: Scheme = {
       type: 'COMPO',
@@ -157,5 +164,17 @@ describe('partition directories on disk', () => {
     const root = path.join(c.volumes[0]!.path, 'CHUNKS', 'rl');
     expect(fs.readdirSync(path.join(root, '50_100')).sort()).toEqual(['List0', 'List1']);
     expect(fs.readdirSync(path.join(root, '0_50', 'List0'))).toEqual(['t_0_1']);
+  });
+
+  it('an append whose VALUE would climb out of the volume is refused and writes nothing anywhere', () => {
+    const h = path.join(home!, 'trav');
+    initCluster(h);
+    const c = new Cluster(h);
+    createDatabase(c, 'dfs://v', 'OLAP', { type: 'VALUE', colType: 'SYMBOL', values: [] });
+    createPartitionedTable(c, 'dfs://v', { name: 't', schema: [{ name: 'sym', type: 'SYMBOL' }], partitionColumns: ['sym'] });
+    const before = listFiles(home!);
+    expect(() => append(c, 'dfs://v', 't', { sym: ['ok', '../../../../escaped'] })).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    expect(listFiles(home!)).toEqual(before);
+    expect(loadChunks(c, 'dfs://v')).toEqual([]);
   });
 });
