@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../dist/engine/index.js';
+import { cliJson, runCli } from '../helpers/cli.js';
+import { rmTmp, tmpDir } from '../helpers/tmp.js';
+import { DB, TSDB, backedUpSource, digests } from './helpers-restore.js';
+
+let dir: string, src: string, bak: string;
+type Row = { dbName: string; tableName: string; success: boolean; errorMsg: string };
+
+beforeAll(async () => {
+  dir = tmpDir('migrate');
+  ({ home: src, bak } = await backedUpSource(dir));
+});
+afterAll(() => rmTmp(dir));
+
+describe('migrate', () => {
+  it('restores every database of a backup directory into a new cluster in one call', () => {
+    const home = path.join(dir, 'new-cluster');
+    const r = cliJson<{ rows: Row[]; partitions: number }>(['--home', home, 'migrate', bak]);
+    expect(r.rows).toEqual([
+      { dbName: DB, tableName: 'quotes', success: true, errorMsg: '' },
+      { dbName: DB, tableName: 'quotes_2', success: true, errorMsg: '' },
+      { dbName: TSDB, tableName: 'quotes_tsdb', success: true, errorMsg: '' },
+    ]);
+    expect(r.partitions).toBe(30);
+    expect(digests(home, DB)).toEqual(digests(src, DB));
+    expect(digests(home, TSDB)).toEqual(digests(src, TSDB));
+  });
+
+  it('reports success=false with an errorMsg for a target that exists, restores the others, and exits 10', () => {
+    const home = path.join(dir, 'half-full');
+    cliJson(['--home', home, 'restore-db', bak, TSDB]);
+    const r = runCli(['--home', home, 'migrate', bak, '--json']);
+    expect(r.code).toBe(10);
+    const rows = (JSON.parse(r.stdout) as { rows: Row[] }).rows;
+    expect(rows.filter((x) => x.success).map((x) => x.tableName)).toEqual(['quotes', 'quotes_2']);
+    const refused = rows.find((x) => x.dbName === TSDB)!;
+    expect(refused.success).toBe(false);
+    expect(refused.errorMsg).toMatch(/database dfs:\/\/testdb_tsdb already exists/);
+    expect(digests(home, DB)).toEqual(digests(src, DB));
+  });
+
+  it('migrates one table under a new database and table name, and refuses it the second time', async () => {
+    const home = path.join(dir, 'one-table');
+    const first = await migrate({ home, backupDir: bak, dbPath: DB, table: 'quotes_2', newDbPath: 'dfs://moved', newTable: 'q2' });
+    expect(first.rows).toEqual([{ dbName: 'dfs://moved', tableName: 'q2', success: true, errorMsg: '' }]);
+    expect(digests(home, 'dfs://moved')).toEqual({ q2: digests(src, DB).quotes_2 });
+    const again = await migrate({ home, backupDir: bak, dbPath: DB, table: 'quotes_2', newDbPath: 'dfs://moved', newTable: 'q2' });
+    expect(again.rows[0]!.success).toBe(false);
+    expect(again.rows[0]!.errorMsg).toMatch(/table q2 already exists in dfs:\/\/moved/);
+  });
+
+  it('a database whose backup is unreadable becomes a failed row while the others are migrated', () => {
+    const home = path.join(dir, 'damaged');
+    const damaged = path.join(dir, 'damaged-bak');
+    fs.cpSync(bak, damaged, { recursive: true });
+    const points = path.join(damaged, 'testdb_tsdb', 'points');
+    for (const f of fs.readdirSync(points)) fs.writeFileSync(path.join(points, f), '{ not json');
+    const r = runCli(['--home', home, 'migrate', damaged, '--json']);
+    expect(r.code).toBe(10);
+    const rows = (JSON.parse(r.stdout) as { rows: Row[] }).rows;
+    expect(rows.map((x) => [x.dbName, x.success])).toEqual([
+      [DB, true],
+      [DB, true],
+      [TSDB, false],
+    ]);
+    expect(rows[2]!.errorMsg).toMatch(/not valid JSON/);
+  });
+});
