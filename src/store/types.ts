@@ -105,6 +105,10 @@ export function vectorFrom(col: ColumnDef, values: unknown[]): Vector {
     if (typeof v !== 'number' || Number.isNaN(v)) throw bad(v);
     const integral = col.type !== 'FLOAT' && col.type !== 'DOUBLE';
     if (integral && !Number.isInteger(v)) throw bad(v);
+    // Typed arrays wrap out-of-range integers silently; refuse them instead of storing another value.
+    if (col.type === 'BOOL' && v !== 0 && v !== 1) throw bad(v);
+    if (TYPES[col.type].width === 4 && integral && (v < -2147483648 || v > 2147483647)) throw bad(v);
+    if (col.type === 'TIMESTAMP' && !Number.isSafeInteger(v)) throw bad(v);
     (out as Float64Array)[i] = v;
   });
   return { kind: 'num', type: col.type, values: out };

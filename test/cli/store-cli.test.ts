@@ -143,6 +143,8 @@ describe('bad input through the library', () => {
     ['a fraction in an INT column', () => ({ ...good(), qty: [1, 2.5, 3] })],
     ['a number in a SYMBOL column', () => ({ ...good(), symbol: ['IBM', 7, 'IBM'] })],
     ['NaN in a DOUBLE column', () => ({ ...good(), price: [1, Number.NaN, 3] })],
+    ['an INT beyond 32 bits', () => ({ ...good(), qty: [1, 2 ** 40 + 5, 3] })],
+    ['a TIMESTAMP beyond 2^53', () => ({ ...good(), time: [1, 2 ** 60, 3] })],
     ['a missing column', () => {
       const { qty: _q, ...rest } = good();
       return rest;
