@@ -110,12 +110,15 @@ export function pinDatabase(c: Cluster, db: string): Snapshot {
       fs.rmSync(file, { force: true });
       // Versions superseded or dropped while pinned are removed now, unless another pin holds them.
       c.withDbLock(db, () => {
-        const current = new Set(currentDirs(loadChunks(c, db)));
+        const live = loadChunks(c, db);
+        const current = new Set(currentDirs(live));
+        const liveChunkDirs = new Set(live.map((k) => c.chunkDir(k, db)));
         const pins = livePins(c);
         for (const d of dirs) {
           if (current.has(d) || pins.has(d) || !fs.existsSync(d)) continue;
           fs.rmSync(d, { recursive: true, force: true });
-          if (fs.readdirSync(path.dirname(d)).length === 0) fs.rmdirSync(path.dirname(d));
+          // Only a dropped chunk's directory goes; a chunk still in the catalog keeps its (empty) directory.
+          if (!liveChunkDirs.has(path.dirname(d)) && fs.readdirSync(path.dirname(d)).length === 0) fs.rmdirSync(path.dirname(d));
         }
       });
     },

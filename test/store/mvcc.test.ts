@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   append,
   commitVersion,
+  createPartitionedTable,
+  dropPartition,
+  dropTable,
   gcDatabaseLocked,
   hashString,
   loadChunks,
@@ -17,7 +20,7 @@ import {
   type ChunkMeta,
 } from '../../dist/store/index.js';
 import { deadPid, runStoreScript } from '../helpers/child.js';
-import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
+import { D20120101, TRADES, makeTradesDb, tradeRows } from '../helpers/store.js';
 import { listFiles, rmTmp, tmpDir } from '../helpers/tmp.js';
 
 let home: string | undefined;
@@ -116,6 +119,30 @@ describe('MVCC versions', () => {
     expect(fs.existsSync(old)).toBe(true);
     b.release();
     expect(fs.existsSync(old)).toBe(false);
+  });
+
+  it('releasing a pin after the table was dropped keeps the chunk directory, so the table can be re-created and appended to', () => {
+    const { c, db, chunkDir, versionDir } = setup();
+    const old = versionDir();
+    const snap = pinDatabase(c, db);
+    dropTable(c, db, 'trades');
+    expect(fs.existsSync(old)).toBe(true);
+    snap.release();
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.existsSync(chunkDir)).toBe(true);
+    createPartitionedTable(c, db, { name: 'trades', schema: TRADES, partitionColumns: ['symbol', 'time'] });
+    append(c, db, 'trades', ROWS(5, 100));
+    expect(readPartition(c, db, 'trades', loadChunks(c, db)[0]!.path).rows).toBe(5);
+  });
+
+  it('releasing a pin after the partition was dropped removes the chunk directory', () => {
+    const { c, db, chunk, chunkDir } = setup();
+    const snap = pinDatabase(c, db);
+    dropPartition(c, db, chunk.path);
+    expect(fs.existsSync(chunkDir)).toBe(true);
+    snap.release();
+    expect(fs.existsSync(chunkDir)).toBe(false);
+    expect(loadChunks(c, db)).toEqual([]);
   });
 
   it('a pin left by a dead process holds nothing: the next commit removes its versions and its pin file', () => {
