@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT } from '../common/errors.js';
+import { CvError, EXIT } from '../common/errors.js';
+import { reportError } from './output.js';
 import { registerStoreCommands } from './commands/store-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
@@ -14,8 +15,9 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--home <dir>', 'cluster home (default: $CHUNKVAULT_HOME)')
     .option('--json', 'machine-readable output')
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // One line, in the same shape as every other error.
+    .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
   registerStoreCommands(program);
   registerBackupCommands(program);
   registerJobOptions(program);
@@ -33,5 +35,8 @@ try {
   if (err instanceof CommanderError) {
     // Help and version are not failures; anything else commander rejects is a usage error.
     process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT.USAGE;
+  } else if (err instanceof CvError) {
+    // Raised by an option parser (e.g. --dates 0) before any action ran.
+    process.exitCode = reportError(err, process.argv.includes('--json'));
   } else throw err;
 }

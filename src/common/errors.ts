@@ -17,9 +17,9 @@ export const EXIT = {
 } as const;
 
 export type ErrorCode =
-  | 'USAGE' // bad argument, bad pattern, bad size
+  | 'USAGE' // bad argument, bad pattern, bad size, a value that does not fit its column
   | 'NOT_FOUND' // path, database, table, partition, restore point, job
-  | 'CONFLICT' // scheme/engine/schema mismatch, type mismatch, target exists
+  | 'CONFLICT' // scheme/engine/schema mismatch, target exists
   | 'LOCKED' // lock held by a live process
   | 'IO' // disk full, unreadable source, permission denied
   | 'CORRUPT' // checksum/size mismatch, hostile or malformed backup

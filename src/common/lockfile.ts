@@ -45,7 +45,8 @@ export interface LockOptions {
 
 /**
  * An exclusive lock file created with O_EXCL. A lock whose owner process is dead is taken over:
- * the stale file is renamed aside first so that two contenders cannot both take it.
+ * the stale file is renamed aside, and if what was moved turns out not to be the stale owner (a
+ * faster contender already replaced it), it is linked back, so a live lock is never stolen.
  */
 export class LockFile {
   private constructor(readonly file: string) {}
@@ -74,10 +75,18 @@ export class LockFile {
         const aside = `${file}.stale-${process.pid}-${attempt}`;
         try {
           fs.renameSync(file, aside);
-          fs.rmSync(aside, { force: true });
         } catch {
-          /* another contender took it over first; retry */
+          continue; // another contender moved it first; retry
         }
+        const moved = readLockOwner(aside);
+        if (owner && moved && (moved.pid !== owner.pid || moved.since !== owner.since)) {
+          try {
+            fs.linkSync(aside, file); // put the live lock back; fails only if a third process locked meanwhile
+          } catch {
+            /* nothing to restore into */
+          }
+        }
+        fs.rmSync(aside, { force: true });
         continue;
       }
       if (Date.now() >= deadline) {

@@ -175,12 +175,15 @@ export function routeRows(scheme: Scheme, cols: { type: ColType; vec: Vector }[]
   });
   // Combine per-level codes into one number per row, then name each distinct combination once.
   const paths: string[] = [];
-  const byCombo = new Map<number, number>();
+  const byCombo = new Map<number | string, number>();
   const byPath = new Map<string, number>();
   const rowPath = new Uint32Array(n);
+  // Past 2^52 combinations the numeric key would lose precision: fall back to keying by path.
+  const exact = perLevel.reduce((a, l) => a * Math.max(1, l.names.length), 1) < 2 ** 52;
   for (let i = 0; i < n; i++) {
-    let combo = 0;
-    for (const l of perLevel) combo = combo * l.names.length + l.code[i]!;
+    let combo: number | string = 0;
+    if (exact) for (const l of perLevel) combo = combo * l.names.length + l.code[i]!;
+    else combo = perLevel.map((l) => l.code[i]).join(',');
     let idx = byCombo.get(combo);
     if (idx === undefined) {
       const p = perLevel.map((l) => '/' + l.names[l.code[i]!]).join('');
