@@ -74,8 +74,7 @@ export async function runOperation<T>(
   try {
     result = await fn(observer, tracker?.holder ?? `pid ${process.pid}`);
   } catch (err) {
-    tracker?.fail(err);
-    throw err;
+    throw tracker ? tracker.fail(err) : err;
   } finally {
     bar.stop();
   }

@@ -44,6 +44,7 @@ describe.skipIf(!isRoot)(`users and job visibility (${isRoot ? 'as root' : REASO
     execFileSync('chmod', ['-R', 'a+rwX', dir]);
     // Root touching the job commands makes the shared directories 1777 (sticky) as documented.
     expect(runAs(0, ['jobs']).code).toBe(0);
+    for (const d of ['jobs', 'batchJobs']) expect(fs.statSync(path.join(home, d)).mode & 0o7777).toBe(0o1777);
   });
   afterAll(() => rmTmp(dir));
 

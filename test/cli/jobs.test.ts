@@ -120,7 +120,7 @@ describe('background jobs', () => {
   });
 
   it("throttle lowers a running job's measured rate live", async () => {
-    const id = submit(path.join(dir, 'bak-throttle'), '1MB');
+    const id = submit(path.join(dir, 'bak-throttle'), '600KB');
     const first = await waitJob(id, (x) => running(x) && x.bytesDone > 0);
     const rate = async (ms: number) => {
       const a = getJobStatus(home, id);
@@ -129,15 +129,15 @@ describe('background jobs', () => {
       const b = getJobStatus(home, id);
       return (b.bytesDone - a.bytesDone) / ((Date.now() - ta) / 1000);
     };
-    expect(first.maxRate).toBe(1 << 20);
+    expect(first.maxRate).toBe(600 << 10);
     const before = await rate(1000);
-    const th = cv('throttle', id, '100KB');
+    const th = cv('throttle', id, '50KB');
     expect(th.code, th.stderr).toBe(0);
-    expect(th.stdout).toContain('rate limit now 102400 bytes/s');
+    expect(th.stdout).toContain('rate limit now 51200 bytes/s');
     await sleep(300);
     const after = await rate(1500);
-    expect(getJobStatus(home, id).maxRate).toBe(102400);
-    expect(before).toBeGreaterThan(500_000);
+    expect(getJobStatus(home, id).maxRate).toBe(51200);
+    expect(before).toBeGreaterThan(300_000);
     expect(after).toBeLessThan(before / 3);
     expect(lastLine(cv('cancel', id, '--wait').stdout)).toMatch(/cancelled/);
   });

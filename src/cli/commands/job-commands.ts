@@ -3,11 +3,11 @@ import { usage } from '../../common/errors.js';
 import { parseBytes } from '../../common/units.js';
 import {
   cancelJob,
-  checkJobId,
   getBackupStatus,
   getJobMessage,
   getJobStatus,
   getRecentJobs,
+  isJobId,
   throttleJob,
   viewer,
   waitForJob,
@@ -27,7 +27,7 @@ export function registerJobOptions(program: Command): void {
     const g = cmd.optsWithGlobals() as { background?: boolean; jobId?: string };
     if ((g.background || g.jobId) && !JOB_COMMAND.test(cmd.name()))
       cmd.error(`chunkvault: --background applies only to backup, restore, migrate and check commands, not "${cmd.name()}"`, { exitCode: 2, code: 'chunkvault.usage' });
-    if (g.jobId) checkJobId(g.jobId);
+    if (g.jobId && !isJobId(g.jobId)) cmd.error(`chunkvault: bad --job-id "${g.jobId}"`, { exitCode: 2, code: 'chunkvault.usage' });
   });
 }
 

@@ -1,9 +1,10 @@
 import { CvError, notFound, usage } from '../../common/errors.js';
 import { writeControl } from './control.js';
-import { msgFile, outFile, readOwned } from './files.js';
+import { ensureJobDirs, msgFile, outFile, readOwned } from './files.js';
 import { checkJobId } from './ids.js';
 import { effective, isActive, readRecord, scanRecords, type JobRecord, type JobState, type JobType } from './record.js';
 import { currentUser, isAdmin, type OsUser } from './users.js';
+import { loadCluster } from '../../store/index.js';
 
 /** Who asks, and what they may see: an admin everyone's jobs (or one user's), anyone else their own. */
 export interface Viewer extends OsUser {
@@ -11,6 +12,12 @@ export interface Viewer extends OsUser {
 }
 
 export function viewer(home: string, user = currentUser()): Viewer {
+  loadCluster(home); // a clear error for a directory that is not a cluster home
+  try {
+    ensureJobDirs(home); // lets root (or the home's owner) give the shared directories their 1777 mode
+  } catch {
+    /* reading jobs must not depend on it */
+  }
   return { ...user, admin: isAdmin(home, user) };
 }
 

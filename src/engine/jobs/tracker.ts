@@ -37,6 +37,7 @@ export class JobTracker {
   private cancelledBy: string | undefined;
   private rateAt: string | undefined;
   private warned = false;
+  private signalled = false;
   private readonly obeyUids: number[];
 
   private constructor(
@@ -93,6 +94,8 @@ export class JobTracker {
     const t = new JobTracker(home, rec);
     writeRecord(home, rec);
     t.log(`Start the job [${rec.jobId}]: ${rec.jobDesc}`);
+    process.on('SIGINT', t.onSignal);
+    process.on('SIGTERM', t.onSignal);
     t.timer = setInterval(() => t.poll(), POLL_MS);
     t.timer.unref();
     t.poll();
@@ -156,7 +159,8 @@ export class JobTracker {
     this.log(exitCode ? `The job failed: ${this.rec.errorMsg}` : 'The job is done.');
   }
 
-  fail(err: unknown): void {
+  /** The operation threw: records failed or cancelled, and returns the error to report (naming who cancelled). */
+  fail(err: unknown): unknown {
     this.stop();
     const cv = err instanceof CvError ? err : undefined;
     const cancelled = cv?.code === 'CANCELLED';
@@ -166,9 +170,26 @@ export class JobTracker {
     this.rec.endTime = stamp();
     this.save();
     this.log(`${cv?.code ?? 'INTERNAL'}: ${this.rec.errorMsg}`);
+    return cancelled && this.cancelledBy ? new CvError('CANCELLED', `job ${this.rec.jobId} ${this.rec.errorMsg}`) : err;
   }
 
+  /**
+   * Ctrl-C or a plain `kill` cancels like `chunkvault cancel` (the lock is released, the record
+   * says cancelled); a second signal exits at once.
+   */
+  private readonly onSignal = (sig: NodeJS.Signals): void => {
+    if (this.signalled) process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    this.signalled = true;
+    if (this.cancelledBy) return;
+    this.cancelledBy = `${this.rec.userID} (${sig})`;
+    this.log(`Cancel requested by ${sig}`);
+    this.pipeline?.cancel();
+    this.touch(true);
+  };
+
   private stop(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.sampleBytes();
