@@ -13,6 +13,12 @@ export function baselineUnavailable(name: BaselineName): string | null {
   return null;
 }
 
+/** Drop the page cache, then load the tool once (untimed) so only the data is cold, as for chunkvault. */
+async function coldData(tool: string): Promise<void> {
+  dropCaches();
+  await runTool(tool, [tool === 'restic' ? 'version' : '--version']);
+}
+
 function ok(r: ChildRun, what: string): ChildRun {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return r;
@@ -26,14 +32,14 @@ async function syncFs(dir: string): Promise<ChildRun> {
 /** `cp -r <sources> <dst>/` then `sync`, from a cold cache. */
 export async function runCp(sources: string[], dst: string): Promise<RunSample> {
   fs.mkdirSync(dst, { recursive: true });
-  dropCaches();
+  await coldData('cp');
   return addRuns([ok(await runTool('cp', ['-r', ...sources, dst + '/']), 'cp -r'), await syncFs(dst)]);
 }
 
 /** `rsync -a <sources> <dst>/` then `sync` (rsync does not fsync by default), from a cold cache. */
 export async function runRsync(sources: string[], dst: string): Promise<RunSample> {
   fs.mkdirSync(dst, { recursive: true });
-  dropCaches();
+  await coldData('rsync');
   return addRuns([ok(await runTool('rsync', ['-a', ...sources, dst + '/']), 'rsync -a'), await syncFs(dst)]);
 }
 
@@ -53,7 +59,7 @@ export async function resticInit(repo: string, cacheDir: string): Promise<Restic
 
 /** `restic backup` of the sources into the local repository, then `sync`, from a cold cache. */
 export async function runResticBackup(r: ResticRepo, sources: string[]): Promise<RunSample> {
-  dropCaches();
+  await coldData('restic');
   return addRuns([ok(await runTool('restic', ['backup', '--repo', r.repo, '--cache-dir', r.cacheDir, '-q', ...sources], resticEnv), 'restic backup'), await syncFs(r.repo)]);
 }
 
@@ -61,13 +67,13 @@ export async function runResticBackup(r: ResticRepo, sources: string[]): Promise
 export async function runResticRestore(r: ResticRepo, target: string): Promise<RunSample> {
   fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(target, { recursive: true });
-  dropCaches();
+  await coldData('restic');
   return addRuns([ok(await runTool('restic', ['restore', 'latest', '--repo', r.repo, '--cache-dir', r.cacheDir, '--target', target, '-q'], resticEnv), 'restic restore'), await syncFs(target)]);
 }
 
 /** The plain read `check` is judged against: every file under dir through `cat > /dev/null`, cold. */
 export async function runPlainRead(dir: string): Promise<RunSample> {
-  dropCaches();
+  await coldData('cat');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return ok(await runTool(`find ${q(path.resolve(dir))} -type f -print0 | xargs -0 -r cat > /dev/null`, [], {}, true), 'plain read');
 }

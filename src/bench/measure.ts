@@ -22,7 +22,7 @@ export interface ChildRun extends RunSample {
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const CLI_MAIN = path.resolve(HERE, '../cli/main.js');
-const PRELOAD = path.resolve(HERE, 'rusage-preload.js');
+const WRAPPER = path.resolve(HERE, 'cli-with-rusage.js');
 const GNU_TIME = '/usr/bin/time';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -59,12 +59,12 @@ function collect(child: ReturnType<typeof spawn>, started: bigint): Promise<{ co
 
 /**
  * Runs the chunkvault CLI as a child, as an operator would. CPU and peak RSS come from the child's
- * own process.resourceUsage() at exit (it covers every worker thread), written by a preload.
+ * own process.resourceUsage() at exit (it covers every worker thread), written by a wrapper.
  */
 export async function runChunkvault(home: string, args: string[]): Promise<ChildRun> {
   const usageFile = path.join(os.tmpdir(), `cv-bench-rusage-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--import', new URL(`file://${PRELOAD}`).href, CLI_MAIN, '--home', home, ...args], {
+  const child = spawn(process.execPath, [WRAPPER, '--home', home, ...args], {
     env: { ...process.env, CV_BENCH_RUSAGE: usageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -15,7 +15,7 @@ function mbps(list: Measurement[], name: string): number | null {
 
 function measurementRows(r: BenchResult, list: Measurement[], withRatios: boolean): string[] {
   const versus = [...new Set(r.ratios.map((x) => x.versus))];
-  const head = ['phase', 'status', 'bytes', 'seconds', 'MB/s', 'CPU s', 'peak RSS', ...(withRatios ? versus.map((v) => `÷ ${v}`) : [])];
+  const head = ['phase', 'status', 'bytes', 'seconds', 'MB/s', 'CPU s', 'peak RSS', 'engine s', ...(withRatios ? versus.map((v) => `÷ ${v}`) : [])];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const m of list) {
     const ratio = (v: string) => f1(r.ratios.find((x) => x.phase === m.name && x.versus === v)?.value, 2);
@@ -27,6 +27,7 @@ function measurementRows(r: BenchResult, list: Measurement[], withRatios: boolea
       m.bytes ? f1(m.median?.mbPerSec) : '—',
       f1(m.median?.cpuSeconds, 2),
       rss(m.median?.peakRssBytes),
+      typeof m.detail?.engineSeconds === 'number' ? (m.detail.engineSeconds as number).toFixed(2) : '—',
       ...(withRatios ? versus.map(ratio) : []),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
@@ -67,11 +68,11 @@ export function renderMarkdown(r: BenchResult, svgName: string): string {
   for (const d of r.deviceLimits) if (d.note) L.push('', `Note (${d.dev}): ${d.note}`);
   L.push('', '## chunkvault phases', '');
   L.push(...measurementRows(r, r.phases, true));
-  L.push('', 'Ratios are chunkvault MB/s ÷ the other MB/s, except for the no-change phases, which compare seconds. "device" is the copy limit of the devices involved (see README).', '');
+  L.push('', '"seconds" is the wall clock of the command(s), Node start-up included; "engine s" is what the command itself reported (last run), which leaves out start-up and planning outside the engine. Ratios are chunkvault MB/s ÷ the other MB/s, except for the no-change phases, which compare seconds. "device" is the copy limit of the devices involved (see README).', '');
   L.push('## Baselines (the same files)', '');
   L.push(...measurementRows(r, r.baselines, false));
   L.push('', '## Goals', '', '| goal | target | measured | met |', '|---|---|---|---|');
-  for (const g of r.goals) L.push(`| ${g.goal} | ${g.unit === 's' ? `< ${g.target} s` : `≥ ${g.target}×`} | ${g.measured === null ? '—' : g.unit === 's' ? `${g.measured.toFixed(3)} s` : `${g.measured.toFixed(2)}×`} | ${g.met === null ? 'not measured' : g.met ? '**met**' : '**missed**'} — ${g.detail} |`);
+  for (const g of r.goals) L.push(`| ${g.goal} | ${g.unit === 's' ? `< ${g.target} s` : `≥ ${g.target}×`} | ${g.measured === null ? '—' : g.unit === 's' ? `${g.measured.toFixed(3)} s` : `${g.measured.toFixed(3)}×`} | ${g.met === null ? 'not measured' : g.met ? '**met**' : '**missed**'} — ${g.detail} |`);
   if (r.sweep.length) {
     L.push('', '## Sweep: backup MB/s over workers × disk concurrency', '', ...sweepTable(r.sweep, 'backup'));
     if (r.sweep.some((c) => c.restore)) L.push('', '## Sweep: restore MB/s', '', ...sweepTable(r.sweep, 'restore'));

@@ -52,7 +52,7 @@ const SHAPE = obj({
   cache: oneOf('cold', 'warm'),
   layout: obj({ kind: oneOf('directories', 'loop-ext4'), volumes: arr(str), backupDir: str, note: optional(str) }),
   dataset: obj({ bytes: num, files: num, databases: arr(str), tables: num, partitionsPerTable: num, dates: num, symbols: num, rowsPerSymbol: num }),
-  deviceLimits: arr(obj({ dev: str, path: str, method: str, fileBytes: num, blockBytes: num, write: rate, read: rate, note: optional(str) })),
+  deviceLimits: arr(obj({ dev: str, path: str, method: str, fileBytes: num, blockBytes: num, queueDepth: num, write: rate, read: rate, note: optional(str) })),
   phases: arr(measurement),
   baselines: arr(measurement),
   ratios: arr(obj({ phase: str, versus: str, value: num })),

@@ -91,7 +91,7 @@ export function registerBench(program: Command): void {
           })),
         );
         process.stdout.write('\n');
-        printTable(result.goals.map((g) => ({ goal: g.goal, measured: g.measured === null ? '' : g.unit === 's' ? `${g.measured.toFixed(3)} s` : `${g.measured.toFixed(2)}x`, met: g.met === null ? 'not measured' : g.met ? 'met' : 'MISSED' })));
+        printTable(result.goals.map((g) => ({ goal: g.goal, measured: g.measured === null ? '' : g.unit === 's' ? `${g.measured.toFixed(3)} s` : `${g.measured.toFixed(3)}x`, met: g.met === null ? 'not measured' : g.met ? 'met' : 'MISSED' })));
         process.stdout.write(`\n${result.cache === 'cold' ? 'cold cache' : 'WARM cache (not root): figures are optimistic'}\nwrote ${files.json}\n      ${files.md}\n      ${files.svg}\n`);
       }),
     );
