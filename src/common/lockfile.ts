@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { CvError } from './errors.js';
-import { fsyncDir, sleepSync } from './durable.js';
-import path from 'node:path';
+import { sleepSync } from './durable.js';
 
 export interface LockOwner {
   pid: number;
@@ -56,11 +55,10 @@ export class LockFile {
     const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: opts.holder };
     for (let attempt = 0; ; attempt++) {
       try {
+        // No fsync: a lock only matters while its owner lives, and a machine crash kills every owner.
         const fd = fs.openSync(file, 'wx', 0o644);
         fs.writeSync(fd, JSON.stringify(me));
-        fs.fsyncSync(fd);
         fs.closeSync(fd);
-        fsyncDir(path.dirname(file));
         return new LockFile(file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
