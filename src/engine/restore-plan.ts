@@ -65,7 +65,8 @@ export function checkSelection(m: Manifest, pairs: TablePair[], pattern: Partiti
  * the default layout (one node, one volume) when `mayInit`; a non-empty directory that is not a
  * cluster home is refused rather than turned into one.
  */
-export function openTargetCluster(home: string, mayInit: boolean): Cluster {
+export function openTargetCluster(homeDir: string, mayInit: boolean): Cluster {
+  const home = path.resolve(homeDir); // volume paths in a new config must be absolute
   if (mayInit && !isCluster(home)) {
     const st = fs.statSync(home, { throwIfNoEntry: false });
     if (!st || (st.isDirectory() && fs.readdirSync(home).length === 0)) {

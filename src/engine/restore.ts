@@ -108,6 +108,7 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   const failures: Failure[] = [];
   let bytes = 0;
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
+  if (!jobs.length) return { done, failures, bytes };
   const chunks = x.c.withDbLock(x.targetDb, () => {
     const out = new Map<string, ChunkMeta>();
     for (const j of jobs) if (!out.has(j.path)) out.set(j.path, ensureChunkLocked(x.c, x.targetDb, j.path, j.newChunkId));
