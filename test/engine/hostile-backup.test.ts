@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreDb } from '../../dist/engine/index.js';
 import { Cluster, readPartition } from '../../dist/store/index.js';
 import { runCli } from '../helpers/cli.js';
-import { listFiles, rmTmp, tmpDir } from '../helpers/tmp.js';
+import { listFiles, rmTmp } from '../helpers/tmp.js';
 import { latestManifest, repoDir } from './backup-helpers.js';
-import { DB, appendQuote, backedUpSource, digests, partitionDigest, tablePaths } from './helpers-restore.js';
+import { scratchDir, DB, appendQuote, backedUpSource, digests, partitionDigest, tablePaths } from './helpers-restore.js';
 
 let dir: string, src: string, cleanBak: string;
 let n = 0;
 
 beforeAll(async () => {
-  dir = tmpDir('hostile');
+  dir = scratchDir('hostile');
   ({ home: src, bak: cleanBak } = await backedUpSource(dir));
 });
 afterAll(() => rmTmp(dir));
@@ -51,7 +51,7 @@ describe('hostile and damaged backups', () => {
     fs.writeFileSync(s.file, buf);
 
     const r = runCli(['--home', s.home, 'restore', s.bak, DB, 'quotes', '%']);
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.errLines).toHaveLength(1);
     expect(r.errLines[0]).toContain(`failed for 1 partition(s): ${changed} (quotes)`);
     expect(r.errLines[0]).toContain('checksum mismatch');
@@ -66,7 +66,7 @@ describe('hostile and damaged backups', () => {
     const s = scene();
     fs.appendFileSync(s.file, 'x');
     const r = runCli(['--home', s.home, 'restore-db', s.bak, DB]);
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.errLines[0]).toMatch(/size mismatch/);
     expect(tablePaths(s.home, DB, 'quotes')).not.toContain(s.part.path);
     expect(tablePaths(s.home, DB, 'quotes_2')).toContain(s.part.path);
@@ -83,7 +83,7 @@ describe('hostile and damaged backups', () => {
     edit(m);
     fs.writeFileSync(s.pointFile, JSON.stringify(m));
     const r = runCli(['--home', s.home, 'restore-db', s.bak, DB]);
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.errLines).toHaveLength(1);
     expect(r.errLines[0]).toMatch(/unsafe/);
     s.canaryUntouched();
@@ -98,7 +98,7 @@ describe('hostile and damaged backups', () => {
     fs.symlinkSync(decoy, s.file);
     const canary = fs.readFileSync(decoy);
     const r = runCli(['--home', s.home, 'restore-db', s.bak, DB]);
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.errLines[0]).toMatch(/symbolic link/);
     expect(fs.readFileSync(decoy)).toEqual(canary);
     expect(listFiles(s.outside)).toEqual(['canary.txt', 'decoy.col']);
@@ -112,7 +112,7 @@ describe('hostile and damaged backups', () => {
     fs.rmSync(s.dataDir, { recursive: true });
     fs.symlinkSync(elsewhere, s.dataDir);
     const r = runCli(['--home', s.home, 'restore-db', s.bak, DB]);
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.errLines[0]).toMatch(/refusing to follow a symbolic link in the backup/);
     s.canaryUntouched();
     expect(listFiles(elsewhere)).toEqual(listFiles(s.dataDir.replace(s.bak, cleanBak)));

@@ -1,16 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../dist/engine/index.js';
+import { migrate, restoreDb } from '../../dist/engine/index.js';
 import { cliJson, runCli } from '../helpers/cli.js';
-import { rmTmp, tmpDir } from '../helpers/tmp.js';
-import { DB, TSDB, backedUpSource, digests } from './helpers-restore.js';
+import { rmTmp } from '../helpers/tmp.js';
+import { scratchDir, DB, TSDB, backedUpSource, digests } from './helpers-restore.js';
 
 let dir: string, src: string, bak: string;
 type Row = { dbName: string; tableName: string; success: boolean; errorMsg: string };
 
 beforeAll(async () => {
-  dir = tmpDir('migrate');
+  dir = scratchDir('migrate');
   ({ home: src, bak } = await backedUpSource(dir));
 });
 afterAll(() => rmTmp(dir));
@@ -29,11 +29,11 @@ describe('migrate', () => {
     expect(digests(home, TSDB)).toEqual(digests(src, TSDB));
   });
 
-  it('reports success=false with an errorMsg for a target that exists, restores the others, and exits 10', () => {
+  it('reports success=false with an errorMsg for a target that exists, restores the others, and exits 10', async () => {
     const home = path.join(dir, 'half-full');
-    cliJson(['--home', home, 'restore-db', bak, TSDB]);
+    await restoreDb({ home, backupDir: bak, dbPath: TSDB });
     const r = runCli(['--home', home, 'migrate', bak, '--json']);
-    expect(r.code).toBe(10);
+    expect(r.code, r.stderr).toBe(10);
     const rows = (JSON.parse(r.stdout) as { rows: Row[] }).rows;
     expect(rows.filter((x) => x.success).map((x) => x.tableName)).toEqual(['quotes', 'quotes_2']);
     const refused = rows.find((x) => x.dbName === TSDB)!;
@@ -59,7 +59,7 @@ describe('migrate', () => {
     const points = path.join(damaged, 'testdb_tsdb', 'points');
     for (const f of fs.readdirSync(points)) fs.writeFileSync(path.join(points, f), '{ not json');
     const r = runCli(['--home', home, 'migrate', damaged, '--json']);
-    expect(r.code).toBe(10);
+    expect(r.code, r.stderr).toBe(10);
     const rows = (JSON.parse(r.stdout) as { rows: Row[] }).rows;
     expect(rows.map((x) => [x.dbName, x.success])).toEqual([
       [DB, true],

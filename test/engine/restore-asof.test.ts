@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup, listPoints, restoreDb } from '../../dist/engine/index.js';
 import { Cluster, dropPartition } from '../../dist/store/index.js';
 import { cliJson, runCli } from '../helpers/cli.js';
-import { rmTmp, sleep, tmpDir } from '../helpers/tmp.js';
-import { DB, appendQuote, backedUpSource, digests } from './helpers-restore.js';
+import { rmTmp, sleep } from '../helpers/tmp.js';
+import { scratchDir, DB, appendQuote, backedUpSource, digests } from './helpers-restore.js';
 
 let dir: string, src: string, bak: string;
 let digestA: Record<string, string>, digestB: Record<string, string>;
 let pointA: string, betweenAB: string;
 
 beforeAll(async () => {
-  dir = tmpDir('restore-asof');
+  dir = scratchDir('restore-asof');
   ({ home: src, bak } = await backedUpSource(dir)); // point A
   digestA = digests(src);
   await sleep(20);
@@ -57,7 +57,7 @@ describe('--as-of', () => {
 
   it('an --as-of time before the first point fails with NOT_FOUND', () => {
     const r = runCli(['--home', path.join(dir, 'none'), 'restore-db', bak, DB, '--as-of', '2000-01-01T00:00:00Z']);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.errLines[0]).toMatch(/no restore point .* as of 2000-01-01T00:00:00Z/);
   });
 });

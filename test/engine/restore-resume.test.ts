@@ -5,15 +5,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, loadChunks } from '../../dist/store/index.js';
 import { CLI, cliJson, runCli } from '../helpers/cli.js';
 import { waitExit } from '../helpers/child.js';
-import { listFiles, rmTmp, sleep, tmpDir } from '../helpers/tmp.js';
-import { DB, backedUpSource, digests } from './helpers-restore.js';
+import { listFiles, rmTmp, sleep } from '../helpers/tmp.js';
+import { scratchDir, DB, backedUpSource, digests } from './helpers-restore.js';
 
 let dir: string, src: string, bak: string;
 let srcDigests: Record<string, string>;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  dir = tmpDir('restore-resume');
+  dir = scratchDir('restore-resume');
   ({ home: src, bak } = await backedUpSource(dir));
   srcDigests = digests(src);
 });
@@ -73,7 +73,7 @@ describe('restore resume and locking', () => {
     await until(() => fs.existsSync(lock) && fs.statSync(lock).size > 0, 'the restore lock');
     const started = Date.now();
     const r = runCli(['--home', home, 'restore-db', bak, DB]);
-    expect(r.code).toBe(5);
+    expect(r.code, r.stderr).toBe(5);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.errLines).toHaveLength(1);
     expect(r.errLines[0]).toMatch(new RegExp(`^chunkvault: restore into dfs://testdb in .* is locked by pid ${child.pid} `));

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restore, restoreDb, restoreTable } from '../../dist/engine/index.js';
 import { Cluster, createDatabase, createPartitionedTable, initCluster, loadDatabase, type Scheme } from '../../dist/store/index.js';
 import { cliJson, runCli } from '../helpers/cli.js';
-import { rmTmp, tmpDir } from '../helpers/tmp.js';
-import { DB, TSDB, appendQuote, backedUpSource, digests, tablePaths } from './helpers-restore.js';
+import { rmTmp } from '../helpers/tmp.js';
+import { scratchDir, DB, TSDB, appendQuote, backedUpSource, digests, tablePaths } from './helpers-restore.js';
 
 let dir: string, src: string, bak: string;
 let srcDigests: Record<string, string>;
@@ -14,7 +14,7 @@ let n = 0;
 const freshHome = () => path.join(dir, `target${n++}`);
 
 beforeAll(async () => {
-  dir = tmpDir('restore');
+  dir = scratchDir('restore');
   ({ home: src, bak } = await backedUpSource(dir));
   srcDigests = digests(src);
 });
@@ -39,9 +39,9 @@ describe('restore-db and restore-table', () => {
     expect(digests(src, 'dfs://restoredb')).toEqual(srcDigests);
   });
 
-  it('restore-table into quotes_restore creates that table with the content of the backed-up table', () => {
+  it('restore-table into quotes_restore creates that table with the content of the backed-up table', async () => {
     const home = freshHome();
-    cliJson(['--home', home, 'restore-db', bak, DB]);
+    await restoreDb({ home, backupDir: bak, dbPath: DB });
     const r = cliJson<CliRestore>(['--home', home, 'restore-table', bak, DB, 'quotes_2', DB, 'quotes_restore']);
     expect(r.tables).toEqual([{ dbName: DB, tableName: 'quotes_restore' }]);
     expect(digests(home).quotes_restore).toBe(srcDigests.quotes_2);
@@ -59,7 +59,7 @@ describe('restore-db and restore-table', () => {
     fs.mkdirSync(home);
     fs.writeFileSync(path.join(home, 'notes.txt'), 'x');
     const r = runCli(['--home', home, 'restore-db', bak, DB]);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(fs.readdirSync(home)).toEqual(['notes.txt']);
   });
 });
@@ -108,14 +108,14 @@ describe('restore (partitions by pattern)', () => {
     expect(digests(home)).toEqual(srcDigests);
   });
 
-  it('with % an extra target partition is deleted, and kept with --keep-extra', () => {
+  it('with % an extra target partition is deleted, and kept with --keep-extra', async () => {
     const home = freshHome();
-    cliJson(['--home', home, 'restore-db', bak, DB]);
+    await restoreDb({ home, backupDir: bak, dbPath: DB });
     const { partitions } = appendQuote(home, DB, 'quotes', 'S00001', 20); // 2012.01.20: a date the backup lacks
     const kept = cliJson<CliRestore>(['--home', home, 'restore', bak, DB, 'quotes', '%', '--keep-extra']);
     expect(kept.deleted).toBe(0);
     expect(tablePaths(home, DB, 'quotes')).toContain(partitions[0]);
-    const pattern = cliJson<CliRestore>(['--home', home, 'restore', bak, DB, 'quotes', '%/Key1/%']);
+    const pattern = await restore({ home, backupDir: bak, dbPath: DB, table: 'quotes', pattern: '%/Key1/%' });
     expect(pattern.deleted).toBe(0); // only % deletes
     const snap = cliJson<CliRestore>(['--home', home, 'restore', bak, DB, 'quotes', '%']);
     expect(snap.deleted).toBe(1);
@@ -123,9 +123,9 @@ describe('restore (partitions by pattern)', () => {
     expect(digests(home)).toEqual(srcDigests);
   });
 
-  it('--output-table restores into another existing table of the same schema', () => {
+  it('--output-table restores into another existing table of the same schema', async () => {
     const home = freshHome();
-    cliJson(['--home', home, 'restore-db', bak, DB]);
+    await restoreDb({ home, backupDir: bak, dbPath: DB });
     const r = cliJson<CliRestore>(['--home', home, 'restore', bak, DB, 'quotes', '%', '--output-table', 'quotes_2']);
     expect(r.tables).toEqual([{ dbName: DB, tableName: 'quotes_2' }]);
     expect(r.partitions).toBe(10); // quotes_2's live versions came from quotes_2, not from quotes
@@ -135,7 +135,7 @@ describe('restore (partitions by pattern)', () => {
   it('a pattern that matches no partition fails with NOT_FOUND and changes nothing', () => {
     const home = freshHome();
     const r = runCli(['--home', home, 'restore', bak, DB, 'quotes', '/testdb/Key9/%']);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.errLines).toHaveLength(1);
     expect(fs.existsSync(home)).toBe(false);
   });
@@ -144,7 +144,7 @@ describe('restore (partitions by pattern)', () => {
 describe('compatibility', () => {
   it('an engine mismatch is refused with CONFLICT', () => {
     const r = runCli(['--home', src, 'restore-table', bak, DB, 'quotes', TSDB]);
-    expect(r.code).toBe(4);
+    expect(r.code, r.stderr).toBe(4);
     expect(r.errLines).toEqual(['chunkvault: engine mismatch: the backup of dfs://testdb is OLAP, target dfs://testdb_tsdb is TSDB']);
   });
 
@@ -155,7 +155,7 @@ describe('compatibility', () => {
     scheme.levels[0] = { type: 'HASH', colType: 'SYMBOL', buckets: 3 };
     createDatabase(new Cluster(home), DB, 'OLAP', scheme);
     const r = runCli(['--home', home, 'restore-db', bak, DB]);
-    expect(r.code).toBe(4);
+    expect(r.code, r.stderr).toBe(4);
     expect(r.errLines[0]).toMatch(/partition scheme mismatch .*HASH has 5 buckets in the backup, 3 in the target/);
   });
 
@@ -180,7 +180,7 @@ describe('compatibility', () => {
     const q = loadDatabase(c, DB).tables.quotes!;
     createPartitionedTable(c, DB, { name: 'narrow', schema: q.schema.filter((s) => s.name !== 'side'), partitionColumns: q.partitionColumns });
     const r = runCli(['--home', home, 'restore', bak, DB, 'quotes', '%', '--output-table', 'narrow']);
-    expect(r.code).toBe(4);
+    expect(r.code, r.stderr).toBe(4);
     expect(r.errLines[0]).toMatch(/^chunkvault: schema mismatch: table narrow of dfs:\/\/testdb has/);
   });
 
