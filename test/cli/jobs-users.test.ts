@@ -88,6 +88,26 @@ describe.skipIf(!isRoot)(`users and job visibility (${isRoot ? 'as root' : REASO
     expect(runAs(0, ['job-log', id]).stdout).toMatch(/The job is done\.\n$/);
   });
 
+  it("root cancels another user's running job, while cancel requests planted by a third user are ignored", async () => {
+    const sub = runAs(NOBODY, ['backup-db', path.join(dir, 'bak-cancel'), 'dfs://testdb', '--max-rate', '10KB', '--background']);
+    expect(sub.code, sub.stderr).toBe(0);
+    const id = sub.stdout.trim();
+    for (let i = 0; !(getJobStatus(home, id).state === 'running' && getJobStatus(home, id).bytesDone > 0); i++) {
+      expect(i).toBeLessThan(200);
+      await sleep(50);
+    }
+    // The third user writes requests under its own uid and under the owner's uid, bypassing the CLI.
+    const plant = `const fs = require('fs'); for (const u of [${OTHER}, ${NOBODY}]) fs.writeFileSync(${JSON.stringify(path.join(home, 'jobs', id))} + '.ctl-' + u, JSON.stringify({ cancel: { by: 'mallory', at: new Date().toISOString() } }));`;
+    const planted = spawnSync(process.execPath, ['-e', plant], { uid: OTHER, gid: OTHER, encoding: 'utf8' });
+    expect(planted.status, planted.stderr).toBe(0);
+    await sleep(800);
+    expect(getJobStatus(home, id).state).toBe('running');
+    const c = runAs(0, ['cancel', id, '--wait', '20']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toContain('cancelled: cancelled by root');
+    expect(getJobStatus(home, id)).toMatchObject({ state: 'cancelled', userID: 'nobody', exitCode: 9 });
+  });
+
   it("a record whose file owner is not the uid it names is ignored (nobody can plant another user's job in the shared directory)", () => {
     const id = '20200101T000000Z-0badc0de';
     const forged = { format: 1, jobId: id, jobDesc: 'forged', type: 'BACKUP_BY_COPY_FILE', node: 'x', userID: 'nobody', uid: NOBODY, receivedTime: '2020-01-01T00:00:00Z', state: 'done', background: false, args: [], bytesDone: 0, bytesTotal: 0, tables: [] };
