@@ -36,6 +36,8 @@ export interface BenchOptions {
   symbols?: number;
   rowsPerSymbol?: number;
   dates?: number;
+  /** Load the program once, untimed, before each timed command (default true; tests turn it off to save time). */
+  warmProgram?: boolean;
   /** Size of the raw device test file (default: min(1 GiB, data size)). */
   deviceTestBytes?: number;
   argv?: string[];
@@ -86,9 +88,9 @@ const parse = <T>(r: ChildRun): T => JSON.parse(r.stdout) as T;
  * (`--version`, untimed) so Node and the CLI's modules are warm and the timed run reads the data
  * and metadata from the device. A non-zero exit throws with the CLI's own error line.
  */
-async function cv(home: string, args: string[]): Promise<ChildRun> {
+async function cv(home: string, args: string[], warmProgram: boolean): Promise<ChildRun> {
   dropCaches();
-  await runChunkvault(home, ['--version']);
+  if (warmProgram) await runChunkvault(home, ['--version']);
   const r = await runChunkvault(home, [...args, '--json']);
   if (r.code !== 0) throw new Error(`chunkvault ${args[0]} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
   return r;
@@ -110,7 +112,7 @@ class Phase {
     return this.m.status === 'ok';
   }
   add(run: RunSample, bytes: number, detail?: Record<string, unknown>): void {
-    this.m.runs.push(run);
+    this.m.runs.push({ seconds: run.seconds, cpuSeconds: run.cpuSeconds, peakRssBytes: run.peakRssBytes });
     this.m.bytes = bytes;
     if (detail) this.m.detail = { ...this.m.detail, ...detail };
   }
@@ -196,6 +198,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
   if (!sameFs) checkSpace(o.backupDir!, Math.ceil(estBytes * 2.3) + (1 << 30), 'backups and baseline copies');
   const mainWorkers = o.workers.includes(2) ? 2 : o.workers[0]!;
   const mainDc = o.diskConcurrency.includes(2) ? 2 : o.diskConcurrency[0]!;
+  const cvRun = (home: string, args: string[]) => cv(home, args, o.warmProgram !== false);
   const tune = (w: number, d: number) => ['--workers', String(w), '--disk-concurrency', String(d)];
   fs.mkdirSync(work, { recursive: true });
   const layout = makeLayout(o, work, log, estBytes, notes);
@@ -230,7 +233,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
     // generate
     log(`generate: ${shape.dates} date(s) × ${shape.symbols} symbols × ${shape.rowsPerSymbol} rows ≈ ${formatBytes(estBytes)}`);
     const gen = phase('generate', `chunkvault generate --dates ${shape.dates} --symbols ${shape.symbols} --rows-per-symbol ${shape.rowsPerSymbol}`);
-    const g = await cv(layout.home, ['generate', '--dates', String(shape.dates), '--symbols', String(shape.symbols), '--rows-per-symbol', String(shape.rowsPerSymbol)]);
+    const g = await cvRun(layout.home, ['generate', '--dates', String(shape.dates), '--symbols', String(shape.symbols), '--rows-per-symbol', String(shape.rowsPerSymbol)]);
     const gs = parse<{ bytes: number; seconds: number; partitions: number }>(g);
     gen.add(g, gs.bytes, { partitions: gs.partitions, engineSeconds: gs.seconds });
     partitionsPerTable = gs.partitions;
@@ -255,7 +258,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
       const runs: ChildRun[] = [];
       let bytes = 0, copied = 0, skipped = 0, engine = 0;
       for (const db of dbs) {
-        const r = await cv(layout.home, ['backup-db', dir, db, ...tune(w, d)]);
+        const r = await cvRun(layout.home, ['backup-db', dir, db, ...tune(w, d)]);
         const j = parse<{ bytesCopied: number; partitions: number; skipped: number; seconds: number }>(r);
         runs.push(r);
         bytes += j.bytesCopied;
@@ -269,7 +272,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
       const runs: ChildRun[] = [];
       let bytes = 0, engine = 0;
       for (const db of dbs) {
-        const r = await cv(home, ['restore-db', dir, db, `${db}_restored`, ...tuneIf(restoreHelp, w, d)]);
+        const r = await cvRun(home, ['restore-db', dir, db, `${db}_restored`, ...tuneIf(restoreHelp, w, d)]);
         const j = parse<Record<string, unknown>>(r);
         runs.push(r);
         const b = [j.bytes, j.bytesCopied, j.bytesRestored].find((x) => typeof x === 'number') as number | undefined;
@@ -313,7 +316,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
           let bad = 0, checked = 0, engine = 0;
           for (const db of dbs) {
             // exit 8 (bad chunks) throws here: a fresh backup must check clean.
-            const r = await cv(layout.home, ['check', bak, db, ...tuneIf(checkHelp, mainWorkers, mainDc)]);
+            const r = await cvRun(layout.home, ['check', bak, db, ...tuneIf(checkHelp, mainWorkers, mainDc)]);
             const j = parse<{ bad?: unknown[]; bytesChecked?: number; seconds?: number }>(r);
             bad += j.bad?.length ?? 0;
             checked += j.bytesChecked ?? 0;
@@ -443,13 +446,13 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
       try {
         initHome(sh, layout.restoreVolumes('scale'));
         log('incremental at scale: generating 100 dates × 500 symbols × 1 row (500 partitions per table) and a first backup; this is not timed');
-        await cv(sh, ['generate', '--dates', '100', '--symbols', '500', '--rows-per-symbol', '1']);
-        for (const db of dbs) await cv(sh, ['backup-db', sbak, db, ...tune(mainWorkers, mainDc)]);
+        await cvRun(sh, ['generate', '--dates', '100', '--symbols', '500', '--rows-per-symbol', '1']);
+        for (const db of dbs) await cvRun(sh, ['backup-db', sbak, db, ...tune(mainWorkers, mainDc)]);
         for (let rep = 1; rep <= o.repeat; rep++) {
           const runs: ChildRun[] = [];
           let engine = 0, copied = 0, skipped = 0;
           for (const db of dbs) {
-            const r = await cv(sh, ['backup-db', sbak, db, ...tune(mainWorkers, mainDc)]);
+            const r = await cvRun(sh, ['backup-db', sbak, db, ...tune(mainWorkers, mainDc)]);
             const j = parse<{ seconds: number; partitions: number; skipped: number }>(r);
             engine += j.seconds;
             copied += j.partitions;

@@ -26,6 +26,7 @@ describe('chunkvault bench', () => {
       devices: 0,
       scale: false,
       deviceTestBytes: 16 << 20,
+      warmProgram: false,
       log: () => {},
     });
     expect(Object.values(files).map((f) => path.basename(f)).sort()).toEqual([`${result.startedAt.slice(0, 10)}-tiny.json`, `${result.startedAt.slice(0, 10)}-tiny.md`, `${result.startedAt.slice(0, 10)}-tiny.svg`].sort());
