@@ -47,7 +47,7 @@ export function registerBench(program: Command): void {
     .option('--baselines <list>', `baselines to run: ${BASELINES.join(',')} or none (missing tools are skipped with the reason)`, BASELINES.join(','))
     .option('--repeat <n>', 'runs of each timed phase; the report shows medians', intOpt('--repeat'), 1)
     .option('--out <dir>', 'where to write the result files', 'bench-results')
-    .option('--label <label>', 'name part of the result files (default: <size>-<hostname-free tag>)')
+    .option('--label <label>', 'name part of the result files (default: the --size value, e.g. 2gb)')
     .option('--devices <n>', 'as root: put volumes and backups on n loop-mounted ext4 devices (n-1 for volumes, 1 for backups)', intOpt('--devices', 0), 0)
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
