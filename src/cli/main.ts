@@ -29,6 +29,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+// Output piped into `head` and closed early is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {

@@ -77,8 +77,6 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   try {
     snapshot = pinDatabase(c, o.dbPath);
     const createdAt = new Date().toISOString();
-    const pipe = (pipeline = makePipeline(o));
-    o.observer?.attach?.(pipe);
     repo.recover();
     const prev = repo.latest();
     const { records: journaled, files: oldJournals } = readJournals(repo.dir);
@@ -105,7 +103,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     for (const t of tables) manifestTables[t] = def.tables[t]!;
 
     const toCopy: CopyJob[] = [];
-    let skipped = 0;
+    const skippedTables: string[] = [];
     const perTable = new Map(tables.map((t) => [t, 0]));
     for (const k of chunks) {
       for (const t of tables) {
@@ -117,24 +115,28 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
         const known = (old?.chunkId === k.chunkId && old.tables[t]?.cid === v.cid ? old.tables[t] : undefined) ?? journaled.get(key)?.entry;
         if (!o.force && known && repo.hasData(k.chunkId, t, v.cid)) {
           setEntry(parts, k, t, known);
-          skipped++;
+          skippedTables.push(t);
         } else toCopy.push({ chunk: k, table: t });
       }
     }
     o.observer?.plan?.(tables.map((t) => ({ dbName: o.dbPath, tableName: t, total: perTable.get(t)! })));
-    for (let i = 0; i < skipped; i++) o.observer?.partitionDone?.('');
+    for (const t of skippedTables) o.observer?.partitionDone?.(t);
+    const skipped = skippedTables.length;
 
+    // Worker threads cost ~100 ms to start: a no-change backup never starts them.
+    const pipe = toCopy.length ? (pipeline = makePipeline(o)) : undefined;
+    if (pipe) o.observer?.attach?.(pipe);
     const journal = new Journal(repo.dir, runId);
     const dstDisk = diskOf(repo.dir);
     const disks = new Map(c.volumes.map((v) => [v.path, v.disk]));
     const total = toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     const methods = new Set<UsedMethod>();
     let bytesCopied = 0;
-    await withProgress(pipe, total, o.observer, () =>
+    if (pipe) await withProgress(pipe, total, o.observer, () =>
       runLimited(toCopy, Math.max(4, (o.workers ?? 2) * 4), async ({ chunk, table }) => {
         const v = chunk.tables[table]!;
         const src = path.join(c.chunkDir(chunk, o.dbPath), v.version);
-        const staging = repo.stagingDir(chunk.chunkId, table, v.cid, runId);
+        const staging = await repo.stagingDir(chunk.chunkId, table, v.cid, runId);
         const results = await pipe.copyFiles(
           v.files.map((f) => ({ src: path.join(src, f.name), dst: path.join(staging, f.name), expectedSize: f.size })),
           disks.get(chunk.volume) ?? diskOf(chunk.volume),
@@ -142,8 +144,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
         );
         results.forEach((r) => methods.add(r.method));
         const entry: ManifestEntry = { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, files: results.map((r, i) => ({ name: v.files[i]!.name, size: r.size, xxh3: r.xxh3 })) };
-        repo.publish(staging, chunk.chunkId, table, v.cid);
-        journal.append({ key: entryKey(chunk.chunkId, table, v.cid), entry });
+        await repo.publish(staging, chunk.chunkId, table, v.cid);
+        await journal.append({ key: entryKey(chunk.chunkId, table, v.cid), entry });
         setEntry(parts, chunk, table, entry);
         bytesCopied += v.bytes;
         o.observer?.partitionDone?.(table);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
 import { mbPerSec } from '../common/units.js';
 import { diskOf, type CopyPipeline } from '../io/index.js';
-import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunkLocked, makeStagingDir, type ChunkMeta } from '../store/index.js';
+import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, type ChunkMeta } from '../store/index.js';
 import { defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
@@ -109,11 +109,7 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   let bytes = 0;
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
-  const chunks = x.c.withDbLock(x.targetDb, () => {
-    const out = new Map<string, ChunkMeta>();
-    for (const j of jobs) if (!out.has(j.path)) out.set(j.path, ensureChunkLocked(x.c, x.targetDb, j.path, j.newChunkId));
-    return out;
-  });
+  const chunks = x.c.withDbLock(x.targetDb, () => ensureChunksLocked(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) }))));
   await runLimited(jobs, x.inFlight, async (job) => {
     try {
       if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { CvError } from '../common/errors.js';
+import { fsyncDirAsync } from '../common/durable.js';
 import { DiskQueue } from './disk-queue.js';
 import { ProgressMeter } from './progress.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
@@ -86,7 +87,9 @@ export class CopyPipeline {
     const method = this.method;
     const results = (await this.runBatches(files, [srcDisk, dstDisk], (batch, abort) => ({ kind: 'copy', method, files: batch, abort }))) as FileResult[];
     const dirs = [...new Set(files.map((f) => path.dirname(f.dst!)))];
-    if (dirs.length) await this.queue.run([dstDisk], async () => this.unwrap(await this.pool.run({ kind: 'fsync-dirs', dirs })));
+    // Directly, not as a pool task: queued behind other calls' copy batches it would delay this
+    // call's commit by a whole wave of copies. A directory fsync is a short metadata flush.
+    await Promise.all(dirs.map(fsyncDirAsync));
     return results;
   }
 

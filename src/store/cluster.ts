@@ -85,6 +85,8 @@ export function initCluster(home: string, opts: InitOptions = {}): ClusterConfig
   const cfg: ClusterConfig = { format: 1, nodes, admins: opts.admins ?? [] };
   mkdirDurable(home);
   for (const d of ['catalog', 'pins', 'jobs', 'batchJobs']) mkdirDurable(path.join(home, d));
+  // Any user may record their own jobs and pins; the sticky bit stops them replacing anyone else's.
+  for (const d of ['pins', 'jobs', 'batchJobs']) fs.chmodSync(path.join(home, d), 0o1777);
   writeJsonAtomic(path.join(home, CLUSTER_FILE), cfg);
   return cfg;
 }

@@ -16,16 +16,27 @@ import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid,
 
 const STAGING_RE = /^\.(.+)_tid_(\d+)_[0-9a-f]+$/;
 
-/** Finds the chunk for a partition path, creating it (placed round-robin over volumes) if missing. */
-export function ensureChunkLocked(c: Cluster, db: string, partPath: string, chunkId?: string): ChunkMeta {
+/**
+ * Finds the chunks for partition paths, creating missing ones (placed round-robin over volumes).
+ * Reads the catalog once however many paths are asked for.
+ */
+export function ensureChunksLocked(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[]): Map<string, ChunkMeta> {
   const chunks = loadChunks(c, db);
-  const found = chunks.find((k) => k.path === partPath);
-  if (found) return found;
-  const vol = c.volumes[chunks.length % c.volumes.length]!;
-  const chunk: ChunkMeta = { chunkId: chunkId ?? randomUUID(), path: partPath, node: vol.node, volume: vol.path, tables: {} };
-  mkdirDurable(c.chunkDir(chunk, db));
-  saveChunk(c, db, chunk);
-  return chunk;
+  const byPath = new Map(chunks.map((k) => [k.path, k]));
+  let count = chunks.length;
+  for (const w of wanted) {
+    if (byPath.has(w.path)) continue;
+    const vol = c.volumes[count++ % c.volumes.length]!;
+    const chunk: ChunkMeta = { chunkId: w.chunkId ?? randomUUID(), path: w.path, node: vol.node, volume: vol.path, tables: {} };
+    mkdirDurable(c.chunkDir(chunk, db));
+    saveChunk(c, db, chunk);
+    byPath.set(w.path, chunk);
+  }
+  return byPath;
+}
+
+export function ensureChunkLocked(c: Cluster, db: string, partPath: string, chunkId?: string): ChunkMeta {
+  return ensureChunksLocked(c, db, [{ path: partPath, ...(chunkId ? { chunkId } : {}) }]).get(partPath)!;
 }
 
 /** A private directory inside the chunk directory (same file system, so the commit is a rename). */

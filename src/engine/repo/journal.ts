@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { fsyncDir } from '../../common/durable.js';
+
+const write = promisify(fs.write) as (fd: number, s: string) => Promise<unknown>;
+const fdatasync = promisify(fs.fdatasync);
 import type { ManifestEntry } from './manifest.js';
 
 /** One finished copy, as the run journal records it. */
@@ -28,9 +32,10 @@ export class Journal {
   get file(): string {
     return path.join(journalDir(this.repo), `${this.runId}.jsonl`);
   }
-  append(rec: JournalRecord): void {
-    fs.writeSync(this.fd, JSON.stringify(rec) + '\n');
-    fs.fdatasyncSync(this.fd);
+  /** One line per record, appended atomically (O_APPEND) and flushed off the event loop. */
+  async append(rec: JournalRecord): Promise<void> {
+    await write(this.fd, JSON.stringify(rec) + '\n');
+    await fdatasync(this.fd);
   }
   close(): void {
     fs.closeSync(this.fd);

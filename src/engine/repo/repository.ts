@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, fromSystemError, notFound } from '../../common/errors.js';
-import { fsyncDir, mkdirDurable, readJson, writeJsonAtomic } from '../../common/durable.js';
+import { fsyncDir, fsyncDirAsync, mkdirDurable, readJson, writeJsonAtomic } from '../../common/durable.js';
 import { LockFile } from '../../common/lockfile.js';
 import { dbNameOf } from '../../store/index.js';
 import { listPointIds, readManifest, type Manifest } from './manifest.js';
@@ -70,32 +70,32 @@ export class Repository {
   hasData(chunkId: string, table: string, cid: number): boolean {
     return fs.existsSync(this.dataDir(chunkId, table, cid));
   }
-  stagingDir(chunkId: string, table: string, cid: number, runId: string): string {
+  async stagingDir(chunkId: string, table: string, cid: number, runId: string): Promise<string> {
     const parent = path.join(this.dir, 'data', chunkId, table);
-    mkdirDurable(parent);
+    await fs.promises.mkdir(parent, { recursive: true });
     const dir = path.join(parent, `.staging-${cid}-${runId}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir);
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    await fs.promises.mkdir(dir);
     return dir;
   }
 
   /**
    * Publishes a staged copy. When data is already there (--force), the old directory is renamed
    * aside first and removed after, so every restore point that shares it sees the repaired copy.
+   * Async throughout: the event loop keeps feeding the workers while directories are flushed.
    */
-  publish(staging: string, chunkId: string, table: string, cid: number): void {
+  async publish(staging: string, chunkId: string, table: string, cid: number): Promise<void> {
     const final = path.join(this.dir, 'data', chunkId, table, String(cid));
     const parent = path.dirname(final);
+    let old: string | undefined;
     if (fs.existsSync(final)) {
-      const old = `${path.join(parent, `.old-${cid}`)}-${path.basename(staging)}`;
-      fs.renameSync(final, old);
-      fs.renameSync(staging, final);
-      fsyncDir(parent);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(staging, final);
-      fsyncDir(parent);
+      old = `${path.join(parent, `.old-${cid}`)}-${path.basename(staging)}`;
+      await fs.promises.rename(final, old);
     }
+    await fs.promises.rename(staging, final);
+    // The table and chunk directories may be new too: flush every level up to data/.
+    await Promise.all([parent, path.dirname(parent), path.dirname(path.dirname(parent))].map(fsyncDirAsync));
+    if (old) await fs.promises.rm(old, { recursive: true, force: true });
   }
 
   /**
