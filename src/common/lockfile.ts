@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { CvError } from './errors.js';
 import { sleepSync } from './durable.js';
 
@@ -29,7 +30,7 @@ export function readLockOwner(file: string): LockOwner | undefined {
 }
 
 function isStale(owner: LockOwner | undefined): boolean {
-  // An unreadable owner is a lock torn by a crash between create and write.
+  // Locks appear whole (see acquire), so an unreadable one was torn by a machine crash.
   if (!owner) return true;
   return owner.host === os.hostname() && !pidAlive(owner.pid);
 }
@@ -43,9 +44,10 @@ export interface LockOptions {
 }
 
 /**
- * An exclusive lock file created with O_EXCL. A lock whose owner process is dead is taken over:
- * the stale file is renamed aside, and if what was moved turns out not to be the stale owner (a
- * faster contender already replaced it), it is linked back, so a live lock is never stolen.
+ * An exclusive lock file. The owner record is written to a private file first and hard-linked to
+ * the lock's name (link fails if the name exists), so a lock is never seen half-written. A lock
+ * whose owner process is dead is taken over: it is renamed aside, and if what was moved turns out
+ * to be a live owner (a faster contender replaced the stale lock first), it is linked back.
  */
 export class LockFile {
   private constructor(readonly file: string) {}
@@ -53,47 +55,43 @@ export class LockFile {
   static acquire(file: string, opts: LockOptions): LockFile {
     const deadline = Date.now() + (opts.waitMs ?? 0);
     const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: opts.holder };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // No fsync: a lock only matters while its owner lives, and a machine crash kills every owner.
-        const fd = fs.openSync(file, 'wx', 0o644);
-        fs.writeSync(fd, JSON.stringify(me));
-        fs.closeSync(fd);
-        return new LockFile(file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const owner = readLockOwner(file);
-      if (isStale(owner)) {
-        // Give a half-written owner record a moment to appear before calling it stale.
-        if (!owner && attempt === 0) {
-          sleepSync(20);
+    const mine = `${file}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+    // No fsync: a lock only matters while its owner lives, and a machine crash ends every owner.
+    fs.writeFileSync(mine, JSON.stringify(me), { mode: 0o644 });
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          fs.linkSync(mine, file);
+          return new LockFile(file);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+        const owner = readLockOwner(file);
+        if (isStale(owner)) {
+          const aside = `${file}.stale-${process.pid}-${attempt}`;
+          try {
+            fs.renameSync(file, aside);
+          } catch {
+            continue; // another contender moved it first; retry
+          }
+          const moved = readLockOwner(aside);
+          if (moved && !isStale(moved)) {
+            try {
+              fs.linkSync(aside, file); // put the live lock back; fails only if a third process locked meanwhile
+            } catch {
+              /* nothing to restore into */
+            }
+          }
+          fs.rmSync(aside, { force: true });
           continue;
         }
-        const aside = `${file}.stale-${process.pid}-${attempt}`;
-        try {
-          fs.renameSync(file, aside);
-        } catch {
-          continue; // another contender moved it first; retry
+        if (Date.now() >= deadline) {
+          throw new CvError('LOCKED', `${opts.what} is locked by ${owner!.holder} (pid ${owner!.pid} on ${owner!.host} since ${owner!.since})`);
         }
-        const moved = readLockOwner(aside);
-        if (owner && moved && (moved.pid !== owner.pid || moved.since !== owner.since)) {
-          try {
-            fs.linkSync(aside, file); // put the live lock back; fails only if a third process locked meanwhile
-          } catch {
-            /* nothing to restore into */
-          }
-        }
-        fs.rmSync(aside, { force: true });
-        continue;
+        sleepSync(Math.min(50, 5 * (attempt + 1)));
       }
-      if (Date.now() >= deadline) {
-        throw new CvError(
-          'LOCKED',
-          `${opts.what} is locked by ${owner!.holder} (pid ${owner!.pid} on ${owner!.host} since ${owner!.since})`,
-        );
-      }
-      sleepSync(Math.min(50, 5 * (attempt + 1)));
+    } finally {
+      fs.rmSync(mine, { force: true });
     }
   }
 

@@ -1,21 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, hashString, loadChunks, readPartition, valueAt, vectorLength } from '../../dist/store/index.js';
+import { Cluster, hashString, loadChunks, readPartition, valueAt, vectorLength, type PartitionStat } from '../../dist/store/index.js';
 import { cliJson, runCli, runCliAsync } from '../helpers/cli.js';
 import { listFiles, rmTmp, tmpDir } from '../helpers/tmp.js';
 
-interface Part {
-  path: string;
-  chunkId: string;
-  node: string;
-  volume: string;
-  table: string;
-  cid: number;
-  rows: number;
-  bytes: number;
-  updateTime: string;
-}
+type Part = PartitionStat;
 
 let root: string;
 const home = () => path.join(root, 'h');

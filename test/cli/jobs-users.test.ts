@@ -5,17 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateQuotes } from '../../dist/bench/generate.js';
 import { getJobStatus, scanRecords, type StatusRow } from '../../dist/engine/index.js';
 import { CLI } from '../helpers/cli.js';
-import { isRoot, rmTmp, sleep, tmpDir as osTmpDir } from '../helpers/tmp.js';
+import { isRoot, rmTmp, sleep, scratchDir as tmpDir } from '../helpers/tmp.js';
 
-/** Scratch space on tmpfs when there is one: these tests fsync a lot and do not measure the disk. */
-function tmpDir(tag: string): string {
-  try {
-    fs.accessSync('/dev/shm', fs.constants.W_OK);
-    return fs.mkdtempSync(path.join('/dev/shm', `cv-${tag}-`));
-  } catch {
-    return osTmpDir(tag);
-  }
-}
 
 const NOBODY = 65534; // submits jobs
 const OTHER = 65533; // another non-admin user (no passwd entry: named "uid:65533")

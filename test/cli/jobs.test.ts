@@ -4,17 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateQuotes } from '../../dist/bench/generate.js';
 import { getBackupStatus, getJobStatus, type JobRecord, type StatusRow } from '../../dist/engine/index.js';
 import { cliJson, runCli } from '../helpers/cli.js';
-import { rmTmp, sleep, tmpDir as osTmpDir } from '../helpers/tmp.js';
+import { rmTmp, sleep, scratchDir as tmpDir } from '../helpers/tmp.js';
 
-/** Scratch space on tmpfs when there is one: these tests fsync a lot and do not measure the disk. */
-function tmpDir(tag: string): string {
-  try {
-    fs.accessSync('/dev/shm', fs.constants.W_OK);
-    return fs.mkdtempSync(path.join('/dev/shm', `cv-${tag}-`));
-  } catch {
-    return osTmpDir(tag);
-  }
-}
 
 let dir: string;
 let home: string;
@@ -44,7 +35,6 @@ async function waitJob(id: string, pred: (r: JobRecord) => boolean, timeoutMs = 
 }
 
 const running = (r: JobRecord) => r.state === 'running';
-const ended = (r: JobRecord) => r.state !== 'running' && r.state !== 'queued';
 const lastLine = (text: string) => text.trim().split('\n').at(-1)!;
 
 beforeAll(async () => {

@@ -1,25 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { backup } from '../../dist/engine/index.js';
 import { Cluster, append, databaseDigest, loadChunks } from '../../dist/store/index.js';
 import { smallQuotes } from './backup-helpers.js';
-import { tmpDir } from '../helpers/tmp.js';
 
-/**
- * A scratch directory on /dev/shm (tmpfs) when there is one, else under the OS temp dir. Restore
- * fsyncs a dozen times per partition; on a shared, busy disk that made these files take minutes.
- * tmpfs keeps every file-system behaviour the tests check (O_NOFOLLOW, O_EXCL, rename, symlinks)
- * and makes fsync free. The performance figures are measured on the real disk (docs/restore.md).
- */
-export function scratchDir(tag: string): string {
-  const shm = '/dev/shm';
-  try {
-    fs.accessSync(shm, fs.constants.W_OK);
-    return fs.mkdtempSync(path.join(shm, `cv-${tag}-`));
-  } catch {
-    return tmpDir(tag);
-  }
-}
+export { scratchDir } from '../helpers/tmp.js';
 
 export const DB = 'dfs://testdb';
 export const TSDB = 'dfs://testdb_tsdb';

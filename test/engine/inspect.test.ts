@@ -1,21 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateQuotes } from '../../dist/bench/generate.js';
 import { Cluster, TYPES, loadDatabase, partitionStats } from '../../dist/store/index.js';
 import { getBackupMeta, type BackupListRow, type BackupMeta } from '../../dist/engine/index.js';
 import { cliJson, runCli } from '../helpers/cli.js';
-import { rmTmp, tmpDir as osTmpDir } from '../helpers/tmp.js';
+import { rmTmp, scratchDir as tmpDir } from '../helpers/tmp.js';
 
-/** Scratch space on tmpfs when there is one: these tests fsync a lot and do not measure the disk. */
-function tmpDir(tag: string): string {
-  try {
-    fs.accessSync('/dev/shm', fs.constants.W_OK);
-    return fs.mkdtempSync(path.join('/dev/shm', `cv-${tag}-`));
-  } catch {
-    return osTmpDir(tag);
-  }
-}
 
 let dir: string;
 let home: string;

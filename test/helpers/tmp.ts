@@ -8,6 +8,20 @@ export function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `cv-${tag}-`));
 }
 
+/**
+ * Scratch space on /dev/shm (tmpfs) when there is one, else under the OS temp dir: for tests that
+ * fsync a lot and do not measure the disk. tmpfs keeps every behaviour they check (O_NOFOLLOW,
+ * O_EXCL, rename, symlinks) and makes fsync free; performance is measured by the benchmark instead.
+ */
+export function scratchDir(tag: string): string {
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    return fs.mkdtempSync(path.join('/dev/shm', `cv-${tag}-`));
+  } catch {
+    return tmpDir(tag);
+  }
+}
+
 export function rmTmp(dir: string | undefined): void {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 }
