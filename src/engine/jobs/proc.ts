@@ -27,7 +27,5 @@ export function jobProcessAlive(node: string, pid: number | undefined, startTick
   if (!pidAlive(pid)) return false;
   const stat = procStat(pid);
   if (!stat) return true; // no /proc: kill(pid, 0) is all we know
-  // A killed job whose parent never reaps it stays a zombie: it answers kill(0) but is dead.
-  if (stat[0] === 'Z' || stat[0] === 'X') return false;
   return startTicks === undefined || stat[19] === startTicks;
 }
