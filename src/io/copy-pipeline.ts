@@ -64,7 +64,9 @@ export class CopyPipeline {
       cancel: this.cancelFlag.sab,
       progress: this.counter.sab,
       throttle: this.throttle.sab,
-      blockSize: opts.blockSize ?? MiB,
+      // 256 KiB: the reused buffer stays in L2 cache. Measured here (cold check of 760 MB, 3 runs
+      // each, twice): 1 MiB 1060 MB/s vs 256 KiB 1300 MB/s; backup unchanged (disk-bound).
+      blockSize: opts.blockSize ?? 256 * 1024,
     };
     this.pool = new Piscina<WorkerTask, WorkerReply>({
       filename: new URL('./copy-worker.js', import.meta.url).href,

@@ -18,7 +18,7 @@ const shared = workerData as WorkerShared;
 const cancel = new CancelFlag(shared.cancel);
 const progress = new ByteCounter(shared.progress);
 const throttle = new Throttle(shared.throttle);
-const buf = Buffer.allocUnsafe(shared.blockSize > 0 ? shared.blockSize : 1 << 20);
+const buf = Buffer.allocUnsafe(shared.blockSize);
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 // O_NONBLOCK: opening a FIFO planted in a backup must not hang the worker; fstat then rejects it.
