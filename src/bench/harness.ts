@@ -1,3 +1,4 @@
+import { DEFAULT_DISK_CONCURRENCY, DEFAULT_WORKERS } from '../engine/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -196,8 +197,9 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
   const sameFs = !o.backupDir || devOf(o.backupDir) === devOf(o.home ?? os.tmpdir());
   checkSpace(o.home ?? os.tmpdir(), Math.ceil(estBytes * (sameFs || o.devices ? 4.5 : 2.3)) + (1 << 30), 'data, restores and backups');
   if (!sameFs) checkSpace(o.backupDir!, Math.ceil(estBytes * 2.3) + (1 << 30), 'backups and baseline copies');
-  const mainWorkers = o.workers.includes(2) ? 2 : o.workers[0]!;
-  const mainDc = o.diskConcurrency.includes(2) ? 2 : o.diskConcurrency[0]!;
+  // The main phases use the CLI's defaults when the sweep includes them.
+  const mainWorkers = o.workers.includes(DEFAULT_WORKERS) ? DEFAULT_WORKERS : o.workers[0]!;
+  const mainDc = o.diskConcurrency.includes(DEFAULT_DISK_CONCURRENCY) ? DEFAULT_DISK_CONCURRENCY : o.diskConcurrency[0]!;
   const cvRun = (home: string, args: string[]) => cv(home, args, o.warmProgram !== false);
   const tune = (w: number, d: number) => ['--workers', String(w), '--disk-concurrency', String(d)];
   fs.mkdirSync(work, { recursive: true });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { usage } from '../common/errors.js';
 import { parseBytes } from '../common/units.js';
-import type { PipelineOptions } from '../engine/index.js';
+import { DEFAULT_DISK_CONCURRENCY, DEFAULT_WORKERS, type PipelineOptions } from '../engine/index.js';
 import type { CopyMethod } from '../io/index.js';
 import { intOpt } from './action.js';
 
@@ -10,8 +10,8 @@ const METHODS: CopyMethod[] = ['auto', 'stream', 'copy-file-range', 'reflink'];
 /** The tuning flags every copying command shares. */
 export function addPipelineOptions(cmd: Command, withMethod = true): Command {
   cmd
-    .option('--workers <n>', 'worker threads', intOpt('--workers'), 2)
-    .option('--disk-concurrency <n>', 'tasks in flight per disk', intOpt('--disk-concurrency'), 2)
+    .option('--workers <n>', 'worker threads', intOpt('--workers'), DEFAULT_WORKERS)
+    .option('--disk-concurrency <n>', 'tasks in flight per disk', intOpt('--disk-concurrency'), DEFAULT_DISK_CONCURRENCY)
     .option('--max-rate <rate>', 'shared rate limit, e.g. 200MB (per second)');
   if (withMethod) cmd.option('--copy-method <m>', `copy method: ${METHODS.join('|')}`, 'stream');
   return cmd;

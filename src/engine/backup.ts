@@ -4,7 +4,7 @@ import { notFound, usage } from '../common/errors.js';
 import { mbPerSec } from '../common/units.js';
 import { diskOf, fsTypeOf, mayClone, type CopyPipeline, type UsedMethod } from '../io/index.js';
 import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, type ChunkMeta, type Snapshot } from '../store/index.js';
-import { defaultHolder, makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
+import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
 import { Journal, readJournals } from './repo/journal.js';
 import { entryKey, newPointId, writeManifest, type Manifest, type ManifestEntry, type ManifestPartition } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
@@ -112,8 +112,11 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
         perTable.set(t, perTable.get(t)! + 1);
         const key = entryKey(k.chunkId, t, v.cid);
         const old = parts.get(k.path);
-        const known = (old?.chunkId === k.chunkId && old.tables[t]?.cid === v.cid ? old.tables[t] : undefined) ?? journaled.get(key)?.entry;
-        if (!o.force && known && repo.hasData(k.chunkId, t, v.cid)) {
+        // Incremental by metadata: the previous point's entries are trusted (recover() has put back any
+        // copy a killed --force left aside; check verifies the bytes); a dead run's journal is re-checked.
+        const inPoint = old?.chunkId === k.chunkId && old.tables[t]?.cid === v.cid ? old.tables[t] : undefined;
+        const known = inPoint ?? (repo.hasData(k.chunkId, t, v.cid) ? journaled.get(key)?.entry : undefined);
+        if (!o.force && known) {
           setEntry(parts, k, t, known);
           skippedTables.push(t);
         } else toCopy.push({ chunk: k, table: t });
@@ -133,7 +136,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const methods = new Set<UsedMethod>();
     let bytesCopied = 0;
     if (pipe) await withProgress(pipe, total, o.observer, () =>
-      runLimited(toCopy, Math.max(4, (o.workers ?? 2) * 4), async ({ chunk, table }) => {
+      runLimited(toCopy, Math.max(4, (o.workers ?? DEFAULT_WORKERS) * 4), async ({ chunk, table }) => {
         const v = chunk.tables[table]!;
         const src = path.join(c.chunkDir(chunk, o.dbPath), v.version);
         const staging = await repo.stagingDir(chunk.chunkId, table, v.cid, runId);

@@ -7,7 +7,7 @@ import { mbPerSec } from '../common/units.js';
 import { diskOf, type HashProblem, type HashResult } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
-import { defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
+import { DEFAULT_DISK_CONCURRENCY, DEFAULT_WORKERS, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
 import { entryKey, resolvePoint, type ManifestEntry } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
@@ -182,7 +182,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
         }
       }
     };
-    const lanes = Math.max(4, (o.workers ?? 2) * (o.diskConcurrency ?? 2) * 2);
+    const lanes = Math.max(4, (o.workers ?? DEFAULT_WORKERS) * (o.diskConcurrency ?? DEFAULT_DISK_CONCURRENCY) * 2);
     const totalBytes = sel.reduce((a, it) => a + it.e.bytes, 0);
     await withProgress(pipeline, totalBytes, o.observer, () => Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, sel.length)) }, lane)));
 

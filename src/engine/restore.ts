@@ -4,7 +4,7 @@ import { CvError, corrupt } from '../common/errors.js';
 import { mbPerSec } from '../common/units.js';
 import { diskOf, type CopyPipeline } from '../io/index.js';
 import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, type ChunkMeta } from '../store/index.js';
-import { defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
+import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
 
@@ -162,7 +162,7 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { 
     const plan = planRestore(c, m, targetDb, pairs, spec.pattern, spec);
     if (!shared?.planned) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
     for (const s of plan.skipped) o.observer?.partitionDone?.(s.table);
-    const x: RunContext = { c, targetDb, src, pipeline, inFlight: Math.max(4, (o.workers ?? 2) * 4), ...(o.observer ? { observer: o.observer } : {}) };
+    const x: RunContext = { c, targetDb, src, pipeline, inFlight: Math.max(4, (o.workers ?? DEFAULT_WORKERS) * 4), ...(o.observer ? { observer: o.observer } : {}) };
     const total = plan.jobs.reduce((a, j) => a + j.entry.bytes, 0);
     const run = () => runJobs(x, plan.jobs);
     const { done, failures, bytes } = shared ? await run() : await withProgress(pipeline, total, o.observer, run);

@@ -1,3 +1,4 @@
+import { DEFAULT_DISK_CONCURRENCY, DEFAULT_WORKERS } from '../../engine/index.js';
 import type { Command } from 'commander';
 import { usage } from '../../common/errors.js';
 import { formatBytes, parseBytes } from '../../common/units.js';
@@ -42,8 +43,8 @@ export function registerBench(program: Command): void {
     .description('capacity-planning benchmark: MB/s of generate, backup, check and restore against the device limit and cp/rsync/restic; writes <out>/<date>-<label>.{json,md,svg}')
     .option('--size <bytes>', 'data to generate across the three tables, e.g. 2GB .. 150GB', '2GB')
     .option('--backup-dir <dir>', 'parent directory for backups and baseline copies (the disk to write backups to); default: beside --home')
-    .option('--workers <list>', 'worker threads; a list (1,2,4) sweeps', '2')
-    .option('--disk-concurrency <list>', 'tasks in flight per disk; a list (1,2,4) sweeps', '2')
+    .option('--workers <list>', 'worker threads; a list (1,2,4) sweeps', String(DEFAULT_WORKERS))
+    .option('--disk-concurrency <list>', 'tasks in flight per disk; a list (1,2,4) sweeps', String(DEFAULT_DISK_CONCURRENCY))
     .option('--baselines <list>', `baselines to run: ${BASELINES.join(',')} or none (missing tools are skipped with the reason)`, BASELINES.join(','))
     .option('--repeat <n>', 'runs of each timed phase; the report shows medians', intOpt('--repeat'), 1)
     .option('--out <dir>', 'where to write the result files', 'bench-results')
