@@ -318,7 +318,8 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
           let bad = 0, checked = 0, engine = 0;
           for (const db of dbs) {
             // exit 8 (bad chunks) throws here: a fresh backup must check clean.
-            const r = await cvRun(layout.home, ['check', bak, db, ...tuneIf(checkHelp, mainWorkers, mainDc)]);
+            // check runs with its own defaults (one worker per core: it is CPU-bound, copies are not).
+            const r = await cvRun(layout.home, ['check', bak, db]);
             const j = parse<{ bad?: unknown[]; bytesChecked?: number; seconds?: number }>(r);
             bad += j.bad?.length ?? 0;
             checked += j.bytesChecked ?? 0;

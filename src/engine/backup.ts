@@ -77,9 +77,11 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   try {
     snapshot = pinDatabase(c, o.dbPath);
     const createdAt = new Date().toISOString();
-    repo.recover();
     const prev = repo.latest();
     const { records: journaled, files: oldJournals } = readJournals(repo.dir);
+    // Every run opens its journal before it stages or replaces anything and deletes it only after
+    // committing, so leftovers to clean up can exist only when a journal was left behind.
+    if (oldJournals.length) repo.recover();
     const chunks = snapshot.chunks.filter((k) => !wanted || wanted.has(k.path));
 
     // Start from the previous point: a partial backup (some tables or partitions) carries the rest over.

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
@@ -7,7 +8,7 @@ import { mbPerSec } from '../common/units.js';
 import { diskOf, type HashProblem, type HashResult } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
-import { DEFAULT_DISK_CONCURRENCY, DEFAULT_WORKERS, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
+import { DEFAULT_DISK_CONCURRENCY, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
 import { entryKey, resolvePoint, type ManifestEntry } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
@@ -131,7 +132,9 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const timeBoxed = o.samplePercent !== undefined || o.maxDurationSec !== undefined;
   const scopeKey = JSON.stringify({ tables: tables ? [...tables].sort() : '*', partition: pattern?.text ?? '%' });
   const lock = takeLock(repo, o.holder ?? defaultHolder(), timeBoxed);
-  const pipeline = makePipeline(o);
+  // Checking only reads and hashes: it is CPU-bound, so more workers than cores just contend
+  // (committed default run: 4 workers 919 MB/s vs 2 workers 1083 MB/s on 2 cores).
+  const pipeline = makePipeline({ ...o, workers: o.workers ?? os.availableParallelism() });
   o.observer?.attach?.(pipeline);
   try {
     const state = timeBoxed ? readState(repo.dir) : undefined;
@@ -182,7 +185,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
         }
       }
     };
-    const lanes = Math.max(4, (o.workers ?? DEFAULT_WORKERS) * (o.diskConcurrency ?? DEFAULT_DISK_CONCURRENCY) * 2);
+    const lanes = Math.max(4, (o.workers ?? os.availableParallelism()) * (o.diskConcurrency ?? DEFAULT_DISK_CONCURRENCY) * 2);
     const totalBytes = sel.reduce((a, it) => a + it.e.bytes, 0);
     await withProgress(pipeline, totalBytes, o.observer, () => Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, sel.length)) }, lane)));
 

@@ -5,7 +5,7 @@ import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
 
-type Flags = { force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
+type Flags = { force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
 function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra: Partial<BackupOptions>) {
   return runOperation(

@@ -13,7 +13,7 @@ const positive = (name: string) => (v: string) => {
   return n;
 };
 
-type CheckFlags = { table?: string[]; partition?: string; asOf?: string; sample?: number; maxDuration?: number; workers: number; diskConcurrency: number; maxRate?: string };
+type CheckFlags = { table?: string[]; partition?: string; asOf?: string; sample?: number; maxDuration?: number; workers?: number; diskConcurrency: number; maxRate?: string };
 
 function renderCheck(json: boolean, r: CheckResult): number {
   if (json) printJson(r);

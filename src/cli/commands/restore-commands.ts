@@ -6,7 +6,7 @@ import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
 
-type Flags = { force?: boolean; outputTable?: string; keepExtra?: boolean; asOf?: string; workers: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
+type Flags = { force?: boolean; outputTable?: string; keepExtra?: boolean; asOf?: string; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
 function summary(r: { partitions: number; bytes: number; seconds: number; mbPerSec: number }, extra: Record<string, unknown>) {
   printKeyValues({ ...extra, partitions: r.partitions, bytes: r.bytes, seconds: r.seconds.toFixed(3), mbPerSec: r.mbPerSec });
