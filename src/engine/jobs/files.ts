@@ -45,16 +45,17 @@ export function ensureJobDirs(home: string): void {
 /**
  * temp -> fsync -> rename -> fsync dir, with the temp file created exclusively at `mode`, so the
  * content is never readable by others, not even for a moment. The rename fails (sticky dir) if the
- * target belongs to another user.
+ * target belongs to another user. `durable: false` skips both fsyncs (readers still never see a
+ * torn file): for progress updates, which must not stall the event loop behind the disk.
  */
-export function writePrivateAtomic(file: string, data: string, mode = 0o600): void {
+export function writePrivateAtomic(file: string, data: string, mode = 0o600, durable = true): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   try {
     fs.fchmodSync(fd, mode); // umask may have narrowed it; never widen beyond mode
     fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, file);
   } catch (err) {
@@ -66,7 +67,7 @@ export function writePrivateAtomic(file: string, data: string, mode = 0o600): vo
     fs.rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDir(dir);
+  if (durable) fsyncDir(dir);
 }
 
 /**

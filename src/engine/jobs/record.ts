@@ -48,8 +48,14 @@ export interface JobRecord {
   result?: unknown;
 }
 
+/**
+ * Progress of a running job is written without fsync: after a machine crash an older progress
+ * record is harmless (the dead pid marks the job failed), while an fsync per update stalls the
+ * event loop behind the copy's own writeback (1.6 s of a 4.6 s backup in a profile). Every other
+ * state is written durably.
+ */
 export function writeRecord(home: string, r: JobRecord): void {
-  writePrivateAtomic(recordFile(home, r.jobId), JSON.stringify(r, null, 1) + '\n');
+  writePrivateAtomic(recordFile(home, r.jobId), JSON.stringify(r, null, 1) + '\n', 0o600, r.state !== 'running');
 }
 
 /**
