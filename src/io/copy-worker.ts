@@ -209,8 +209,9 @@ function withParents<T>(dst: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // The parent is missing, or another worker created it after our attempt: make sure, then retry.
     const dir = path.dirname(dst);
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || fs.existsSync(dir)) throw err;
     guard(() => mkdirDurable(dir), `create directory ${dir}`);
     return fn();
   }
