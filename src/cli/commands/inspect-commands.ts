@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, usage } from '../../common/errors.js';
 import { formatBytes } from '../../common/units.js';
-import { checkBackup, getBackupList, getBackupMeta, type CheckResult } from '../../engine/index.js';
+import { checkBackup, getBackupList, getBackupMeta, verifyRestore, type CheckResult } from '../../engine/index.js';
 import { action, collect } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
@@ -95,6 +95,42 @@ export function registerInspectCommands(program: Command): void {
             holder,
           }),
         (r) => renderCheck(ctx.json, r),
+      ),
+    ),
+  );
+
+  addPipelineOptions(
+    program
+      .command('verify <backupDir> <dbPath> [targetDbPath]')
+      .description(`verify a restored database against a restore point: every partition, row count and file checksum; exit ${EXIT.CHECK_FAILED} on any difference`)
+      .option('--table <t>', 'only this table (repeatable)', collect)
+      .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)'),
+    false,
+  ).action(
+    action((ctx, dir: string, db: string, target: string | undefined, o: CheckFlags) =>
+      runOperation(
+        ctx,
+        { type: 'CHECK', desc: `verify ${target ?? db} against the backup of ${db} in ${dir}` },
+        (observer, holder) =>
+          verifyRestore({
+            home: ctx.home(),
+            backupDir: dir,
+            dbPath: db,
+            ...(target ? { targetDbPath: target } : {}),
+            tables: o.table ?? [],
+            ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
+            ...pipelineOptions(o),
+            observer,
+            holder,
+          }),
+        (r) => {
+          if (ctx.json) printJson(r);
+          else {
+            if (r.problems.length) printTable(r.problems as unknown as Record<string, unknown>[]);
+            process.stdout.write(`${r.problems.length ? `${r.problems.length} difference(s)` : 'verified'}: ${r.targetDbPath} against restore point ${r.pointId}; ${r.entriesChecked} table partitions, ${r.bytesChecked} bytes hashed at ${r.mbPerSec} MB/s\n`);
+          }
+          return r.problems.length ? EXIT.CHECK_FAILED : 0;
+        },
       ),
     ),
   );
