@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { CvError } from '../../common/errors.js';
 import { generateQuotes } from '../../bench/generate.js';
-import { backup, checkBackup, restoreDb } from '../../engine/index.js';
+import { backup, checkBackup, restoreDb, verifyRestore } from '../../engine/index.js';
 import { Cluster, databaseDigest } from '../../store/index.js';
 import { action } from '../action.js';
 import { printJson, printTable } from '../output.js';
@@ -45,14 +45,17 @@ export function registerDemo(program: Command): void {
             steps.push({ step: 'check', db, bytes: k.bytesChecked, seconds: k.seconds, mbPerSec: k.mbPerSec, detail: k.bad.length ? `${k.bad.length} bad chunks` : 'clean' });
             const target = `${db}_restored`;
             const r = await restoreDb({ home, backupDir: bak, dbPath: db, newDbPath: target });
+            steps.push({ step: 'restore', db: target, bytes: r.bytes, seconds: r.seconds, mbPerSec: r.mbPerSec, detail: `${r.partitions} table partitions` });
+            const v = await verifyRestore({ home, backupDir: bak, dbPath: db, targetDbPath: target });
             const same = JSON.stringify(databaseDigest(c, db).map((t) => t.digest)) === JSON.stringify(databaseDigest(c, target).map((t) => t.digest));
-            verified &&= same && k.bad.length === 0;
-            steps.push({ step: 'restore', db: target, bytes: r.bytes, seconds: r.seconds, mbPerSec: r.mbPerSec, detail: same ? 'digest equals the source' : 'DIGEST DIFFERS' });
+            verified &&= same && k.bad.length === 0 && v.problems.length === 0;
+            const verdict = [v.problems.length ? `${v.problems.length} DIFFERENCES from the restore point` : 'matches the restore point', same ? 'digest equals the source' : 'DIGEST DIFFERS'];
+            steps.push({ step: 'verify', db: target, bytes: v.bytesChecked, seconds: v.seconds, mbPerSec: v.mbPerSec, detail: verdict.join('; ') });
           }
           if (ctx.json) printJson({ home: o.keep ? tmp : undefined, verified, steps });
           else {
             printTable(steps.map((s) => ({ ...s, seconds: s.seconds.toFixed(3) })));
-            process.stdout.write(verified ? '\nverified: every restored table has the source digest; the backup checks clean\n' : '\nVERIFICATION FAILED\n');
+            process.stdout.write(verified ? '\nverified: every restored table matches its restore point and has the source digest; the backup checks clean\n' : '\nVERIFICATION FAILED\n');
             if (o.keep) process.stdout.write(`kept ${tmp}\n`);
           }
           if (!verified) throw new CvError('CHECK_FAILED', 'demo verification failed');
