@@ -10,7 +10,7 @@ import { dbNameOf } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
 import { DEFAULT_DISK_CONCURRENCY, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
-import { entryKey, resolvePoint, type ManifestEntry } from './repo/manifest.js';
+import { entryKey, type ManifestEntry } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
 
 export interface CheckOptions extends OperationOptions {
@@ -115,7 +115,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   if (o.maxDurationSec !== undefined && !(o.maxDurationSec > 0)) throw usage(`--max-duration must be a positive number of seconds, got ${o.maxDurationSec}`);
   const pattern = o.partition ? parsePattern(o.partition) : undefined;
   const repo = Repository.open(o.backupDir, o.dbPath, false);
-  const m = resolvePoint(repo.dir, o.asOf);
+  const m = repo.point(o.asOf);
   const dbName = dbNameOf(o.dbPath);
   const tables = o.tables?.length ? [...new Set(o.tables)] : undefined;
   for (const t of tables ?? []) if (!m.tables[t]) throw notFound(`table ${t} is not in restore point ${m.pointId} of ${o.dbPath}`);

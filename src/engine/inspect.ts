@@ -1,6 +1,6 @@
 import { notFound } from '../common/errors.js';
 import { dbNameOf, TYPES, type TableDef } from '../store/index.js';
-import { resolvePoint, type Manifest, type ManifestPartition } from './repo/manifest.js';
+import type { Manifest, ManifestPartition } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
 
 /**
@@ -31,8 +31,7 @@ export interface BackupListRow {
 }
 
 function openPoint(backupDir: string, dbPath: string, asOf?: string): Manifest {
-  const repo = Repository.open(backupDir, dbPath, false);
-  return resolvePoint(repo.dir, asOf);
+  return Repository.open(backupDir, dbPath, false).point(asOf);
 }
 
 function tableIn(m: Manifest, table: string): TableDef {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CvError, corrupt, notFound } from '../common/errors.js';
+import { CvError, notFound } from '../common/errors.js';
 import { mkdirDurable } from '../common/durable.js';
 import { LockFile } from '../common/lockfile.js';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../store/index.js';
 import { addValues, checkEngine, checkTableSchema, pathChecker, valueAdditions } from './compat.js';
 import type { PartitionPattern } from './pattern.js';
-import { resolvePoint, type Manifest, type ManifestEntry } from './repo/manifest.js';
+import type { Manifest, ManifestEntry } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
 
 /** A backup table restored into a target table (the same name unless renamed). */
@@ -33,23 +33,10 @@ export interface SourcePoint {
   manifest: Manifest;
 }
 
-/** Opens a database's repository and picks the restore point; checks what readManifest does not. */
+/** Opens a database's repository and picks the restore point (names and structure validated on read). */
 export function openPoint(backupDir: string, dbPath: string, asOf?: string): SourcePoint {
-  dbNameOf(dbPath);
   const repo = Repository.open(backupDir, dbPath, false);
-  const m = resolvePoint(repo.dir, asOf);
-  if (m.dbPath !== dbPath) throw corrupt(`restore point ${m.pointId} in ${repo.dir} describes ${m.dbPath}, not ${dbPath}`);
-  const paths = new Set<string>();
-  const ids = new Set<string>();
-  for (const p of m.partitions) {
-    if (paths.has(p.path) || ids.has(p.chunkId)) throw corrupt(`restore point ${m.pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
-    paths.add(p.path);
-    ids.add(p.chunkId);
-    for (const e of Object.values(p.tables))
-      if (!Number.isSafeInteger(e.rows) || e.rows < 0 || new Set(e.files.map((f) => f.name)).size !== e.files.length)
-        throw corrupt(`restore point ${m.pointId}: partition ${p.path} has a bad row count or a file listed twice`);
-  }
-  return { repo, manifest: m };
+  return { repo, manifest: repo.point(asOf) };
 }
 
 /** The tables must be in the restore point and a pattern other than % must match a partition of them. */

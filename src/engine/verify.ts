@@ -4,7 +4,6 @@ import { mbPerSec } from '../common/units.js';
 import { diskOf, type HashProblem } from '../io/index.js';
 import { Cluster, loadDatabase, pinDatabase } from '../store/index.js';
 import { makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
-import { resolvePoint } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
 import { notFound } from '../common/errors.js';
 
@@ -48,7 +47,7 @@ export interface VerifyResult {
  */
 export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
   const t0 = process.hrtime.bigint();
-  const m = resolvePoint(Repository.open(o.backupDir, o.dbPath, false).dir, o.asOf);
+  const m = Repository.open(o.backupDir, o.dbPath, false).point(o.asOf);
   const target = o.targetDbPath ?? o.dbPath;
   const c = new Cluster(o.home);
   loadDatabase(c, target);

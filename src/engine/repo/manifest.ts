@@ -88,14 +88,21 @@ function validateManifest(m: Manifest, file: string): void {
     if (t.name !== name || !Array.isArray(t.schema)) throw corrupt(`${file}: table ${name} is malformed`);
     for (const c of t.schema) checkIdent('column name', c.name);
   }
+  const paths = new Set<string>();
+  const ids = new Set<string>();
   for (const p of m.partitions) {
     checkPartitionPath(p.path);
     checkChunkId(p.chunkId);
+    if (paths.has(p.path) || ids.has(p.chunkId)) throw corrupt(`restore point ${m.pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
+    paths.add(p.path);
+    ids.add(p.chunkId);
     for (const [table, e] of Object.entries(p.tables ?? {})) {
       checkIdent('table name', table);
       if (!m.tables[table]) throw corrupt(`${file}: partition ${p.path} names unknown table ${table}`);
       checkCid(e.cid);
       if (!Array.isArray(e.files)) throw corrupt(`${file}: partition ${p.path} table ${table} has no file list`);
+      if (!Number.isSafeInteger(e.rows) || e.rows < 0 || new Set(e.files.map((f) => f.name)).size !== e.files.length)
+        throw corrupt(`restore point ${m.pointId}: partition ${p.path} has a bad row count or a file listed twice`);
       for (const f of e.files) {
         checkFileName(f.name);
         if (!Number.isSafeInteger(f.size) || f.size < 0 || typeof f.xxh3 !== 'string' || !/^[0-9a-f]{16}$/.test(f.xxh3))

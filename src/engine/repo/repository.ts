@@ -4,7 +4,7 @@ import { CvError, fromSystemError, notFound } from '../../common/errors.js';
 import { fsyncDir, fsyncDirAsync, mkdirDurable, readJson, writeJsonAtomic } from '../../common/durable.js';
 import { LockFile } from '../../common/lockfile.js';
 import { dbNameOf } from '../../store/index.js';
-import { listPointIds, readManifest, type Manifest } from './manifest.js';
+import { listPointIds, resolvePoint, type Manifest } from './manifest.js';
 import { checkRealDirs } from './names.js';
 
 /**
@@ -59,8 +59,14 @@ export class Repository {
     return listPointIds(this.dir);
   }
   latest(): Manifest | undefined {
-    const ids = this.points();
-    return ids.length ? readManifest(this.dir, ids[ids.length - 1]!) : undefined;
+    return this.points().length ? this.point() : undefined;
+  }
+
+  /** The latest restore point, or the one --as-of names; refuses one that describes another database. */
+  point(asOf?: string): Manifest {
+    const m = resolvePoint(this.dir, asOf);
+    if (m.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${m.pointId} in ${this.dir} describes ${m.dbPath}, not ${this.dbPath}`);
+    return m;
   }
 
   /** Where the files of one (chunkId, table, cid) live; directories on the way must be real. */
