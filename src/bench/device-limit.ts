@@ -3,6 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomFillSync } from 'node:crypto';
 import { dropCaches } from './measure.js';
+import { stopwatch } from '../common/units.js';
 
 export interface DeviceLimit {
   dev: string;
@@ -53,7 +54,7 @@ function probeAlignment(fd: number, block: number): Buffer | null {
 /** Writes (or reads) blocks 0..n-1 with `lanes.length` requests in flight, one buffer per lane. */
 async function sweep(fh: fsp.FileHandle, lanes: Buffer[], blocks: number, blockBytes: number, write: boolean): Promise<number> {
   let next = 0;
-  const t0 = process.hrtime.bigint();
+  const elapsed = stopwatch();
   await Promise.all(
     lanes.map(async (buf) => {
       while (next < blocks) {
@@ -64,7 +65,7 @@ async function sweep(fh: fsp.FileHandle, lanes: Buffer[], blocks: number, blockB
     }),
   );
   if (write) await fh.datasync();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  return elapsed();
 }
 
 /**

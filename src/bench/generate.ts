@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { conflict, usage } from '../common/errors.js';
-import { mbPerSec } from '../common/units.js';
+import { mbPerSec, stopwatch } from '../common/units.js';
 import {
   Cluster,
   commitVersion,
@@ -68,7 +68,7 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   const buckets = symbolsByBucket(symbols);
   const workers = opts.workers ?? Math.max(1, Math.min(os.availableParallelism(), 4));
   const pool = new Piscina({ filename: new URL('./generate-worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers });
-  const started = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const estBytes = dates * bytesPerDate(symbols, rowsPerSymbol);
   let bytes = 0, rows = 0, done = 0;
   let failure: unknown;
@@ -110,6 +110,6 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   } finally {
     await pool.destroy();
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = elapsed();
   return { databases: QUOTES_DBS.map((d) => d.dbPath), dates, partitions: done, rows, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
 }

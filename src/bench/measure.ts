@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stopwatch } from '../common/units.js';
 
 /** One timed run of one command (or of a sequence, e.g. `cp -r` then `sync`). */
 export interface RunSample {
@@ -46,14 +47,14 @@ export function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-function collect(child: ReturnType<typeof spawn>, started: bigint): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
+function collect(child: ReturnType<typeof spawn>, elapsed: () => number): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
+    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: elapsed() }));
   });
 }
 
@@ -63,12 +64,12 @@ function collect(child: ReturnType<typeof spawn>, started: bigint): Promise<{ co
  */
 export async function runChunkvault(home: string, args: string[]): Promise<ChildRun> {
   const usageFile = path.join(os.tmpdir(), `cv-bench-rusage-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  const started = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const child = spawn(process.execPath, [WRAPPER, '--home', home, ...args], {
     env: { ...process.env, CV_BENCH_RUSAGE: usageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const r = await collect(child, started);
+  const r = await collect(child, elapsed);
   let cpuSeconds: number | null = null;
   let peakRssBytes: number | null = null;
   try {
@@ -93,9 +94,9 @@ export async function runTool(cmd: string, args: string[], env: Record<string, s
   const argv = shell ? ['sh', '-c', [cmd, ...args].join(' ')] : [cmd, ...args];
   const full = useTime ? [GNU_TIME, '-f', '%U %S %M', '-o', timeFile, ...argv] : argv;
   const before = childTicks();
-  const started = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const child = spawn(full[0]!, full.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const r = await collect(child, started);
+  const r = await collect(child, elapsed);
   let cpuSeconds: number | null = null;
   let peakRssBytes: number | null = null;
   if (useTime) {

@@ -24,3 +24,9 @@ export function formatBytes(n: number): string {
 export function mbPerSec(bytes: number, seconds: number): number {
   return seconds > 0 ? Math.round((bytes / 1e6 / seconds) * 10) / 10 : 0;
 }
+
+/** Starts a monotonic clock; the returned function gives the seconds elapsed since. */
+export function stopwatch(): () => number {
+  const started = process.hrtime.bigint();
+  return () => Number(process.hrtime.bigint() - started) / 1e9;
+}

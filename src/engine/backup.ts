@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { notFound, usage } from '../common/errors.js';
-import { mbPerSec } from '../common/units.js';
+import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, fsTypeOf, mayClone, type CopyPipeline, type UsedMethod } from '../io/index.js';
 import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, type ChunkMeta, type Snapshot } from '../store/index.js';
 import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
@@ -59,7 +59,7 @@ function checkBackupDir(c: Cluster, backupDir: string): string {
  * new immutable restore point.
  */
 export async function backup(o: BackupOptions): Promise<BackupResult> {
-  const started = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const c = new Cluster(o.home);
   const def = loadDatabase(c, o.dbPath);
   const tables = o.tables?.length ? o.tables.map((t) => tableOf(def, t).name) : Object.keys(def.tables);
@@ -173,7 +173,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     writeManifest(repo.dir, manifest);
     journal.remove();
     for (const f of oldJournals) fs.rmSync(f, { force: true });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = elapsed();
     const method = methods.size ? [...methods][0]! : 'none';
     return {
       pointId: manifest.pointId,

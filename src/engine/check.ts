@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
 import { readJson, writeJsonAtomic } from '../common/durable.js';
 import type { LockFile } from '../common/lockfile.js';
-import { mbPerSec } from '../common/units.js';
+import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, type HashProblem, type HashResult } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
@@ -110,7 +110,7 @@ function readState(repoDir: string): CheckState {
  * `<repo>/check-state.json`, so repeated runs cover the whole repository.
  */
 export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
-  const t0 = process.hrtime.bigint();
+  const elapsed = stopwatch();
   if (o.samplePercent !== undefined && !(o.samplePercent > 0 && o.samplePercent <= 100)) throw usage(`--sample must be a percentage in (0, 100], got ${o.samplePercent}`);
   if (o.maxDurationSec !== undefined && !(o.maxDurationSec > 0)) throw usage(`--max-duration must be a positive number of seconds, got ${o.maxDurationSec}`);
   const pattern = o.partition ? parsePattern(o.partition) : undefined;
@@ -206,7 +206,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
       coverage = { checked: reached, total: scope.length, percent: scope.length ? Math.round((reached / scope.length) * 1000) / 10 : 100, passComplete, passesCompleted, badInPass };
     }
     if (failure !== undefined) throw failure;
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const seconds = elapsed();
     const bytes = pipeline.bytesDone;
     return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: prefix, entriesInScope: scope.length, filesChecked: files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage };
   } finally {

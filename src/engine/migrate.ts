@@ -1,5 +1,5 @@
 import { CvError, notFound, usage } from '../common/errors.js';
-import { mbPerSec } from '../common/units.js';
+import { mbPerSec, stopwatch } from '../common/units.js';
 import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
 import { makePipeline, withProgress, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
@@ -48,7 +48,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
  * target that a rerun refuses; resume it with restore-db.
  */
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
-  const started = process.hrtime.bigint();
+  const elapsed = stopwatch();
   if (o.table && !o.dbPath) throw usage('migrate: a table needs its database');
   if ((o.newDbPath || o.newTable) && !o.dbPath) throw usage('migrate: newDbPath and newTable need a database (and newTable a table)');
   if (o.newTable && !o.table) throw usage('migrate: newTable needs a table');
@@ -117,7 +117,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   } finally {
     await pipeline.close();
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = elapsed();
   rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
   return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
 }

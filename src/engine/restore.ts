@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
-import { mbPerSec } from '../common/units.js';
+import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, type CopyPipeline } from '../io/index.js';
 import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, type ChunkMeta } from '../store/index.js';
 import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
@@ -150,7 +150,7 @@ export interface RunSpec {
  * each partition, then (only if every partition succeeded) delete the target's extra partitions.
  */
 export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { pipeline: CopyPipeline; planned: boolean }): Promise<RestoreResult> {
-  const started = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const { c, src, targetDb, pairs } = spec;
   const m = src.manifest;
   const lock = lockTarget(c, targetDb, o.holder ?? defaultHolder());
@@ -168,7 +168,7 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { 
     const { done, failures, bytes } = shared ? await run() : await withProgress(pipeline, total, o.observer, run);
     if (failures.length) throw failureError(targetDb, failures, done.length);
     for (const e of plan.extras) dropPartition(c, targetDb, e.path, e.table);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = elapsed();
     const name = dbNameOf(targetDb);
     return {
       pointId: m.pointId,

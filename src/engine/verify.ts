@@ -1,6 +1,6 @@
 import path from 'node:path';
 import os from 'node:os';
-import { mbPerSec } from '../common/units.js';
+import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, type HashProblem } from '../io/index.js';
 import { Cluster, loadDatabase, pinDatabase } from '../store/index.js';
 import { makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
@@ -46,7 +46,7 @@ export interface VerifyResult {
  * point lacks are reported as `extra`. Reads a pinned snapshot, so writers may go on meanwhile.
  */
 export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
-  const t0 = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const m = Repository.open(o.backupDir, o.dbPath, false).point(o.asOf);
   const target = o.targetDbPath ?? o.dbPath;
   const c = new Cluster(o.home);
@@ -104,6 +104,6 @@ export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
     snap.release();
   }
   problems.sort((a, b) => (a.partitionPath + a.tableName < b.partitionPath + b.tableName ? -1 : 1));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const seconds = elapsed();
   return { pointId: m.pointId, dbPath: o.dbPath, targetDbPath: target, entriesChecked: entries, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), problems };
 }
