@@ -12,30 +12,40 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+export interface AtomicWriteOptions {
+  /** The file's exact mode (umask does not apply); the temp file has it from creation. Default 0644. */
+  mode?: number;
+  /** false skips both fsyncs: readers still never see a torn file, but a crash may keep the old one. */
+  durable?: boolean;
+}
+
 /**
  * Writes a file so that readers see either the old content or the new, never a torn mix:
- * temp file -> fsync -> rename -> fsync of the directory.
+ * temp file (created exclusively, never through a symlink) -> fsync -> rename -> fsync of the
+ * directory. In a sticky shared directory the rename fails if the target is another user's.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+  const { mode = 0o644, durable = true } = opts;
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   try {
+    fs.fchmodSync(fd, mode);
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } catch (err) {
+    if (durable) fs.fsyncSync(fd);
     fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  try {
     fs.renameSync(tmp, file);
   } catch (err) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
     fs.rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDir(dir);
+  if (durable) fsyncDir(dir);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {

@@ -1,4 +1,5 @@
-import { controlFile, readOwned, writePrivateAtomic } from './files.js';
+import { writeFileAtomic } from '../../common/durable.js';
+import { controlFile, readOwned } from './files.js';
 
 /**
  * A request to a running job, in `<home>/jobs/<jobId>.ctl-<uid>`: one file per requesting uid, so
@@ -23,7 +24,7 @@ export function readControl(home: string, jobId: string, uid: number): ControlRe
 /** Adds to this user's request file for the job (atomic; 0644: a request holds nothing secret). */
 export function writeControl(home: string, jobId: string, uid: number, change: ControlRequest): void {
   const cur = readControl(home, jobId, uid) ?? {};
-  writePrivateAtomic(controlFile(home, jobId, uid), JSON.stringify({ ...cur, ...change }) + '\n', 0o644);
+  writeFileAtomic(controlFile(home, jobId, uid), JSON.stringify({ ...cur, ...change }) + '\n', { mode: 0o644 });
 }
 
 /** Merges the requests of every uid the job obeys: any cancel wins; the newest rate wins. */

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CvError, fromSystemError } from '../../common/errors.js';
 import { fsyncDir } from '../../common/durable.js';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_RDONLY, O_NONBLOCK } = fs.constants;
+const { O_WRONLY, O_CREAT, O_NOFOLLOW, O_APPEND, O_RDONLY, O_NONBLOCK } = fs.constants;
 
 /**
  * Where jobs live in a cluster home. Both directories are shared by every user who runs jobs:
@@ -40,34 +39,6 @@ export function ensureJobDirs(home: string): void {
     const me = process.getuid?.() ?? -1;
     if ((st.mode & 0o7777) !== SHARED_DIR_MODE && (me === 0 || me === st.uid)) fs.chmodSync(dir, SHARED_DIR_MODE);
   }
-}
-
-/**
- * temp -> fsync -> rename -> fsync dir, with the temp file created exclusively at `mode`, so the
- * content is never readable by others, not even for a moment. The rename fails (sticky dir) if the
- * target belongs to another user. `durable: false` skips both fsyncs (readers still never see a
- * torn file): for progress updates, which must not stall the event loop behind the disk.
- */
-export function writePrivateAtomic(file: string, data: string, mode = 0o600, durable = true): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
-  try {
-    fs.fchmodSync(fd, mode); // umask may have narrowed it; never widen beyond mode
-    fs.writeSync(fd, data);
-    if (durable) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  if (durable) fsyncDir(dir);
 }
 
 /**

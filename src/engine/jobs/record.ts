@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { notFound } from '../../common/errors.js';
-import { jobsDir, readOwned, recordFile, writePrivateAtomic } from './files.js';
+import { writeFileAtomic } from '../../common/durable.js';
+import { jobsDir, readOwned, recordFile } from './files.js';
 import { checkJobId, isJobId } from './ids.js';
 import { jobProcessAlive } from './proc.js';
 
@@ -55,7 +56,7 @@ export interface JobRecord {
  * state is written durably.
  */
 export function writeRecord(home: string, r: JobRecord): void {
-  writePrivateAtomic(recordFile(home, r.jobId), JSON.stringify(r, null, 1) + '\n', 0o600, r.state !== 'running');
+  writeFileAtomic(recordFile(home, r.jobId), JSON.stringify(r, null, 1) + '\n', { mode: 0o600, durable: r.state !== 'running' });
 }
 
 /**
