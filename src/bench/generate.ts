@@ -8,7 +8,7 @@ import {
   commitVersion,
   createDatabase,
   createPartitionedTable,
-  ensureChunkLocked,
+  ensureChunksLocked,
   hasDatabase,
   initCluster,
   isCluster,
@@ -73,15 +73,17 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   let bytes = 0, rows = 0, done = 0;
   let failure: unknown;
   const jobs: Promise<void>[] = [];
+  const partPath = (d: number, b: number) => `/Key${b}/tp/${valueDirName('DATE', FIRST_DATE + d)}`;
+  const allPaths = Array.from({ length: dates }, (_, d) => buckets.flatMap((syms, b) => (syms.length ? [{ path: partPath(d, b) }] : []))).flat();
+  // Every chunk placed up front, with one catalog read per database rather than one per partition.
+  const layout = QUOTES_DBS.map((db) => ({ db, def: loadDatabase(c, db.dbPath), chunks: c.withDbLock(db.dbPath, () => ensureChunksLocked(c, db.dbPath, allPaths)) }));
   try {
     for (let d = 0; d < dates; d++) {
       const day = FIRST_DATE + d;
       for (let b = 0; b < buckets.length; b++) {
         if (!buckets[b]!.length) continue;
-        const partPath = `/Key${b}/tp/${valueDirName('DATE', day)}`;
-        const targets = QUOTES_DBS.flatMap((db) => {
-          const def = loadDatabase(c, db.dbPath);
-          const chunk = c.withDbLock(db.dbPath, () => ensureChunkLocked(c, db.dbPath, partPath));
+        const targets = layout.flatMap(({ db, def, chunks }) => {
+          const chunk = chunks.get(partPath(d, b))!;
           return db.tables.map((t) => ({ db: db.dbPath, chunkId: chunk.chunkId, dir: makeStagingDir(c, db.dbPath, chunk, t.name), engine: def.engine, table: def.tables[t.name]! }));
         });
         const task: GenerateTask = { seed, day, symbols: buckets[b]!, rowsPerSymbol, targets: targets.map(({ dir, engine, table }) => ({ dir, engine, table })) };
