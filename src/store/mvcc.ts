@@ -35,10 +35,6 @@ export function ensureChunksLocked(c: Cluster, db: string, wanted: { path: strin
   return byPath;
 }
 
-export function ensureChunkLocked(c: Cluster, db: string, partPath: string, chunkId?: string): ChunkMeta {
-  return ensureChunksLocked(c, db, [{ path: partPath, ...(chunkId ? { chunkId } : {}) }]).get(partPath)!;
-}
-
 /** A private directory inside the chunk directory (same file system, so the commit is a rename). */
 export function makeStagingDir(c: Cluster, db: string, chunk: ChunkMeta, table: string): string {
   const t = tableOf(loadDatabase(c, db), table);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { conflict, usage } from '../common/errors.js';
 import { Cluster, loadDatabase, saveDatabase, tableOf, type Engine, type FileEntry, type TableDef } from './catalog.js';
 import { concatVectors, takeRows } from './codec.js';
-import { commitVersionLocked, ensureChunkLocked, makeStagingDir } from './mvcc.js';
+import { commitVersionLocked, ensureChunksLocked, makeStagingDir } from './mvcc.js';
 import { readOlapFiles, writeOlapFiles } from './olap-format.js';
 import { levelsOf, routeRows } from './scheme.js';
 import { DICT_FILE, levelFileName, listLevelFiles, readDict, sortColumnsBy, writeDict, writeLevelFile } from './tsdb-format.js';
@@ -84,6 +84,7 @@ export function append(c: Cluster, dbPath: string, table: string, input: Record<
       }
       saveDatabase(c, def);
     }
+    const chunks = ensureChunksLocked(c, dbPath, paths.map((path) => ({ path })));
     for (let p = 0; p < paths.length; p++) {
       let part = cols;
       let n = rows;
@@ -94,7 +95,7 @@ export function append(c: Cluster, dbPath: string, table: string, input: Record<
         part = Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, takeRows(v, idx)]));
         n = idx.length;
       }
-      const chunk = ensureChunkLocked(c, dbPath, paths[p]!);
+      const chunk = chunks.get(paths[p]!)!;
       const cur = chunk.tables[table];
       const staging = makeStagingDir(c, dbPath, chunk, table);
       try {
