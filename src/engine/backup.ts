@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, fsTypeOf, mayClone, type CopyPipeline, type UsedMethod } from '../io/index.js';
-import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, type ChunkMeta, type Snapshot } from '../store/index.js';
+import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
 import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
 import { Journal, readJournals } from './repo/journal.js';
 import { entryKey, newPointId, writeManifest, type Manifest, type ManifestEntry, type ManifestPartition } from './repo/manifest.js';
@@ -61,9 +61,11 @@ function checkBackupDir(c: Cluster, backupDir: string): string {
 export async function backup(o: BackupOptions): Promise<BackupResult> {
   const elapsed = stopwatch();
   const c = new Cluster(o.home);
-  const def = loadDatabase(c, o.dbPath);
-  const tables = o.tables?.length ? o.tables.map((t) => tableOf(def, t).name) : Object.keys(def.tables);
-  const wanted = o.partitions?.length ? new Set(o.partitions.map((p) => parsePartitionPath(def.scheme, p))) : undefined;
+  // Bad input fails before anything is created; the point itself describes the pinned snapshot.
+  const early = loadDatabase(c, o.dbPath);
+  const tablesOf = (d: DatabaseDef) => (o.tables?.length ? o.tables.map((t) => tableOf(d, t).name) : Object.keys(d.tables));
+  tablesOf(early);
+  const wanted = o.partitions?.length ? new Set(o.partitions.map((p) => parsePartitionPath(early.scheme, p))) : undefined;
   if (wanted) {
     const existing = new Set(loadChunks(c, o.dbPath).map((k) => k.path));
     for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
@@ -76,6 +78,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   let pipeline: CopyPipeline | undefined;
   try {
     snapshot = pinDatabase(c, o.dbPath);
+    const def = snapshot.def;
+    const tables = tablesOf(def);
     const createdAt = new Date().toISOString();
     const prev = repo.latest();
     const { records: journaled, files: oldJournals } = readJournals(repo.dir);

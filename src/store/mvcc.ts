@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CvError } from '../common/errors.js';
 import { fsyncDir, mkdirDurable, readJson, writeJsonAtomic } from '../common/durable.js';
 import { pidAlive } from '../common/lockfile.js';
-import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid, saveChunk, tableOf, type ChunkMeta, type FileEntry } from './catalog.js';
+import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid, saveChunk, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
 
 /**
  * Multi-version concurrency: a commit writes a new version directory, renames it into place and
@@ -91,6 +91,8 @@ interface PinRecord {
 export interface Snapshot {
   /** The chunk metadata as of the pin: a consistent view across every table and partition. */
   chunks: ChunkMeta[];
+  /** The database's scheme and schemas as of the same instant: every chunk path fits this scheme. */
+  def: DatabaseDef;
   release(): void;
 }
 
@@ -101,16 +103,20 @@ export function pinDatabase(c: Cluster, db: string): Snapshot {
   const file = path.join(pinsDir(c), `${process.pid}-${randomBytes(6).toString('hex')}.json`);
   const currentDirs = (chunks: ChunkMeta[]) => chunks.flatMap((k) => Object.values(k.tables).map((t) => path.join(c.chunkDir(k, db), t.version)));
   let dirs: string[] = [];
-  const chunks = c.withDbLock(db, () => {
+  // The definition is read under the same lock as the chunks: a writer that adds a VALUE partition
+  // saves database.json and the new chunk under that lock, so the two always agree.
+  const { chunks, def } = c.withDbLock(db, () => {
+    const def = loadDatabase(c, db);
     const chunks = loadChunks(c, db);
     dirs = currentDirs(chunks);
     mkdirDurable(pinsDir(c));
     writeJsonAtomic(file, { pid: process.pid, host: os.hostname(), db, dirs } satisfies PinRecord);
-    return chunks;
+    return { chunks, def };
   });
   let released = false;
   return {
     chunks,
+    def,
     release() {
       if (released) return;
       released = true;
