@@ -11,6 +11,7 @@ import {
   hasDatabase,
   initCluster,
   isCluster,
+  isUnfinishedHome,
   loadChunks,
   loadDatabase,
   saveDatabase,
@@ -41,22 +42,22 @@ export function openPoint(backupDir: string, dbPath: string, asOf?: string): Sou
 
 /** The tables must be in the restore point and a pattern other than % must match a partition of them. */
 export function checkSelection(m: Manifest, pairs: TablePair[], pattern: PartitionPattern): void {
-  for (const p of pairs) if (!m.tables[p.src]) throw notFound(`table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
+  for (const p of pairs) if (!Object.hasOwn(m.tables, p.src)) throw notFound(`table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
   const dbName = dbNameOf(m.dbPath);
   if (!pattern.all && !m.partitions.some((p) => pairs.some((t) => p.tables[t.src]) && pattern.matches(dbName, p.path)))
     throw notFound(`no partition of ${pairs.map((p) => p.src).join(', ')} in restore point ${m.pointId} matches ${pattern.text}`);
 }
 
 /**
- * The target cluster. A home that does not exist yet, or is an empty directory, is laid out with
- * the default layout (one node, one volume) when `mayInit`; a non-empty directory that is not a
- * cluster home is refused rather than turned into one.
+ * The target cluster. A home that does not exist yet, is an empty directory, or is a layout that a
+ * killed run left unfinished, is laid out with the default layout (one node, one volume) when
+ * `mayInit`; any other non-empty directory that is not a cluster home is refused.
  */
 export function openTargetCluster(homeDir: string, mayInit: boolean): Cluster {
   const home = path.resolve(homeDir); // volume paths in a new config must be absolute
   if (mayInit && !isCluster(home)) {
     const st = fs.statSync(home, { throwIfNoEntry: false });
-    if (!st || (st.isDirectory() && fs.readdirSync(home).length === 0)) {
+    if (!st || (st.isDirectory() && fs.readdirSync(home).length === 0) || isUnfinishedHome(home)) {
       try {
         initCluster(home);
       } catch (err) {

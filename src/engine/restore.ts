@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, type CopyPipeline } from '../io/index.js';
-import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, type ChunkMeta } from '../store/index.js';
+import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, versionProblem, type ChunkMeta } from '../store/index.js';
 import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
@@ -80,11 +80,19 @@ async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisk
   // A staging dir is private to this process (GC spares it while we live); the commit takes the db lock.
   const staging = makeStagingDir(c, targetDb, chunk, pair.dst);
   try {
-    await x.pipeline.copyFiles(
-      entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(staging, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
-      srcDisk,
-      dstDisks.get(chunk.volume) ?? diskOf(chunk.volume),
-    );
+    const copied = await x.pipeline
+      .copyFiles(
+        entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(staging, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
+        srcDisk,
+        dstDisks.get(chunk.volume) ?? diskOf(chunk.volume),
+      )
+      .catch((err: unknown) => {
+        // The manifest lists the file, so a file the repository lacks is damage, not bad input.
+        throw err instanceof CvError && err.code === 'NOT_FOUND' ? corrupt(`the backup lacks a data file of ${job.path} table ${pair.src}: ${err.message}`) : err;
+      });
+    const m = x.src.manifest;
+    const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, copied.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head })));
+    if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
     commitVersion(c, targetDb, chunk.chunkId, pair.dst, {
       dir: staging,
       rows: entry.rows,
@@ -229,7 +237,8 @@ export async function restoreTable(o: RestoreTableOptions): Promise<RestoreResul
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
-  const c = openTargetCluster(o.home, true);
   const pairs = [{ src: o.table, dst: o.newTable ?? o.table }];
+  checkSelection(src.manifest, pairs, parsePattern('%')); // a table the point lacks creates nothing
+  const c = openTargetCluster(o.home, true);
   return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o);
 }

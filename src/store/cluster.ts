@@ -39,6 +39,20 @@ export function isCluster(home: string): boolean {
   return fs.existsSync(path.join(home, CLUSTER_FILE));
 }
 
+const LAYOUT = ['volumes', 'catalog', 'pins', 'jobs', 'batchJobs'];
+
+/**
+ * True for a home that initCluster began and never finished (it writes cluster.json last): only
+ * its own directories, and no file anywhere below them. Finishing such a home loses nothing.
+ */
+export function isUnfinishedHome(home: string): boolean {
+  const st = fs.lstatSync(home, { throwIfNoEntry: false });
+  if (!st?.isDirectory() || isCluster(home)) return false;
+  const onlyDirs = (dir: string, depth: number): boolean =>
+    depth < 6 && fs.readdirSync(dir, { withFileTypes: true }).every((e) => e.isDirectory() && onlyDirs(path.join(dir, e.name), depth + 1));
+  return fs.readdirSync(home, { withFileTypes: true }).every((e) => LAYOUT.includes(e.name) && e.isDirectory() && onlyDirs(path.join(home, e.name), 1));
+}
+
 export function loadCluster(home: string): ClusterConfig {
   const file = path.join(home, CLUSTER_FILE);
   if (!fs.existsSync(home)) throw new CvError('NOT_FOUND', `cluster home ${home} does not exist`);
@@ -84,6 +98,8 @@ export function initCluster(home: string, opts: InitOptions = {}): ClusterConfig
   for (const node of nodes) for (const vol of node.volumes) mkdirDurable(vol.path);
   const cfg: ClusterConfig = { format: 1, nodes, admins: opts.admins ?? [] };
   mkdirDurable(home);
+  // Every step is idempotent and cluster.json comes last, so a run killed half-way leaves an
+  // unfinished home (isUnfinishedHome) that the next run completes.
   for (const d of ['catalog', 'pins', 'jobs', 'batchJobs']) mkdirDurable(path.join(home, d));
   // Any user may record their own jobs and pins; the sticky bit stops them replacing anyone else's.
   for (const d of ['pins', 'jobs', 'batchJobs']) fs.chmodSync(path.join(home, d), 0o1777);
