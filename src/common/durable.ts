@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { parseJson } from './json.js';
 
 /** fsync a directory so that a rename or create inside it survives a crash. */
 export function fsyncDir(dir: string): void {
@@ -52,8 +53,9 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
 }
 
+/** Reads JSON into null-prototype objects (common/json.ts): names read from disk are never inherited keys. */
 export function readJson<T>(file: string): T {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  return parseJson(fs.readFileSync(file, 'utf8')) as T;
 }
 
 /** mkdir -p, then fsync every parent that gained an entry, so the new path survives a crash. */

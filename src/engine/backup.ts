@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { notFound, usage } from '../common/errors.js';
+import { corrupt, notFound, usage } from '../common/errors.js';
+import { nameMap } from '../common/json.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, fsTypeOf, mayClone, type CopyPipeline, type UsedMethod } from '../io/index.js';
-import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
+import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
 import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
 import { Journal, readJournals } from './repo/journal.js';
 import { entryKey, newPointId, writeManifest, type Manifest, type ManifestEntry, type ManifestPartition } from './repo/manifest.js';
@@ -89,8 +90,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const chunks = snapshot.chunks.filter((k) => !wanted || wanted.has(k.path));
 
     // Start from the previous point: a partial backup (some tables or partitions) carries the rest over.
-    const parts = new Map<string, ManifestPartition>((prev?.partitions ?? []).map((p) => [p.path, { path: p.path, chunkId: p.chunkId, tables: { ...p.tables } }]));
-    const manifestTables = { ...(prev?.tables ?? {}) };
+    const parts = new Map<string, ManifestPartition>((prev?.partitions ?? []).map((p) => [p.path, { path: p.path, chunkId: p.chunkId, tables: nameMap(p.tables) }]));
+    const manifestTables = nameMap(prev?.tables);
     let dropped = 0;
     const snapshotMode = !o.keepDropped && !wanted;
     if (snapshotMode) {
@@ -152,6 +153,9 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
           dstDisk,
         );
         results.forEach((r) => methods.add(r.method));
+        // A point must describe its data: the catalog's row count and schema must match the copied headers.
+        const problem = versionProblem(def.engine, def.tables[table]!.schema, v.rows, results.map((r, i) => ({ name: v.files[i]!.name, size: r.size, head: r.head })));
+        if (problem) throw corrupt(`${o.dbPath} partition ${chunk.path} table ${table}: the catalog does not describe its files: ${problem}`);
         const entry: ManifestEntry = { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, files: results.map((r, i) => ({ name: v.files[i]!.name, size: r.size, xxh3: r.xxh3 })) };
         await repo.publish(staging, chunk.chunkId, table, v.cid);
         await journal.append({ key: entryKey(chunk.chunkId, table, v.cid), entry });
@@ -162,7 +166,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     );
 
     const manifest: Manifest = {
-      format: 1,
+      format: 2,
       pointId: newPointId(),
       ...(prev ? { parent: prev.pointId } : {}),
       dbPath: o.dbPath,
@@ -200,7 +204,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
 
 function setEntry(parts: Map<string, ManifestPartition>, k: ChunkMeta, table: string, e: ManifestEntry): void {
   let p = parts.get(k.path);
-  if (!p || p.chunkId !== k.chunkId) parts.set(k.path, (p = { path: k.path, chunkId: k.chunkId, tables: p?.chunkId === k.chunkId ? p.tables : {} }));
+  if (!p || p.chunkId !== k.chunkId) parts.set(k.path, (p = { path: k.path, chunkId: k.chunkId, tables: nameMap() }));
   p.tables[table] = e;
 }
 

@@ -6,7 +6,7 @@ import { readJson, writeJsonAtomic } from '../common/durable.js';
 import type { LockFile } from '../common/lockfile.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, type HashProblem, type HashResult } from '../io/index.js';
-import { dbNameOf } from '../store/index.js';
+import { dbNameOf, versionProblem } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
 import { DEFAULT_DISK_CONCURRENCY, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
@@ -26,7 +26,8 @@ export interface CheckOptions extends OperationOptions {
   maxDurationSec?: number;
 }
 
-export type CheckProblem = HashProblem;
+/** HashProblem, or 'manifest': the files are intact but are not what the manifest describes (rows, types, file set). */
+export type CheckProblem = HashProblem | 'manifest';
 
 /** One bad (chunkId, table, cid): DolphinDB's checkBackup columns, then what is wrong. */
 export interface BadChunk {
@@ -170,7 +171,11 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
         disk,
       );
       files += results.length;
-      const probs = results.flatMap((r, i) => (r.problem ? [{ name: it.e.files[i]!.name, problem: r.problem, detail: r.detail ?? '' }] : []));
+      const probs: BadChunk['files'] = results.flatMap((r, i) => (r.problem ? [{ name: it.e.files[i]!.name, problem: r.problem, detail: r.detail ?? '' }] : []));
+      if (!probs.length) {
+        const why = versionProblem(m.engine, t.schema, it.e.rows, results.map((r, i) => ({ name: it.e.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
+        if (why) probs.push({ name: it.e.files.find((f) => why.startsWith(`${f.name}:`) || why.startsWith(`${f.name} `))?.name ?? '*', problem: 'manifest', detail: why });
+      }
       return probs.length ? { ...base, problem: probs[0]!.problem, files: probs } : undefined;
     };
     const lane = async () => {

@@ -1,5 +1,5 @@
 import { conflict, corrupt } from '../common/errors.js';
-import { levelNames, levelsOf, type DatabaseDef, type Level, type Scheme, type TableDef } from '../store/index.js';
+import { levelsOf, partitionPathTest, type DatabaseDef, type Level, type Scheme, type TableDef } from '../store/index.js';
 import type { Manifest } from './repo/manifest.js';
 
 /**
@@ -59,12 +59,10 @@ export function checkTableSchema(target: TableDef, backup: TableDef, targetDb: s
     throw conflict(`schema mismatch: ${where} is sorted by ${(target.sortColumns ?? []).join(',') || 'nothing'}, the backup's ${backup.name} by ${(backup.sortColumns ?? []).join(',') || 'nothing'}`);
 }
 
-/** A partition path from a manifest must name one existing partition of each level of the scheme. */
+/** A partition path from a manifest must name one existing partition of each level of the target's scheme. */
 export function pathChecker(scheme: Scheme): (partPath: string) => void {
-  const sets = levelsOf(scheme).map((l) => new Set(levelNames(l)));
+  const fits = partitionPathTest(scheme);
   return (partPath) => {
-    const parts = partPath.slice(1).split('/');
-    if (parts.length !== sets.length || parts.some((p, i) => !sets[i]!.has(p)))
-      throw corrupt(`the backup names partition ${partPath}, which does not fit the partition scheme of the target`);
+    if (!fits(partPath)) throw corrupt(`the backup names partition ${partPath}, which does not fit the partition scheme of the target`);
   };
 }

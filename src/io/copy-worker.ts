@@ -19,6 +19,8 @@ const cancel = new CancelFlag(shared.cancel);
 const progress = new ByteCounter(shared.progress);
 const throttle = new Throttle(shared.throttle);
 const buf = Buffer.allocUnsafe(shared.blockSize);
+/** Every result carries the file's first bytes, so callers can validate headers without reopening files. */
+const HEAD_BYTES = 64;
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 // O_NONBLOCK: opening a FIFO planted in a backup must not hang the worker; fstat then rejects it.
@@ -75,8 +77,9 @@ function cancelled(): CvError {
  * Reads `size` bytes from fd block by block: throttle, cancel check, hash, optional sink, progress.
  * Fails if the file ends early (it shrank under us).
  */
-function pump(fd: number, size: number, label: string, stopped: () => boolean, sink?: (b: Buffer) => void): string {
+function pump(fd: number, size: number, label: string, stopped: () => boolean, sink?: (b: Buffer) => void): { xxh3: string; head: Uint8Array } {
   const h = newXxh3();
+  let head = new Uint8Array(0);
   let pos = 0;
   while (pos < size) {
     const want = Math.min(buf.length, size - pos);
@@ -84,12 +87,14 @@ function pump(fd: number, size: number, label: string, stopped: () => boolean, s
     const n = guard(() => fs.readSync(fd, buf, 0, want, null), `read ${label}`);
     if (n === 0) throw new CvError('CORRUPT', `${label} shrank while being read: ${pos} of ${size} bytes`);
     const block = buf.subarray(0, n);
+    // A copy of the first bytes, not a view: a view would clone the whole block buffer to the caller.
+    if (pos === 0) head = Uint8Array.from(block.subarray(0, HEAD_BYTES));
     h.update(block);
     sink?.(block);
     pos += n;
     progress.add(n);
   }
-  return toHex(h.digest());
+  return { xxh3: toHex(h.digest()), head };
 }
 
 function unchanged(src: Src, label: string): void {
@@ -108,11 +113,12 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): File
   let created = false;
   try {
     let xxh3: string;
+    let head: Uint8Array;
     if (method === 'stream') {
       dfd = withParents(dst, () => fs.openSync(dst, DST_FLAGS, 0o644));
       created = true;
       const out = dfd;
-      xxh3 = pump(src.fd, src.st.size, job.src, stopped, (b) => writeAll(out, b, dst));
+      ({ xxh3, head } = pump(src.fd, src.st.size, job.src, stopped, (b) => writeAll(out, b, dst)));
       unchanged(src, job.src);
       guard(() => fs.fdatasyncSync(out), `fdatasync ${dst}`);
     } else {
@@ -125,14 +131,14 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): File
       dfd = fs.openSync(dst, O_RDONLY | O_NOFOLLOW);
       const out = dfd;
       guard(() => fs.fdatasyncSync(out), `fdatasync ${dst}`);
-      xxh3 = pump(out, src.st.size, dst, stopped); // hash what landed, not what we meant to write
+      ({ xxh3, head } = pump(out, src.st.size, dst, stopped)); // hash what landed, not what we meant to write
       const dsize = fs.fstatSync(out).size;
       if (dsize !== src.st.size) throw new CvError('CORRUPT', `copy of ${job.src} has ${dsize} bytes, expected ${src.st.size}`);
     }
     if (job.expectedXxh3 !== undefined && job.expectedXxh3 !== xxh3) {
       throw new CvError('CORRUPT', `checksum mismatch for ${job.src}: expected xxh3 ${job.expectedXxh3}, got ${xxh3}`);
     }
-    return { src: job.src, dst, size: src.st.size, xxh3, method };
+    return { src: job.src, dst, size: src.st.size, xxh3, method, head };
   } catch (err) {
     // Remove only what we created: an EEXIST dst belongs to someone else.
     if (dfd !== undefined) closeQuietly(dfd);
@@ -184,16 +190,17 @@ function hashOne(job: FileJob, stopped: () => boolean): HashResult {
       return { path: p, size: st.size, problem: 'size', detail: `expected ${job.expectedSize} bytes, found ${st.size}` };
     }
     let xxh3: string;
+    let head: Uint8Array;
     try {
-      xxh3 = pump(fd, st.size, p, stopped);
+      ({ xxh3, head } = pump(fd, st.size, p, stopped));
     } catch (err) {
       if (err instanceof CvError && err.code === 'CANCELLED') throw err;
       return { path: p, size: st.size, problem: 'unreadable', detail: err instanceof Error ? err.message : String(err) };
     }
     if (job.expectedXxh3 !== undefined && job.expectedXxh3 !== xxh3) {
-      return { path: p, size: st.size, xxh3, problem: 'checksum', detail: `expected xxh3 ${job.expectedXxh3}, got ${xxh3}` };
+      return { path: p, size: st.size, xxh3, head, problem: 'checksum', detail: `expected xxh3 ${job.expectedXxh3}, got ${xxh3}` };
     }
-    return { path: p, size: st.size, xxh3 };
+    return { path: p, size: st.size, xxh3, head };
   } finally {
     closeQuietly(fd);
   }

@@ -24,6 +24,8 @@ export interface FileResult {
   size: number;
   xxh3: string;
   method: UsedMethod;
+  /** The file's first bytes (up to 64), read in the same pass, for header checks. */
+  head: Uint8Array;
 }
 
 export type HashProblem = 'missing' | 'size' | 'checksum' | 'symlink' | 'unreadable';
@@ -32,6 +34,8 @@ export interface HashResult {
   path: string;
   size: number;
   xxh3?: string;
+  /** The file's first bytes (up to 64) when it could be read. */
+  head?: Uint8Array;
   problem?: HashProblem;
   detail?: string;
 }

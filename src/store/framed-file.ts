@@ -52,19 +52,41 @@ export function writeFramed(file: string, head: Header, payload: Uint8Array[]): 
   return HEADER_BYTES + len;
 }
 
+export interface ParsedHeader extends Header {
+  payloadBytes: number;
+  payloadXxh3: bigint;
+}
+
+/** Parses and verifies the 64-byte header at the start of `buf`; a string says why it is not one. */
+export function parseHeader(buf: Uint8Array): ParsedHeader | string {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < HEADER_BYTES) return 'truncated header';
+  const magic = b.subarray(0, 8).toString('latin1').replace(/\0+$/, '');
+  if (magic !== 'CVCOL' && magic !== 'CVLVL' && magic !== 'CVDICT') return 'not a chunkvault data file';
+  if (b.readBigUInt64LE(56) !== xxh3Of([b.subarray(0, 56)])) return 'header checksum mismatch';
+  const payloadBytes = b.readBigUInt64LE(24);
+  if (payloadBytes > BigInt(Number.MAX_SAFE_INTEGER)) return 'absurd payload length';
+  return {
+    magic,
+    typeId: b.readUInt8(10),
+    codeWidth: b.readUInt8(11),
+    count: b.readUInt32LE(12),
+    rows: Number(b.readBigUInt64LE(16)),
+    payloadBytes: Number(payloadBytes),
+    payloadXxh3: b.readBigUInt64LE(32),
+  };
+}
+
 /** Reads and verifies a framed file; returns its header and payload. */
 export function readFramed(file: string, magic: Magic): { head: Header; payload: Buffer } {
   const all = fs.readFileSync(file);
   const bad = (why: string) => corrupt(`${file}: ${why}`);
-  if (all.length < HEADER_BYTES) throw bad('truncated header');
-  if (all.subarray(0, 8).toString('latin1') !== magic.padEnd(8, '\0')) throw bad(`not a ${magic} file`);
-  if (all.readBigUInt64LE(56) !== xxh3Of([all.subarray(0, 56)])) throw bad('header checksum mismatch');
-  const len = Number(all.readBigUInt64LE(24));
+  const head = parseHeader(all);
+  if (typeof head === 'string') throw bad(head);
+  if (head.magic !== magic) throw bad(`not a ${magic} file`);
   const payload = all.subarray(HEADER_BYTES);
-  if (payload.length !== len) throw bad(`payload is ${payload.length} bytes, header says ${len}`);
-  if (all.readBigUInt64LE(32) !== xxh3Of([payload])) throw bad('payload checksum mismatch');
-  return {
-    head: { magic, typeId: all.readUInt8(10), codeWidth: all.readUInt8(11), count: all.readUInt32LE(12), rows: Number(all.readBigUInt64LE(16)) },
-    payload,
-  };
+  if (payload.length !== head.payloadBytes) throw bad(`payload is ${payload.length} bytes, header says ${head.payloadBytes}`);
+  if (head.payloadXxh3 !== xxh3Of([payload])) throw bad('payload checksum mismatch');
+  const { payloadBytes: _n, payloadXxh3: _x, ...plain } = head;
+  return { head: plain, payload };
 }

@@ -7,4 +7,5 @@ export * from './database.js';
 export * from './writer.js';
 export * from './reader.js';
 export * from './digest.js';
-export { readFramed, xxh3Of } from './framed-file.js';
+export { HEADER_BYTES, readFramed, xxh3Of } from './framed-file.js';
+export { versionProblem, type FileHead } from './version-check.js';

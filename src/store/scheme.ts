@@ -196,6 +196,15 @@ export function routeRows(scheme: Scheme, cols: { type: ColType; vec: Vector }[]
   return { paths, rowPath, newValues };
 }
 
+/** A test that a path names one existing partition of each level of the scheme, e.g. /Key3/tp/20120101. */
+export function partitionPathTest(scheme: Scheme): (partPath: string) => boolean {
+  const sets = levelsOf(scheme).map((l) => new Set(levelNames(l)));
+  return (partPath) => {
+    const parts = partPath.slice(1).split('/');
+    return parts.length === sets.length && parts.every((p, i) => sets[i]!.has(p));
+  };
+}
+
 /** Checks that a path like "/Key3/tp/20120101" has one valid component per level of the scheme. */
 export function parsePartitionPath(scheme: Scheme, p: string): string {
   const parts = p.replace(/^\/+|\/+$/g, '').split('/');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import xxhash from '@node-rs/xxhash';
 import { generateQuotes } from '../../dist/bench/generate.js';
 import { Repository, readManifest, type Manifest } from '../../dist/engine/index.js';
+import { sealJson } from '../../dist/engine/repo/sealed-json.js';
 
 /** A small quotes cluster: 2 dates x 5 buckets = 10 partitions per table, three tables. */
 export async function smallQuotes(home: string, opts: { seed?: number; rowsPerSymbol?: number } = {}) {
@@ -26,3 +27,13 @@ export function hashFile(file: string): string {
 }
 
 export const repoDir = (backupDir: string, db: string) => path.join(backupDir, db.replace('dfs://', ''));
+
+/**
+ * Edits a restore point's file in place. `reseal` recomputes its checksum afterwards, as an attacker
+ * who knows the format would, so that the checks behind the checksum are what is tested.
+ */
+export function editPoint(file: string, edit: (m: any) => void, reseal: boolean): void {
+  const { checksum: _old, ...m } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  edit(m);
+  fs.writeFileSync(file, reseal ? sealJson(m) : JSON.stringify({ ...m, checksum: _old }));
+}

@@ -5,7 +5,7 @@ import { restoreDb } from '../../dist/engine/index.js';
 import { Cluster, readPartition } from '../../dist/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { listFiles, rmTmp } from '../helpers/tmp.js';
-import { latestManifest, repoDir } from './backup-helpers.js';
+import { editPoint, latestManifest, repoDir } from './backup-helpers.js';
 import { scratchDir, DB, appendQuote, backedUpSource, digests, partitionDigest, tablePaths } from './helpers-restore.js';
 
 let dir: string, src: string, cleanBak: string;
@@ -79,9 +79,7 @@ describe('hostile and damaged backups', () => {
     ['table name', (m: any) => (m.partitions[0].tables['../../outside'] = Object.values<any>(m.partitions[0].tables)[0])],
   ])('a manifest naming ../../outside as a %s is refused and nothing is written outside the target', (_what, edit) => {
     const s = scene();
-    const m = JSON.parse(fs.readFileSync(s.pointFile, 'utf8'));
-    edit(m);
-    fs.writeFileSync(s.pointFile, JSON.stringify(m));
+    editPoint(s.pointFile, edit, true); // as an attacker who recomputes the checksum would
     const r = runCli(['--home', s.home, 'restore-db', s.bak, DB]);
     expect(r.code, r.stderr).toBe(7);
     expect(r.errLines).toHaveLength(1);

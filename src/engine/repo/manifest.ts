@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { corrupt, notFound, usage } from '../../common/errors.js';
-import { writeJsonAtomic } from '../../common/durable.js';
-import type { DatabaseDef, Scheme, TableDef } from '../../store/index.js';
+import { CvError, corrupt, notFound, usage } from '../../common/errors.js';
+import { mkdirDurable, writeFileAtomic } from '../../common/durable.js';
+import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../../store/index.js';
+import { sealJson, unsealJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 
 /** One file of a table version as it was copied: its checksum describes exactly the bytes written. */
@@ -27,7 +28,8 @@ export interface ManifestPartition {
 
 /** An immutable restore point: everything needed to restore the database as of `created`. */
 export interface Manifest {
-  format: 1;
+  /** 2: the file carries a checksum of its content (sealed-json.ts). Format 1 points are refused. */
+  format: 2;
   pointId: string;
   parent?: string;
   dbPath: string;
@@ -60,56 +62,79 @@ export function listPointIds(repo: string): string[] {
 }
 
 export function writeManifest(repo: string, m: Manifest): void {
-  fs.mkdirSync(pointsDir(repo), { recursive: true });
-  writeJsonAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), m);
+  mkdirDurable(pointsDir(repo));
+  writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJson(m));
 }
 
-/** Reads a manifest and validates every name in it, since it comes from an untrusted directory. */
+/** Reads a manifest and verifies it (checksum, names, scheme, counts): it comes from an untrusted directory. */
 export function readManifest(repo: string, pointId: string): Manifest {
   if (!POINT_RE.test(pointId)) throw usage(`bad restore point id "${pointId}"`);
   const file = path.join(pointsDir(repo), `${pointId}.json`);
   const st = fs.lstatSync(file, { throwIfNoEntry: false });
   if (!st) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
   if (!st.isFile()) throw corrupt(`restore point ${file} is not a regular file`);
-  let m: Manifest;
+  const m = unsealJson(fs.readFileSync(file, 'utf8'), `restore point ${file}`) as unknown as Manifest;
   try {
-    m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
-  } catch {
-    throw corrupt(`restore point ${file} is not valid JSON`);
+    validateManifest(m, pointId, file);
+  } catch (err) {
+    // Whatever a hostile manifest makes the checks trip over is a malformed manifest, not a bug.
+    if (err instanceof CvError) throw err;
+    throw corrupt(`${file} is malformed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  validateManifest(m, file);
   return m;
 }
 
-function validateManifest(m: Manifest, file: string): void {
-  if (m?.format !== 1 || !Array.isArray(m.partitions) || typeof m.tables !== 'object' || m.tables === null) throw corrupt(`${file} is not a chunkvault restore point`);
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function validateManifest(m: Manifest, pointId: string, file: string): void {
+  if ((m.format as number) === 1) throw corrupt(`${file} was written without a checksum (format 1); back up again to make a verifiable restore point`);
+  if (m.format !== 2 || m.pointId !== pointId || !Array.isArray(m.partitions) || !isRecord(m.tables) || !isRecord(m.stats)) throw corrupt(`${file} is not a chunkvault restore point`);
+  if (typeof m.dbPath !== 'string' || (m.engine !== 'OLAP' && m.engine !== 'TSDB') || !isRecord(m.scheme)) throw corrupt(`${file}: bad database, engine or scheme`);
+  if (typeof m.created !== 'string' || Number.isNaN(Date.parse(m.created))) throw corrupt(`${file}: bad creation time`);
+  try {
+    validateScheme(m.scheme);
+  } catch (err) {
+    throw corrupt(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   for (const [name, t] of Object.entries(m.tables)) {
     checkIdent('table name', name);
-    if (t.name !== name || !Array.isArray(t.schema)) throw corrupt(`${file}: table ${name} is malformed`);
-    for (const c of t.schema) checkIdent('column name', c.name);
+    if (!isRecord(t) || t.name !== name || !Array.isArray(t.schema) || !t.schema.length) throw corrupt(`${file}: table ${name} is malformed`);
+    for (const c of t.schema) {
+      checkIdent('column name', c?.name);
+      if (typeof c.type !== 'string' || !Object.hasOwn(TYPES, c.type)) throw corrupt(`${file}: column ${name}.${c.name} has unknown type ${JSON.stringify(c.type)}`);
+    }
   }
+  const fits = partitionPathTest(m.scheme);
   const paths = new Set<string>();
   const ids = new Set<string>();
   for (const p of m.partitions) {
-    checkPartitionPath(p.path);
+    checkPartitionPath(p?.path);
     checkChunkId(p.chunkId);
-    if (paths.has(p.path) || ids.has(p.chunkId)) throw corrupt(`restore point ${m.pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
+    if (!fits(p.path)) throw corrupt(`restore point ${pointId} names partition ${p.path}, which does not fit its own partition scheme`);
+    if (paths.has(p.path) || ids.has(p.chunkId)) throw corrupt(`restore point ${pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
     paths.add(p.path);
     ids.add(p.chunkId);
-    for (const [table, e] of Object.entries(p.tables ?? {})) {
-      checkIdent('table name', table);
-      if (!m.tables[table]) throw corrupt(`${file}: partition ${p.path} names unknown table ${table}`);
-      checkCid(e.cid);
-      if (!Array.isArray(e.files)) throw corrupt(`${file}: partition ${p.path} table ${table} has no file list`);
-      if (!Number.isSafeInteger(e.rows) || e.rows < 0 || new Set(e.files.map((f) => f.name)).size !== e.files.length)
-        throw corrupt(`restore point ${m.pointId}: partition ${p.path} has a bad row count or a file listed twice`);
-      for (const f of e.files) {
-        checkFileName(f.name);
-        if (!Number.isSafeInteger(f.size) || f.size < 0 || typeof f.xxh3 !== 'string' || !/^[0-9a-f]{16}$/.test(f.xxh3))
-          throw corrupt(`${file}: file ${f.name} of ${p.path} has a bad size or checksum`);
-      }
-    }
+    if (!isRecord(p.tables)) throw corrupt(`${file}: partition ${p.path} has no table map`);
+    for (const [table, e] of Object.entries(p.tables)) validateEntry(m, file, p.path, table, e);
   }
+}
+
+function validateEntry(m: Manifest, file: string, partPath: string, table: string, e: ManifestEntry): void {
+  checkIdent('table name', table);
+  if (!Object.hasOwn(m.tables, table)) throw corrupt(`${file}: partition ${partPath} names unknown table ${table}`);
+  if (!isRecord(e)) throw corrupt(`${file}: partition ${partPath} table ${table} is malformed`);
+  checkCid(e.cid);
+  if (!Array.isArray(e.files) || !e.files.length) throw corrupt(`${file}: partition ${partPath} table ${table} has no file list`);
+  if (!Number.isSafeInteger(e.rows) || e.rows < 0 || new Set(e.files.map((f) => f?.name)).size !== e.files.length)
+    throw corrupt(`restore point ${m.pointId}: partition ${partPath} has a bad row count or a file listed twice`);
+  let bytes = 0;
+  for (const f of e.files) {
+    checkFileName(f.name);
+    if (!Number.isSafeInteger(f.size) || f.size < 0 || typeof f.xxh3 !== 'string' || !/^[0-9a-f]{16}$/.test(f.xxh3))
+      throw corrupt(`${file}: file ${f.name} of ${partPath} has a bad size or checksum`);
+    bytes += f.size;
+  }
+  if (e.bytes !== bytes) throw corrupt(`${file}: partition ${partPath} table ${table} says ${e.bytes} bytes, its files hold ${bytes}`);
 }
 
 /** Picks a restore point: the latest, an exact id, or the latest committed at or before an ISO time. */
