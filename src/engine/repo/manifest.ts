@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../../common/errors.js';
 import { writeJsonAtomic } from '../../common/durable.js';
+import { makeDirs } from '../../common/fsio.js';
 import type { DatabaseDef, Scheme, TableDef } from '../../store/index.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 
@@ -59,8 +60,9 @@ export function listPointIds(repo: string): string[] {
     .sort();
 }
 
+/** Commits a restore point: the manifest's temp is fsynced, renamed into points/, and points/ is fsynced. */
 export function writeManifest(repo: string, m: Manifest): void {
-  fs.mkdirSync(pointsDir(repo), { recursive: true });
+  makeDirs(pointsDir(repo));
   writeJsonAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), m);
 }
 
