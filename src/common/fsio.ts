@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
  *   here to fail the N-th write, shorten writes, raise ENOSPC at byte N, or simulate a crash at a
  *   durability point. Production never installs hooks; the cost is one undefined check per call.
  */
-export type EntryOp = 'create' | 'mkdir' | 'link' | 'rename' | 'unlink' | 'rmtree';
+export type EntryOp = 'create' | 'mkdir' | 'link' | 'rename' | 'unlink' | 'rmtree' | 'rmdir';
 
 export interface IoHooks {
   /** A file was opened for writing; `created` when this open made it. */
@@ -19,11 +19,12 @@ export interface IoHooks {
   write?(fd: number, length: number): number;
   /** After a write landed `n` bytes. */
   wrote?(fd: number, n: number): void;
-  /** After an fsync/fdatasync of a file or a directory succeeded: a durability point, where a crash may be simulated. */
+  /** Before and after an fsync/fdatasync of a file or a directory: a durability point, where a crash may be simulated. */
+  sync?(fd: number, isDir: boolean): void;
   synced?(fd: number, isDir: boolean): void;
   /**
    * Before a name changes (only when it will: an existing directory is not made again, an absent
-   * file is not unlinked). May save what is replaced or removed so a simulated crash can undo it.
+   * file is not unlinked). create, mkdir, link, rmdir, rename, unlink and rmtree. May save what is replaced or removed so a simulated crash can undo it.
    */
   entry?(op: EntryOp, path: string, to?: string): void;
   closed?(fd: number): void;
@@ -93,12 +94,14 @@ export async function writeAllAsync(fd: number, data: Uint8Array): Promise<void>
 
 /** fdatasync (data: true, the default) or fsync of an open file. */
 export function syncFile(fd: number, dataOnly = true): void {
+  hooks?.sync?.(fd, false);
   if (dataOnly) fs.fdatasyncSync(fd);
   else fs.fsyncSync(fd);
   hooks?.synced?.(fd, false);
 }
 
 export async function syncFileAsync(fd: number): Promise<void> {
+  hooks?.sync?.(fd, false);
   await fdatasyncAsync(fd);
   hooks?.synced?.(fd, false);
 }
@@ -107,6 +110,7 @@ export async function syncFileAsync(fd: number): Promise<void> {
 export function syncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
+    hooks?.sync?.(fd, true);
     fs.fsyncSync(fd);
     hooks?.synced?.(fd, true);
   } finally {
@@ -117,6 +121,7 @@ export function syncDir(dir: string): void {
 export async function syncDirAsync(dir: string): Promise<void> {
   const fh = await fs.promises.open(dir, 'r');
   try {
+    hooks?.sync?.(fh.fd, true);
     await fh.sync();
     hooks?.synced?.(fh.fd, true);
   } finally {
@@ -188,6 +193,6 @@ export async function removeTreeAsync(dir: string): Promise<void> {
 
 /** rmdir of an empty directory (a chunk directory whose last version went). */
 export function removeEmptyDir(dir: string): void {
-  hooks?.entry?.('rmtree', dir);
+  hooks?.entry?.('rmdir', dir);
   fs.rmdirSync(dir);
 }
