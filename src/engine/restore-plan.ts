@@ -56,7 +56,8 @@ export function openTargetCluster(homeDir: string, mayInit: boolean): Cluster {
   const home = path.resolve(homeDir); // volume paths in a new config must be absolute
   if (mayInit && !isCluster(home)) {
     const st = fs.statSync(home, { throwIfNoEntry: false });
-    if (!st || (st.isDirectory() && fs.readdirSync(home).length === 0)) {
+    // Only empty directories: what an init cut short by a full disk leaves (cluster.json comes last).
+    if (!st || (st.isDirectory() && holdsNoFiles(home))) {
       try {
         initCluster(home);
       } catch (err) {
@@ -65,6 +66,10 @@ export function openTargetCluster(homeDir: string, mayInit: boolean): Cluster {
     }
   }
   return new Cluster(home);
+}
+
+function holdsNoFiles(dir: string): boolean {
+  return fs.readdirSync(dir, { withFileTypes: true }).every((e) => e.isDirectory() && holdsNoFiles(path.join(dir, e.name)));
 }
 
 /** One restore into one target database at a time: a second fails fast, naming the holder. */
