@@ -2,16 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseJson } from './json.js';
+import { closeFile, makeDirs, openFile, removeFile, renamePath, syncDir, syncDirAsync, syncFile, writeAll } from './fsio.js';
 
-/** fsync a directory so that a rename or create inside it survives a crash. */
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+// The old names, kept only as aliases of fsio's single implementation until src/engine/repo/repository.ts
+// (converted on another branch) imports fsio directly; new code calls fsio.
+export { syncDir as fsyncDir, syncDirAsync as fsyncDirAsync, makeDirs as mkdirDurable };
 
 export interface AtomicWriteOptions {
   /** The file's exact mode (umask does not apply); the temp file has it from creation. Default 0644. */
@@ -30,23 +25,22 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: A
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  const fd = openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  let open = true;
   try {
     fs.fchmodSync(fd, mode);
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    if (durable) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
+    // Every byte or a throw: a short write (full disk) must never be renamed into place as the file.
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    if (durable) syncFile(fd, false);
+    open = false;
+    closeFile(fd);
+    renamePath(tmp, file);
   } catch (err) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    fs.rmSync(tmp, { force: true });
+    if (open) closeQuietly(fd);
+    removeFile(tmp);
     throw err;
   }
-  if (durable) fsyncDir(dir);
+  if (durable) syncDir(dir);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
@@ -58,28 +52,15 @@ export function readJson<T>(file: string): T {
   return parseJson(fs.readFileSync(file, 'utf8')) as T;
 }
 
-/** mkdir -p, then fsync every parent that gained an entry, so the new path survives a crash. */
-export function mkdirDurable(dir: string): void {
-  const first = fs.mkdirSync(dir, { recursive: true });
-  if (first === undefined) return;
-  let d = dir;
-  while (d.length >= first.length) {
-    fsyncDir(path.dirname(d));
-    d = path.dirname(d);
+function closeQuietly(fd: number): void {
+  try {
+    closeFile(fd);
+  } catch {
+    /* already failing; the original error matters */
   }
 }
 
 /** Blocks the thread without spinning; used for short lock back-offs and rate limiting. */
 export function sleepSync(ms: number): void {
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** fsync a directory without blocking the event loop (runs on libuv's thread pool). */
-export async function fsyncDirAsync(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

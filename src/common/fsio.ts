@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 /**
@@ -9,23 +10,32 @@ import { promisify } from 'node:util';
  *   here to fail the N-th write, shorten writes, raise ENOSPC at byte N, or simulate a crash at a
  *   durability point. Production never installs hooks; the cost is one undefined check per call.
  */
+export type EntryOp = 'create' | 'mkdir' | 'link' | 'rename' | 'unlink' | 'rmtree' | 'rmdir';
+
 export interface IoHooks {
-  /** A file was opened for writing (or a directory for fsync). */
-  opened?(fd: number, file: string): void;
+  /** A file was opened for writing; `created` when this open made it. */
+  opened?(fd: number, file: string, created: boolean): void;
   /** Before a write: may throw (EIO, ENOSPC) or return fewer bytes than asked to force a short write. */
   write?(fd: number, length: number): number;
   /** After a write landed `n` bytes. */
   wrote?(fd: number, n: number): void;
-  /** Before an fsync/fdatasync of a file or a directory: a durability point, where a crash may be simulated. */
-  sync?(fd: number): void;
-  /** Before a name changes: create, mkdir, rename, unlink, rmtree. May save what is replaced. */
-  entry?(op: 'create' | 'mkdir' | 'rename' | 'unlink' | 'rmtree', path: string, to?: string): void;
+  /** Before and after an fsync/fdatasync of a file or a directory: a durability point, where a crash may be simulated. */
+  sync?(fd: number, isDir: boolean): void;
+  synced?(fd: number, isDir: boolean): void;
+  /**
+   * Before a name changes (only when it will: an existing directory is not made again, an absent
+   * file is not unlinked). create, mkdir, link, rmdir, rename, unlink and rmtree. May save what is replaced or removed so a simulated crash can undo it.
+   */
+  entry?(op: EntryOp, path: string, to?: string): void;
   closed?(fd: number): void;
 }
 
 let hooks: IoHooks | undefined;
 
-/** Test-only: installs the fault layer's hooks (see test/support/fault-layer.mjs). */
+/**
+ * The one entry point for fault injection, used only by test/support/fault-layer.mjs (loaded with
+ * `node --import`, which also runs in worker threads). Production code never calls it.
+ */
 export function installIoHooks(h: IoHooks | undefined): void {
   hooks = h;
 }
@@ -33,9 +43,10 @@ export function installIoHooks(h: IoHooks | undefined): void {
 const { O_CREAT } = fs.constants;
 
 export function openFile(file: string, flags: number, mode = 0o644): number {
-  if (hooks?.entry && flags & O_CREAT && !fs.existsSync(file)) hooks.entry('create', file);
+  const created = !!hooks && !!(flags & O_CREAT) && !fs.existsSync(file);
+  if (created) hooks?.entry?.('create', file);
   const fd = fs.openSync(file, flags, mode);
-  hooks?.opened?.(fd, file);
+  hooks?.opened?.(fd, file, created);
   return fd;
 }
 
@@ -44,6 +55,8 @@ export function closeFile(fd: number): void {
   fs.closeSync(fd);
 }
 
+const noProgress = (fd: number) => Object.assign(new Error(`write made no progress (fd ${fd})`), { code: 'EIO' });
+
 /** Writes every byte or throws; a write that makes no progress is an I/O error, not a loop. */
 export function writeAll(fd: number, data: Uint8Array, position: number | null = null): void {
   let off = 0;
@@ -51,12 +64,13 @@ export function writeAll(fd: number, data: Uint8Array, position: number | null =
     let len = data.byteLength - off;
     if (hooks?.write) len = hooks.write(fd, len);
     const n = fs.writeSync(fd, data, off, len, position === null ? null : position + off);
-    if (n <= 0) throw Object.assign(new Error(`write made no progress (fd ${fd})`), { code: 'EIO' });
+    if (n <= 0) throw noProgress(fd);
     hooks?.wrote?.(fd, n);
     off += n;
   }
 }
 
+/** Several buffers in order, each written completely (a short writev would need the same loop). */
 export function writeAllv(fd: number, parts: Uint8Array[]): void {
   for (const p of parts) writeAll(fd, p);
 }
@@ -72,7 +86,7 @@ export async function writeAllAsync(fd: number, data: Uint8Array): Promise<void>
     let len = data.byteLength - off;
     if (hooks?.write) len = hooks.write(fd, len);
     const n = await writeAsync(fd, data, off, len);
-    if (n <= 0) throw Object.assign(new Error(`write made no progress (fd ${fd})`), { code: 'EIO' });
+    if (n <= 0) throw noProgress(fd);
     hooks?.wrote?.(fd, n);
     off += n;
   }
@@ -80,36 +94,37 @@ export async function writeAllAsync(fd: number, data: Uint8Array): Promise<void>
 
 /** fdatasync (data: true, the default) or fsync of an open file. */
 export function syncFile(fd: number, dataOnly = true): void {
-  hooks?.sync?.(fd);
+  hooks?.sync?.(fd, false);
   if (dataOnly) fs.fdatasyncSync(fd);
   else fs.fsyncSync(fd);
+  hooks?.synced?.(fd, false);
 }
 
 export async function syncFileAsync(fd: number): Promise<void> {
-  hooks?.sync?.(fd);
+  hooks?.sync?.(fd, false);
   await fdatasyncAsync(fd);
+  hooks?.synced?.(fd, false);
 }
 
 /** fsync a directory so that a create, rename or unlink inside it survives a crash. */
 export function syncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
-  hooks?.opened?.(fd, dir);
   try {
-    hooks?.sync?.(fd);
+    hooks?.sync?.(fd, true);
     fs.fsyncSync(fd);
+    hooks?.synced?.(fd, true);
   } finally {
-    closeFile(fd);
+    fs.closeSync(fd);
   }
 }
 
 export async function syncDirAsync(dir: string): Promise<void> {
   const fh = await fs.promises.open(dir, 'r');
-  hooks?.opened?.(fh.fd, dir);
   try {
-    hooks?.sync?.(fh.fd);
+    hooks?.sync?.(fh.fd, true);
     await fh.sync();
+    hooks?.synced?.(fh.fd, true);
   } finally {
-    hooks?.closed?.(fh.fd);
     await fh.close();
   }
 }
@@ -124,9 +139,21 @@ export async function renamePathAsync(from: string, to: string): Promise<void> {
   await fs.promises.rename(from, to);
 }
 
+/** fs.copyFileSync (copy_file_range or a clone, by flags) into a new file; the caller fdatasyncs it. */
+export function copyFileTo(src: string, dst: string, flags: number): void {
+  if (hooks?.entry && !fs.existsSync(dst)) hooks.entry('create', dst);
+  fs.copyFileSync(src, dst, flags);
+}
+
+/** A hard link (fails if `to` exists): how a lock file appears whole under its name. */
+export function linkPath(existing: string, to: string): void {
+  hooks?.entry?.('link', to);
+  fs.linkSync(existing, to);
+}
+
 /** mkdir of one level; returns false if it already existed. */
 export function makeDir(dir: string, mode = 0o755): boolean {
-  hooks?.entry?.('mkdir', dir);
+  if (hooks?.entry && !fs.existsSync(dir)) hooks.entry('mkdir', dir);
   try {
     fs.mkdirSync(dir, { mode });
     return true;
@@ -136,18 +163,36 @@ export function makeDir(dir: string, mode = 0o755): boolean {
   }
 }
 
+/**
+ * mkdir -p, then fsync the parent of every level this call found missing, so the new path
+ * survives a crash. A level another thread created meanwhile is synced too: its creator may not
+ * have flushed it yet when our caller goes on to rely on it.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) makeDir(d);
+  for (const d of missing) syncDir(path.dirname(d));
+}
+
 export function removeFile(file: string): void {
-  hooks?.entry?.('unlink', file);
+  if (hooks?.entry && fs.lstatSync(file, { throwIfNoEntry: false })) hooks.entry('unlink', file);
   fs.rmSync(file, { force: true });
 }
 
 /** rm -rf of a tree that the caller has checked is a real directory (rm never follows links inside it). */
 export function removeTree(dir: string): void {
-  hooks?.entry?.('rmtree', dir);
+  if (hooks?.entry && fs.lstatSync(dir, { throwIfNoEntry: false })) hooks.entry('rmtree', dir);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export async function removeTreeAsync(dir: string): Promise<void> {
-  hooks?.entry?.('rmtree', dir);
+  if (hooks?.entry && fs.lstatSync(dir, { throwIfNoEntry: false })) hooks.entry('rmtree', dir);
   await fs.promises.rm(dir, { recursive: true, force: true });
+}
+
+/** rmdir of an empty directory (a chunk directory whose last version went). */
+export function removeEmptyDir(dir: string): void {
+  hooks?.entry?.('rmdir', dir);
+  fs.rmdirSync(dir);
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { CvError } from './errors.js';
 import { sleepSync } from './durable.js';
+import { closeFile, linkPath, openFile, removeFile, renamePath, writeAll } from './fsio.js';
 
 export interface LockOwner {
   pid: number;
@@ -64,11 +65,11 @@ export class LockFile {
     const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: opts.holder };
     const mine = `${file}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
     // No fsync: a lock only matters while its owner lives, and a machine crash ends every owner.
-    fs.writeFileSync(mine, JSON.stringify(me), { mode: 0o644 });
+    writePrivate(mine, JSON.stringify(me));
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          fs.linkSync(mine, file);
+          linkPath(mine, file);
           return new LockFile(file);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -77,19 +78,19 @@ export class LockFile {
         if (isStale(owner)) {
           const aside = `${file}.stale-${process.pid}-${attempt}`;
           try {
-            fs.renameSync(file, aside);
+            renamePath(file, aside);
           } catch {
             continue; // another contender moved it first; retry
           }
           const moved = readLockOwner(aside);
           if (moved && !isStale(moved)) {
             try {
-              fs.linkSync(aside, file); // put the live lock back; fails only if a third process locked meanwhile
+              linkPath(aside, file); // put the live lock back; fails only if a third process locked meanwhile
             } catch {
               /* nothing to restore into */
             }
           }
-          fs.rmSync(aside, { force: true });
+          removeFile(aside);
           continue;
         }
         if (Date.now() >= deadline) {
@@ -98,14 +99,28 @@ export class LockFile {
         sleepSync(Math.min(50, 5 * (attempt + 1)));
       }
     } finally {
-      fs.rmSync(mine, { force: true });
+      removeFile(mine);
     }
   }
 
   release(): void {
     const owner = readLockOwner(this.file);
-    if (owner && owner.pid === process.pid) fs.rmSync(this.file, { force: true });
+    if (owner && owner.pid === process.pid) removeFile(this.file);
   }
+}
+
+/** The owner record, complete before it is linked to the lock's name (a full disk fails here, not later). */
+function writePrivate(file: string, text: string): void {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const fd = openFile(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+  try {
+    writeAll(fd, Buffer.from(text));
+  } catch (err) {
+    closeFile(fd);
+    removeFile(file);
+    throw err;
+  }
+  closeFile(fd);
 }
 
 export function withLock<T>(file: string, opts: LockOptions, fn: () => T): T {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../common/errors.js';
+import { removeFile } from '../common/fsio.js';
 import { nameMap } from '../common/json.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, fsTypeOf, mayClone, type CopyPipeline, type UsedMethod } from '../io/index.js';
@@ -9,7 +10,6 @@ import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress,
 import { Journal, readJournals } from './repo/journal.js';
 import { entryKey, newPointId, writeManifest, type Manifest, type ManifestEntry, type ManifestPartition } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
-import fs from 'node:fs';
 
 export interface BackupOptions extends OperationOptions {
   home: string;
@@ -180,7 +180,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     };
     writeManifest(repo.dir, manifest);
     journal.remove();
-    for (const f of oldJournals) fs.rmSync(f, { force: true });
+    for (const f of oldJournals) removeFile(f);
     const seconds = elapsed();
     const method = methods.size ? [...methods][0]! : 'none';
     return {

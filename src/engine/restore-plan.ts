@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound } from '../common/errors.js';
-import { mkdirDurable } from '../common/durable.js';
+import { makeDirs } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
 import {
   Cluster,
@@ -70,7 +70,7 @@ export function openTargetCluster(homeDir: string, mayInit: boolean): Cluster {
 
 /** One restore into one target database at a time: a second fails fast, naming the holder. */
 export function lockTarget(c: Cluster, targetDb: string, holder: string): LockFile {
-  mkdirDurable(c.catalogDir());
+  makeDirs(c.catalogDir());
   return LockFile.acquire(path.join(c.catalogDir(), `${dbNameOf(targetDb)}.restore.lock`), { holder, waitMs: 0, what: `restore into ${targetDb} in ${c.home}` });
 }
 

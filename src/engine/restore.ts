@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
+import { removeTree } from '../common/fsio.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, type CopyPipeline } from '../io/index.js';
 import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, versionProblem, type ChunkMeta } from '../store/index.js';
@@ -100,7 +101,7 @@ async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisk
       origin: { chunkId: job.srcChunkId, cid: entry.cid },
     });
   } catch (err) {
-    fs.rmSync(staging, { recursive: true, force: true });
+    removeTree(staging);
     throw err;
   }
 }

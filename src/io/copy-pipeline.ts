@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { CvError } from '../common/errors.js';
-import { fsyncDirAsync } from '../common/durable.js';
+import { syncDirAsync } from '../common/fsio.js';
 import { DiskQueue } from './disk-queue.js';
 import { ProgressMeter } from './progress.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
@@ -91,7 +91,7 @@ export class CopyPipeline {
     const dirs = [...new Set(files.map((f) => path.dirname(f.dst!)))];
     // Directly, not as a pool task: queued behind other calls' copy batches it would delay this
     // call's commit by a whole wave of copies. A directory fsync is a short metadata flush.
-    await Promise.all(dirs.map(fsyncDirAsync));
+    await Promise.all(dirs.map(syncDirAsync));
     return results;
   }
 

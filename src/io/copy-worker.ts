@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { CvError, fromSystemError } from '../common/errors.js';
-import { fsyncDir, mkdirDurable } from '../common/durable.js';
+import { closeFile, copyFileTo, makeDirs, openFile, removeFile, syncDir, syncFile, writeAll } from '../common/fsio.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
 import { Throttle } from './throttle.js';
 import { newXxh3, toHex } from './hash-hex.js';
@@ -31,7 +31,7 @@ const DST_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 export default function run(task: WorkerTask): WorkerReply {
   try {
     if (task.kind === 'fsync-dirs') {
-      for (const d of task.dirs) guard(() => fsyncDir(d), `fsync directory ${d}`);
+      for (const d of task.dirs) guard(() => syncDir(d), `fsync directory ${d}`);
       return { ok: true, results: [] };
     }
     const abort = new CancelFlag(task.abort);
@@ -115,12 +115,12 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): File
     let xxh3: string;
     let head: Uint8Array;
     if (method === 'stream') {
-      dfd = withParents(dst, () => fs.openSync(dst, DST_FLAGS, 0o644));
+      dfd = withParents(dst, () => openFile(dst, DST_FLAGS, 0o644));
       created = true;
       const out = dfd;
-      ({ xxh3, head } = pump(src.fd, src.st.size, job.src, stopped, (b) => writeAll(out, b, dst)));
+      ({ xxh3, head } = pump(src.fd, src.st.size, job.src, stopped, (b) => guard(() => writeAll(out, b), `write ${dst}`)));
       unchanged(src, job.src);
-      guard(() => fs.fdatasyncSync(out), `fdatasync ${dst}`);
+      guard(() => syncFile(out), `fdatasync ${dst}`);
     } else {
       cloneOrCopyRange(job.src, dst, method);
       created = true;
@@ -128,9 +128,9 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): File
       const again = fs.lstatSync(job.src);
       if (again.ino !== src.st.ino || again.dev !== src.st.dev) throw new CvError('CORRUPT', `${job.src} was replaced while being copied`);
       unchanged(src, job.src);
-      dfd = fs.openSync(dst, O_RDONLY | O_NOFOLLOW);
+      dfd = openFile(dst, O_RDONLY | O_NOFOLLOW);
       const out = dfd;
-      guard(() => fs.fdatasyncSync(out), `fdatasync ${dst}`);
+      guard(() => syncFile(out), `fdatasync ${dst}`);
       ({ xxh3, head } = pump(out, src.st.size, dst, stopped)); // hash what landed, not what we meant to write
       const dsize = fs.fstatSync(out).size;
       if (dsize !== src.st.size) throw new CvError('CORRUPT', `copy of ${job.src} has ${dsize} bytes, expected ${src.st.size}`);
@@ -143,11 +143,11 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): File
     // Remove only what we created: an EEXIST dst belongs to someone else.
     if (dfd !== undefined) closeQuietly(dfd);
     dfd = undefined;
-    if (created) fs.rmSync(dst, { force: true });
+    if (created) removeFile(dst);
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CvError('CONFLICT', `destination already exists: ${dst}`);
     throw fromSystemError(err, `copy ${job.src} -> ${dst}`);
   } finally {
-    if (dfd !== undefined) fs.closeSync(dfd);
+    if (dfd !== undefined) closeFile(dfd);
     closeQuietly(src.fd);
   }
 }
@@ -155,18 +155,18 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): File
 function cloneOrCopyRange(src: string, dst: string, method: 'copy-file-range' | 'reflink'): void {
   const flags = fs.constants.COPYFILE_EXCL | (method === 'reflink' ? fs.constants.COPYFILE_FICLONE_FORCE : 0);
   try {
-    withParents(dst, () => fs.copyFileSync(src, dst, flags));
+    withParents(dst, () => copyFileTo(src, dst, flags));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (method === 'reflink' && ['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY'].includes(code ?? '')) {
       // libuv may have created an empty dst before the clone ioctl failed.
-      fs.rmSync(dst, { force: true });
+      removeFile(dst);
       throw new CvError(
         'IO',
         `reflink ${src} -> ${dst} not possible (${code}; ${fsTypeOf(src)} -> ${fsTypeOf(dst)}): cloning needs one XFS (reflink=1) or btrfs file system; use method stream`,
       );
     }
-    if (code !== 'EEXIST') fs.rmSync(dst, { force: true });
+    if (code !== 'EEXIST') removeFile(dst);
     throw err;
   }
 }
@@ -206,11 +206,6 @@ function hashOne(job: FileJob, stopped: () => boolean): HashResult {
   }
 }
 
-function writeAll(fd: number, b: Buffer, label: string): void {
-  let off = 0;
-  while (off < b.length) off += guard(() => fs.writeSync(fd, b, off, b.length - off), `write ${label}`);
-}
-
 /** Creates missing parent directories (durably) on the first ENOENT, then retries once. */
 function withParents<T>(dst: string, fn: () => T): T {
   try {
@@ -219,7 +214,7 @@ function withParents<T>(dst: string, fn: () => T): T {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     // The parent is missing, or another worker created it after our attempt: make sure, then retry.
     const dir = path.dirname(dst);
-    guard(() => mkdirDurable(dir), `create directory ${dir}`);
+    guard(() => makeDirs(dir), `create directory ${dir}`);
     return fn();
   }
 }

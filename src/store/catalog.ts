@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
-import { mkdirDurable, readJson, writeFileAtomic, writeJsonAtomic } from '../common/durable.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../common/durable.js';
+import { makeDirs, removeFile } from '../common/fsio.js';
 import { withLock } from '../common/lockfile.js';
 import { loadCluster, volumesOf, type ClusterConfig, type Volume } from './cluster.js';
 import type { Scheme } from './scheme.js';
@@ -73,11 +74,11 @@ export class Cluster {
   }
   /** Serialises catalog changes of one database across threads and processes. */
   withDbLock<T>(db: string, fn: () => T): T {
-    mkdirDurable(this.catalogDir());
+    makeDirs(this.catalogDir());
     return withLock(path.join(this.catalogDir(), `${dbNameOf(db)}.lock`), { holder: `writer of ${db}`, waitMs: 60_000, what: `database ${db}` }, fn);
   }
   withHomeLock<T>(fn: () => T): T {
-    mkdirDurable(this.catalogDir());
+    makeDirs(this.catalogDir());
     return withLock(path.join(this.catalogDir(), '.home.lock'), { holder: 'catalog writer', waitMs: 60_000, what: `cluster ${this.home}` }, fn);
   }
 }
@@ -138,12 +139,12 @@ export function loadChunk(c: Cluster, db: string, chunkId: string): ChunkMeta | 
 
 /** The atomic switch that makes a new version visible: one rename of the chunk's metadata file. */
 export function saveChunk(c: Cluster, db: string, chunk: ChunkMeta): void {
-  mkdirDurable(chunksDir(c, db));
+  makeDirs(chunksDir(c, db));
   writeJsonAtomic(path.join(chunksDir(c, db), `${chunk.chunkId}.json`), chunk);
 }
 
 export function deleteChunkMeta(c: Cluster, db: string, chunkId: string): void {
-  fs.rmSync(path.join(chunksDir(c, db), `${chunkId}.json`), { force: true });
+  removeFile(path.join(chunksDir(c, db), `${chunkId}.json`));
 }
 
 /** Allocates the next commit id. Must run under the database lock; a crash may skip an id, never reuse one. */

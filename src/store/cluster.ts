@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, usage } from '../common/errors.js';
-import { mkdirDurable, readJson, writeJsonAtomic } from '../common/durable.js';
+import { readJson, writeJsonAtomic } from '../common/durable.js';
+import { makeDirs } from '../common/fsio.js';
 
 export interface VolumeConfig {
   path: string;
@@ -95,12 +96,12 @@ export function initCluster(home: string, opts: InitOptions = {}): ClusterConfig
     for (let i = 1; i <= n; i++)
       nodes.push({ name: `node${i}`, volumes: Array.from({ length: v }, (_, j) => ({ path: path.join(home, 'volumes', `node${i}`, `vol${j}`) })) });
   }
-  for (const node of nodes) for (const vol of node.volumes) mkdirDurable(vol.path);
+  for (const node of nodes) for (const vol of node.volumes) makeDirs(vol.path);
   const cfg: ClusterConfig = { format: 1, nodes, admins: opts.admins ?? [] };
-  mkdirDurable(home);
+  makeDirs(home);
   // Every step is idempotent and cluster.json comes last, so a run killed half-way leaves an
   // unfinished home (isUnfinishedHome) that the next run completes.
-  for (const d of ['catalog', 'pins', 'jobs', 'batchJobs']) mkdirDurable(path.join(home, d));
+  for (const d of ['catalog', 'pins', 'jobs', 'batchJobs']) makeDirs(path.join(home, d));
   // Any user may record their own jobs and pins; the sticky bit stops them replacing anyone else's.
   for (const d of ['pins', 'jobs', 'batchJobs']) fs.chmodSync(path.join(home, d), 0o1777);
   writeJsonAtomic(path.join(home, CLUSTER_FILE), cfg);

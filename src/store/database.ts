@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { conflict, notFound, usage } from '../common/errors.js';
-import { mkdirDurable } from '../common/durable.js';
+import { makeDirs, removeEmptyDir, removeFile, removeTree, syncDir } from '../common/fsio.js';
 import { Cluster, dbNameOf, hasDatabase, loadChunks, loadDatabase, saveChunk, saveDatabase, tableOf, type DatabaseDef, type Engine, type TableDef } from './catalog.js';
 import { dropChunkLocked, gcChunkLocked, livePins, removeUnpinnedTree } from './mvcc.js';
 import { levelsOf, parsePartitionPath, validateScheme, type Scheme } from './scheme.js';
@@ -16,7 +16,7 @@ export function createDatabase(c: Cluster, dbPath: string, engine: Engine, schem
   return c.withHomeLock(() => {
     if (hasDatabase(c, dbPath)) throw conflict(`database ${dbPath} already exists`);
     const def: DatabaseDef = { format: 1, dbPath, engine, scheme, tables: {}, nextPhysIndex: 0, created: new Date().toISOString() };
-    mkdirDurable(path.join(c.dbDir(dbPath), 'chunks'));
+    makeDirs(path.join(c.dbDir(dbPath), 'chunks'));
     saveDatabase(c, def);
     return def;
   });
@@ -104,8 +104,9 @@ export function dropDatabase(c: Cluster, dbPath: string): void {
     c.withDbLock(dbPath, () => {
       loadDatabase(c, dbPath);
       // Unlinking database.json first makes the drop atomic for readers; the rest is cleanup.
-      fs.rmSync(path.join(c.dbDir(dbPath), 'database.json'));
-      fs.rmSync(c.dbDir(dbPath), { recursive: true, force: true });
+      removeFile(path.join(c.dbDir(dbPath), 'database.json'));
+      syncDir(c.dbDir(dbPath));
+      removeTree(c.dbDir(dbPath));
       const pins = livePins(c);
       for (const v of c.volumes) {
         const root = path.join(v.path, 'CHUNKS', dbNameOf(dbPath));
@@ -133,6 +134,6 @@ function leafDirs(root: string): string[] {
 function pruneEmptyDirs(d: string): boolean {
   if (!fs.existsSync(d)) return true;
   const empty = fs.readdirSync(d, { withFileTypes: true }).every((e) => e.isDirectory() && pruneEmptyDirs(path.join(d, e.name)));
-  if (empty) fs.rmdirSync(d);
+  if (empty) removeEmptyDir(d);
   return empty;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import xxhash from '@node-rs/xxhash';
 import { corrupt } from '../common/errors.js';
+import { closeFile, openFile, syncFile, writeAllv } from '../common/fsio.js';
 
 /**
  * Every store data file is a 64-byte header followed by a payload. The header carries the payload's
@@ -42,12 +43,14 @@ export function writeFramed(file: string, head: Header, payload: Uint8Array[]): 
   buf.writeBigUInt64LE(BigInt(len), 24);
   buf.writeBigUInt64LE(xxh3Of(payload), 32);
   buf.writeBigUInt64LE(xxh3Of([buf.subarray(0, 56)]), 56);
-  const fd = fs.openSync(file, 'wx', 0o644);
+  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+  const fd = openFile(file, O_WRONLY | O_CREAT | O_EXCL, 0o644);
   try {
-    fs.writevSync(fd, [buf, ...payload]);
-    fs.fdatasyncSync(fd);
+    // writev may stop short on a full disk; the staging directory holding this file is removed on the error.
+    writeAllv(fd, [buf, ...payload]);
+    syncFile(fd);
   } finally {
-    fs.closeSync(fd);
+    closeFile(fd);
   }
   return HEADER_BYTES + len;
 }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CvError } from '../common/errors.js';
-import { fsyncDir, mkdirDurable, readJson, writeJsonAtomic } from '../common/durable.js';
+import { readJson, writeJsonAtomic } from '../common/durable.js';
+import { makeDir, makeDirs, removeEmptyDir, removeFile, removeTree, renamePath, syncDir } from '../common/fsio.js';
 import { pidAlive } from '../common/lockfile.js';
 import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid, saveChunk, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
 
@@ -28,7 +29,7 @@ export function ensureChunksLocked(c: Cluster, db: string, wanted: { path: strin
     if (byPath.has(w.path)) continue;
     const vol = c.volumes[count++ % c.volumes.length]!;
     const chunk: ChunkMeta = { chunkId: w.chunkId ?? randomUUID(), path: w.path, node: vol.node, volume: vol.path, tables: {} };
-    mkdirDurable(c.chunkDir(chunk, db));
+    makeDirs(c.chunkDir(chunk, db));
     saveChunk(c, db, chunk);
     byPath.set(w.path, chunk);
   }
@@ -39,7 +40,7 @@ export function ensureChunksLocked(c: Cluster, db: string, wanted: { path: strin
 export function makeStagingDir(c: Cluster, db: string, chunk: ChunkMeta, table: string): string {
   const t = tableOf(loadDatabase(c, db), table);
   const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
-  fs.mkdirSync(dir);
+  makeDir(dir);
   return dir;
 }
 
@@ -55,12 +56,12 @@ export function commitVersionLocked(c: Cluster, db: string, chunkId: string, tab
   const chunk = loadChunk(c, db, chunkId);
   if (!chunk) throw new CvError('CONFLICT', `partition ${chunkId} of ${db} was dropped while being written`);
   const t = tableOf(loadDatabase(c, db), table);
-  fsyncDir(staged.dir);
+  syncDir(staged.dir);
   const cid = nextCid(c, db);
   const version = `${table}_${t.physIndex}_${cid}`;
   const chunkDir = c.chunkDir(chunk, db);
-  fs.renameSync(staged.dir, path.join(chunkDir, version));
-  fsyncDir(chunkDir);
+  renamePath(staged.dir, path.join(chunkDir, version));
+  syncDir(chunkDir);
   chunk.tables[table] = {
     cid,
     version,
@@ -109,7 +110,7 @@ export function pinDatabase(c: Cluster, db: string): Snapshot {
     const def = loadDatabase(c, db);
     const chunks = loadChunks(c, db);
     dirs = currentDirs(chunks);
-    mkdirDurable(pinsDir(c));
+    makeDirs(pinsDir(c));
     writeJsonAtomic(file, { pid: process.pid, host: os.hostname(), db, dirs } satisfies PinRecord);
     return { chunks, def };
   });
@@ -120,7 +121,7 @@ export function pinDatabase(c: Cluster, db: string): Snapshot {
     release() {
       if (released) return;
       released = true;
-      fs.rmSync(file, { force: true });
+      removeFile(file);
       // Versions superseded or dropped while pinned are removed now, unless another pin holds them.
       c.withDbLock(db, () => {
         const live = loadChunks(c, db);
@@ -129,9 +130,9 @@ export function pinDatabase(c: Cluster, db: string): Snapshot {
         const pins = livePins(c);
         for (const d of dirs) {
           if (current.has(d) || pins.has(d) || !fs.existsSync(d)) continue;
-          fs.rmSync(d, { recursive: true, force: true });
+          removeTree(d);
           // Only a dropped chunk's directory goes; a chunk still in the catalog keeps its (empty) directory.
-          if (!liveChunkDirs.has(path.dirname(d)) && fs.readdirSync(path.dirname(d)).length === 0) fs.rmdirSync(path.dirname(d));
+          if (!liveChunkDirs.has(path.dirname(d)) && fs.readdirSync(path.dirname(d)).length === 0) removeEmptyDir(path.dirname(d));
         }
       });
     },
@@ -152,7 +153,7 @@ export function livePins(c: Cluster): Set<string> {
       continue;
     }
     if (rec.host === os.hostname() && !pidAlive(rec.pid)) {
-      fs.rmSync(file, { force: true });
+      removeFile(file);
       continue;
     }
     for (const d of rec.dirs) out.add(d);
@@ -174,10 +175,10 @@ export function gcChunkLocked(c: Cluster, db: string, chunk: ChunkMeta, pins = l
     if (pins.has(full)) continue;
     const staging = STAGING_RE.exec(e.name);
     if (staging && pidAlive(Number(staging[2]))) continue;
-    fs.rmSync(full, { recursive: true, force: true });
+    removeTree(full);
     removed++;
   }
-  if (removed) fsyncDir(dir);
+  if (removed) syncDir(dir);
   return removed;
 }
 
@@ -189,7 +190,7 @@ export function gcDatabaseLocked(c: Cluster, db: string): number {
 /** Drops a chunk from the catalog; its files go at once unless a pin still holds a version. */
 export function dropChunkLocked(c: Cluster, db: string, chunk: ChunkMeta): void {
   deleteChunkMeta(c, db, chunk.chunkId);
-  fsyncDir(path.join(c.dbDir(db), 'chunks'));
+  syncDir(path.join(c.dbDir(db), 'chunks'));
   removeUnpinnedTree(c.chunkDir(chunk, db), livePins(c));
 }
 
@@ -198,7 +199,7 @@ export function removeUnpinnedTree(dir: string, pins: Set<string>): void {
   if (!fs.existsSync(dir)) return;
   for (const e of fs.readdirSync(dir)) {
     const full = path.join(dir, e);
-    if (!pins.has(full)) fs.rmSync(full, { recursive: true, force: true });
+    if (!pins.has(full)) removeTree(full);
   }
-  if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+  if (fs.readdirSync(dir).length === 0) removeEmptyDir(dir);
 }

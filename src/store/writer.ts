@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { conflict, usage } from '../common/errors.js';
+import { linkPath, removeTree } from '../common/fsio.js';
 import { Cluster, loadDatabase, saveDatabase, tableOf, type Engine, type FileEntry, type TableDef } from './catalog.js';
 import { concatVectors, takeRows } from './codec.js';
 import { commitVersionLocked, ensureChunksLocked, makeStagingDir } from './mvcc.js';
@@ -49,7 +50,7 @@ export function writeTableFiles(dir: string, engine: Engine, t: TableDef, cols: 
   const dict = base ? readDict(base.dir) : [];
   if (base)
     for (const f of listLevelFiles(base.dir)) {
-      fs.linkSync(path.join(base.dir, f), path.join(dir, f));
+      linkPath(path.join(base.dir, f), path.join(dir, f));
       files.push({ name: f, size: fs.statSync(path.join(dir, f)).size });
       seq = Math.max(seq, Number(f.slice(2)) + 1);
     }
@@ -103,7 +104,7 @@ export function append(c: Cluster, dbPath: string, table: string, input: Record<
         const written = writeTableFiles(staging, def.engine, t, part, n, base);
         commitVersionLocked(c, dbPath, chunk.chunkId, table, { dir: staging, ...written });
       } catch (err) {
-        fs.rmSync(staging, { recursive: true, force: true });
+        removeTree(staging);
         throw err;
       }
     }

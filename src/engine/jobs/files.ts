@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, fromSystemError } from '../../common/errors.js';
-import { fsyncDir } from '../../common/durable.js';
+import { closeFile, makeDir, openFile, syncDir, syncFile, writeAll } from '../../common/fsio.js';
 
 const { O_WRONLY, O_CREAT, O_NOFOLLOW, O_APPEND, O_RDONLY, O_NONBLOCK } = fs.constants;
 
@@ -28,8 +28,8 @@ export function ensureJobDirs(home: string): void {
     let st = fs.lstatSync(dir, { throwIfNoEntry: false });
     if (!st) {
       try {
-        fs.mkdirSync(dir);
-        fsyncDir(home);
+        makeDir(dir);
+        syncDir(home);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, `cannot create ${dir}`);
       }
@@ -66,13 +66,13 @@ export function readOwned(file: string, owner?: number): { text: string; uid: nu
 
 /** Appends one line to a private log: created 0600 by its first writer, never through a symlink. */
 export function appendPrivateLine(file: string, line: string): void {
-  const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
+  const fd = openFile(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.uid !== (process.getuid?.() ?? st.uid)) throw new CvError('CORRUPT', `${file} is not this user's job log`);
-    fs.writeSync(fd, line.endsWith('\n') ? line : line + '\n');
-    fs.fdatasyncSync(fd);
+    writeAll(fd, Buffer.from(line.endsWith('\n') ? line : line + '\n'));
+    syncFile(fd);
   } finally {
-    fs.closeSync(fd);
+    closeFile(fd);
   }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { fromSystemError } from '../../common/errors.js';
+import { closeFile, openFile } from '../../common/fsio.js';
 import { ensureJobDirs, outFile } from './files.js';
 import { newJobId } from './ids.js';
 import { processStartTicks } from './proc.js';
@@ -28,7 +29,7 @@ export function submitJob(home: string, meta: JobMeta, script: string, args: str
   const output = outFile(home, jobId);
   let fd: number;
   try {
-    fd = fs.openSync(output, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    fd = openFile(output, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   } catch (err) {
     throw fromSystemError(err, `cannot create job output ${output}`);
   }
@@ -44,7 +45,7 @@ export function submitJob(home: string, meta: JobMeta, script: string, args: str
     pid = child.pid;
     child.unref();
   } finally {
-    fs.closeSync(fd);
+    closeFile(fd);
   }
   const start = processStartTicks(pid);
   const rec: JobRecord = {

@@ -1,10 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { fsyncDir } from '../../common/durable.js';
-
-const write = promisify(fs.write) as (fd: number, s: string) => Promise<unknown>;
-const fdatasync = promisify(fs.fdatasync);
+import { closeFile, makeDirs, openFile, removeFile, syncDir, syncFileAsync, writeAllAsync } from '../../common/fsio.js';
 import type { ManifestEntry } from './manifest.js';
 
 /** One finished copy, as the run journal records it. */
@@ -25,25 +21,30 @@ export class Journal {
     readonly repo: string,
     readonly runId: string,
   ) {
-    fs.mkdirSync(journalDir(repo), { recursive: true });
-    this.fd = fs.openSync(this.file, 'a', 0o644);
-    fsyncDir(journalDir(repo));
+    makeDirs(journalDir(repo));
+    const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = fs.constants;
+    this.fd = openFile(this.file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o644);
+    // The journal's name must be durable before any copy it will vouch for is published.
+    syncDir(journalDir(repo));
   }
   get file(): string {
     return path.join(journalDir(this.repo), `${this.runId}.jsonl`);
   }
-  /** One line per record, appended atomically (O_APPEND) and flushed off the event loop. */
+  /**
+   * One line per record, appended (O_APPEND) and flushed off the event loop. A line cut short by a
+   * full disk stays a torn tail that readers skip, and the error ends the run.
+   */
   async append(rec: JournalRecord): Promise<void> {
-    await write(this.fd, JSON.stringify(rec) + '\n');
-    await fdatasync(this.fd);
+    await writeAllAsync(this.fd, Buffer.from(JSON.stringify(rec) + '\n'));
+    await syncFileAsync(this.fd);
   }
   close(): void {
-    fs.closeSync(this.fd);
+    closeFile(this.fd);
   }
   /** Called once the restore point that covers this run is committed. */
   remove(): void {
     this.close();
-    fs.rmSync(this.file, { force: true });
+    removeFile(this.file);
   }
 }
 

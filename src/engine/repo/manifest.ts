@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, notFound, usage } from '../../common/errors.js';
-import { mkdirDurable, writeFileAtomic } from '../../common/durable.js';
+import { writeFileAtomic } from '../../common/durable.js';
+import { makeDirs } from '../../common/fsio.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../../store/index.js';
 import { sealJson, unsealJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
@@ -61,8 +62,9 @@ export function listPointIds(repo: string): string[] {
     .sort();
 }
 
+/** Commits a restore point: the manifest's temp is fsynced, renamed into points/, and points/ is fsynced. */
 export function writeManifest(repo: string, m: Manifest): void {
-  mkdirDurable(pointsDir(repo));
+  makeDirs(pointsDir(repo));
   writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJson(m));
 }
 
