@@ -126,6 +126,10 @@ describe('backup failure behaviour', () => {
     expect(r.code).toBe(6);
     expect(r.errLines).toHaveLength(1);
     expect(r.stderr).toContain('read-only');
+    // A directory that does not exist yet on the read-only file system: still 6, not "no such file" (3).
+    const deeper = runCli(['--home', home, 'backup-db', path.join(ro, 'new', 'dir'), DB]);
+    expect(deeper.code, deeper.stderr).toBe(6);
+    expect(deeper.errLines).toEqual([expect.stringContaining('read-only file system')]);
   });
 
   it.skipIf(!isRoot)(`a full disk fails clearly, keeps the last restore point, and a rerun with space resumes (${isRoot ? 'small tmpfs' : ROOT_REASON})`, async () => {
