@@ -50,4 +50,4 @@ export { CopyPipeline, type CopyPipelineOptions, type CopyMethod, type FileJob, 
 export * from './engine/index.js';
 
 // The data generator.
-export { generateQuotes, type GenerateOptions, type GenerateSummary } from './bench/generate.js';
+export { generateQuotes, type GenerateOptions, type GenerateSummary } from './generate/generate.js';

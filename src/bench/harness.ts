@@ -7,11 +7,11 @@ import { initCluster } from '../store/index.js';
 import { computeGoals, computeRatios } from './analysis.js';
 import { BASELINES, baselineUnavailable, resticInit, runCp, runPlainRead, runResticBackup, runResticRestore, runRsync, type BaselineName } from './baselines.js';
 import { measureDevice, type DeviceLimit } from './device-limit.js';
-import { bytesPerDate } from './generate.js';
+import { bytesPerDate } from '../generate/generate.js';
 import { makeLoopDevices, type LoopDevices } from './loop-devices.js';
 import { describeDisk, describeMachine } from './machine.js';
 import { addRuns, dropCaches, isRoot, median, runChunkvault, type ChildRun, type RunSample } from './measure.js';
-import { QUOTES_DBS } from './quotes.js';
+import { QUOTES_DBS } from '../generate/quotes.js';
 import { writeReport } from './report.js';
 import { RESULT_SCHEMA, type BenchResult, type Measurement, type Summary, type SweepCell } from './result.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { mbPerSec, parseBytes } from '../../common/units.js';
-import { generateQuotes } from '../../bench/generate.js';
+import { generateQuotes } from '../../generate/generate.js';
 import { databaseDigest, initCluster, listDatabases, loadChunks, loadDatabase, partitionStats, volumesOf } from '../../store/index.js';
 import { action, collect, intOpt } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
