@@ -22,6 +22,7 @@ export {
   readPartition,
   partitionStats,
   databaseDigest,
+  databaseSummary,
   tableDigest,
   pinDatabase,
   type ClusterConfig,
@@ -39,6 +40,7 @@ export {
   type ChunkMeta,
   type PartitionStat,
   type TableDigest,
+  type DatabaseSummary,
   type PartitionDigest,
   type Snapshot,
 } from './store/index.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { mbPerSec, parseBytes } from '../../common/units.js';
 import { generateQuotes } from '../../generate/generate.js';
-import { databaseDigest, initCluster, listDatabases, loadChunks, loadDatabase, partitionStats, volumesOf } from '../../store/index.js';
+import { databaseDigest, databaseSummary, initCluster, listDatabases, loadDatabase, partitionStats, volumesOf } from '../../store/index.js';
 import { action, collect, intOpt } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -57,9 +57,8 @@ export function registerStoreCommands(program: Command): void {
       action((ctx) => {
         const c = ctx.cluster();
         const rows = listDatabases(c).map((p) => {
-          const d = loadDatabase(c, p);
-          const chunks = loadChunks(c, p);
-          return { dbPath: p, engine: d.engine, tables: Object.keys(d.tables).join(','), partitions: chunks.length, bytes: chunks.reduce((a, k) => a + Object.values(k.tables).reduce((b, t) => b + t.bytes, 0), 0) };
+          const s = databaseSummary(c, p);
+          return { ...s, tables: s.tables.join(',') };
         });
         if (ctx.json) printJson(rows);
         else printTable(rows);
