@@ -1,5 +1,4 @@
-import { loadChunks, loadDatabase, type Cluster } from './catalog.js';
-import type { Engine } from './types.js';
+import { loadChunks, loadDatabase, type Cluster, type Engine } from './catalog.js';
 
 /** One database at a glance: what `db list` shows. */
 export interface DatabaseSummary {
