@@ -6,7 +6,7 @@ import { action, collect, intOpt } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { progressBar } from '../progress.js';
 
-export function registerStoreCommands(program: Command): void {
+function registerHomeCommands(program: Command): void {
   program
     .command('init')
     .description('lay out a cluster home: nodes and their volumes')
@@ -49,7 +49,9 @@ export function registerStoreCommands(program: Command): void {
         else process.stdout.write(`generated ${s.databases.join(', ')}: ${s.dates} date(s), ${s.partitions} partitions, ${s.rows} rows, ${s.bytes} bytes in ${s.seconds.toFixed(2)} s (${mbPerSec(s.bytes, s.seconds)} MB/s, fsync included)\n`);
       }),
     );
+}
 
+function registerDbCommands(program: Command): void {
   const db = program.command('db').description('inspect databases in the cluster');
   db.command('list')
     .description('list databases')
@@ -97,4 +99,9 @@ export function registerStoreCommands(program: Command): void {
         else printTable(d.map((t) => ({ table: t.table, rows: t.rows, partitions: t.partitions.length, digest: t.digest })));
       }),
     );
+}
+
+export function registerStoreCommands(program: Command): void {
+  registerHomeCommands(program);
+  registerDbCommands(program);
 }
