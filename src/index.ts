@@ -10,6 +10,9 @@ export {
   Cluster,
   initCluster,
   loadCluster,
+  resolveHome,
+  isCluster,
+  volumesOf,
   createDatabase,
   createPartitionedTable,
   append,
@@ -22,9 +25,11 @@ export {
   readPartition,
   partitionStats,
   databaseDigest,
+  databaseSummary,
   tableDigest,
   pinDatabase,
   type ClusterConfig,
+  type Volume,
   type InitOptions,
   type ColumnDef,
   type ColType,
@@ -39,6 +44,7 @@ export {
   type ChunkMeta,
   type PartitionStat,
   type TableDigest,
+  type DatabaseSummary,
   type PartitionDigest,
   type Snapshot,
 } from './store/index.js';
@@ -50,4 +56,4 @@ export { CopyPipeline, type CopyPipelineOptions, type CopyMethod, type FileJob, 
 export * from './engine/index.js';
 
 // The data generator.
-export { generateQuotes, type GenerateOptions, type GenerateSummary } from './bench/generate.js';
+export { generateQuotes, type GenerateOptions, type GenerateSummary } from './generate/generate.js';

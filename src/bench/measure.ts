@@ -22,8 +22,9 @@ export interface ChildRun extends RunSample {
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The built CLI, run as a program (a path, not an import: nothing imports cli). */
 export const CLI_MAIN = path.resolve(HERE, '../cli/main.js');
-const WRAPPER = path.resolve(HERE, 'cli-with-rusage.js');
+const WRAPPER = path.resolve(HERE, 'run-with-rusage.js');
 const GNU_TIME = '/usr/bin/time';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -65,7 +66,7 @@ function collect(child: ReturnType<typeof spawn>, elapsed: () => number): Promis
 export async function runChunkvault(home: string, args: string[]): Promise<ChildRun> {
   const usageFile = path.join(os.tmpdir(), `cv-bench-rusage-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const elapsed = stopwatch();
-  const child = spawn(process.execPath, [WRAPPER, '--home', home, ...args], {
+  const child = spawn(process.execPath, [WRAPPER, CLI_MAIN, '--home', home, ...args], {
     env: { ...process.env, CV_BENCH_RUSAGE: usageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

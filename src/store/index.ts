@@ -7,5 +7,6 @@ export * from './database.js';
 export * from './writer.js';
 export * from './reader.js';
 export * from './digest.js';
+export * from './summary.js';
 export { HEADER_BYTES, readFramed, xxh3Of } from './framed-file.js';
 export { versionProblem, type FileHead } from './version-check.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateQuotes } from '../../dist/bench/generate.js';
+import { generateQuotes } from '../../dist/generate/generate.js';
 import { getJobStatus, scanRecords, type StatusRow } from '../../dist/engine/index.js';
 import { CLI } from '../helpers/cli.js';
 import { isRoot, rmTmp, sleep, scratchDir as tmpDir } from '../helpers/tmp.js';

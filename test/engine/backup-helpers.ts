@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import xxhash from '@node-rs/xxhash';
-import { generateQuotes } from '../../dist/bench/generate.js';
+import { generateQuotes } from '../../dist/generate/generate.js';
 import { Repository, readManifest, type Manifest } from '../../dist/engine/index.js';
 import { sealJson } from '../../dist/engine/repo/sealed-json.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateQuotes } from '../../dist/bench/generate.js';
+import { generateQuotes } from '../../dist/generate/generate.js';
 import { checkBackup, type CheckResult } from '../../dist/engine/index.js';
 import { runCli } from '../helpers/cli.js';
 import { rmTmp, scratchDir as tmpDir } from '../helpers/tmp.js';

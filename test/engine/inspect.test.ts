@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateQuotes } from '../../dist/bench/generate.js';
+import { generateQuotes } from '../../dist/generate/generate.js';
 import { Cluster, TYPES, loadDatabase, partitionStats } from '../../dist/store/index.js';
 import { getBackupMeta, type BackupListRow, type BackupMeta } from '../../dist/engine/index.js';
 import { cliJson, runCli } from '../helpers/cli.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CvError } from '../../common/errors.js';
-import { generateQuotes } from '../../bench/generate.js';
+import { generateQuotes } from '../../generate/generate.js';
 import { backup, checkBackup, restoreDb, verifyRestore } from '../../engine/index.js';
 import { Cluster, databaseDigest } from '../../store/index.js';
 import { action } from '../action.js';

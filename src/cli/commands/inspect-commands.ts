@@ -39,7 +39,7 @@ function renderCheck(json: boolean, r: CheckResult): number {
   return r.bad.length ? EXIT.CHECK_FAILED : 0;
 }
 
-export function registerInspectCommands(program: Command): void {
+function registerPointQueries(program: Command): void {
   program
     .command('list <backupDir> <dbPath> <table>')
     .description('list the backed-up partitions of a table (DolphinDB getBackupList): chunkID, chunkPath, cid, rows, updateTime')
@@ -65,7 +65,9 @@ export function registerInspectCommands(program: Command): void {
         printTable(m.schema as unknown as Record<string, unknown>[], ['name', 'typeString', 'typeInt', 'extra', 'comment']);
       }),
     );
+}
 
+function registerCheck(program: Command): void {
   addPipelineOptions(
     program
       .command('check <backupDir> <dbPath>')
@@ -98,7 +100,9 @@ export function registerInspectCommands(program: Command): void {
       ),
     ),
   );
+}
 
+function registerVerify(program: Command): void {
   addPipelineOptions(
     program
       .command('verify <backupDir> <dbPath> [targetDbPath]')
@@ -134,4 +138,10 @@ export function registerInspectCommands(program: Command): void {
       ),
     ),
   );
+}
+
+export function registerInspectCommands(program: Command): void {
+  registerPointQueries(program);
+  registerCheck(program);
+  registerVerify(program);
 }

@@ -38,7 +38,7 @@ function parseRate(text: string): number {
   return parseBytes(text);
 }
 
-export function registerJobCommands(program: Command): void {
+function registerJobQueries(program: Command): void {
   program
     .command('jobs')
     .description('recent jobs (DolphinDB getRecentJobs), newest first: node, userID, jobId, jobDesc, receivedTime, startTime, endTime, errorMsg')
@@ -98,7 +98,9 @@ export function registerJobCommands(program: Command): void {
         else process.stdout.write(text);
       }),
     );
+}
 
+function registerJobControl(program: Command): void {
   program
     .command('cancel <jobId>')
     .description('ask a running job to stop (DolphinDB cancelJob): it stops between blocks, releases its lock, and a rerun resumes')
@@ -157,4 +159,9 @@ export function registerJobCommands(program: Command): void {
         ]);
       }),
     );
+}
+
+export function registerJobCommands(program: Command): void {
+  registerJobQueries(program);
+  registerJobControl(program);
 }

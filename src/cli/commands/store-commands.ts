@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { mbPerSec, parseBytes } from '../../common/units.js';
-import { generateQuotes } from '../../bench/generate.js';
-import { databaseDigest, initCluster, listDatabases, loadChunks, loadDatabase, partitionStats, volumesOf } from '../../store/index.js';
+import { generateQuotes } from '../../generate/generate.js';
+import { databaseDigest, databaseSummary, initCluster, listDatabases, loadDatabase, partitionStats, volumesOf } from '../../store/index.js';
 import { action, collect, intOpt } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { progressBar } from '../progress.js';
 
-export function registerStoreCommands(program: Command): void {
+function registerHomeCommands(program: Command): void {
   program
     .command('init')
     .description('lay out a cluster home: nodes and their volumes')
@@ -49,7 +49,9 @@ export function registerStoreCommands(program: Command): void {
         else process.stdout.write(`generated ${s.databases.join(', ')}: ${s.dates} date(s), ${s.partitions} partitions, ${s.rows} rows, ${s.bytes} bytes in ${s.seconds.toFixed(2)} s (${mbPerSec(s.bytes, s.seconds)} MB/s, fsync included)\n`);
       }),
     );
+}
 
+function registerDbCommands(program: Command): void {
   const db = program.command('db').description('inspect databases in the cluster');
   db.command('list')
     .description('list databases')
@@ -57,9 +59,8 @@ export function registerStoreCommands(program: Command): void {
       action((ctx) => {
         const c = ctx.cluster();
         const rows = listDatabases(c).map((p) => {
-          const d = loadDatabase(c, p);
-          const chunks = loadChunks(c, p);
-          return { dbPath: p, engine: d.engine, tables: Object.keys(d.tables).join(','), partitions: chunks.length, bytes: chunks.reduce((a, k) => a + Object.values(k.tables).reduce((b, t) => b + t.bytes, 0), 0) };
+          const s = databaseSummary(c, p);
+          return { ...s, tables: s.tables.join(',') };
         });
         if (ctx.json) printJson(rows);
         else printTable(rows);
@@ -98,4 +99,9 @@ export function registerStoreCommands(program: Command): void {
         else printTable(d.map((t) => ({ table: t.table, rows: t.rows, partitions: t.partitions.length, digest: t.digest })));
       }),
     );
+}
+
+export function registerStoreCommands(program: Command): void {
+  registerHomeCommands(program);
+  registerDbCommands(program);
 }

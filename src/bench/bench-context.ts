@@ -1,0 +1,80 @@
+import type { BenchOptions } from './bench-options.js';
+import type { Layout } from './bench-layout.js';
+import { addRuns, dropCaches, runChunkvault, type ChildRun } from './measure.js';
+import type { PhaseBook } from './phase-record.js';
+
+/** What every phase of one bench run shares: options, directories, records and the CLI's abilities. */
+export interface BenchContext {
+  o: BenchOptions;
+  log: (line: string) => void;
+  /** The run's working directory (homes, restores, caches). */
+  work: string;
+  layout: Layout;
+  /** The two generated databases' paths. */
+  dbs: string[];
+  /** Workers and disk concurrency of the main phases: the CLI's defaults when the sweep includes them. */
+  mainWorkers: number;
+  mainDc: number;
+  /** `--help` of restore-db and check, or null when this build lacks the command. */
+  restoreHelp: string | null;
+  checkHelp: string | null;
+  phases: PhaseBook;
+  baselines: PhaseBook;
+  notes: string[];
+}
+
+export const parse = <T>(r: ChildRun): T => JSON.parse(r.stdout) as T;
+export const tune = (w: number, d: number) => ['--workers', String(w), '--disk-concurrency', String(d)];
+/** Tuning flags only for a command whose help lists them (older builds' restore had none). */
+export const tuneIf = (h: string | null, w: number, d: number) => (h?.includes('--workers') ? tune(w, d) : []);
+
+/**
+ * Runs `chunkvault <args>` with cold data: drop the page cache, then load the program once
+ * (`--version`, untimed) so Node and the CLI's modules are warm and the timed run reads the data
+ * and metadata from the device. A non-zero exit throws with the CLI's own error line.
+ */
+export async function cvRun(ctx: BenchContext, home: string, args: string[]): Promise<ChildRun> {
+  dropCaches();
+  if (ctx.o.warmProgram !== false) await runChunkvault(home, ['--version']);
+  const r = await runChunkvault(home, [...args, '--json']);
+  if (r.code !== 0) throw new Error(`chunkvault ${args[0]} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  return r;
+}
+
+/** The CLI's help for a command, or null when this build does not have it. */
+export async function commandHelp(home: string, cmd: string): Promise<string | null> {
+  const r = await runChunkvault(home, [cmd, '--help']);
+  return r.code === 0 ? r.stdout : null;
+}
+
+/** backup-db of every database into `dir`, as one measurement. */
+export async function backupAll(ctx: BenchContext, dir: string, w: number, d: number) {
+  const runs: ChildRun[] = [];
+  let bytes = 0, copied = 0, skipped = 0, engine = 0;
+  for (const db of ctx.dbs) {
+    const r = await cvRun(ctx, ctx.layout.home, ['backup-db', dir, db, ...tune(w, d)]);
+    const j = parse<{ bytesCopied: number; partitions: number; skipped: number; seconds: number }>(r);
+    runs.push(r);
+    bytes += j.bytesCopied;
+    copied += j.partitions;
+    skipped += j.skipped;
+    engine += j.seconds;
+  }
+  return { run: addRuns(runs), bytes, detail: { partitionsCopied: copied, partitionsSkipped: skipped, engineSeconds: engine } };
+}
+
+/** restore-db of every database from `dir` into `<db>_restored` in `home`, as one measurement. */
+export async function restoreAll(ctx: BenchContext, dir: string, home: string, w: number, d: number) {
+  const runs: ChildRun[] = [];
+  let bytes = 0, engine = 0;
+  for (const db of ctx.dbs) {
+    const r = await cvRun(ctx, home, ['restore-db', dir, db, `${db}_restored`, ...tuneIf(ctx.restoreHelp, w, d)]);
+    const j = parse<Record<string, unknown>>(r);
+    runs.push(r);
+    // Builds differ in what they call the bytes they restored.
+    const b = [j.bytes, j.bytesCopied, j.bytesRestored].find((x) => typeof x === 'number') as number | undefined;
+    bytes += b ?? 0;
+    if (typeof j.seconds === 'number') engine += j.seconds;
+  }
+  return { run: addRuns(runs), bytes, detail: { engineSeconds: engine } };
+}

@@ -1,0 +1,51 @@
+import { bytesPerDate } from '../generate/generate.js';
+import type { BaselineName } from './baselines.js';
+
+export interface BenchOptions {
+  /** Target data size in bytes (three tables, two databases). */
+  size: number;
+  /** Parent directory for the cluster homes (default: the OS temp dir). */
+  home?: string;
+  /** Parent directory for backups and baseline copies (default: beside the homes). */
+  backupDir?: string;
+  workers: number[];
+  diskConcurrency: number[];
+  baselines: BaselineName[];
+  repeat: number;
+  out: string;
+  label: string;
+  /** Loop devices to spread volumes and backups over (root only); 0 = plain directories. */
+  devices: number;
+  /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
+  scale: boolean;
+  keep?: boolean;
+  /** Shape overrides (tests): otherwise picked from size. */
+  symbols?: number;
+  rowsPerSymbol?: number;
+  dates?: number;
+  /** Load the program once, untimed, before each timed command (default true; tests turn it off to save time). */
+  warmProgram?: boolean;
+  /** Size of the raw device test file (default: min(1 GiB, data size)). */
+  deviceTestBytes?: number;
+  argv?: string[];
+  log?: (line: string) => void;
+}
+
+export interface DatasetShape {
+  dates: number;
+  symbols: number;
+  rowsPerSymbol: number;
+}
+
+const SYMBOLS = 500;
+const ROWS = 80_000;
+const BYTES_PER_ROW_ALL_TABLES = bytesPerDate(1, 1);
+
+/** Dates, symbols and rows per symbol for a target size: whole dates of the tutorial's shape, or fewer rows below one date. */
+export function datasetShape(o: Pick<BenchOptions, 'size' | 'symbols' | 'rowsPerSymbol' | 'dates'>): DatasetShape {
+  const symbols = o.symbols ?? SYMBOLS;
+  const full = bytesPerDate(symbols, o.rowsPerSymbol ?? ROWS);
+  if (o.dates) return { dates: o.dates, symbols, rowsPerSymbol: o.rowsPerSymbol ?? ROWS };
+  if (o.rowsPerSymbol || o.size >= full) return { dates: Math.max(1, Math.round(o.size / full)), symbols, rowsPerSymbol: o.rowsPerSymbol ?? ROWS };
+  return { dates: 1, symbols, rowsPerSymbol: Math.max(1, Math.round(o.size / (symbols * BYTES_PER_ROW_ALL_TABLES))) };
+}
