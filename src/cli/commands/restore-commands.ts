@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../common/errors.js';
 import { migrate, restore, restoreDb, restoreTable, type MigrateResult, type RestoreResult } from '../../engine/index.js';
+import { formatBytes } from '../../common/units.js';
 import { action, type Ctx } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
@@ -9,7 +10,7 @@ import { runOperation } from '../run-operation.js';
 type Flags = { force?: boolean; outputTable?: string; keepExtra?: boolean; asOf?: string; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
 function summary(r: { partitions: number; bytes: number; seconds: number; mbPerSec: number }, extra: Record<string, unknown>) {
-  printKeyValues({ ...extra, partitions: r.partitions, bytes: r.bytes, seconds: r.seconds.toFixed(3), mbPerSec: r.mbPerSec });
+  printKeyValues({ ...extra, partitions: r.partitions, bytes: formatBytes(r.bytes), seconds: r.seconds.toFixed(3), mbPerSec: r.mbPerSec });
 }
 
 function renderRestore(ctx: Ctx, withPaths: boolean) {
@@ -34,7 +35,7 @@ export function registerRestoreCommands(program: Command): void {
       .description('restore the partitions of a table that match a pattern over /<dbName>/<path> (% any run, ? one character); prints the restored paths')
       .option('--force', 'copy even partitions whose target already holds the restore point\'s data')
       .option('--output-table <t>', 'restore into this existing table of the same schema')
-      .option('--parallel', 'accepted for DolphinDB parity; copies are always parallel (see --workers)')
+      .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)')
       .option('--keep-extra', "with %, keep target partitions the restore point lacks (DolphinDB's snapshot=false)"),
   ).action(
     action((ctx, dir: string, db: string, table: string, pattern: string, o: Flags) =>
