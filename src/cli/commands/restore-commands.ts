@@ -41,7 +41,7 @@ export function registerRestoreCommands(program: Command): void {
     action((ctx, dir: string, db: string, table: string, pattern: string, o: Flags) =>
       runOperation(
         ctx,
-        { type: 'RESTORE_BY_COPY_FILE', desc: `restore ${db} ${table} ${pattern} from ${dir}` },
+        { type: 'RESTORE_BY_COPY_FILE', desc: `restore ${db} ${table} ${pattern} from ${dir}`, layoutHome: !o.outputTable },
         (observer, holder) =>
           restore({ ...common(ctx, o), backupDir: dir, dbPath: db, table, pattern, force: !!o.force, keepExtra: !!o.keepExtra, ...(o.outputTable ? { outputTable: o.outputTable } : {}), observer, holder }),
         renderRestore(ctx, true),
@@ -53,7 +53,7 @@ export function registerRestoreCommands(program: Command): void {
     action((ctx, dir: string, db: string, newDb: string | undefined, o: Flags) =>
       runOperation(
         ctx,
-        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-db ${db} from ${dir}${newDb ? ` into ${newDb}` : ''}` },
+        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-db ${db} from ${dir}${newDb ? ` into ${newDb}` : ''}`, layoutHome: true },
         (observer, holder) => restoreDb({ ...common(ctx, o), backupDir: dir, dbPath: db, ...(newDb ? { newDbPath: newDb } : {}), observer, holder }),
         renderRestore(ctx, false),
       ),
@@ -66,7 +66,7 @@ export function registerRestoreCommands(program: Command): void {
     action((ctx, dir: string, db: string, table: string, newDb: string | undefined, newTable: string | undefined, o: Flags) =>
       runOperation(
         ctx,
-        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-table ${db} ${table} from ${dir}` },
+        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-table ${db} ${table} from ${dir}`, layoutHome: true },
         (observer, holder) =>
           restoreTable({ ...common(ctx, o), backupDir: dir, dbPath: db, table, ...(newDb ? { newDbPath: newDb } : {}), ...(newTable ? { newTable } : {}), observer, holder }),
         renderRestore(ctx, false),
@@ -83,7 +83,7 @@ export function registerRestoreCommands(program: Command): void {
       let failed = false;
       await runOperation(
         ctx,
-        { type: 'MIGRATE', desc: `migrate ${db ?? 'every database'} from ${dir}` },
+        { type: 'MIGRATE', desc: `migrate ${db ?? 'every database'} from ${dir}`, layoutHome: true },
         (observer, holder) =>
           migrate({
             ...common(ctx, o),
