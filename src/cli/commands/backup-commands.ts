@@ -45,9 +45,7 @@ function withForce(cmd: Command): Command {
 
 export function registerBackupCommands(program: Command): void {
   addPipelineOptions(
-    withForce(program
-      .command('backup <backupDir> <dbPath>'))
-      .description('back up a database (DolphinDB backup): incremental unless --force; returns partitions copied')
+    withForce(program.command('backup <backupDir> <dbPath>').description('back up a database (DolphinDB backup): incremental unless --force; returns partitions copied'))
       .option('--keep-dropped', "keep partitions and tables dropped in the source (DolphinDB's snapshot=false)")
       .option('--table <t>', 'only this table (repeatable)', collect)
       .option('--partition <path>', 'only this partition, relative to the database, e.g. /Key3/tp/20120101 (repeatable)', collect),
