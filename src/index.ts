@@ -28,6 +28,8 @@ export {
   databaseSummary,
   tableDigest,
   pinDatabase,
+  levelsOf,
+  formatValue,
   type ClusterConfig,
   type Volume,
   type InitOptions,

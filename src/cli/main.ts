@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CvError, EXIT } from '../common/errors.js';
-import { reportError } from './output.js';
+import { printJson, reportError } from './output.js';
 import { registerStoreCommands } from './commands/store-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
@@ -40,7 +40,10 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     // Help and version are not failures; anything else commander rejects is a usage error.
-    process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT.USAGE;
+    const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0;
+    process.exitCode = ok ? 0 : EXIT.USAGE;
+    // Commander already wrote the line on stderr; a script asking for --json gets the usual error object too.
+    if (!ok && process.argv.includes('--json')) printJson({ error: { code: 'USAGE', exitCode: EXIT.USAGE, message: err.message.replace(/^error: /, '').replace(/^chunkvault: /, '') } });
   } else if (err instanceof CvError) {
     // Raised by an option parser (e.g. --dates 0) before any action ran.
     process.exitCode = reportError(err, process.argv.includes('--json'));

@@ -1,23 +1,55 @@
-import { CvError, EXIT, fromSystemError } from '../common/errors.js';
+import { EXIT, asCvError } from '../common/errors.js';
 
 export interface GlobalOpts {
   home?: string;
   json?: boolean;
 }
 
-/** Prints rows as an aligned text table (human output) */
-export function printTable(rows: Record<string, unknown>[], columns?: string[]): void {
+/** Human output fits a terminal this wide; what does not fit goes on wrapped lines or only to --json. */
+export const TEXT_WIDTH = 80;
+
+const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/**
+ * Prints rows as an aligned text table (human output). The `below` fields of each row (wide text
+ * such as a job's description) go on their own lines under it, indented and wrapped to TEXT_WIDTH,
+ * so the table stays narrow whatever their length.
+ */
+export function printTable(rows: Record<string, unknown>[], columns?: string[], below: string[] = []): void {
   if (rows.length === 0) {
     process.stdout.write('(none)\n');
     return;
   }
   const cols = columns ?? Object.keys(rows[0]!);
-  const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
   process.stdout.write(line(cols));
   process.stdout.write(line(widths.map((w) => '-'.repeat(w))));
-  for (const r of rows) process.stdout.write(line(cols.map((c) => cell(r[c]))));
+  for (const r of rows) {
+    process.stdout.write(line(cols.map((c) => cell(r[c]))));
+    for (const b of below) if (cell(r[b])) process.stdout.write(wrapText(cell(r[b]), TEXT_WIDTH, '  '));
+  }
+}
+
+/** Word-wraps text to lines of at most `width` characters, each starting with `indent`; over-long words are cut. */
+export function wrapText(text: string, width: number, indent = ''): string {
+  const room = Math.max(8, width - indent.length);
+  const lines: string[] = [];
+  let cur = '';
+  for (let word of text.split(/\s+/).filter(Boolean)) {
+    while (word.length > room) {
+      if (cur) lines.push(cur);
+      cur = '';
+      lines.push(word.slice(0, room));
+      word = word.slice(room);
+    }
+    if (cur && cur.length + 1 + word.length > room) {
+      lines.push(cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) lines.push(cur);
+  return lines.map((l) => `${indent}${l}\n`).join('');
 }
 
 export function printKeyValues(obj: Record<string, unknown>): void {
@@ -25,15 +57,29 @@ export function printKeyValues(obj: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(obj)) process.stdout.write(`${k.padEnd(w)}  ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
 }
 
+/**
+ * Decimals kept in JSON, by key, wherever the key appears (results, job records, their `result`):
+ * durations to the millisecond, MB/s and percentages to one decimal. More digits are noise.
+ */
+export const JSON_DECIMALS: Readonly<Record<string, number>> = { seconds: 3, mbPerSec: 1, percent: 1, percentComplete: 1 };
+
+function jsonValue(key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  return typeof v === 'number' && Object.hasOwn(JSON_DECIMALS, key) ? Number(v.toFixed(JSON_DECIMALS[key])) : v;
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  process.stdout.write(JSON.stringify(value, jsonValue, 2) + '\n');
+}
+
+/** ISO time as `2026-11-27 15:07:20` (UTC, like job ids) for narrow text columns. */
+export function shortTime(iso: string | null | undefined): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '';
 }
 
 /** One line on stderr and a documented exit status; --json also gets a machine-readable error. */
 export function reportError(err: unknown, json: boolean): number {
-  // A system error that escaped without context (ENOSPC in a journal write, say) is still the operator's to fix.
-  const sys = typeof (err as NodeJS.ErrnoException)?.code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);
-  const cv = err instanceof CvError ? err : sys ? fromSystemError(err, (err as NodeJS.ErrnoException).syscall ?? 'I/O') : undefined;
+  const cv = asCvError(err);
   const message = cv ? cv.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
   const code = cv ? cv.exitCode : EXIT.INTERNAL;
   if (json) printJson({ error: { code: cv?.code ?? 'INTERNAL', exitCode: code, message: cv ? message : String(err) } });

@@ -13,7 +13,7 @@ export function addPipelineOptions(cmd: Command, withMethod = true): Command {
     // Copies default to DEFAULT_WORKERS; check (no copy method) to one worker per core: the engine decides.
     .option('--workers <n>', withMethod ? `worker threads (default: ${DEFAULT_WORKERS})` : 'worker threads (default: one per core)', intOpt('--workers'))
     .option('--disk-concurrency <n>', 'tasks in flight per disk', intOpt('--disk-concurrency'), DEFAULT_DISK_CONCURRENCY)
-    .option('--max-rate <rate>', 'shared rate limit, e.g. 200MB (per second)');
+    .option('--max-rate <rate>', 'shared rate limit per second, e.g. 200MB (200,000,000 B/s) or 64MiB');
   if (withMethod) cmd.option('--copy-method <m>', `copy method: ${METHODS.join('|')}`, 'stream');
   return cmd;
 }

@@ -1,5 +1,5 @@
 import { CvError } from '../common/errors.js';
-import { JobTracker, msgFile, submitJob, type JobType, type Observer } from '../engine/index.js';
+import { JobTracker, msgFile, openTargetCluster, submitJob, type JobType, type Observer } from '../engine/index.js';
 import { isCluster, resolveHome } from '../store/index.js';
 import type { Ctx } from './action.js';
 import { printJson } from './output.js';
@@ -12,6 +12,8 @@ export interface OperationMeta {
   type: OperationType;
   /** e.g. "backup dfs://testdb to /bak" */
   desc: string;
+  /** The operation lays out a missing or empty home as a new cluster (restores); a background submit does it first, to record the job there. */
+  layoutHome?: boolean;
 }
 
 /** Global options that only runOperation reads: `--background`, and the hidden `--job-id` a background child gets. */
@@ -37,11 +39,16 @@ export async function runOperation<T>(
   const args = process.argv.slice(2).filter((a) => a !== '--background');
   if (g.background) {
     if (g.jobId) throw new CvError('USAGE', '--background and --job-id cannot be combined');
+    if (meta.layoutHome) openTargetCluster(resolveHome(ctx.globals.home), true); // as the foreground run would
     const home = requireJobHome(ctx);
     const s = submitJob(home, { type: meta.type, desc: meta.desc, args }, process.argv[1]!, args);
-    const info = { jobId: s.jobId, pid: s.pid, log: msgFile(home, s.jobId), output: s.output };
-    if (ctx.json) printJson(info);
-    else process.stdout.write(`${s.jobId}\n`);
+    const follow = `chunkvault --home ${shellQuote(home)} job ${s.jobId}`;
+    if (ctx.json) printJson({ jobId: s.jobId, pid: s.pid, log: msgFile(home, s.jobId), output: s.output, follow });
+    else {
+      // The id alone on stdout, for scripts; the hint for people on stderr.
+      process.stdout.write(`${s.jobId}\n`);
+      process.stderr.write(`chunkvault: submitted job ${s.jobId}; follow it with: ${follow} (log: job-log, stop: cancel)\n`);
+    }
     return 0;
   }
 
@@ -87,6 +94,11 @@ export async function runOperation<T>(
   }
   tracker?.finish(result, code ?? 0);
   return code;
+}
+
+/** A path as a POSIX shell word: unchanged when it is safe, else single-quoted. */
+function shellQuote(p: string): string {
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
 function requireJobHome(ctx: Ctx): string {

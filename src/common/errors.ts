@@ -70,3 +70,14 @@ export function fromSystemError(err: unknown, what: string): CvError {
       return new CvError('IO', `${what}: ${e.message ?? String(err)}`);
   }
 }
+
+/**
+ * The CvError an error stands for: itself, or a system error (EACCES, ENOSPC, …) that escaped
+ * without context, which is still the operator's to fix; undefined for anything else (a bug). The
+ * CLI's exit status and a job's recorded exitCode both come from here, so they cannot disagree.
+ */
+export function asCvError(err: unknown): CvError | undefined {
+  if (err instanceof CvError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  return typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) ? fromSystemError(err, e.syscall ?? 'I/O') : undefined;
+}

@@ -8,4 +8,5 @@ export { migrate, type MigrateOptions, type MigrateResult, type MigrateRow } fro
 export { checkBackup, checkStateFile, type BadChunk, type CheckCoverage, type CheckOptions, type CheckResult } from './check.js';
 export { chunkPathOf, getBackupList, getBackupMeta, physName, type BackupListRow, type BackupMeta, type SchemaRow } from './inspect.js';
 export * from './jobs/index.js';
+export { openTargetCluster } from './restore-plan.js';
 export { verifyRestore, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyResult } from './verify.js';

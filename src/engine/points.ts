@@ -12,7 +12,8 @@ export interface PointInfo {
   partitions: number;
   entries: number;
   bytes: number;
-  copiedBytes: number;
+  /** What this backup copied (the manifest's stats.copiedBytes); the same key as BackupResult's. */
+  bytesCopied: number;
 }
 
 /** Restore points of one database's repository, oldest first. */
@@ -21,7 +22,7 @@ export function listPoints(backupDir: string, dbPath: string): PointInfo[] {
   return repo.points().map((id) => {
     const m = readManifest(repo.dir, id);
     const entries = m.partitions.flatMap((p) => Object.values(p.tables));
-    return { pointId: id, created: m.created, partitions: m.partitions.length, entries: entries.length, bytes: entries.reduce((a, e) => a + e.bytes, 0), copiedBytes: m.stats.copiedBytes };
+    return { pointId: id, created: m.created, partitions: m.partitions.length, entries: entries.length, bytes: entries.reduce((a, e) => a + e.bytes, 0), bytesCopied: m.stats.copiedBytes };
   });
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CvError, usage } from '../common/errors.js';
+import { CvError, asCvError, fromSystemError, usage } from '../common/errors.js';
 import { readJson, writeJsonAtomic } from '../common/durable.js';
 import { makeDirs } from '../common/fsio.js';
 
@@ -36,8 +36,22 @@ export function resolveHome(home?: string): string {
   return path.resolve(h);
 }
 
+/**
+ * stat that tells "not there" (undefined) from "not allowed to look" (IO, permission denied):
+ * existsSync says false for both, which reported an unreadable home as missing.
+ */
+function statIfPresent(p: string, what: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw fromSystemError(err, what);
+  }
+}
+
 export function isCluster(home: string): boolean {
-  return fs.existsSync(path.join(home, CLUSTER_FILE));
+  return statIfPresent(path.join(home, CLUSTER_FILE), `cluster home ${home}`) !== undefined;
 }
 
 const LAYOUT = ['volumes', 'catalog', 'pins', 'jobs', 'batchJobs'];
@@ -56,13 +70,13 @@ export function isUnfinishedHome(home: string): boolean {
 
 export function loadCluster(home: string): ClusterConfig {
   const file = path.join(home, CLUSTER_FILE);
-  if (!fs.existsSync(home)) throw new CvError('NOT_FOUND', `cluster home ${home} does not exist`);
-  if (!fs.existsSync(file)) throw new CvError('NOT_FOUND', `${home} is not a chunkvault cluster home (no ${CLUSTER_FILE}; run "chunkvault init")`);
+  if (!statIfPresent(home, `cluster home ${home}`)) throw new CvError('NOT_FOUND', `cluster home ${home} does not exist`);
+  if (!isCluster(home)) throw new CvError('NOT_FOUND', `${home} is not a chunkvault cluster home (no ${CLUSTER_FILE}; run "chunkvault init")`);
   let cfg: ClusterConfig;
   try {
     cfg = readJson<ClusterConfig>(file);
-  } catch {
-    throw new CvError('CORRUPT', `${file} is not valid JSON`);
+  } catch (err) {
+    throw asCvError(err) ?? new CvError('CORRUPT', `${file} is not valid JSON`);
   }
   if (cfg.format !== 1 || !Array.isArray(cfg.nodes) || cfg.nodes.length === 0)
     throw new CvError('CORRUPT', `${file} is not a chunkvault cluster config`);

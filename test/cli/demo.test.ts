@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { docShapes, expectShape } from '../helpers/doc-shapes.js';
 
 describe('demo (npm start)', () => {
   it('generates, backs up, checks, restores and verifies, and reports MB/s for every step', () => {
@@ -10,5 +11,9 @@ describe('demo (npm start)', () => {
     expect(out.steps.map((s) => s.step)).toEqual(['generate', 'backup', 'check', 'restore', 'verify', 'backup', 'check', 'restore', 'verify']);
     for (const s of out.steps) expect(s.mbPerSec).toBeGreaterThan(0);
     expect(out.steps.filter((s) => s.step === 'verify').every((s) => s.detail.includes('digest equals the source'))).toBe(true);
+    // The keys docs/CLI.md lists for demo (test/cli/json-shapes.test.ts does not run it twice).
+    const rows = docShapes().filter((r) => r.command === 'demo');
+    expect(rows.length).toBe(2);
+    for (const row of rows) expectShape(out, row);
   });
 });

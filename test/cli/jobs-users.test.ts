@@ -68,7 +68,7 @@ describe.skipIf(!CAN)(`users and job visibility (${CAN ? 'as root' : REASON})`, 
     expect(fs.statSync(path.join(home, 'batchJobs', `${id}.msg`)).uid).toBe(NOBODY);
 
     // The submitter sees it.
-    expect(jsonAs<{ jobId: string; userID: string }[]>(NOBODY, ['jobs']).map((j) => [j.jobId, j.userID])).toEqual([[id, 'nobody']]);
+    expect(jsonAs<{ jobId: string; userName: string }[]>(NOBODY, ['jobs']).map((j) => [j.jobId, j.userName])).toEqual([[id, 'nobody']]);
     // Another non-admin user does not: not in jobs or status, and job/job-log/cancel say "not found".
     expect(jsonAs<unknown[]>(OTHER, ['jobs'])).toEqual([]);
     expect(jsonAs<StatusRow[]>(OTHER, ['status'])).toEqual([]);
@@ -102,12 +102,12 @@ describe.skipIf(!CAN)(`users and job visibility (${CAN ? 'as root' : REASON})`, 
     const c = runAs(0, ['cancel', id, '--wait', '20']);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain('cancelled: cancelled by root');
-    expect(getJobStatus(home, id)).toMatchObject({ state: 'cancelled', userID: 'nobody', exitCode: 9 });
+    expect(getJobStatus(home, id)).toMatchObject({ state: 'cancelled', userName: 'nobody', exitCode: 9 });
   });
 
   it("a record whose file owner is not the uid it names is ignored (nobody can plant another user's job in the shared directory)", () => {
     const id = '20200101T000000Z-0badc0de';
-    const forged = { format: 1, jobId: id, jobDesc: 'forged', type: 'BACKUP_BY_COPY_FILE', node: 'x', userID: 'nobody', uid: NOBODY, receivedTime: '2020-01-01T00:00:00Z', state: 'done', background: false, args: [], bytesDone: 0, bytesTotal: 0, tables: [] };
+    const forged = { format: 1, jobId: id, jobDesc: 'forged', type: 'BACKUP_BY_COPY_FILE', node: 'x', userName: 'nobody', uid: NOBODY, receivedTime: '2020-01-01T00:00:00Z', state: 'done', background: false, args: [], bytesDone: 0, bytesTotal: 0, tables: [] };
     fs.writeFileSync(path.join(home, 'jobs', `${id}.json`), JSON.stringify(forged), { mode: 0o644 });
     expect(scanRecords(home).records.map((r) => r.jobId)).not.toContain(id);
     expect(runAs(NOBODY, ['job', id]).code).toBe(3);

@@ -75,8 +75,8 @@ describe('background jobs', () => {
     const log = cv('job-log', id).stdout;
     expect(log.split('\n')[0]).toMatch(new RegExp(`^\\S+ Start the job \\[${id}\\]: backup ${DB} to `));
     expect(lastLine(log)).toMatch(/ The job is done\.$/);
-    const jobs = cliJson<{ jobId: string; state: string; endTime: string; userID: string }[]>(['--home', home, 'jobs', '-n', '1']);
-    expect(jobs).toMatchObject([{ jobId: id, state: 'done', userID: 'root' }]);
+    const jobs = cliJson<{ jobId: string; state: string; endTime: string; userName: string }[]>(['--home', home, 'jobs', '-n', '1']);
+    expect(jobs).toMatchObject([{ jobId: id, state: 'done', userName: 'root' }]);
     expect((getJobStatus(home, id).result as { partitions: number }).partitions).toBe(20);
   });
 
@@ -129,14 +129,14 @@ describe('background jobs', () => {
       const b = getJobStatus(home, id);
       return (b.bytesDone - a.bytesDone) / ((Date.now() - ta) / 1000);
     };
-    expect(first.maxRate).toBe(600 << 10);
+    expect(first.maxRate).toBe(600_000);
     const before = await rate(1000);
     const th = cv('throttle', id, '50KB');
     expect(th.code, th.stderr).toBe(0);
-    expect(th.stdout).toContain('rate limit now 51200 bytes/s');
+    expect(th.stdout).toContain('rate limit now 50.0 KB/s');
     await sleep(300);
     const after = await rate(1500);
-    expect(getJobStatus(home, id).maxRate).toBe(51200);
+    expect(getJobStatus(home, id).maxRate).toBe(50_000);
     expect(before).toBeGreaterThan(300_000);
     expect(after).toBeLessThan(before / 3);
     expect(lastLine(cv('cancel', id, '--wait').stdout)).toMatch(/cancelled/);

@@ -29,10 +29,10 @@ afterAll(() => rmTmp(root));
 describe('generate --dates 2 --symbols 50 --rows-per-symbol 1000', () => {
   it('creates dfs://testdb (OLAP: quotes, quotes_2) and dfs://testdb_tsdb (TSDB: quotes_tsdb) on an empty home', () => {
     expect(fs.existsSync(path.join(home(), 'cluster.json'))).toBe(true);
-    const list = cliJson<{ dbPath: string; engine: string; tables: string; partitions: number }[]>(['--home', home(), 'db', 'list']);
+    const list = cliJson<{ dbPath: string; engine: string; tables: string[]; partitions: number }[]>(['--home', home(), 'db', 'list']);
     expect(list.map(({ dbPath, engine, tables, partitions }) => ({ dbPath, engine, tables, partitions }))).toEqual([
-      { dbPath: 'dfs://testdb', engine: 'OLAP', tables: 'quotes,quotes_2', partitions: 10 },
-      { dbPath: 'dfs://testdb_tsdb', engine: 'TSDB', tables: 'quotes_tsdb', partitions: 10 },
+      { dbPath: 'dfs://testdb', engine: 'OLAP', tables: ['quotes', 'quotes_2'], partitions: 10 },
+      { dbPath: 'dfs://testdb_tsdb', engine: 'TSDB', tables: ['quotes_tsdb'], partitions: 10 },
     ]);
     expect(summary).toMatchObject({ databases: ['dfs://testdb', 'dfs://testdb_tsdb'], dates: 2, partitions: 10, rows: 300_000 });
     expect(summary.bytes).toBe(listFiles(path.join(home(), 'volumes')).reduce((a, f) => a + fs.statSync(path.join(home(), 'volumes', f)).size, 0));
@@ -125,9 +125,9 @@ describe('placement', () => {
 });
 
 describe('generate --size', () => {
-  it('--size 512KB picks the number of dates whose data is nearest 512 KiB (within half a date)', () => {
+  it('--size 512KiB picks the number of dates whose data is nearest 512 KiB (within half a date)', () => {
     const h = path.join(root, 'size');
-    const s = cliJson<{ dates: number; bytes: number }>(['--home', h, 'generate', '--size', '512KB', '--symbols', '10', '--rows-per-symbol', '500']);
+    const s = cliJson<{ dates: number; bytes: number }>(['--home', h, 'generate', '--size', '512KiB', '--symbols', '10', '--rows-per-symbol', '500']);
     const perDate = s.bytes / s.dates;
     expect(s.dates).toBeGreaterThan(1);
     expect(Math.abs(s.bytes - 512 * 1024)).toBeLessThanOrEqual(0.6 * perDate);

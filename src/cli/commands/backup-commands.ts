@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { backup, listPoints, prune, type BackupOptions, type BackupResult } from '../../engine/index.js';
+import { formatBytes } from '../../common/units.js';
 import { action, collect, intOpt, type Ctx } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
@@ -28,41 +29,44 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
     (res: BackupResult) => {
       if (ctx.json) printJson(res);
       else {
-        printKeyValues({ ...res, seconds: res.seconds.toFixed(3) });
+        printKeyValues({ ...res, bytesCopied: formatBytes(res.bytesCopied), seconds: res.seconds.toFixed(3) });
         if (res.sharesExtents) process.stdout.write('note: the copies are clones that share extents with the source; they are not physically independent\n');
       }
     },
   );
 }
 
+/** --force and --parallel, shared by backup, backup-db and backup-table. */
+function withForce(cmd: Command): Command {
+  return cmd
+    .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
+    .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)');
+}
+
 export function registerBackupCommands(program: Command): void {
   addPipelineOptions(
-    program
-      .command('backup <backupDir> <dbPath>')
-      .description('back up a database (DolphinDB backup): incremental unless --force; returns partitions copied')
-      .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
-      .option('--parallel', 'accepted for DolphinDB parity; copies are always parallel (see --workers)')
+    withForce(program.command('backup <backupDir> <dbPath>').description('back up a database (DolphinDB backup): incremental unless --force; returns partitions copied'))
       .option('--keep-dropped', "keep partitions and tables dropped in the source (DolphinDB's snapshot=false)")
       .option('--table <t>', 'only this table (repeatable)', collect)
       .option('--partition <path>', 'only this partition, relative to the database, e.g. /Key3/tp/20120101 (repeatable)', collect),
   ).action(action((ctx, dir: string, db: string, o: Flags) => runBackup(ctx, dir, db, o, {})));
 
-  addPipelineOptions(program.command('backup-db <backupDir> <dbPath>').description('back up a whole database (DolphinDB backupDB)')).action(
-    action((ctx, dir: string, db: string, o: Flags) => runBackup(ctx, dir, db, { ...o, force: false, keepDropped: false }, {})),
+  addPipelineOptions(withForce(program.command('backup-db <backupDir> <dbPath>').description('back up a whole database (DolphinDB backupDB)'))).action(
+    action((ctx, dir: string, db: string, o: Flags) => runBackup(ctx, dir, db, { ...o, keepDropped: false, table: [], partition: [] }, {})),
   );
 
-  addPipelineOptions(program.command('backup-table <backupDir> <dbPath> <table>').description('back up one table (DolphinDB backupTable)')).action(
-    action((ctx, dir: string, db: string, table: string, o: Flags) => runBackup(ctx, dir, db, { ...o, force: false, keepDropped: false, table: [table] }, {})),
+  addPipelineOptions(withForce(program.command('backup-table <backupDir> <dbPath> <table>').description('back up one table (DolphinDB backupTable)'))).action(
+    action((ctx, dir: string, db: string, table: string, o: Flags) => runBackup(ctx, dir, db, { ...o, keepDropped: false, table: [table], partition: [] }, {})),
   );
 
   program
     .command('points <backupDir> <dbPath>')
-    .description('list restore points: id, time, partitions, bytes, copied bytes')
+    .description('list restore points: id, time, partitions, entries, bytes, bytes copied')
     .action(
       action((ctx, dir: string, db: string) => {
         const rows = listPoints(dir, db);
         if (ctx.json) printJson(rows);
-        else printTable(rows as unknown as Record<string, unknown>[]);
+        else printTable(rows.map((p) => ({ ...p, bytes: formatBytes(p.bytes), bytesCopied: formatBytes(p.bytesCopied) })));
       }),
     );
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CvError } from '../../common/errors.js';
+import { formatBytes } from '../../common/units.js';
 import { generateQuotes } from '../../generate/generate.js';
 import { backup, checkBackup, restoreDb, verifyRestore } from '../../engine/index.js';
 import { Cluster, databaseDigest } from '../../store/index.js';
@@ -54,7 +55,7 @@ export function registerDemo(program: Command): void {
           }
           if (ctx.json) printJson({ home: o.keep ? tmp : undefined, verified, steps });
           else {
-            printTable(steps.map((s) => ({ ...s, seconds: s.seconds.toFixed(3) })));
+            printTable(steps.map((s) => ({ ...s, bytes: formatBytes(s.bytes), seconds: s.seconds.toFixed(3) })));
             process.stdout.write(verified ? '\nverified: every restored table matches its restore point and has the source digest; the backup checks clean\n' : '\nVERIFICATION FAILED\n');
             if (o.keep) process.stdout.write(`kept ${tmp}\n`);
           }

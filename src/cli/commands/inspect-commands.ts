@@ -131,7 +131,7 @@ function registerVerify(program: Command): void {
           if (ctx.json) printJson(r);
           else {
             if (r.problems.length) printTable(r.problems as unknown as Record<string, unknown>[]);
-            process.stdout.write(`${r.problems.length ? `${r.problems.length} difference(s)` : 'verified'}: ${r.targetDbPath} against restore point ${r.pointId}; ${r.entriesChecked} table partitions, ${r.bytesChecked} bytes hashed at ${r.mbPerSec} MB/s\n`);
+            process.stdout.write(`${r.problems.length ? `${r.problems.length} difference(s)` : 'verified'}: ${r.targetDbPath} against restore point ${r.pointId}; ${r.entriesChecked} table partitions, ${formatBytes(r.bytesChecked)} hashed at ${r.mbPerSec} MB/s\n`);
           }
           return r.problems.length ? EXIT.CHECK_FAILED : 0;
         },

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { usage } from '../../common/errors.js';
-import { parseBytes } from '../../common/units.js';
+import { formatBytes, formatRate, parseBytes } from '../../common/units.js';
 import {
   cancelJob,
   getBackupStatus,
@@ -12,9 +12,12 @@ import {
   viewer,
   waitForJob,
   type JobRecord,
+  type JobSummary,
+  type JobType,
+  type StatusRow,
 } from '../../engine/index.js';
 import { action, intOpt } from '../action.js';
-import { printJson, printKeyValues, printTable } from '../output.js';
+import { printJson, printKeyValues, printTable, shortTime } from '../output.js';
 
 /** Commands that run through runOperation and so may run as background jobs. */
 const JOB_COMMAND = /^(backup|restore|migrate|check)/;
@@ -38,10 +41,47 @@ function parseRate(text: string): number {
   return parseBytes(text);
 }
 
+/** Job types as the commands that run them are named, for narrow text columns. */
+const SHORT_TYPE: Record<JobType, string> = { BACKUP_BY_COPY_FILE: 'backup', RESTORE_BY_COPY_FILE: 'restore', MIGRATE: 'migrate', CHECK: 'check' };
+
+function secondsOf(r: { startTime?: string | null; endTime?: string | null }): number {
+  return r.startTime ? ((r.endTime ? Date.parse(r.endTime) : Date.now()) - Date.parse(r.startTime)) / 1000 : 0;
+}
+
+/** jobs as text: one narrow row per job (80 columns), its description and error wrapped below it. */
+function printJobs(jobs: JobSummary[]): void {
+  const rows = jobs.map((j) => ({
+    jobId: j.jobId,
+    type: SHORT_TYPE[j.type] ?? j.type,
+    state: j.state,
+    user: j.userName,
+    seconds: j.startTime ? secondsOf(j).toFixed(1) : '',
+    desc: j.jobDesc,
+    error: j.errorMsg ? `error: ${j.errorMsg}` : '',
+  }));
+  printTable(rows, ['jobId', 'type', 'state', 'user', 'seconds'], ['desc', 'error']);
+}
+
+/** status as text: the progress columns in a row (80 columns), what the row is about wrapped below it. */
+function printStatus(rows: StatusRow[]): void {
+  printTable(
+    rows.map((r) => ({
+      jobId: r.jobId,
+      state: r.state,
+      partitions: `${r.completedPartitions}/${r.totalPartitions}`,
+      percent: r.percentComplete.toFixed(1),
+      'endTime (UTC)': shortTime(r.endTime),
+      about: `${SHORT_TYPE[r.type] ?? r.type} ${r.dbName} ${r.tableName} by ${r.userName}`,
+    })),
+    ['jobId', 'state', 'partitions', 'percent', 'endTime (UTC)'],
+    ['about'],
+  );
+}
+
 function registerJobQueries(program: Command): void {
   program
     .command('jobs')
-    .description('recent jobs (DolphinDB getRecentJobs), newest first: node, userID, jobId, jobDesc, receivedTime, startTime, endTime, errorMsg')
+    .description('recent jobs (DolphinDB getRecentJobs), newest first; --json has every field')
     .option('-n, --number <n>', 'only the newest n jobs', intOpt('-n'))
     .option('--user <name>', 'only this user\'s jobs (admins)')
     .action(
@@ -50,7 +90,7 @@ function registerJobQueries(program: Command): void {
         const v = viewer(home);
         const res = getRecentJobs(home, { viewer: v, ...(o.number ? { n: o.number } : {}), ...(o.user !== undefined ? { user: o.user } : {}) });
         if (ctx.json) return printJson(res.jobs);
-        printTable(res.jobs as unknown as Record<string, unknown>[], ['node', 'userID', 'jobId', 'jobDesc', 'type', 'state', 'receivedTime', 'startTime', 'endTime', 'errorMsg']);
+        printJobs(res.jobs);
         if (v.admin && v.uid !== 0 && res.unreadable) process.stderr.write(`note: ${res.unreadable} job record(s) of other users are not readable by ${v.name} (records are 0600; only root reads them all)\n`);
       }),
     );
@@ -62,22 +102,22 @@ function registerJobQueries(program: Command): void {
       action((ctx, id: string) => {
         const r = getJobStatus(ctx.home(), id);
         if (ctx.json) return printJson(r);
-        const secs = r.startTime ? ((r.endTime ? Date.parse(r.endTime) : Date.now()) - Date.parse(r.startTime)) / 1000 : 0;
+        const secs = secondsOf(r);
         printKeyValues({
           jobId: r.jobId,
           jobDesc: r.jobDesc,
           type: r.type,
           state: r.state,
           node: r.node,
-          userID: r.userID,
+          userName: r.userName,
           pid: r.pid ?? '',
           receivedTime: r.receivedTime,
           startTime: r.startTime ?? '',
           endTime: r.endTime ?? '',
           errorMsg: r.errorMsg ?? '',
-          bytes: `${r.bytesDone} of ${r.bytesTotal}`,
+          bytes: `${formatBytes(r.bytesDone)} of ${formatBytes(r.bytesTotal)}`,
           mbPerSec: secs > 0 ? Math.round((r.bytesDone / 1e6 / secs) * 10) / 10 : 0,
-          maxRate: r.maxRate ? `${r.maxRate} bytes/s` : 'unlimited',
+          maxRate: formatRate(r.maxRate ?? 0),
           log: r.logFile,
           ...(r.outputFile ? { output: r.outputFile } : {}),
         });
@@ -131,32 +171,20 @@ function registerJobControl(program: Command): void {
         const r = await waitForJob(home, id, (x) => x.maxRate === rate || !isActive(x), 3000);
         const applied = r.maxRate === rate;
         if (ctx.json) printJson({ jobId: id, rate, applied, state: r.state });
-        else process.stdout.write(applied ? `job ${id}: rate limit now ${rate ? `${rate} bytes/s` : 'unlimited'}\n` : `job ${id}: rate change requested (state ${r.state}; not yet applied)\n`);
+        else process.stdout.write(applied ? `job ${id}: rate limit now ${formatRate(rate)}\n` : `job ${id}: rate change requested (state ${r.state}; not yet applied)\n`);
       }),
     );
 
   program
     .command('status')
-    .description('backup and restore jobs, one row per table (DolphinDB getBackupStatus); kept across restarts')
+    .description('backup, restore and migrate jobs, one row per table (DolphinDB getBackupStatus), newest first; kept across restarts; --json has every field')
+    .option('-n, --number <n>', 'only the rows of the newest n jobs', intOpt('-n'))
     .option('--user <name>', 'only this user\'s jobs (admins)')
     .action(
-      action((ctx, o: { user?: string }) => {
-        const rows = getBackupStatus(ctx.home(), o.user !== undefined ? { user: o.user } : {});
+      action((ctx, o: { number?: number; user?: string }) => {
+        const rows = getBackupStatus(ctx.home(), { ...(o.number ? { n: o.number } : {}), ...(o.user !== undefined ? { user: o.user } : {}) });
         if (ctx.json) return printJson(rows);
-        printTable(rows as unknown as Record<string, unknown>[], [
-          'userName',
-          'type',
-          'startTime',
-          'dbName',
-          'tableName',
-          'totalPartitions',
-          'completedPartitions',
-          'percentComplete',
-          'endTime',
-          'completed',
-          'state',
-          'jobId',
-        ]);
+        printStatus(rows);
       }),
     );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../common/errors.js';
 import { migrate, restore, restoreDb, restoreTable, type MigrateResult, type RestoreResult } from '../../engine/index.js';
+import { formatBytes } from '../../common/units.js';
 import { action, type Ctx } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
@@ -9,7 +10,7 @@ import { runOperation } from '../run-operation.js';
 type Flags = { force?: boolean; outputTable?: string; keepExtra?: boolean; asOf?: string; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
 function summary(r: { partitions: number; bytes: number; seconds: number; mbPerSec: number }, extra: Record<string, unknown>) {
-  printKeyValues({ ...extra, partitions: r.partitions, bytes: r.bytes, seconds: r.seconds.toFixed(3), mbPerSec: r.mbPerSec });
+  printKeyValues({ ...extra, partitions: r.partitions, bytes: formatBytes(r.bytes), seconds: r.seconds.toFixed(3), mbPerSec: r.mbPerSec });
 }
 
 function renderRestore(ctx: Ctx, withPaths: boolean) {
@@ -34,13 +35,13 @@ export function registerRestoreCommands(program: Command): void {
       .description('restore the partitions of a table that match a pattern over /<dbName>/<path> (% any run, ? one character); prints the restored paths')
       .option('--force', 'copy even partitions whose target already holds the restore point\'s data')
       .option('--output-table <t>', 'restore into this existing table of the same schema')
-      .option('--parallel', 'accepted for DolphinDB parity; copies are always parallel (see --workers)')
+      .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)')
       .option('--keep-extra', "with %, keep target partitions the restore point lacks (DolphinDB's snapshot=false)"),
   ).action(
     action((ctx, dir: string, db: string, table: string, pattern: string, o: Flags) =>
       runOperation(
         ctx,
-        { type: 'RESTORE_BY_COPY_FILE', desc: `restore ${db} ${table} ${pattern} from ${dir}` },
+        { type: 'RESTORE_BY_COPY_FILE', desc: `restore ${db} ${table} ${pattern} from ${dir}`, layoutHome: !o.outputTable },
         (observer, holder) =>
           restore({ ...common(ctx, o), backupDir: dir, dbPath: db, table, pattern, force: !!o.force, keepExtra: !!o.keepExtra, ...(o.outputTable ? { outputTable: o.outputTable } : {}), observer, holder }),
         renderRestore(ctx, true),
@@ -52,7 +53,7 @@ export function registerRestoreCommands(program: Command): void {
     action((ctx, dir: string, db: string, newDb: string | undefined, o: Flags) =>
       runOperation(
         ctx,
-        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-db ${db} from ${dir}${newDb ? ` into ${newDb}` : ''}` },
+        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-db ${db} from ${dir}${newDb ? ` into ${newDb}` : ''}`, layoutHome: true },
         (observer, holder) => restoreDb({ ...common(ctx, o), backupDir: dir, dbPath: db, ...(newDb ? { newDbPath: newDb } : {}), observer, holder }),
         renderRestore(ctx, false),
       ),
@@ -65,7 +66,7 @@ export function registerRestoreCommands(program: Command): void {
     action((ctx, dir: string, db: string, table: string, newDb: string | undefined, newTable: string | undefined, o: Flags) =>
       runOperation(
         ctx,
-        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-table ${db} ${table} from ${dir}` },
+        { type: 'RESTORE_BY_COPY_FILE', desc: `restore-table ${db} ${table} from ${dir}`, layoutHome: true },
         (observer, holder) =>
           restoreTable({ ...common(ctx, o), backupDir: dir, dbPath: db, table, ...(newDb ? { newDbPath: newDb } : {}), ...(newTable ? { newTable } : {}), observer, holder }),
         renderRestore(ctx, false),
@@ -82,7 +83,7 @@ export function registerRestoreCommands(program: Command): void {
       let failed = false;
       await runOperation(
         ctx,
-        { type: 'MIGRATE', desc: `migrate ${db ?? 'every database'} from ${dir}` },
+        { type: 'MIGRATE', desc: `migrate ${db ?? 'every database'} from ${dir}`, layoutHome: true },
         (observer, holder) =>
           migrate({
             ...common(ctx, o),

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { mbPerSec, parseBytes } from '../../common/units.js';
+import { formatBytes, mbPerSec, parseBytes } from '../../common/units.js';
 import { generateQuotes } from '../../generate/generate.js';
 import { databaseDigest, databaseSummary, initCluster, listDatabases, loadDatabase, partitionStats, volumesOf } from '../../store/index.js';
 import { action, collect, intOpt } from '../action.js';
+import { describeScheme } from '../describe.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -46,7 +47,7 @@ function registerHomeCommands(program: Command): void {
         });
         bar.stop();
         if (ctx.json) printJson(s);
-        else process.stdout.write(`generated ${s.databases.join(', ')}: ${s.dates} date(s), ${s.partitions} partitions, ${s.rows} rows, ${s.bytes} bytes in ${s.seconds.toFixed(2)} s (${mbPerSec(s.bytes, s.seconds)} MB/s, fsync included)\n`);
+        else process.stdout.write(`generated ${s.databases.join(', ')}: ${s.dates} date(s), ${s.partitions} partitions, ${s.rows} rows, ${formatBytes(s.bytes)} in ${s.seconds.toFixed(2)} s (${mbPerSec(s.bytes, s.seconds)} MB/s, fsync included)\n`);
       }),
     );
 }
@@ -59,11 +60,10 @@ function registerDbCommands(program: Command): void {
       action((ctx) => {
         const c = ctx.cluster();
         const rows = listDatabases(c).map((p) => {
-          const s = databaseSummary(c, p);
-          return { ...s, tables: s.tables.join(',') };
+          return databaseSummary(c, p);
         });
         if (ctx.json) printJson(rows);
-        else printTable(rows);
+        else printTable(rows.map((r) => ({ ...r, tables: r.tables.join(','), bytes: formatBytes(r.bytes) })));
       }),
     );
   db.command('describe <dbPath>')
@@ -73,7 +73,7 @@ function registerDbCommands(program: Command): void {
         const d = loadDatabase(ctx.cluster(), dbPath);
         if (ctx.json) printJson(d);
         else {
-          printKeyValues({ dbPath: d.dbPath, engine: d.engine, scheme: d.scheme, created: d.created });
+          printKeyValues({ dbPath: d.dbPath, engine: d.engine, scheme: describeScheme(d.scheme), created: d.created });
           printTable(Object.values(d.tables).map((t) => ({ table: t.name, columns: t.schema.map((s) => `${s.name} ${s.type}`).join(', '), partitionColumns: t.partitionColumns.join(','), sortColumns: t.sortColumns?.join(',') ?? '' })));
         }
       }),
@@ -85,7 +85,7 @@ function registerDbCommands(program: Command): void {
       action((ctx, dbPath: string, o: { table?: string }) => {
         const rows = partitionStats(ctx.cluster(), dbPath, o.table);
         if (ctx.json) printJson(rows);
-        else printTable(rows as unknown as Record<string, unknown>[]);
+        else printTable(rows.map((r) => ({ ...r, bytes: formatBytes(r.bytes) })));
       }),
     );
   db.command('digest <dbPath>')

@@ -23,13 +23,13 @@ export function viewer(home: string, user = currentUser()): Viewer {
 
 function visibleFilter(v: Viewer, user?: string): (r: JobRecord) => boolean {
   if (user !== undefined && !v.admin && user !== v.name) throw usage(`only an admin can see the jobs of user ${user}; you are ${v.name}`);
-  if (v.admin) return (r) => user === undefined || r.userID === user;
+  if (v.admin) return (r) => user === undefined || r.userName === user;
   return (r) => r.uid === v.uid;
 }
 
 export interface JobSummary {
   node: string;
-  userID: string;
+  userName: string;
   jobId: string;
   jobDesc: string;
   type: JobType;
@@ -46,6 +46,8 @@ export interface RecentJobs {
   unreadable: number;
 }
 
+const newestFirst = (a: JobRecord, b: JobRecord) => (a.receivedTime < b.receivedTime ? 1 : a.receivedTime > b.receivedTime ? -1 : a.jobId < b.jobId ? 1 : -1);
+
 /** getRecentJobs: the newest n visible jobs (all when n is absent), newest first. */
 export function getRecentJobs(home: string, opts: { n?: number; user?: string; viewer?: Viewer } = {}): RecentJobs {
   const v = opts.viewer ?? viewer(home);
@@ -54,11 +56,11 @@ export function getRecentJobs(home: string, opts: { n?: number; user?: string; v
   const rows = scan.records
     .filter(keep)
     .map(effective)
-    .sort((a, b) => (a.receivedTime < b.receivedTime ? 1 : a.receivedTime > b.receivedTime ? -1 : a.jobId < b.jobId ? 1 : -1));
+    .sort(newestFirst);
   return {
     jobs: rows.slice(0, opts.n ?? rows.length).map((r) => ({
       node: r.node,
-      userID: r.userID,
+      userName: r.userName,
       jobId: r.jobId,
       jobDesc: r.jobDesc,
       type: r.type,
@@ -105,17 +107,20 @@ export interface StatusRow {
 
 const STATUS_TYPES: JobType[] = ['BACKUP_BY_COPY_FILE', 'RESTORE_BY_COPY_FILE', 'MIGRATE'];
 
-/** getBackupStatus: one row per table per backup/restore/migrate job, oldest job first. */
-export function getBackupStatus(home: string, opts: { user?: string; viewer?: Viewer; now?: number } = {}): StatusRow[] {
+/** getBackupStatus: one row per table per backup/restore/migrate job, newest job first; `n` keeps the newest n jobs. */
+export function getBackupStatus(home: string, opts: { n?: number; user?: string; viewer?: Viewer; now?: number } = {}): StatusRow[] {
   const v = opts.viewer ?? viewer(home);
   const keep = visibleFilter(v, opts.user);
   const now = opts.now ?? Date.now();
-  return scanRecords(home)
+  const jobs = scanRecords(home)
     .records.filter((r) => keep(r) && STATUS_TYPES.includes(r.type))
+    .sort(newestFirst);
+  return jobs
+    .slice(0, opts.n ?? jobs.length)
     .map(effective)
     .flatMap((r) =>
       r.tables.map((t) => ({
-        userName: r.userID,
+        userName: r.userName,
         type: r.type,
         startTime: r.startTime ?? null,
         dbName: t.dbName,

@@ -26,7 +26,8 @@ export interface JobRecord {
   type: JobType;
   /** Host name of the machine whose process runs the job (liveness is checked there). */
   node: string;
-  userID: string;
+  /** The OS user name, or `uid:<n>` when the uid has no passwd entry (older records call it userID). */
+  userName: string;
   uid: number;
   receivedTime: string;
   startTime?: string;
@@ -73,6 +74,12 @@ export function readRecord(home: string, jobId: string): JobRecord | undefined {
     return undefined; // torn writes cannot happen (atomic rename); garbage is not a job
   }
   if (r?.format !== 1 || r.jobId !== jobId || r.uid !== f.uid) return undefined;
+  // Records written before the key was renamed still name their user.
+  const legacy = r as JobRecord & { userID?: string };
+  if (legacy.userName === undefined && typeof legacy.userID === 'string') {
+    const { userID, ...rest } = legacy;
+    return { ...rest, userName: userID };
+  }
   return r;
 }
 

@@ -54,7 +54,7 @@ export function submitJob(home: string, meta: JobMeta, script: string, args: str
     jobDesc: meta.desc,
     type: meta.type,
     node: os.hostname(),
-    userID: user.name,
+    userName: user.name,
     uid: user.uid,
     receivedTime: new Date().toISOString(),
     state: 'queued',

@@ -1,6 +1,7 @@
 import os from 'node:os';
-import { CvError, EXIT } from '../../common/errors.js';
+import { CvError, EXIT, asCvError } from '../../common/errors.js';
 import { sleepSync } from '../../common/durable.js';
+import { formatRate } from '../../common/units.js';
 import type { CopyPipeline } from '../../io/index.js';
 import type { Observer } from '../options.js';
 import { mergedControl } from './control.js';
@@ -52,7 +53,7 @@ export class JobTracker {
     return this.rec.jobId;
   }
   get holder(): string {
-    return `job ${this.rec.jobId} (${this.rec.userID}, pid ${process.pid})`;
+    return `job ${this.rec.jobId} (${this.rec.userName}, pid ${process.pid})`;
   }
 
   /**
@@ -67,7 +68,7 @@ export class JobTracker {
     if (jobId) {
       const queued = waitForRecord(home, jobId);
       if (!queued) throw new CvError('NOT_FOUND', `job ${jobId} has no record in ${home}`);
-      if (queued.uid !== user.uid) throw new CvError('CONFLICT', `job ${jobId} belongs to ${queued.userID}, not ${user.name}`);
+      if (queued.uid !== user.uid) throw new CvError('CONFLICT', `job ${jobId} belongs to ${queued.userName}, not ${user.name}`);
       if (queued.state !== 'queued') throw new CvError('CONFLICT', `job ${jobId} is ${queued.state}, not queued`);
       rec = { ...queued, state: 'running', startTime: now, pid: process.pid, ...pidStart(process.pid) };
     } else {
@@ -77,7 +78,7 @@ export class JobTracker {
         jobDesc: meta.desc,
         type: meta.type,
         node: os.hostname(),
-        userID: user.name,
+        userName: user.name,
         uid: user.uid,
         receivedTime: now,
         startTime: now,
@@ -162,7 +163,7 @@ export class JobTracker {
   /** The operation threw: records failed or cancelled, and returns the error to report (naming who cancelled). */
   fail(err: unknown): unknown {
     this.stop();
-    const cv = err instanceof CvError ? err : undefined;
+    const cv = asCvError(err); // an OS error (EACCES) keeps its code here, as the CLI's exit status does
     const cancelled = cv?.code === 'CANCELLED';
     this.rec.state = cancelled ? 'cancelled' : 'failed';
     this.rec.exitCode = cv ? cv.exitCode : EXIT.INTERNAL;
@@ -181,7 +182,7 @@ export class JobTracker {
     if (this.signalled) process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
     this.signalled = true;
     if (this.cancelledBy) return;
-    this.cancelledBy = `${this.rec.userID} (${sig})`;
+    this.cancelledBy = `${this.rec.userName} (${sig})`;
     this.log(`Cancel requested by ${sig}`);
     this.pipeline?.cancel();
     this.touch(true);
@@ -217,7 +218,7 @@ export class JobTracker {
       this.rateAt = ctl.rate.at;
       this.pipeline?.setRate(ctl.rate.bytesPerSec);
       this.rec.maxRate = ctl.rate.bytesPerSec;
-      this.log(`Rate limit set to ${ctl.rate.bytesPerSec ? `${ctl.rate.bytesPerSec} bytes/s` : 'unlimited'} by ${ctl.rate.by}`);
+      this.log(`Rate limit set to ${formatRate(ctl.rate.bytesPerSec)} by ${ctl.rate.by}`);
       this.dirty = true;
     }
     const before = this.rec.bytesDone;
