@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { corrupt, notFound, usage } from '../../common/errors.js';
+import { CvError, corrupt, notFound, usage } from '../../common/errors.js';
 import { writeJsonAtomic } from '../../common/durable.js';
 import type { DatabaseDef, Scheme, TableDef } from '../../store/index.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
+import { entryKind, listDir, readJsonFile } from './safe-fs.js';
 
 /** One file of a table version as it was copied: its checksum describes exactly the bytes written. */
 export interface ManifestFile {
@@ -50,10 +51,8 @@ export function newPointId(at = new Date()): string {
 const POINT_RE = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
 export function listPointIds(repo: string): string[] {
-  const dir = pointsDir(repo);
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
+  return listDir(repo, ['points'])
+    .map((e) => e.name)
     .filter((f) => f.endsWith('.json') && POINT_RE.test(f.slice(0, -5)))
     .map((f) => f.slice(0, -5))
     .sort();
@@ -68,16 +67,14 @@ export function writeManifest(repo: string, m: Manifest): void {
 export function readManifest(repo: string, pointId: string): Manifest {
   if (!POINT_RE.test(pointId)) throw usage(`bad restore point id "${pointId}"`);
   const file = path.join(pointsDir(repo), `${pointId}.json`);
-  const st = fs.lstatSync(file, { throwIfNoEntry: false });
-  if (!st) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
-  if (!st.isFile()) throw corrupt(`restore point ${file} is not a regular file`);
-  let m: Manifest;
+  if (!entryKind(repo, ['points', `${pointId}.json`])) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
+  const m = readJsonFile(repo, ['points', `${pointId}.json`], 'restore point') as Manifest;
   try {
-    m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
-  } catch {
-    throw corrupt(`restore point ${file} is not valid JSON`);
+    validateManifest(m, file);
+  } catch (err) {
+    // A field of the wrong shape (null where an object belongs) trips the checks themselves.
+    throw err instanceof CvError ? err : corrupt(`${file} is not a well-formed restore point`);
   }
-  validateManifest(m, file);
   return m;
 }
 
