@@ -2,11 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseJson } from './json.js';
-import { closeFile, makeDirs, openFile, removeFile, renamePath, syncDir, syncDirAsync, syncFile, writeAll } from './fsio.js';
-
-// The old names, kept only as aliases of fsio's single implementation until src/engine/repo/repository.ts
-// (converted on another branch) imports fsio directly; new code calls fsio.
-export { syncDir as fsyncDir, syncDirAsync as fsyncDirAsync, makeDirs as mkdirDurable };
+import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from './fsio.js';
 
 export interface AtomicWriteOptions {
   /** The file's exact mode (umask does not apply); the temp file has it from creation. Default 0644. */

@@ -29,11 +29,20 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The owner a lock file names, or undefined if unreadable. Opened O_NONBLOCK|O_NOFOLLOW and
+ * fstat'ed, so a FIFO or link planted as the lock cannot block or redirect the read.
+ */
 export function readLockOwner(file: string): LockOwner | undefined {
+  let fd: number | undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as LockOwner;
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    if (!fs.fstatSync(fd).isFile()) return undefined;
+    return JSON.parse(fs.readFileSync(fd, 'utf8')) as LockOwner;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

@@ -1,8 +1,7 @@
 import os from 'node:os';
-import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
-import { readJson, writeJsonAtomic } from '../common/durable.js';
+import { writeJsonAtomic } from '../common/durable.js';
 import type { LockFile } from '../common/lockfile.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { diskOf, type HashProblem, type HashResult } from '../io/index.js';
@@ -10,8 +9,11 @@ import { dbNameOf, versionProblem } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
 import { DEFAULT_DISK_CONCURRENCY, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
-import { entryKey, type ManifestEntry } from './repo/manifest.js';
+import { scanExtras, type ExtraEntry } from './repo/extras.js';
+import { readJournals } from './repo/journal.js';
+import { entryKey, readManifest, type ManifestEntry } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
+import { readRegularFile } from './repo/safe-fs.js';
 
 export interface CheckOptions extends OperationOptions {
   backupDir: string;
@@ -65,6 +67,9 @@ export interface CheckResult {
   mbPerSec: number;
   /** Set for --sample / --max-duration runs: where the resumable pass stands. */
   coverage: CheckCoverage | null;
+  /** Entries of the whole repository that no layout rule or restore point explains (see RepoExtras). */
+  unexpected: ExtraEntry[];
+  unreferenced: ExtraEntry[];
 }
 
 interface Item {
@@ -90,18 +95,17 @@ interface CheckState {
 
 export const checkStateFile = (repoDir: string) => path.join(repoDir, 'check-state.json');
 
+/** The cursors; a link, FIFO or directory there is CORRUPT, damaged content only costs a fresh pass. */
 function readState(repoDir: string): CheckState {
-  const f = checkStateFile(repoDir);
-  const st = fs.lstatSync(f, { throwIfNoEntry: false });
-  if (!st) return { format: 1, scopes: {} };
-  if (!st.isFile()) throw new CvError('CORRUPT', `${f} is not a regular file`);
+  const buf = readRegularFile(repoDir, [path.basename(checkStateFile(repoDir))]);
   try {
-    const s = readJson<CheckState>(f);
-    if (s?.format === 1 && s.scopes && typeof s.scopes === 'object') return s;
+    const s = buf && (JSON.parse(buf.toString('utf8')) as CheckState);
+    // Scope keys are names read from disk: keep them in an object without a prototype.
+    if (s?.format === 1 && s.scopes && typeof s.scopes === 'object') return { format: 1, scopes: Object.assign(Object.create(null) as Record<string, ScopeState>, s.scopes) };
   } catch {
     /* fall through */
   }
-  return { format: 1, scopes: {} }; // a damaged cursor only costs a fresh pass
+  return { format: 1, scopes: Object.create(null) as Record<string, ScopeState> };
 }
 
 /**
@@ -138,6 +142,8 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const pipeline = makePipeline({ ...o, workers: o.workers ?? os.availableParallelism() });
   o.observer?.attach?.(pipeline);
   try {
+    // Under the lock, so no backup or prune is half-way through what the scan sees.
+    const extras = scanExtras(repo.dir, repo.points().map((id) => readManifest(repo.dir, id)), readJournals(repo.dir).records.values());
     const state = timeBoxed ? readState(repo.dir) : undefined;
     const prior = state?.scopes[scopeKey];
     const start = prior?.lastKey ? lowerBound(scope, prior.lastKey) : 0;
@@ -164,7 +170,8 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
         dir = repo.dataDir(it.chunkId, it.table, it.e.cid);
       } catch (err) {
         const detail = err instanceof Error ? err.message : String(err);
-        return { ...base, problem: 'symlink', files: it.e.files.map((f) => ({ name: f.name, problem: 'symlink', detail })) };
+        const problem: CheckProblem = /symbolic link/.test(detail) ? 'symlink' : 'unreadable';
+        return { ...base, problem, files: it.e.files.map((f) => ({ name: f.name, problem, detail })) };
       }
       const results: HashResult[] = await pipeline.hashFiles(
         it.e.files.map((f) => ({ src: path.join(dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
@@ -213,7 +220,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     if (failure !== undefined) throw failure;
     const seconds = elapsed();
     const bytes = pipeline.bytesDone;
-    return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: prefix, entriesInScope: scope.length, filesChecked: files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage };
+    return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: prefix, entriesInScope: scope.length, filesChecked: files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage, ...extras };
   } finally {
     await pipeline.close();
     lock?.release();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backup, listPoints } from '../../dist/engine/index.js';
+import { sealJson } from '../../dist/engine/repo/sealed-json.js';
 import { generateQuotes } from '../../dist/generate/generate.js';
 import { Cluster, volumesOf, loadCluster } from '../../dist/store/index.js';
 import { CLI, runCli } from '../helpers/cli.js';
@@ -61,7 +62,7 @@ describe('backup failure behaviour', () => {
   it('a lock left by a dead process is taken over', async () => {
     await smallQuotes(home);
     fs.mkdirSync(repoDir(bak, DB), { recursive: true });
-    fs.writeFileSync(path.join(repoDir(bak, DB), 'repo.json'), JSON.stringify({ format: 1, dbPath: DB }));
+    fs.writeFileSync(path.join(repoDir(bak, DB), 'repo.json'), sealJson({ format: 2, dbPath: DB }));
     fs.writeFileSync(path.join(repoDir(bak, DB), 'lock'), JSON.stringify({ pid: deadPid(), host: os.hostname(), since: new Date().toISOString(), holder: 'job dead' }));
     const res = await backup({ home, backupDir: bak, dbPath: DB });
     expect(res.partitions).toBe(20);

@@ -63,15 +63,11 @@ describe('a crash at each durability point of an incremental backup', () => {
   });
 });
 
-// The fault layer sees only writes through common/fsio; prune's file (owned by the repository
-// hardening branch) is converted there. Until then this sweep could only count nothing.
-const pruneRouted = fs.readFileSync(new URL('../../dist/engine/points.js', import.meta.url), 'utf8').includes('fsio.js');
-const PRUNE_REASON = pruneRouted ? '' : ' (skipped: src/engine/points.ts does not write through common/fsio yet)';
 /** The worst order a file system may pick: every removal outside points/ reached the disk, points/ did not. */
 const removalsFirst = (r: { op: string; path: string }) => ['unlink', 'rmtree', 'rmdir'].includes(r.op) && !r.path.includes('/points/');
 
 describe('a crash at each durability point of a prune', () => {
-  it.skipIf(!pruneRouted)(`keeps the newest point restorable and a rerun of the prune leaves only it${PRUNE_REASON}`, async () => {
+  it('keeps the newest point restorable and a rerun of the prune leaves only it', async () => {
     // Two points: the first, and the one after the append.
     resetTo(snap, work);
     expect(runCliFaulty(['--home', home(), ...BACKUP, bak(), DB], {}).code).toBe(0);

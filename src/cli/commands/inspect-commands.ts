@@ -13,9 +13,15 @@ const positive = (name: string) => (v: string) => {
   return n;
 };
 
-type CheckFlags = { table?: string[]; partition?: string; asOf?: string; sample?: number; maxDuration?: number; workers?: number; diskConcurrency: number; maxRate?: string };
+type CheckFlags = { strict?: boolean; table?: string[]; partition?: string; asOf?: string; sample?: number; maxDuration?: number; workers?: number; diskConcurrency: number; maxRate?: string };
 
-function renderCheck(json: boolean, r: CheckResult): number {
+/** Entries no restore point explains: listed, and a failure only under --strict (restic's check --strict). */
+function renderExtras(r: CheckResult): void {
+  for (const [what, list] of [['unexpected', r.unexpected], ['unreferenced', r.unreferenced]] as const)
+    for (const e of list) process.stdout.write(`${what}: ${e.path} (${e.kind})\n`);
+}
+
+function renderCheck(json: boolean, strict: boolean, r: CheckResult): number {
   if (json) printJson(r);
   else {
     if (r.bad.length)
@@ -24,6 +30,7 @@ function renderCheck(json: boolean, r: CheckResult): number {
         ['dbName', 'tableName', 'chunkPath', 'chunkID', 'partitionPath', 'cid', 'problem', 'files'],
       );
     else process.stdout.write('no bad chunks\n');
+    renderExtras(r);
     process.stdout.write(
       `checked ${r.entriesChecked} of ${r.entriesInScope} entries (${r.filesChecked} files, ${formatBytes(r.bytesChecked)}) of restore point ${r.pointId} in ${r.seconds.toFixed(2)} s: ${r.mbPerSec} MB/s\n`,
     );
@@ -36,7 +43,8 @@ function renderCheck(json: boolean, r: CheckResult): number {
       );
     }
   }
-  return r.bad.length ? EXIT.CHECK_FAILED : 0;
+  const extras = r.unexpected.length + r.unreferenced.length > 0;
+  return r.bad.length || (strict && extras) ? EXIT.CHECK_FAILED : 0;
 }
 
 function registerPointQueries(program: Command): void {
@@ -76,7 +84,8 @@ function registerCheck(program: Command): void {
       .option('--partition <pattern>', 'only partitions matching this pattern over paths with the database name, e.g. %/Key4/tp/%')
       .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)')
       .option('--sample <percent>', 'check this share of the scope, continuing where the last such run stopped', positive('--sample'))
-      .option('--max-duration <seconds>', 'start no new entry after this long; the next run continues from there', positive('--max-duration')),
+      .option('--max-duration <seconds>', 'start no new entry after this long; the next run continues from there', positive('--max-duration'))
+      .option('--strict', `also exit ${EXIT.CHECK_FAILED} when the repository holds unexpected or unreferenced entries (they are always listed)`),
     false,
   ).action(
     action((ctx, dir: string, db: string, o: CheckFlags) =>
@@ -96,7 +105,7 @@ function registerCheck(program: Command): void {
             observer,
             holder,
           }),
-        (r) => renderCheck(ctx.json, r),
+        (r) => renderCheck(ctx.json, !!o.strict, r),
       ),
     ),
   );

@@ -28,9 +28,10 @@ export function registerJobOptions(program: Command): void {
   program.addOption(new Option('--job-id <id>', 'internal: run as this submitted job').hideHelp());
   program.hook('preAction', (_root, cmd) => {
     const g = cmd.optsWithGlobals() as { background?: boolean; jobId?: string };
+    // commander's outputError (main.ts) adds the "chunkvault: " prefix to every cmd.error message.
     if ((g.background || g.jobId) && !JOB_COMMAND.test(cmd.name()))
-      cmd.error(`chunkvault: --background applies only to backup, restore, migrate and check commands, not "${cmd.name()}"`, { exitCode: 2, code: 'chunkvault.usage' });
-    if (g.jobId && !isJobId(g.jobId)) cmd.error(`chunkvault: bad --job-id "${g.jobId}"`, { exitCode: 2, code: 'chunkvault.usage' });
+      cmd.error(`--background applies only to backup, restore, migrate and check commands, not "${cmd.name()}"`, { exitCode: 2, code: 'chunkvault.usage' });
+    if (g.jobId && !isJobId(g.jobId)) cmd.error(`bad --job-id "${g.jobId}"`, { exitCode: 2, code: 'chunkvault.usage' });
   });
 }
 

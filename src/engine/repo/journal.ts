@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { closeFile, makeDirs, openFile, removeFile, syncDir, syncFileAsync, writeAllAsync } from '../../common/fsio.js';
+import { closeFile, openFile, removeFile, syncDir, syncFileAsync, writeAllAsync } from '../../common/fsio.js';
 import type { ManifestEntry } from './manifest.js';
+import { checkChunkId, checkCid, checkFileName, checkIdent } from './names.js';
+import { ensureDirs, listDir, readRegularFile } from './safe-fs.js';
 
 /** One finished copy, as the run journal records it. */
 export interface JournalRecord {
@@ -21,7 +23,7 @@ export class Journal {
     readonly repo: string,
     readonly runId: string,
   ) {
-    makeDirs(journalDir(repo));
+    ensureDirs(repo, ['journal']); // never through a planted link
     const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = fs.constants;
     this.fd = openFile(this.file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o644);
     // The journal's name must be durable before any copy it will vouch for is published.
@@ -48,21 +50,45 @@ export class Journal {
   }
 }
 
-/** Records from every journal in the repository; a torn last line (crash mid-write) is ignored. */
+const KEY_RE = /^([^/]+)\/([^/]+)\/(\d+)$/;
+
+/**
+ * A journal line is believed only if it has exactly the shape a manifest entry needs: a record
+ * that fails is dropped, which costs one copy again, never a bad restore point.
+ */
+function validRecord(rec: unknown): rec is JournalRecord {
+  try {
+    const r = rec as JournalRecord;
+    const k = KEY_RE.exec(r.key);
+    const e = r.entry;
+    if (!k || e === null || typeof e !== 'object' || !Array.isArray(e.files)) return false;
+    checkChunkId(k[1]);
+    checkIdent('table name', k[2]);
+    if (checkCid(e.cid) !== Number(k[3]) || typeof e.updateTime !== 'string') return false;
+    if (![e.rows, e.bytes].every((n) => Number.isSafeInteger(n) && n >= 0)) return false;
+    const names = e.files.map((f) => checkFileName(f?.name));
+    return new Set(names).size === names.length && e.files.every((f) => Number.isSafeInteger(f.size) && f.size >= 0 && typeof f.xxh3 === 'string' && /^[0-9a-f]{16}$/.test(f.xxh3));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Records from every journal in the repository; a torn last line (crash mid-write) is ignored.
+ * journal/ must be a real directory and each journal a regular file (a FIFO would block for ever).
+ */
 export function readJournals(repo: string): { records: Map<string, JournalRecord>; files: string[] } {
   const records = new Map<string, JournalRecord>();
-  const dir = journalDir(repo);
-  if (!fs.existsSync(dir)) return { records, files: [] };
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => path.join(dir, f));
+  const files = listDir(repo, ['journal']).filter((e) => e.name.endsWith('.jsonl'));
   for (const f of files)
-    for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
+    for (const line of (readRegularFile(repo, ['journal', f.name]) ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
-        const rec = JSON.parse(line) as JournalRecord;
-        if (typeof rec.key === 'string' && rec.entry) records.set(rec.key, rec);
+        const rec: unknown = JSON.parse(line);
+        if (validRecord(rec)) records.set(rec.key, rec);
       } catch {
         /* torn tail */
       }
     }
-  return { records, files };
+  return { records, files: files.map((f) => path.join(journalDir(repo), f.name)) };
 }

@@ -1,12 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, notFound, usage } from '../../common/errors.js';
 import { writeFileAtomic } from '../../common/durable.js';
-import { makeDirs } from '../../common/fsio.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../../store/index.js';
 import { sealJson, unsealJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
+import { ensureDirs, listDir, readRegularFile } from './safe-fs.js';
 
 /** One file of a table version as it was copied: its checksum describes exactly the bytes written. */
 export interface ManifestFile {
@@ -53,10 +52,8 @@ export function newPointId(at = new Date()): string {
 const POINT_RE = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
 export function listPointIds(repo: string): string[] {
-  const dir = pointsDir(repo);
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
+  return listDir(repo, ['points'])
+    .map((e) => e.name)
     .filter((f) => f.endsWith('.json') && POINT_RE.test(f.slice(0, -5)))
     .map((f) => f.slice(0, -5))
     .sort();
@@ -64,7 +61,7 @@ export function listPointIds(repo: string): string[] {
 
 /** Commits a restore point: the manifest's temp is fsynced, renamed into points/, and points/ is fsynced. */
 export function writeManifest(repo: string, m: Manifest): void {
-  makeDirs(pointsDir(repo));
+  ensureDirs(repo, ['points']); // never through a planted link
   writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJson(m));
 }
 
@@ -72,10 +69,9 @@ export function writeManifest(repo: string, m: Manifest): void {
 export function readManifest(repo: string, pointId: string): Manifest {
   if (!POINT_RE.test(pointId)) throw usage(`bad restore point id "${pointId}"`);
   const file = path.join(pointsDir(repo), `${pointId}.json`);
-  const st = fs.lstatSync(file, { throwIfNoEntry: false });
-  if (!st) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
-  if (!st.isFile()) throw corrupt(`restore point ${file} is not a regular file`);
-  const m = unsealJson(fs.readFileSync(file, 'utf8'), `restore point ${file}`) as unknown as Manifest;
+  const buf = readRegularFile(repo, ['points', `${pointId}.json`]);
+  if (buf === undefined) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
+  const m = unsealJson(buf.toString('utf8'), `restore point ${file}`) as unknown as Manifest;
   try {
     validateManifest(m, pointId, file);
   } catch (err) {

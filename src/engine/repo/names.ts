@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { corrupt } from '../../common/errors.js';
 
 /**
@@ -18,7 +16,18 @@ export function checkComponent(kind: string, name: unknown, re = COMPONENT_RE): 
 }
 
 export const checkChunkId = (id: unknown) => checkComponent('chunk id', id, UUID_RE);
-export const checkIdent = (kind: string, n: unknown) => checkComponent(kind, n, IDENT_RE);
+/**
+ * Names of Object.prototype's members (`__proto__`, `constructor`, `toString`, ...). The store
+ * cannot create a table or column with such a name, so a manifest naming one is hostile; refusing
+ * it keeps such names away from every plain object the engine builds from a manifest.
+ */
+const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+export function checkIdent(kind: string, n: unknown): string {
+  const name = checkComponent(kind, n, IDENT_RE);
+  if (RESERVED.has(name)) throw corrupt(`backup names a reserved ${kind} ${JSON.stringify(name)}`);
+  return name;
+}
 export const checkFileName = (n: unknown) => checkComponent('file name', n, FILE_RE);
 
 /** A partition path such as /Key3/tp/20120101: absolute, each component a safe name. */
@@ -31,17 +40,4 @@ export function checkPartitionPath(p: unknown): string {
 export function checkCid(cid: unknown): number {
   if (typeof cid !== 'number' || !Number.isSafeInteger(cid) || cid < 0) throw corrupt(`backup names a bad cid ${JSON.stringify(cid)}`);
   return cid;
-}
-
-/** Refuses a path under root if any component from root down is a symbolic link or not a directory. */
-export function checkRealDirs(root: string, rel: string[]): string {
-  let p = root;
-  for (const part of rel) {
-    p = path.join(p, part);
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    if (!st) return p; // missing: the caller reports it
-    if (st.isSymbolicLink()) throw corrupt(`refusing to follow a symbolic link in the backup: ${p}`);
-    if (!st.isDirectory()) throw corrupt(`expected a directory in the backup: ${p}`);
-  }
-  return p;
 }

@@ -1,15 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CvError, fromSystemError, notFound } from '../../common/errors.js';
-import { fsyncDir, fsyncDirAsync, mkdirDurable, readJson, writeJsonAtomic } from '../../common/durable.js';
+import { CvError, corrupt, fromSystemError, notFound } from '../../common/errors.js';
+import { writeFileAtomic } from '../../common/durable.js';
+import { sealJson, unsealJson } from './sealed-json.js';
+import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../../common/fsio.js';
 import { LockFile } from '../../common/lockfile.js';
 import { dbNameOf } from '../../store/index.js';
 import { listPointIds, resolvePoint, type Manifest } from './manifest.js';
-import { checkRealDirs } from './names.js';
+import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 
 /**
  * One database's backup repository: `<backupDir>/<dbName>/`, holding restore points, the data of
- * every (chunkId, table, cid) stored once, per-run journals and the writer lock.
+ * every (chunkId, table, cid) stored once, per-run journals and the writer lock. Every path inside
+ * it goes through safe-fs: no link is followed, no FIFO opened, no file read that is not regular.
  */
 export class Repository {
   readonly dir: string;
@@ -24,13 +27,11 @@ export class Repository {
   static open(backupDir: string, dbPath: string, create: boolean): Repository {
     const r = new Repository(path.resolve(backupDir), dbPath);
     try {
+      // backupDir is the operator's own path (it may be a link); only what is inside it is untrusted.
       if (create) {
-        mkdirDurable(r.backupDir);
+        makeDirs(r.backupDir);
         // Non-recursive, so a read-only or full file system reports its own error, not ENOENT.
-        if (!fs.existsSync(r.dir)) {
-          fs.mkdirSync(r.dir);
-          fsyncDir(r.backupDir);
-        }
+        if (!fs.lstatSync(r.dir, { throwIfNoEntry: false }) && makeDir(r.dir)) syncDir(r.backupDir);
       }
     } catch (err) {
       throw fromSystemError(err, `cannot create backup directory ${r.dir}`);
@@ -40,18 +41,20 @@ export class Repository {
       if (!fs.existsSync(r.backupDir)) throw notFound(`backup directory ${r.backupDir} does not exist`);
       throw notFound(`no backup of ${dbPath} in ${r.backupDir}`);
     }
-    if (!st.isDirectory()) throw new CvError('CORRUPT', `${r.dir} is not a directory (symbolic links are not followed)`);
-    const info = path.join(r.dir, 'repo.json');
-    if (fs.existsSync(info)) {
-      const meta = readJson<{ dbPath?: string }>(info);
-      if (meta.dbPath !== dbPath) throw new CvError('CONFLICT', `${r.dir} holds a backup of ${meta.dbPath}, not ${dbPath}`);
-    } else if (create) writeJsonAtomic(info, { format: 1, dbPath, created: new Date().toISOString() });
+    if (!st.isDirectory()) throw wrongKind(r.dir, kindOf(st), 'directory');
+    if (entryKind(r.dir, ['repo.json'])) {
+      const owner = readRepoInfo(r.dir);
+      if (owner !== dbPath) throw new CvError('CONFLICT', `${r.dir} holds a backup of ${owner}, not ${dbPath}`);
+    } else if (create) writeFileAtomic(path.join(r.dir, 'repo.json'), sealJson({ format: 2, dbPath, created: new Date().toISOString() }));
     else throw notFound(`no backup of ${dbPath} in ${r.backupDir}`);
     return r;
   }
 
   /** One writer per repository: fails fast naming the holder; a dead holder's lock is taken over. */
   lock(holder: string): LockFile {
+    // A lock that is not a regular file was planted: taking it over would delete what is there.
+    const kind = entryKind(this.dir, ['lock']);
+    if (kind && kind !== 'file') throw wrongKind(path.join(this.dir, 'lock'), kind, 'file');
     return LockFile.acquire(path.join(this.dir, 'lock'), { holder, waitMs: 0, what: `backup repository ${this.dir}` });
   }
 
@@ -69,76 +72,98 @@ export class Repository {
     return m;
   }
 
-  /** Where the files of one (chunkId, table, cid) live; directories on the way must be real. */
+  /**
+   * Where the files of one (chunkId, table, cid) live; directories on the way must be real. A copy
+   * that an older version's --force left aside (`.old-<cid>-*`, its replacement never renamed in)
+   * is read in place, so every reader sees the entry without waiting for a backup to recover it.
+   */
   dataDir(chunkId: string, table: string, cid: number): string {
-    return checkRealDirs(this.dir, ['data', chunkId, table, String(cid)]);
+    const rel = ['data', chunkId, table, String(cid)];
+    const dir = walkDirs(this.dir, rel);
+    if (dir !== undefined) return dir;
+    const aside = listDir(this.dir, rel.slice(0, 3)).find((e) => e.kind === 'directory' && e.name.startsWith(`.old-${cid}-`));
+    return path.join(this.dir, ...(aside ? [...rel.slice(0, 3), aside.name] : rel));
   }
   hasData(chunkId: string, table: string, cid: number): boolean {
-    return fs.existsSync(this.dataDir(chunkId, table, cid));
+    return fs.lstatSync(this.dataDir(chunkId, table, cid), { throwIfNoEntry: false }) !== undefined;
   }
   async stagingDir(chunkId: string, table: string, cid: number, runId: string): Promise<string> {
-    const parent = path.join(this.dir, 'data', chunkId, table);
-    await fs.promises.mkdir(parent, { recursive: true });
-    const dir = path.join(parent, `.staging-${cid}-${runId}`);
-    await fs.promises.rm(dir, { recursive: true, force: true });
-    await fs.promises.mkdir(dir);
-    return dir;
+    // No flush here: publish flushes every level up to data/ once the copy is in place.
+    const parent = ensureDirs(this.dir, ['data', chunkId, table], false);
+    const name = `.staging-${cid}-${runId}`;
+    removeEntry(parent, [name]);
+    ensureDirs(parent, [name], false);
+    return path.join(parent, name);
   }
 
   /**
-   * Publishes a staged copy. When data is already there (--force), the old directory is renamed
-   * aside first and removed after, so every restore point that shares it sees the repaired copy.
+   * Publishes a staged copy. A new entry is one directory rename. When data is already there
+   * (--force), each staged file is renamed over its namesake: every rename is atomic, so at any
+   * instant (a kill included) every file of the entry is a whole copy, old or new, and the entry
+   * directory never disappears from a restore point that shares it.
    * Async throughout: the event loop keeps feeding the workers while directories are flushed.
    */
   async publish(staging: string, chunkId: string, table: string, cid: number): Promise<void> {
-    const final = path.join(this.dir, 'data', chunkId, table, String(cid));
-    const parent = path.dirname(final);
-    let old: string | undefined;
-    if (fs.existsSync(final)) {
-      old = `${path.join(parent, `.old-${cid}`)}-${path.basename(staging)}`;
-      await fs.promises.rename(final, old);
+    const parent = walkDirs(this.dir, ['data', chunkId, table]);
+    if (parent === undefined) throw corrupt(`the staging directory of ${chunkId}/${table}/${cid} in ${this.dir} vanished`);
+    const final = path.join(parent, String(cid));
+    const st = fs.lstatSync(final, { throwIfNoEntry: false });
+    try {
+      if (!st) await renamePathAsync(staging, final);
+      else if (!st.isDirectory()) throw wrongKind(final, kindOf(st), 'directory');
+      else {
+        for (const f of await fs.promises.readdir(staging)) await renamePathAsync(path.join(staging, f), path.join(final, f));
+        await syncDirAsync(final);
+        await removeTreeAsync(staging);
+      }
+    } catch (err) {
+      // Renaming a file onto a planted directory (EISDIR, ENOTEMPTY) is a malformed repository.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'ENOTDIR') throw corrupt(`cannot publish into ${final}: an entry there is not what the backup expects (${code})`);
+      throw err;
     }
-    await fs.promises.rename(staging, final);
     // The table and chunk directories may be new too: flush every level up to data/.
-    await Promise.all([parent, path.dirname(parent), path.dirname(path.dirname(parent))].map(fsyncDirAsync));
-    if (old) await fs.promises.rm(old, { recursive: true, force: true });
+    await Promise.all([parent, path.dirname(parent), path.dirname(path.dirname(parent))].map(syncDirAsync));
   }
 
   /**
-   * Undoes what a killed run left half-done: staging copies are removed and an old copy whose
-   * replacement never landed is put back.
+   * Undoes what a killed run left half-done: staging copies are removed, and an old copy whose
+   * replacement never landed (left by an older version's --force) is put back. Only real
+   * directories are looked into; anything else is left for check to report.
    */
   recover(): void {
-    const data = path.join(this.dir, 'data');
-    if (!fs.existsSync(data)) return;
-    for (const chunk of fs.readdirSync(data))
-      for (const table of safeReaddir(path.join(data, chunk))) {
-        const dir = path.join(data, chunk, table);
-        for (const e of safeReaddir(dir)) {
-          const old = /^\.old-(\d+)-/.exec(e);
-          if (old) {
-            const final = path.join(dir, old[1]!);
-            if (fs.existsSync(final)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
-            else fs.renameSync(path.join(dir, e), final);
-          } else if (e.startsWith('.staging-')) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+    const dirs = (rel: string[]) => listDir(this.dir, rel).filter((e) => e.kind === 'directory');
+    for (const chunk of dirs(['data']))
+      for (const table of dirs(['data', chunk.name])) {
+        const rel = ['data', chunk.name, table.name];
+        for (const e of listDir(this.dir, rel)) {
+          const old = /^\.old-(\d+)-/.exec(e.name);
+          if (old && e.kind === 'directory' && !entryKind(this.dir, [...rel, old[1]!])) {
+            const dir = walkDirs(this.dir, rel)!;
+            renamePath(path.join(dir, e.name), path.join(dir, old[1]!));
+          } else if (old || e.name.startsWith('.staging-')) removeEntry(this.dir, [...rel, e.name]);
         }
       }
   }
 }
 
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.lstatSync(dir).isDirectory() ? fs.readdirSync(dir) : [];
-  } catch {
-    return [];
-  }
+/** The dbPath a repository's repo.json names; anything but a regular file of that shape is CORRUPT. */
+/** repo.json carries a checksum of its content like a manifest (sealed-json.ts): an edit is CORRUPT. */
+function readRepoInfo(dir: string): string {
+  const file = path.join(dir, 'repo.json');
+  const buf = readRegularFile(dir, ['repo.json']);
+  if (buf === undefined) throw notFound(`repository description ${file} does not exist`);
+  const meta = unsealJson(buf.toString('utf8'), `repository description ${file}`);
+  if (meta.format !== 2 || typeof meta.dbPath !== 'string') throw corrupt(`${file} is not a chunkvault repository description`);
+  return meta.dbPath;
 }
 
+/** The databases backed up in backupDir: every real subdirectory with a repo.json. */
 export function listRepositories(backupDir: string): string[] {
   if (!fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
-  return fs
-    .readdirSync(backupDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(backupDir, e.name, 'repo.json')))
-    .map((e) => readJson<{ dbPath: string }>(path.join(backupDir, e.name, 'repo.json')).dbPath)
+  const root = path.resolve(backupDir);
+  return listDir(root, [])
+    .filter((e) => e.kind === 'directory' && entryKind(root, [e.name, 'repo.json']))
+    .map((e) => readRepoInfo(path.join(root, e.name)))
     .sort();
 }

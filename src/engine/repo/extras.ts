@@ -1,0 +1,89 @@
+import type { JournalRecord } from './journal.js';
+import { entryKey, type Manifest } from './manifest.js';
+import { listDir, type EntryKind } from './safe-fs.js';
+
+/** An entry of the repository that no restore point explains; path is relative to the repository. */
+export interface ExtraEntry {
+  path: string;
+  kind: EntryKind;
+}
+
+/**
+ * `unexpected`: names the layout has no place for, or of the wrong kind (a link, FIFO, a file
+ * where a directory belongs). `unreferenced`: well-formed data no point or journal names (left by
+ * an interrupted prune, or a killed run's staging copy), which the next prune or backup removes.
+ */
+export interface RepoExtras {
+  unexpected: ExtraEntry[];
+  unreferenced: ExtraEntry[];
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const POINT_FILE_RE = /^\d{8}T\d{9}Z-[0-9a-f]{6}\.json$/;
+const TOP: ReadonlyMap<string, EntryKind> = new Map([
+  ['repo.json', 'file'],
+  ['lock', 'file'],
+  ['check-state.json', 'file'],
+  ['points', 'directory'],
+  ['journal', 'directory'],
+  ['data', 'directory'],
+]);
+
+/** Every file name each referenced (chunkId, table, cid) should hold, from every point and journal. */
+function referenced(points: Manifest[], journals: Iterable<JournalRecord>): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  const add = (key: string, names: string[]) => {
+    const set = keys.get(key) ?? new Set<string>();
+    names.forEach((n) => set.add(n));
+    keys.set(key, set);
+  };
+  for (const m of points) for (const p of m.partitions) for (const [t, e] of Object.entries(p.tables)) add(entryKey(p.chunkId, t, e.cid), e.files.map((f) => f.name));
+  for (const r of journals) add(r.key, r.entry.files.map((f) => f.name));
+  return keys;
+}
+
+/**
+ * Lists what does not belong in a repository. Only lstat and readdir are used: nothing found is
+ * followed or opened, so the scan itself is safe on a hostile repository.
+ */
+export function scanExtras(repoDir: string, points: Manifest[], journals: Iterable<JournalRecord>): RepoExtras {
+  const out: RepoExtras = { unexpected: [], unreferenced: [] };
+  const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
+  const keys = referenced(points, journals);
+  const prefixes = new Set([...keys.keys()].flatMap((k) => [k.split('/')[0]!, k.split('/').slice(0, 2).join('/')]));
+
+  const top = listDir(repoDir, []);
+  for (const e of top) if (TOP.get(e.name) !== e.kind) odd([e.name], e.kind);
+  const dirOk = (name: string) => top.some((e) => e.name === name && e.kind === 'directory');
+  if (dirOk('points')) for (const e of listDir(repoDir, ['points'])) if (e.kind !== 'file' || !POINT_FILE_RE.test(e.name)) odd(['points', e.name], e.kind);
+  if (dirOk('journal')) for (const e of listDir(repoDir, ['journal'])) if (e.kind !== 'file' || !e.name.endsWith('.jsonl')) odd(['journal', e.name], e.kind);
+  if (dirOk('data')) scanData(repoDir, keys, prefixes, out);
+  return out;
+}
+
+function scanData(repoDir: string, keys: Map<string, Set<string>>, prefixes: Set<string>, out: RepoExtras): void {
+  const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
+  const stale = (rel: string[], kind: EntryKind) => out.unreferenced.push({ path: rel.join('/'), kind });
+  for (const chunk of listDir(repoDir, ['data'])) {
+    const c = ['data', chunk.name];
+    if (chunk.kind !== 'directory' || !UUID_RE.test(chunk.name)) odd(c, chunk.kind);
+    else if (!prefixes.has(chunk.name)) stale(c, chunk.kind);
+    else
+      for (const table of listDir(repoDir, c)) {
+        const t = [...c, table.name];
+        if (table.kind !== 'directory' || !IDENT_RE.test(table.name)) odd(t, table.kind);
+        else if (!prefixes.has(`${chunk.name}/${table.name}`)) stale(t, table.kind);
+        else
+          for (const cid of listDir(repoDir, t)) {
+            const v = [...t, cid.name];
+            const files = /^\d+$/.test(cid.name) ? keys.get(entryKey(chunk.name, table.name, Number(cid.name))) : undefined;
+            // A killed run's staging copy, or a copy an older --force left aside: the next backup removes it.
+            if (cid.kind === 'directory' && /^\.(staging|old)-\d+-/.test(cid.name)) stale(v, cid.kind);
+            else if (cid.kind !== 'directory' || !/^\d+$/.test(cid.name)) odd(v, cid.kind);
+            else if (!files) stale(v, cid.kind);
+            else for (const f of listDir(repoDir, v)) if (f.kind !== 'file' || !files.has(f.name)) odd([...v, f.name], f.kind);
+          }
+      }
+  }
+}
