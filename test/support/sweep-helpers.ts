@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateQuotes } from '../../dist/bench/generate.js';
+import { generateQuotes } from '../../dist/generate/generate.js';
 import { backup, listPoints, restoreDb } from '../../dist/engine/index.js';
 import { Cluster, append, databaseDigest } from '../../dist/store/index.js';
 
