@@ -1,14 +1,13 @@
-import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
 import { readJson, writeJsonAtomic } from '../common/durable.js';
 import type { LockFile } from '../common/lockfile.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { diskOf, type HashProblem, type HashResult } from '../io/index.js';
+import { applyDefaults, diskOf, type CopyPipeline, type HashProblem, type HashResult } from '../io/index.js';
 import { dbNameOf, versionProblem } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
-import { DEFAULT_DISK_CONCURRENCY, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
+import { defaultHolder, withPipeline, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
 import { entryKey, type ManifestEntry } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
@@ -114,6 +113,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const elapsed = stopwatch();
   if (o.samplePercent !== undefined && !(o.samplePercent > 0 && o.samplePercent <= 100)) throw usage(`--sample must be a percentage in (0, 100], got ${o.samplePercent}`);
   if (o.maxDurationSec !== undefined && !(o.maxDurationSec > 0)) throw usage(`--max-duration must be a positive number of seconds, got ${o.maxDurationSec}`);
+  const hashing = applyDefaults('hash', o);
   const pattern = o.partition ? parsePattern(o.partition) : undefined;
   const repo = Repository.open(o.backupDir, o.dbPath, false);
   const m = repo.point(o.asOf);
@@ -133,10 +133,6 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const timeBoxed = o.samplePercent !== undefined || o.maxDurationSec !== undefined;
   const scopeKey = JSON.stringify({ tables: tables ? [...tables].sort() : '*', partition: pattern?.text ?? '%' });
   const lock = takeLock(repo, o.holder ?? defaultHolder(), timeBoxed);
-  // Checking only reads and hashes: it is CPU-bound, so more workers than cores just contend
-  // (committed default run: 4 workers 919 MB/s vs 2 workers 1083 MB/s on 2 cores).
-  const pipeline = makePipeline({ ...o, workers: o.workers ?? os.availableParallelism() });
-  o.observer?.attach?.(pipeline);
   try {
     const state = timeBoxed ? readState(repo.dir) : undefined;
     const prior = state?.scopes[scopeKey];
@@ -156,7 +152,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     let files = 0;
     let next = 0;
     let failure: unknown;
-    const checkOne = async (it: Item): Promise<BadChunk | undefined> => {
+    const checkOne = async (pipeline: CopyPipeline, it: Item): Promise<BadChunk | undefined> => {
       const t = m.tables[it.table]!;
       const base = { dbName: o.dbPath, tableName: it.table, chunkPath: chunkPathOf(o.dbPath, it.partitionPath, t), chunkID: it.chunkId, partitionPath: it.partitionPath, cid: it.e.cid };
       let dir: string;
@@ -178,11 +174,11 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
       }
       return probs.length ? { ...base, problem: probs[0]!.problem, files: probs } : undefined;
     };
-    const lane = async () => {
+    const lane = async (pipeline: CopyPipeline) => {
       while (failure === undefined && next < sel.length && (next === 0 || Date.now() < deadline)) {
         const i = next++;
         try {
-          bad[i] = await checkOne(sel[i]!);
+          bad[i] = await checkOne(pipeline, sel[i]!);
           done[i] = true;
           o.observer?.partitionDone?.(sel[i]!.table);
         } catch (err) {
@@ -190,9 +186,11 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
         }
       }
     };
-    const lanes = Math.max(4, (o.workers ?? os.availableParallelism()) * (o.diskConcurrency ?? DEFAULT_DISK_CONCURRENCY) * 2);
     const totalBytes = sel.reduce((a, it) => a + it.e.bytes, 0);
-    await withProgress(pipeline, totalBytes, o.observer, () => Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, sel.length)) }, lane)));
+    const bytes = await withPipeline(hashing, o.observer, totalBytes, async (pipeline) => {
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(hashing.inFlight, sel.length)) }, () => lane(pipeline)));
+      return pipeline.bytesDone;
+    });
 
     let prefix = 0;
     while (prefix < sel.length && done[prefix]) prefix++;
@@ -212,10 +210,8 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     }
     if (failure !== undefined) throw failure;
     const seconds = elapsed();
-    const bytes = pipeline.bytesDone;
     return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: prefix, entriesInScope: scope.length, filesChecked: files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage };
   } finally {
-    await pipeline.close();
     lock?.release();
   }
 }

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
 import { removeTree } from '../common/fsio.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { diskOf, type CopyPipeline } from '../io/index.js';
+import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
 import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, versionProblem, type ChunkMeta } from '../store/index.js';
-import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
+import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
 
@@ -157,24 +157,22 @@ export interface RunSpec {
 /**
  * The restore every command shares: lock the target, prepare it, plan by metadata, copy and commit
  * each partition, then (only if every partition succeeded) delete the target's extra partitions.
+ * `shared` is migrate's pipeline: migrate has already planned, attached it and samples its progress.
  */
-export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { pipeline: CopyPipeline; planned: boolean }): Promise<RestoreResult> {
+export async function runRestore(spec: RunSpec, o: OperationOptions, copying: FilledPipelineOptions, shared?: CopyPipeline): Promise<RestoreResult> {
   const elapsed = stopwatch();
   const { c, src, targetDb, pairs } = spec;
   const m = src.manifest;
   const lock = lockTarget(c, targetDb, o.holder ?? defaultHolder());
-  const pipeline = shared?.pipeline ?? makePipeline(o);
-  if (!shared) o.observer?.attach?.(pipeline);
   try {
     checkSelection(m, pairs, spec.pattern);
     prepareTarget(c, m, targetDb, pairs, spec.create);
     const plan = planRestore(c, m, targetDb, pairs, spec.pattern, spec);
-    if (!shared?.planned) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
+    if (!shared) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
     for (const s of plan.skipped) o.observer?.partitionDone?.(s.table);
-    const x: RunContext = { c, targetDb, src, pipeline, inFlight: Math.max(4, (o.workers ?? DEFAULT_WORKERS) * 4), ...(o.observer ? { observer: o.observer } : {}) };
+    const run = (pipeline: CopyPipeline) => runJobs({ c, targetDb, src, pipeline, inFlight: copying.inFlight, ...(o.observer ? { observer: o.observer } : {}) }, plan.jobs);
     const total = plan.jobs.reduce((a, j) => a + j.entry.bytes, 0);
-    const run = () => runJobs(x, plan.jobs);
-    const { done, failures, bytes } = shared ? await run() : await withProgress(pipeline, total, o.observer, run);
+    const { done, failures, bytes } = shared ? await run(shared) : await withPipeline(copying, o.observer, total, run);
     if (failures.length) throw failureError(targetDb, failures, done.length);
     for (const e of plan.extras) dropPartition(c, targetDb, e.path, e.table);
     const seconds = elapsed();
@@ -193,13 +191,13 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { 
       mbPerSec: mbPerSec(bytes, seconds),
     };
   } finally {
-    if (!shared) await pipeline.close();
     lock.release();
   }
 }
 
 /** DolphinDB restore: the partitions of one table matching a pattern; returns the restored paths. */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  const copying = applyDefaults('copy', o);
   const pattern = parsePattern(o.pattern);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
@@ -209,7 +207,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const c = openTargetCluster(o.home, !o.outputTable);
   // outputTable must already exist (DolphinDB); otherwise the database and table are created if missing.
   const create = o.outputTable ? { db: false, tables: false } : { db: true, tables: true };
-  return runRestore({ c, src, targetDb, pairs: [pair], pattern, create, force: !!o.force, keepExtra: !!o.keepExtra }, o);
+  return runRestore({ c, src, targetDb, pairs: [pair], pattern, create, force: !!o.force, keepExtra: !!o.keepExtra }, o, copying);
 }
 
 export interface RestoreDbOptions extends OperationOptions, RestoreTarget {
@@ -220,12 +218,13 @@ export interface RestoreDbOptions extends OperationOptions, RestoreTarget {
 
 /** DolphinDB restoreDB: every table of the restore point, creating the database and tables if missing. */
 export async function restoreDb(o: RestoreDbOptions): Promise<RestoreResult> {
+  const copying = applyDefaults('copy', o);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
   const c = openTargetCluster(o.home, true);
   const pairs = Object.keys(src.manifest.tables).sort().map((t) => ({ src: t, dst: t }));
-  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o);
+  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying);
 }
 
 export interface RestoreTableOptions extends RestoreDbOptions {
@@ -235,11 +234,12 @@ export interface RestoreTableOptions extends RestoreDbOptions {
 
 /** DolphinDB restoreTable: one table, optionally into another database and/or under another name. */
 export async function restoreTable(o: RestoreTableOptions): Promise<RestoreResult> {
+  const copying = applyDefaults('copy', o);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
   const pairs = [{ src: o.table, dst: o.newTable ?? o.table }];
   checkSelection(src.manifest, pairs, parsePattern('%')); // a table the point lacks creates nothing
   const c = openTargetCluster(o.home, true);
-  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o);
+  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying);
 }
