@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
-import { removeTree } from '../common/fsio.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
-import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, versionProblem, type ChunkMeta } from '../store/index.js';
+import { Cluster, dbNameOf, dropPartition, ensureChunks, stageVersion, versionProblem, type ChunkMeta } from '../store/index.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
@@ -78,12 +77,11 @@ async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisk
   const { entry, pair } = job;
   const srcDir = x.src.repo.dataDir(job.srcChunkId, pair.src, entry.cid);
   if (!fs.lstatSync(srcDir, { throwIfNoEntry: false })) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid}): ${srcDir} is missing`);
-  // A staging dir is private to this process (GC spares it while we live); the commit takes the db lock.
-  const staging = makeStagingDir(c, targetDb, chunk, pair.dst);
+  const stage = stageVersion(c, targetDb, chunk, pair.dst);
   try {
     const copied = await x.pipeline
       .copyFiles(
-        entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(staging, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
+        entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
         srcDisk,
         dstDisks.get(chunk.volume) ?? diskOf(chunk.volume),
       )
@@ -94,14 +92,9 @@ async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisk
     const m = x.src.manifest;
     const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, copied.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head })));
     if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
-    commitVersion(c, targetDb, chunk.chunkId, pair.dst, {
-      dir: staging,
-      rows: entry.rows,
-      files: entry.files.map((f) => ({ name: f.name, size: f.size })),
-      origin: { chunkId: job.srcChunkId, cid: entry.cid },
-    });
+    stage.commit({ rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } });
   } catch (err) {
-    removeTree(staging);
+    stage.abort();
     throw err;
   }
 }
@@ -118,7 +111,7 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   let bytes = 0;
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
-  const chunks = x.c.withDbLock(x.targetDb, () => ensureChunksLocked(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) }))));
+  const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })));
   await runLimited(jobs, x.inFlight, async (job) => {
     try {
       if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
