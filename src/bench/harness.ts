@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_DISK_CONCURRENCY, DEFAULT_WORKERS } from '../engine/index.js';
 import { bytesPerDate } from '../generate/generate.js';
 import { QUOTES_DBS } from '../generate/quotes.js';
+import { PIPELINE_DEFAULTS } from '../io/index.js';
 import { computeGoals, computeRatios, type DeviceRoles } from './analysis.js';
 import { commandHelp, type BenchContext } from './bench-context.js';
 import { checkSpace, devOf, initHome, makeLayout } from './bench-layout.js';
@@ -34,15 +34,16 @@ function checkFreeSpace(o: BenchOptions, estBytes: number): void {
 function makeContext(o: BenchOptions, work: string, estBytes: number): BenchContext {
   const log = o.log ?? ((s: string) => process.stderr.write(`[bench] ${s}\n`));
   const notes: string[] = [];
+  const copy = PIPELINE_DEFAULTS.copy;
   return {
     o,
     log,
     work,
     layout: makeLayout(o, work, log, estBytes, notes),
     dbs: QUOTES_DBS.map((d) => d.dbPath),
-    // The main phases use the CLI's defaults when the sweep includes them.
-    mainWorkers: o.workers.includes(DEFAULT_WORKERS) ? DEFAULT_WORKERS : o.workers[0]!,
-    mainDc: o.diskConcurrency.includes(DEFAULT_DISK_CONCURRENCY) ? DEFAULT_DISK_CONCURRENCY : o.diskConcurrency[0]!,
+    // The main phases use the copy defaults when the sweep includes them.
+    mainWorkers: o.workers.includes(copy.workers) ? copy.workers : o.workers[0]!,
+    mainDc: o.diskConcurrency.includes(copy.diskConcurrency) ? copy.diskConcurrency : o.diskConcurrency[0]!,
     restoreHelp: null,
     checkHelp: null,
     phases: new PhaseBook('chunkvault'),

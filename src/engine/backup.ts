@@ -4,9 +4,9 @@ import { corrupt, notFound, usage } from '../common/errors.js';
 import { removeFile } from '../common/fsio.js';
 import { nameMap } from '../common/json.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { diskOf, fsTypeOf, mayClone, type CopyPipeline, type UsedMethod } from '../io/index.js';
+import { applyDefaults, diskOf, fsTypeOf, mayClone, type UsedMethod } from '../io/index.js';
 import { Cluster, dbNameOf, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
-import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
+import { defaultHolder, runLimited, withPipeline, type OperationOptions } from './options.js';
 import { Journal, readJournals } from './repo/journal.js';
 import { entryKey, newPointId, writeManifest, type Manifest, type ManifestEntry, type ManifestPartition } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
@@ -61,6 +61,7 @@ function checkBackupDir(c: Cluster, backupDir: string): string {
  */
 export async function backup(o: BackupOptions): Promise<BackupResult> {
   const elapsed = stopwatch();
+  const copying = applyDefaults('copy', o);
   const c = new Cluster(o.home);
   // Bad input fails before anything is created; the point itself describes the pinned snapshot.
   const early = loadDatabase(c, o.dbPath);
@@ -76,7 +77,6 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const lock = repo.lock(o.holder ?? defaultHolder());
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   let snapshot: Snapshot | undefined;
-  let pipeline: CopyPipeline | undefined;
   try {
     snapshot = pinDatabase(c, o.dbPath);
     const def = snapshot.def;
@@ -133,17 +133,15 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     for (const t of skippedTables) o.observer?.partitionDone?.(t);
     const skipped = skippedTables.length;
 
-    // Worker threads cost ~100 ms to start: a no-change backup never starts them.
-    const pipe = toCopy.length ? (pipeline = makePipeline(o)) : undefined;
-    if (pipe) o.observer?.attach?.(pipe);
     const journal = new Journal(repo.dir, runId);
     const dstDisk = diskOf(repo.dir);
     const disks = new Map(c.volumes.map((v) => [v.path, v.disk]));
     const total = toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     const methods = new Set<UsedMethod>();
     let bytesCopied = 0;
-    if (pipe) await withProgress(pipe, total, o.observer, () =>
-      runLimited(toCopy, Math.max(4, (o.workers ?? DEFAULT_WORKERS) * 4), async ({ chunk, table }) => {
+    // Worker threads cost ~100 ms to start: a no-change backup never starts them.
+    if (toCopy.length) await withPipeline(copying, o.observer, total, (pipe) =>
+      runLimited(toCopy, copying.inFlight, async ({ chunk, table }) => {
         const v = chunk.tables[table]!;
         const src = path.join(c.chunkDir(chunk, o.dbPath), v.version);
         const staging = await repo.stagingDir(chunk.chunkId, table, v.cid, runId);
@@ -196,7 +194,6 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       sharesExtents: methods.has('reflink') || (methods.has('copy-file-range') && mayClone(fsTypeOf(repo.dir))),
     };
   } finally {
-    await pipeline?.close();
     snapshot?.release();
     lock.release();
   }

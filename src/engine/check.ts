@@ -1,19 +1,16 @@
-import os from 'node:os';
-import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
-import { writeJsonAtomic } from '../common/durable.js';
 import type { LockFile } from '../common/lockfile.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { diskOf, type HashProblem, type HashResult } from '../io/index.js';
-import { dbNameOf, versionProblem } from '../store/index.js';
-import { chunkPathOf } from './inspect.js';
-import { DEFAULT_DISK_CONCURRENCY, defaultHolder, makePipeline, withProgress, type OperationOptions } from './options.js';
-import { parsePattern } from './pattern.js';
+import { applyDefaults, diskOf } from '../io/index.js';
+import { dbNameOf } from '../store/index.js';
+import { checkEntry, type BadChunk, type EntryCheckContext, type Item } from './check-entry.js';
+import { advanceCursor, lowerBound, readState, type CheckCoverage } from './check-state.js';
+import { defaultHolder, withPipeline, type OperationOptions } from './options.js';
+import { parsePattern, type PartitionPattern } from './pattern.js';
 import { scanExtras, type ExtraEntry } from './repo/extras.js';
 import { readJournals } from './repo/journal.js';
-import { entryKey, readManifest, type ManifestEntry } from './repo/manifest.js';
+import { entryKey, readManifest, type Manifest } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
-import { readRegularFile } from './repo/safe-fs.js';
 
 export interface CheckOptions extends OperationOptions {
   backupDir: string;
@@ -26,33 +23,6 @@ export interface CheckOptions extends OperationOptions {
   samplePercent?: number;
   /** Start no new entry after this many seconds, continuing next time where this run stopped. */
   maxDurationSec?: number;
-}
-
-/** HashProblem, or 'manifest': the files are intact but are not what the manifest describes (rows, types, file set). */
-export type CheckProblem = HashProblem | 'manifest';
-
-/** One bad (chunkId, table, cid): DolphinDB's checkBackup columns, then what is wrong. */
-export interface BadChunk {
-  dbName: string;
-  tableName: string;
-  chunkPath: string;
-  chunkID: string;
-  /** The partition relative to the database: what `backup --force --partition` takes to repair it. */
-  partitionPath: string;
-  cid: number;
-  problem: CheckProblem;
-  files: { name: string; problem: CheckProblem; detail: string }[];
-}
-
-export interface CheckCoverage {
-  /** Entries of the scope checked so far in the current pass (all of them when the pass completed). */
-  checked: number;
-  total: number;
-  percent: number;
-  passComplete: boolean;
-  passesCompleted: number;
-  /** Bad entries found during the current (or just completed) pass. */
-  badInPass: number;
 }
 
 export interface CheckResult {
@@ -72,41 +42,8 @@ export interface CheckResult {
   unreferenced: ExtraEntry[];
 }
 
-interface Item {
-  key: string;
-  table: string;
-  partitionPath: string;
-  chunkId: string;
-  e: ManifestEntry;
-}
-
-interface ScopeState {
-  lastKey: string | null;
-  passesCompleted: number;
-  passStarted: string;
-  lastPassCompleted?: string;
-  badInPass: number;
-  updated: string;
-}
-interface CheckState {
-  format: 1;
-  scopes: Record<string, ScopeState>;
-}
-
-export const checkStateFile = (repoDir: string) => path.join(repoDir, 'check-state.json');
-
-/** The cursors; a link, FIFO or directory there is CORRUPT, damaged content only costs a fresh pass. */
-function readState(repoDir: string): CheckState {
-  const buf = readRegularFile(repoDir, [path.basename(checkStateFile(repoDir))]);
-  try {
-    const s = buf && (JSON.parse(buf.toString('utf8')) as CheckState);
-    // Scope keys are names read from disk: keep them in an object without a prototype.
-    if (s?.format === 1 && s.scopes && typeof s.scopes === 'object') return { format: 1, scopes: Object.assign(Object.create(null) as Record<string, ScopeState>, s.scopes) };
-  } catch {
-    /* fall through */
-  }
-  return { format: 1, scopes: Object.create(null) as Record<string, ScopeState> };
-}
+export type { BadChunk, CheckProblem } from './check-entry.js';
+export { checkStateFile, type CheckCoverage } from './check-state.js';
 
 /**
  * checkBackup: re-reads and re-hashes every file of the restore point's entries in scope, in the
@@ -118,35 +55,24 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const elapsed = stopwatch();
   if (o.samplePercent !== undefined && !(o.samplePercent > 0 && o.samplePercent <= 100)) throw usage(`--sample must be a percentage in (0, 100], got ${o.samplePercent}`);
   if (o.maxDurationSec !== undefined && !(o.maxDurationSec > 0)) throw usage(`--max-duration must be a positive number of seconds, got ${o.maxDurationSec}`);
+  const hashing = applyDefaults('hash', o);
   const pattern = o.partition ? parsePattern(o.partition) : undefined;
   const repo = Repository.open(o.backupDir, o.dbPath, false);
   const m = repo.point(o.asOf);
-  const dbName = dbNameOf(o.dbPath);
   const tables = o.tables?.length ? [...new Set(o.tables)] : undefined;
-  for (const t of tables ?? []) if (!m.tables[t]) throw notFound(`table ${t} is not in restore point ${m.pointId} of ${o.dbPath}`);
-
-  const scope: Item[] = m.partitions
-    .filter((p) => !pattern || pattern.matches(dbName, p.path))
-    .flatMap((p) =>
-      Object.entries(p.tables)
-        .filter(([t]) => !tables || tables.includes(t))
-        .map(([t, e]) => ({ key: entryKey(p.chunkId, t, e.cid), table: t, partitionPath: p.path, chunkId: p.chunkId, e })),
-    )
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const t of tables ?? []) if (!Object.hasOwn(m.tables, t)) throw notFound(`table ${t} is not in restore point ${m.pointId} of ${o.dbPath}`);
+  const scope = scopeOf(m, pattern, tables);
+  const scopeKeys = scope.map((it) => it.key);
 
   const timeBoxed = o.samplePercent !== undefined || o.maxDurationSec !== undefined;
   const scopeKey = JSON.stringify({ tables: tables ? [...tables].sort() : '*', partition: pattern?.text ?? '%' });
   const lock = takeLock(repo, o.holder ?? defaultHolder(), timeBoxed);
-  // Checking only reads and hashes: it is CPU-bound, so more workers than cores just contend
-  // (committed default run: 4 workers 919 MB/s vs 2 workers 1083 MB/s on 2 cores).
-  const pipeline = makePipeline({ ...o, workers: o.workers ?? os.availableParallelism() });
-  o.observer?.attach?.(pipeline);
   try {
     // Under the lock, so no backup or prune is half-way through what the scan sees.
     const extras = scanExtras(repo.dir, repo.points().map((id) => readManifest(repo.dir, id)), readJournals(repo.dir).records.values());
     const state = timeBoxed ? readState(repo.dir) : undefined;
-    const prior = state?.scopes[scopeKey];
-    const start = prior?.lastKey ? lowerBound(scope, prior.lastKey) : 0;
+    const lastKey = state?.scopes[scopeKey]?.lastKey;
+    const start = lastKey ? lowerBound(scopeKeys, lastKey) : 0;
     let count = scope.length - start;
     if (o.samplePercent !== undefined) count = Math.min(count, Math.max(1, Math.ceil((scope.length * o.samplePercent) / 100)));
     const sel = scope.slice(start, start + count);
@@ -154,89 +80,71 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     const perTable = new Map<string, number>();
     for (const it of sel) perTable.set(it.table, (perTable.get(it.table) ?? 0) + 1);
     o.observer?.plan?.([...perTable].map(([t, n]) => ({ dbName: o.dbPath, tableName: t, total: n })));
-
-    const disk = diskOf(repo.dir);
     const deadline = o.maxDurationSec !== undefined ? Date.now() + o.maxDurationSec * 1000 : Infinity;
-    const bad: (BadChunk | undefined)[] = new Array(sel.length);
-    const done: boolean[] = new Array(sel.length).fill(false);
-    let files = 0;
-    let next = 0;
-    let failure: unknown;
-    const checkOne = async (it: Item): Promise<BadChunk | undefined> => {
-      const t = m.tables[it.table]!;
-      const base = { dbName: o.dbPath, tableName: it.table, chunkPath: chunkPathOf(o.dbPath, it.partitionPath, t), chunkID: it.chunkId, partitionPath: it.partitionPath, cid: it.e.cid };
-      let dir: string;
-      try {
-        dir = repo.dataDir(it.chunkId, it.table, it.e.cid);
-      } catch (err) {
-        const detail = err instanceof Error ? err.message : String(err);
-        const problem: CheckProblem = /symbolic link/.test(detail) ? 'symlink' : 'unreadable';
-        return { ...base, problem, files: it.e.files.map((f) => ({ name: f.name, problem, detail })) };
-      }
-      const results: HashResult[] = await pipeline.hashFiles(
-        it.e.files.map((f) => ({ src: path.join(dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
-        disk,
-      );
-      files += results.length;
-      const probs: BadChunk['files'] = results.flatMap((r, i) => (r.problem ? [{ name: it.e.files[i]!.name, problem: r.problem, detail: r.detail ?? '' }] : []));
-      if (!probs.length) {
-        const why = versionProblem(m.engine, t.schema, it.e.rows, results.map((r, i) => ({ name: it.e.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
-        if (why) probs.push({ name: it.e.files.find((f) => why.startsWith(`${f.name}:`) || why.startsWith(`${f.name} `))?.name ?? '*', problem: 'manifest', detail: why });
-      }
-      return probs.length ? { ...base, problem: probs[0]!.problem, files: probs } : undefined;
-    };
-    const lane = async () => {
-      while (failure === undefined && next < sel.length && (next === 0 || Date.now() < deadline)) {
-        const i = next++;
-        try {
-          bad[i] = await checkOne(sel[i]!);
-          done[i] = true;
-          o.observer?.partitionDone?.(sel[i]!.table);
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    };
-    const lanes = Math.max(4, (o.workers ?? os.availableParallelism()) * (o.diskConcurrency ?? DEFAULT_DISK_CONCURRENCY) * 2);
     const totalBytes = sel.reduce((a, it) => a + it.e.bytes, 0);
-    await withProgress(pipeline, totalBytes, o.observer, () => Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, sel.length)) }, lane)));
+    const run = await withPipeline(hashing, o.observer, totalBytes, (pipeline) =>
+      checkItems({ repo, m, pipeline, disk: diskOf(repo.dir) }, sel, hashing.inFlight, deadline, (it) => o.observer?.partitionDone?.(it.table)),
+    );
 
-    let prefix = 0;
-    while (prefix < sel.length && done[prefix]) prefix++;
-    const found = bad.filter((b): b is BadChunk => b !== undefined);
-    let coverage: CheckCoverage | null = null;
-    if (state) {
-      const now = new Date().toISOString();
-      const reached = start + prefix;
-      const passComplete = reached >= scope.length;
-      const badInPass = (prior?.badInPass ?? 0) + bad.slice(0, prefix).filter(Boolean).length;
-      const passesCompleted = (prior?.passesCompleted ?? 0) + (passComplete ? 1 : 0);
-      state.scopes[scopeKey] = passComplete
-        ? { lastKey: null, passesCompleted, passStarted: now, lastPassCompleted: now, badInPass: 0, updated: now }
-        : { lastKey: prefix ? sel[prefix - 1]!.key : (prior?.lastKey ?? null), passesCompleted, passStarted: prior?.passStarted ?? now, ...(prior?.lastPassCompleted ? { lastPassCompleted: prior.lastPassCompleted } : {}), badInPass, updated: now };
-      writeJsonAtomic(checkStateFile(repo.dir), state);
-      coverage = { checked: reached, total: scope.length, percent: scope.length ? Math.round((reached / scope.length) * 1000) / 10 : 100, passComplete, passesCompleted, badInPass };
-    }
-    if (failure !== undefined) throw failure;
+    const found = run.bad.filter((b): b is BadChunk => b !== undefined);
+    const badInRun = run.bad.slice(0, run.prefix).filter(Boolean).length;
+    const coverage = state ? advanceCursor(repo.dir, state, { scopeKey, start, prefix: run.prefix, scopeKeys, badInRun }) : null;
+    if (run.failure !== undefined) throw run.failure;
     const seconds = elapsed();
-    const bytes = pipeline.bytesDone;
-    return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: prefix, entriesInScope: scope.length, filesChecked: files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage, ...extras };
+    const bytes = run.bytes;
+    return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: run.prefix, entriesInScope: scope.length, filesChecked: run.files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage, ...extras };
   } finally {
-    await pipeline.close();
     lock?.release();
   }
 }
 
-/** First index whose key is after `key`. */
-function lowerBound(items: Item[], key: string): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (items[mid]!.key <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** The entries of a point that a check covers, in key order (the order cursors advance in). */
+function scopeOf(m: Manifest, pattern: PartitionPattern | undefined, tables: string[] | undefined): Item[] {
+  const dbName = dbNameOf(m.dbPath);
+  return m.partitions
+    .filter((p) => !pattern || pattern.matches(dbName, p.path))
+    .flatMap((p) =>
+      Object.entries(p.tables)
+        .filter(([t]) => !tables || tables.includes(t))
+        .map(([t, e]) => ({ key: entryKey(p.chunkId, t, e.cid), table: t, partitionPath: p.path, chunkId: p.chunkId, e })),
+    )
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+interface ItemsRun {
+  bad: (BadChunk | undefined)[];
+  /** How many entries from the start of the selection were all checked (a cursor may pass them). */
+  prefix: number;
+  files: number;
+  bytes: number;
+  failure: unknown;
+}
+
+/** Checks entries in `lanes` parallel lanes; starts no new entry after the deadline. */
+async function checkItems(x: EntryCheckContext, sel: Item[], lanes: number, deadline: number, onDone: (it: Item) => void): Promise<ItemsRun> {
+  const bad: (BadChunk | undefined)[] = new Array(sel.length);
+  const done: boolean[] = new Array(sel.length).fill(false);
+  let files = 0;
+  let next = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (failure === undefined && next < sel.length && (next === 0 || Date.now() < deadline)) {
+      const i = next++;
+      try {
+        const r = await checkEntry(x, sel[i]!);
+        bad[i] = r.bad;
+        files += r.files;
+        done[i] = true;
+        onDone(sel[i]!);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, sel.length)) }, lane));
+  let prefix = 0;
+  while (prefix < sel.length && done[prefix]) prefix++;
+  return { bad, prefix, files, bytes: x.pipeline.bytesDone, failure };
 }
 
 /**

@@ -16,7 +16,7 @@ export function checkEngine(target: DatabaseDef, m: Manifest): void {
 
 /**
  * Compares the schemes level by level and returns, per VALUE level index, the backup's values the
- * target lacks (the caller adds them). Anything else that differs is a CONFLICT.
+ * target lacks (the caller adds them: addValuePartitions). Anything else that differs is a CONFLICT.
  */
 export function valueAdditions(target: Scheme, backup: Scheme, targetDb: string): Map<number, (string | number)[]> {
   const tl = levelsOf(target);
@@ -37,15 +37,6 @@ export function valueAdditions(target: Scheme, backup: Scheme, targetDb: string)
     }
   });
   return out;
-}
-
-/** Adds the values found by valueAdditions to the target's VALUE levels (in place). */
-export function addValues(target: Scheme, additions: Map<number, (string | number)[]>): void {
-  const levels = levelsOf(target);
-  for (const [i, vals] of additions) {
-    const l = levels[i]!;
-    if (l.type === 'VALUE') l.values.push(...vals);
-  }
 }
 
 /** A restored table version is copied file for file, so columns, types, order and layout must agree. */

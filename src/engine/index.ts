@@ -1,6 +1,6 @@
 export { backup, type BackupOptions, type BackupResult } from './backup.js';
 export { listPoints, prune, type PointInfo, type PruneResult } from './points.js';
-export { DEFAULT_WORKERS, DEFAULT_DISK_CONCURRENCY, type Observer, type OperationOptions, type PipelineOptions } from './options.js';
+export type { Observer, OperationOptions } from './options.js';
 export { Repository, listRepositories } from './repo/repository.js';
 export type { ExtraEntry, RepoExtras } from './repo/extras.js';
 export { readManifest, resolvePoint, type Manifest, type ManifestEntry, type ManifestFile, type ManifestPartition } from './repo/manifest.js';

@@ -1,7 +1,8 @@
 import { CvError, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
+import { applyDefaults } from '../io/index.js';
 import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
-import { makePipeline, withProgress, type OperationOptions } from './options.js';
+import { withPipeline, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
 import { listRepositories } from './repo/repository.js';
 import { runRestore, type RestoreTarget } from './restore.js';
@@ -49,6 +50,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
  */
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const elapsed = stopwatch();
+  const copying = applyDefaults('copy', o);
   if (o.table && !o.dbPath) throw usage('migrate: a table needs its database');
   if ((o.newDbPath || o.newTable) && !o.dbPath) throw usage('migrate: newDbPath and newTable need a database (and newTable a table)');
   if (o.newTable && !o.table) throw usage('migrate: newTable needs a table');
@@ -91,32 +93,27 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
 
   o.observer?.plan?.(tasks.flatMap((t) => t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, total: t.src.manifest.partitions.filter((x) => x.tables[p.src]).length }))));
   const total = tasks.reduce((a, t) => a + t.pairs.reduce((b, p) => b + t.src.manifest.partitions.reduce((s, x) => s + (x.tables[p.src]?.bytes ?? 0), 0), 0), 0);
-  const pipeline = makePipeline(o);
-  o.observer?.attach?.(pipeline);
   let partitions = 0;
   let bytes = 0;
-  try {
-    await withProgress(pipeline, total, o.observer, async () => {
-      for (const t of tasks) {
+  await withPipeline(copying, o.observer, total, async (pipeline) => {
+    for (const t of tasks) {
+      if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
+      try {
+        const r = await runRestore(
+          { c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } },
+          o,
+          copying,
+          pipeline,
+        );
+        partitions += r.partitions;
+        bytes += r.bytes;
+        rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
+      } catch (err) {
         if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
-        try {
-          const r = await runRestore(
-            { c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } },
-            o,
-            { pipeline, planned: true },
-          );
-          partitions += r.partitions;
-          bytes += r.bytes;
-          rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
-        } catch (err) {
-          if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
-          fail(t.targetDb, t.pairs.map((p) => p.dst), err);
-        }
+        fail(t.targetDb, t.pairs.map((p) => p.dst), err);
       }
-    });
-  } finally {
-    await pipeline.close();
-  }
+    }
+  });
   const seconds = elapsed();
   rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
   return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };

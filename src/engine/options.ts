@@ -1,23 +1,4 @@
-import { CopyPipeline, type CopyMethod } from '../io/index.js';
-
-/**
- * Defaults from the committed sweep (bench-results/2026-11-27-sweep.md, 2 vCPU, one virtio disk):
- * 4 workers x 4 per disk beat 2 x 2 by ~10% for backup and restore. Copies wait on fdatasync far more
- * than on the CPU, so more tasks in flight than cores keeps the device busy.
- */
-export const DEFAULT_WORKERS = 4;
-export const DEFAULT_DISK_CONCURRENCY = 4;
-
-/** Tuning shared by every copying operation (backup, restore, check, migrate). */
-export interface PipelineOptions {
-  /** Worker threads (piscina). */
-  workers?: number;
-  /** Tasks in flight per disk, like DolphinDB's diskIOConcurrencyLevel. */
-  diskConcurrency?: number;
-  /** Shared rate limit in bytes per second; 0 = unlimited. */
-  maxRate?: number;
-  copyMethod?: CopyMethod;
-}
+import { CopyPipeline, type FilledPipelineOptions, type PipelineOptions } from '../io/index.js';
 
 /** What a caller (the CLI, a background job) sees while an operation runs. */
 export interface Observer {
@@ -36,27 +17,27 @@ export interface OperationOptions extends PipelineOptions {
   holder?: string;
 }
 
-export function makePipeline(o: PipelineOptions): CopyPipeline {
-  return new CopyPipeline({
-    workers: o.workers ?? DEFAULT_WORKERS,
-    diskConcurrency: o.diskConcurrency ?? DEFAULT_DISK_CONCURRENCY,
-    maxRateBytesPerSec: o.maxRate ?? 0,
-    method: o.copyMethod ?? 'stream',
-  });
-}
-
 export const defaultHolder = () => `pid ${process.pid}`;
 
-/** Samples the pipeline's byte counter for progress while fn runs. */
-export async function withProgress<T>(pipeline: CopyPipeline, total: number, observer: Observer | undefined, fn: () => Promise<T>): Promise<T> {
-  const base = pipeline.bytesDone;
-  const tick = () => observer?.bytes?.(pipeline.bytesDone - base, total);
-  const timer = setInterval(tick, 200);
+/**
+ * The one way an operation runs the pool: made from resolved options (never re-derived here),
+ * handed to the observer (a job's live throttle and cancel), its byte counter sampled for
+ * progress while fn runs, and closed however fn ends.
+ */
+export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number, fn: (pipeline: CopyPipeline) => Promise<T>): Promise<T> {
+  const pipeline = new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod });
   try {
-    return await fn();
+    observer?.attach?.(pipeline);
+    const tick = () => observer?.bytes?.(pipeline.bytesDone, totalBytes);
+    const timer = setInterval(tick, 200);
+    try {
+      return await fn(pipeline);
+    } finally {
+      clearInterval(timer);
+      tick();
+    }
   } finally {
-    clearInterval(timer);
-    tick();
+    await pipeline.close();
   }
 }
 

@@ -5,6 +5,7 @@ import { makeDirs } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
 import {
   Cluster,
+  addValuePartitions,
   createDatabase,
   createPartitionedTable,
   dbNameOf,
@@ -14,11 +15,10 @@ import {
   isUnfinishedHome,
   loadChunks,
   loadDatabase,
-  saveDatabase,
   type ChunkMeta,
   type TableVersion,
 } from '../store/index.js';
-import { addValues, checkEngine, checkTableSchema, pathChecker, valueAdditions } from './compat.js';
+import { checkEngine, checkTableSchema, pathChecker, valueAdditions } from './compat.js';
 import type { PartitionPattern } from './pattern.js';
 import type { Manifest, ManifestEntry } from './repo/manifest.js';
 import { Repository } from './repo/repository.js';
@@ -87,23 +87,19 @@ export function prepareTarget(c: Cluster, m: Manifest, targetDb: string, pairs: 
       if (!(err instanceof CvError && err.code === 'CONFLICT' && hasDatabase(c, targetDb))) throw err;
     }
   }
-  const missing = c.withDbLock(targetDb, () => {
-    const def = loadDatabase(c, targetDb);
-    checkEngine(def, m);
-    const add = valueAdditions(def.scheme, m.scheme, targetDb);
-    const absent: TablePair[] = [];
-    for (const p of pairs) {
-      const t = def.tables[p.dst];
-      if (t) checkTableSchema(t, m.tables[p.src]!, targetDb);
-      else absent.push(p);
-    }
-    if (absent.length && !create.tables) throw notFound(`table ${absent[0]!.dst} does not exist in ${targetDb}`);
-    if (add.size) {
-      addValues(def.scheme, add);
-      saveDatabase(c, def);
-    }
-    return absent;
-  });
+  // Read without the database lock, as planRestore reads: database.json is replaced atomically,
+  // and addValuePartitions (under the lock) skips values a writer added meanwhile.
+  const def = loadDatabase(c, targetDb);
+  checkEngine(def, m);
+  const add = valueAdditions(def.scheme, m.scheme, targetDb);
+  const missing: TablePair[] = [];
+  for (const p of pairs) {
+    const t = def.tables[p.dst];
+    if (t) checkTableSchema(t, m.tables[p.src]!, targetDb);
+    else missing.push(p);
+  }
+  if (missing.length && !create.tables) throw notFound(`table ${missing[0]!.dst} does not exist in ${targetDb}`);
+  if (add.size) addValuePartitions(c, targetDb, add);
   for (const p of missing) {
     const b = m.tables[p.src]!;
     try {

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
-import { removeTree } from '../common/fsio.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { diskOf, type CopyPipeline } from '../io/index.js';
-import { Cluster, commitVersion, dbNameOf, dropPartition, ensureChunksLocked, makeStagingDir, versionProblem, type ChunkMeta } from '../store/index.js';
-import { DEFAULT_WORKERS, defaultHolder, makePipeline, runLimited, withProgress, type Observer, type OperationOptions } from './options.js';
+import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
+import { Cluster, dbNameOf, dropPartition, ensureChunks, stageVersion, versionProblem, type ChunkMeta } from '../store/index.js';
+import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
 
@@ -78,12 +77,11 @@ async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisk
   const { entry, pair } = job;
   const srcDir = x.src.repo.dataDir(job.srcChunkId, pair.src, entry.cid);
   if (!fs.lstatSync(srcDir, { throwIfNoEntry: false })) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid}): ${srcDir} is missing`);
-  // A staging dir is private to this process (GC spares it while we live); the commit takes the db lock.
-  const staging = makeStagingDir(c, targetDb, chunk, pair.dst);
+  const stage = stageVersion(c, targetDb, chunk, pair.dst);
   try {
     const copied = await x.pipeline
       .copyFiles(
-        entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(staging, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
+        entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
         srcDisk,
         dstDisks.get(chunk.volume) ?? diskOf(chunk.volume),
       )
@@ -94,14 +92,9 @@ async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisk
     const m = x.src.manifest;
     const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, copied.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head })));
     if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
-    commitVersion(c, targetDb, chunk.chunkId, pair.dst, {
-      dir: staging,
-      rows: entry.rows,
-      files: entry.files.map((f) => ({ name: f.name, size: f.size })),
-      origin: { chunkId: job.srcChunkId, cid: entry.cid },
-    });
+    stage.commit({ rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } });
   } catch (err) {
-    removeTree(staging);
+    stage.abort();
     throw err;
   }
 }
@@ -118,7 +111,7 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   let bytes = 0;
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
-  const chunks = x.c.withDbLock(x.targetDb, () => ensureChunksLocked(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) }))));
+  const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })));
   await runLimited(jobs, x.inFlight, async (job) => {
     try {
       if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
@@ -157,24 +150,22 @@ export interface RunSpec {
 /**
  * The restore every command shares: lock the target, prepare it, plan by metadata, copy and commit
  * each partition, then (only if every partition succeeded) delete the target's extra partitions.
+ * `shared` is migrate's pipeline: migrate has already planned, attached it and samples its progress.
  */
-export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { pipeline: CopyPipeline; planned: boolean }): Promise<RestoreResult> {
+export async function runRestore(spec: RunSpec, o: OperationOptions, copying: FilledPipelineOptions, shared?: CopyPipeline): Promise<RestoreResult> {
   const elapsed = stopwatch();
   const { c, src, targetDb, pairs } = spec;
   const m = src.manifest;
   const lock = lockTarget(c, targetDb, o.holder ?? defaultHolder());
-  const pipeline = shared?.pipeline ?? makePipeline(o);
-  if (!shared) o.observer?.attach?.(pipeline);
   try {
     checkSelection(m, pairs, spec.pattern);
     prepareTarget(c, m, targetDb, pairs, spec.create);
     const plan = planRestore(c, m, targetDb, pairs, spec.pattern, spec);
-    if (!shared?.planned) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
+    if (!shared) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
     for (const s of plan.skipped) o.observer?.partitionDone?.(s.table);
-    const x: RunContext = { c, targetDb, src, pipeline, inFlight: Math.max(4, (o.workers ?? DEFAULT_WORKERS) * 4), ...(o.observer ? { observer: o.observer } : {}) };
+    const run = (pipeline: CopyPipeline) => runJobs({ c, targetDb, src, pipeline, inFlight: copying.inFlight, ...(o.observer ? { observer: o.observer } : {}) }, plan.jobs);
     const total = plan.jobs.reduce((a, j) => a + j.entry.bytes, 0);
-    const run = () => runJobs(x, plan.jobs);
-    const { done, failures, bytes } = shared ? await run() : await withProgress(pipeline, total, o.observer, run);
+    const { done, failures, bytes } = shared ? await run(shared) : await withPipeline(copying, o.observer, total, run);
     if (failures.length) throw failureError(targetDb, failures, done.length);
     for (const e of plan.extras) dropPartition(c, targetDb, e.path, e.table);
     const seconds = elapsed();
@@ -193,13 +184,13 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, shared?: { 
       mbPerSec: mbPerSec(bytes, seconds),
     };
   } finally {
-    if (!shared) await pipeline.close();
     lock.release();
   }
 }
 
 /** DolphinDB restore: the partitions of one table matching a pattern; returns the restored paths. */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  const copying = applyDefaults('copy', o);
   const pattern = parsePattern(o.pattern);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
@@ -209,7 +200,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const c = openTargetCluster(o.home, !o.outputTable);
   // outputTable must already exist (DolphinDB); otherwise the database and table are created if missing.
   const create = o.outputTable ? { db: false, tables: false } : { db: true, tables: true };
-  return runRestore({ c, src, targetDb, pairs: [pair], pattern, create, force: !!o.force, keepExtra: !!o.keepExtra }, o);
+  return runRestore({ c, src, targetDb, pairs: [pair], pattern, create, force: !!o.force, keepExtra: !!o.keepExtra }, o, copying);
 }
 
 export interface RestoreDbOptions extends OperationOptions, RestoreTarget {
@@ -220,12 +211,13 @@ export interface RestoreDbOptions extends OperationOptions, RestoreTarget {
 
 /** DolphinDB restoreDB: every table of the restore point, creating the database and tables if missing. */
 export async function restoreDb(o: RestoreDbOptions): Promise<RestoreResult> {
+  const copying = applyDefaults('copy', o);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
   const c = openTargetCluster(o.home, true);
   const pairs = Object.keys(src.manifest.tables).sort().map((t) => ({ src: t, dst: t }));
-  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o);
+  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying);
 }
 
 export interface RestoreTableOptions extends RestoreDbOptions {
@@ -235,11 +227,12 @@ export interface RestoreTableOptions extends RestoreDbOptions {
 
 /** DolphinDB restoreTable: one table, optionally into another database and/or under another name. */
 export async function restoreTable(o: RestoreTableOptions): Promise<RestoreResult> {
+  const copying = applyDefaults('copy', o);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
   const pairs = [{ src: o.table, dst: o.newTable ?? o.table }];
   checkSelection(src.manifest, pairs, parsePattern('%')); // a table the point lacks creates nothing
   const c = openTargetCluster(o.home, true);
-  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o);
+  return runRestore({ c, src, targetDb, pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying);
 }

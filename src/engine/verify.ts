@@ -1,9 +1,8 @@
 import path from 'node:path';
-import os from 'node:os';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { diskOf, type HashProblem } from '../io/index.js';
+import { applyDefaults, diskOf, type CopyPipeline, type HashProblem } from '../io/index.js';
 import { Cluster, loadDatabase, pinDatabase } from '../store/index.js';
-import { makePipeline, runLimited, withProgress, type OperationOptions } from './options.js';
+import { runLimited, withPipeline, type OperationOptions } from './options.js';
 import { Repository } from './repo/repository.js';
 import { notFound } from '../common/errors.js';
 
@@ -47,6 +46,7 @@ export interface VerifyResult {
  */
 export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
   const elapsed = stopwatch();
+  const hashing = applyDefaults('hash', o);
   const m = Repository.open(o.backupDir, o.dbPath, false).point(o.asOf);
   const target = o.targetDbPath ?? o.dbPath;
   const c = new Cluster(o.home);
@@ -54,15 +54,13 @@ export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
   const tables = o.tables?.length ? o.tables : Object.keys(m.tables);
   for (const t of tables) if (!m.tables[t]) throw notFound(`table ${t} is not in restore point ${m.pointId} of ${o.dbPath}`);
   const snap = pinDatabase(c, target);
-  const pipeline = makePipeline({ ...o, workers: o.workers ?? os.availableParallelism() });
-  o.observer?.attach?.(pipeline);
   const problems: VerifyProblem[] = [];
   let entries = 0;
   let bytes = 0;
   try {
     const live = new Map(snap.chunks.map((k) => [k.path, k]));
     const wanted = new Set<string>();
-    const jobs: (() => Promise<void>)[] = [];
+    const jobs: ((pipeline: CopyPipeline) => Promise<void>)[] = [];
     for (const p of m.partitions)
       for (const [t, e] of Object.entries(p.tables)) {
         if (!tables.includes(t)) continue;
@@ -85,7 +83,7 @@ export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
         }
         const dir = path.join(c.chunkDir(k, target), v.version);
         const disk = c.volumes.find((x) => x.path === k.volume)?.disk ?? diskOf(k.volume);
-        jobs.push(async () => {
+        jobs.push(async (pipeline) => {
           const res = await pipeline.hashFiles(e.files.map((f) => ({ src: path.join(dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })), disk);
           entries++;
           bytes += e.bytes;
@@ -98,9 +96,8 @@ export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
         if (tables.includes(t) && !wanted.has(`${k.path}\0${t}`)) problems.push({ tableName: t, partitionPath: k.path, problem: 'extra', detail: 'in the target, not in the restore point' });
     o.observer?.plan?.(tables.map((t) => ({ dbName: target, tableName: t, total: m.partitions.filter((p) => p.tables[t]).length })));
     const total = m.partitions.reduce((a, p) => a + tables.reduce((b, t) => b + (p.tables[t]?.bytes ?? 0), 0), 0);
-    await withProgress(pipeline, total, o.observer, () => runLimited(jobs, 8, (job) => job()));
+    await withPipeline(hashing, o.observer, total, (pipeline) => runLimited(jobs, hashing.inFlight, (job) => job(pipeline)));
   } finally {
-    await pipeline.close();
     snap.release();
   }
   problems.sort((a, b) => (a.partitionPath + a.tableName < b.partitionPath + b.tableName ? -1 : 1));

@@ -1,21 +1,8 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { conflict, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import {
-  Cluster,
-  commitVersion,
-  createDatabase,
-  createPartitionedTable,
-  ensureChunksLocked,
-  hasDatabase,
-  initCluster,
-  isCluster,
-  loadDatabase,
-  makeStagingDir,
-  valueDirName,
-} from '../store/index.js';
+import { Cluster, createDatabase, createPartitionedTable, ensureChunks, hasDatabase, initCluster, isCluster, loadDatabase, stageVersion, valueDirName } from '../store/index.js';
 import type { GenerateResult, GenerateTask } from './generate-worker.js';
 import { BYTES_PER_ROW, FIRST_DATE, QUOTES_DBS, quotesScheme, symbolsByBucket } from './quotes.js';
 
@@ -76,7 +63,7 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   const partPath = (d: number, b: number) => `/Key${b}/tp/${valueDirName('DATE', FIRST_DATE + d)}`;
   const allPaths = Array.from({ length: dates }, (_, d) => buckets.flatMap((syms, b) => (syms.length ? [{ path: partPath(d, b) }] : []))).flat();
   // Every chunk placed up front, with one catalog read per database rather than one per partition.
-  const layout = QUOTES_DBS.map((db) => ({ db, def: loadDatabase(c, db.dbPath), chunks: c.withDbLock(db.dbPath, () => ensureChunksLocked(c, db.dbPath, allPaths)) }));
+  const layout = QUOTES_DBS.map((db) => ({ db, def: loadDatabase(c, db.dbPath), chunks: ensureChunks(c, db.dbPath, allPaths) }));
   try {
     for (let d = 0; d < dates; d++) {
       const day = FIRST_DATE + d;
@@ -84,20 +71,19 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
         if (!buckets[b]!.length) continue;
         const targets = layout.flatMap(({ db, def, chunks }) => {
           const chunk = chunks.get(partPath(d, b))!;
-          return db.tables.map((t) => ({ db: db.dbPath, chunkId: chunk.chunkId, dir: makeStagingDir(c, db.dbPath, chunk, t.name), engine: def.engine, table: def.tables[t.name]! }));
+          return db.tables.map((t) => ({ stage: stageVersion(c, db.dbPath, chunk, t.name), engine: def.engine, table: def.tables[t.name]! }));
         });
-        const task: GenerateTask = { seed, day, symbols: buckets[b]!, rowsPerSymbol, targets: targets.map(({ dir, engine, table }) => ({ dir, engine, table })) };
+        const task: GenerateTask = { seed, day, symbols: buckets[b]!, rowsPerSymbol, targets: targets.map(({ stage, engine, table }) => ({ dir: stage.dir, engine, table })) };
         const job = (pool.run(task) as Promise<GenerateResult>).then((res) => {
           res.written.forEach((w, i) => {
-            const t = targets[i]!;
-            commitVersion(c, t.db, t.chunkId, t.table.name, { dir: t.dir, ...w });
+            targets[i]!.stage.commit(w);
             bytes += w.files.reduce((a, f) => a + f.size, 0);
           });
           rows += res.rows * targets.length;
           opts.onProgress?.(bytes, Math.max(estBytes, bytes));
           done++;
         }).catch((err) => {
-          for (const t of targets) fs.rmSync(t.dir, { recursive: true, force: true });
+          for (const t of targets) t.stage.abort(); // the committed ones stay
           failure ??= err;
         });
         jobs.push(job);

@@ -4,7 +4,7 @@ import { conflict, notFound, usage } from '../common/errors.js';
 import { makeDirs, removeEmptyDir, removeFile, removeTree, syncDir } from '../common/fsio.js';
 import { Cluster, dbNameOf, hasDatabase, loadChunks, loadDatabase, saveChunk, saveDatabase, tableOf, type DatabaseDef, type Engine, type TableDef } from './catalog.js';
 import { dropChunkLocked, gcChunkLocked, livePins, removeUnpinnedTree } from './mvcc.js';
-import { levelsOf, parsePartitionPath, validateScheme, type Scheme } from './scheme.js';
+import { extendValueLevels, levelsOf, parsePartitionPath, validateScheme, type Scheme } from './scheme.js';
 import { TYPES, type ColumnDef } from './types.js';
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -64,6 +64,17 @@ export function createPartitionedTable(c: Cluster, dbPath: string, spec: TableSp
     def.tables[spec.name] = t;
     saveDatabase(c, def);
     return t;
+  });
+}
+
+/**
+ * Adds partitions to the scheme's VALUE levels (level index -> values; values already there are
+ * skipped), under the database lock: how a restore makes room for a backup's partitions.
+ */
+export function addValuePartitions(c: Cluster, dbPath: string, additions: ReadonlyMap<number, Iterable<string | number>>): void {
+  c.withDbLock(dbPath, () => {
+    const def = loadDatabase(c, dbPath);
+    if (extendValueLevels(def.scheme, additions)) saveDatabase(c, def);
   });
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CvError } from '../common/errors.js';
 import { readJson, writeJsonAtomic } from '../common/durable.js';
-import { makeDir, makeDirs, removeEmptyDir, removeFile, removeTree, renamePath, syncDir } from '../common/fsio.js';
+import { makeDirs, removeEmptyDir, removeFile, removeTree, renamePath, syncDir } from '../common/fsio.js';
 import { pidAlive } from '../common/lockfile.js';
 import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid, saveChunk, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
 
@@ -12,7 +12,7 @@ import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid,
  * Multi-version concurrency: a commit writes a new version directory, renames it into place and
  * switches the chunk's metadata file atomically. Files are never modified once named. Readers
  * and backups pin the versions they use; GC removes only versions that are superseded and unpinned.
- * Functions named *Locked must run inside Cluster.withDbLock.
+ * Functions named *Locked must run inside Cluster.withDbLock; commit.ts is the API outside the lock.
  */
 
 const STAGING_RE = /^\.(.+)_tid_(\d+)_[0-9a-f]+$/;
@@ -34,14 +34,6 @@ export function ensureChunksLocked(c: Cluster, db: string, wanted: { path: strin
     byPath.set(w.path, chunk);
   }
   return byPath;
-}
-
-/** A private directory inside the chunk directory (same file system, so the commit is a rename). */
-export function makeStagingDir(c: Cluster, db: string, chunk: ChunkMeta, table: string): string {
-  const t = tableOf(loadDatabase(c, db), table);
-  const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
-  makeDir(dir);
-  return dir;
 }
 
 export interface StagedVersion {
@@ -74,10 +66,6 @@ export function commitVersionLocked(c: Cluster, db: string, chunkId: string, tab
   saveChunk(c, db, chunk);
   gcChunkLocked(c, db, chunk);
   return chunk;
-}
-
-export function commitVersion(c: Cluster, db: string, chunkId: string, table: string, staged: StagedVersion): ChunkMeta {
-  return c.withDbLock(db, () => commitVersionLocked(c, db, chunkId, table, staged));
 }
 
 // ---- pins ----

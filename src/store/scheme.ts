@@ -197,6 +197,27 @@ export function routeRows(scheme: Scheme, cols: { type: ColType; vec: Vector }[]
 }
 
 /** A test that a path names one existing partition of each level of the scheme, e.g. /Key3/tp/20120101. */
+/**
+ * Adds values to VALUE levels (level index -> values) in place, skipping values a level already
+ * has. Returns whether anything was added. Only VALUE levels grow: any other is a CONFLICT.
+ */
+export function extendValueLevels(scheme: Scheme, additions: ReadonlyMap<number, Iterable<string | number>>): boolean {
+  const levels = levelsOf(scheme);
+  let added = false;
+  for (const [i, vals] of additions) {
+    const level = levels[i];
+    if (level?.type !== 'VALUE') throw conflict(`level ${i + 1} of the partition scheme is not a VALUE level: it cannot gain partitions`);
+    const have = new Set<string | number>(level.values);
+    for (const v of vals)
+      if (!have.has(v)) {
+        level.values.push(v);
+        have.add(v);
+        added = true;
+      }
+  }
+  return added;
+}
+
 export function partitionPathTest(scheme: Scheme): (partPath: string) => boolean {
   const sets = levelsOf(scheme).map((l) => new Set(levelNames(l)));
   return (partPath) => {

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { conflict, usage } from '../common/errors.js';
-import { linkPath, removeTree } from '../common/fsio.js';
+import { usage } from '../common/errors.js';
+import { linkPath } from '../common/fsio.js';
 import { Cluster, loadDatabase, saveDatabase, tableOf, type Engine, type FileEntry, type TableDef } from './catalog.js';
+import { commitStageLocked, stageVersion } from './commit.js';
 import { concatVectors, takeRows } from './codec.js';
-import { commitVersionLocked, ensureChunksLocked, makeStagingDir } from './mvcc.js';
+import { ensureChunksLocked } from './mvcc.js';
 import { readOlapFiles, writeOlapFiles } from './olap-format.js';
-import { levelsOf, routeRows } from './scheme.js';
+import { extendValueLevels, routeRows } from './scheme.js';
 import { DICT_FILE, levelFileName, listLevelFiles, readDict, sortColumnsBy, writeDict, writeLevelFile } from './tsdb-format.js';
 import { vectorFrom, vectorLength, type Columns, type Vector } from './types.js';
 
@@ -74,17 +75,9 @@ export function append(c: Cluster, dbPath: string, table: string, input: Record<
     const t = tableOf(def, table);
     const { cols, rows } = normalizeBatch(t, input);
     if (rows === 0) return { rows: 0, partitions: [] };
-    const levels = levelsOf(def.scheme);
     const keyCols = t.partitionColumns.map((name) => ({ type: t.schema.find((s) => s.name === name)!.type, vec: cols[name]! }));
     const { paths, rowPath, newValues } = routeRows(def.scheme, keyCols);
-    if (newValues.size) {
-      for (const [li, vals] of newValues) {
-        const level = levels[li]!;
-        if (level.type !== 'VALUE') throw conflict('internal: new values on a non-VALUE level');
-        level.values.push(...vals);
-      }
-      saveDatabase(c, def);
-    }
+    if (extendValueLevels(def.scheme, newValues)) saveDatabase(c, def);
     const chunks = ensureChunksLocked(c, dbPath, paths.map((path) => ({ path })));
     for (let p = 0; p < paths.length; p++) {
       let part = cols;
@@ -98,13 +91,12 @@ export function append(c: Cluster, dbPath: string, table: string, input: Record<
       }
       const chunk = chunks.get(paths[p]!)!;
       const cur = chunk.tables[table];
-      const staging = makeStagingDir(c, dbPath, chunk, table);
+      const stage = stageVersion(c, dbPath, chunk, table);
       try {
         const base = cur ? { dir: path.join(c.chunkDir(chunk, dbPath), cur.version), rows: cur.rows } : undefined;
-        const written = writeTableFiles(staging, def.engine, t, part, n, base);
-        commitVersionLocked(c, dbPath, chunk.chunkId, table, { dir: staging, ...written });
+        commitStageLocked(stage, writeTableFiles(stage.dir, def.engine, t, part, n, base));
       } catch (err) {
-        removeTree(staging);
+        stage.abort();
         throw err;
       }
     }

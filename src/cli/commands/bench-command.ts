@@ -1,8 +1,8 @@
-import { DEFAULT_DISK_CONCURRENCY, DEFAULT_WORKERS } from '../../engine/index.js';
 import type { Command } from 'commander';
 import { usage } from '../../common/errors.js';
 import { formatBytes, parseBytes } from '../../common/units.js';
 import { BASELINES, type BaselineName } from '../../bench/baselines.js';
+import { PIPELINE_DEFAULTS } from '../../io/index.js';
 import { runBench } from '../../bench/harness.js';
 import { action, intOpt } from '../action.js';
 import { printJson, printTable } from '../output.js';
@@ -43,8 +43,8 @@ export function registerBench(program: Command): void {
     .description('capacity-planning benchmark: MB/s of generate, backup, check and restore against the device limit and cp/rsync/restic; writes <out>/<date>-<label>.{json,md,svg}')
     .option('--size <bytes>', 'data to generate across the three tables, e.g. 2GB .. 150GB', '2GB')
     .option('--backup-dir <dir>', 'parent directory for backups and baseline copies (the disk to write backups to); default: beside --home')
-    .option('--workers <list>', 'worker threads; a list (1,2,4) sweeps', String(DEFAULT_WORKERS))
-    .option('--disk-concurrency <list>', 'tasks in flight per disk; a list (1,2,4) sweeps', String(DEFAULT_DISK_CONCURRENCY))
+    .option('--workers <list>', 'worker threads; a list (1,2,4) sweeps', String(PIPELINE_DEFAULTS.copy.workers))
+    .option('--disk-concurrency <list>', 'tasks in flight per disk; a list (1,2,4) sweeps', String(PIPELINE_DEFAULTS.copy.diskConcurrency))
     .option('--baselines <list>', `baselines to run: ${BASELINES.join(',')} or none (missing tools are skipped with the reason)`, BASELINES.join(','))
     .option('--repeat <n>', 'runs of each timed phase; the report shows medians', intOpt('--repeat'), 1)
     .option('--out <dir>', 'where to write the result files', 'bench-results')

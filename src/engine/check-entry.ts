@@ -1,0 +1,66 @@
+import path from 'node:path';
+import type { CopyPipeline, HashProblem, HashResult } from '../io/index.js';
+import { versionProblem } from '../store/index.js';
+import { chunkPathOf } from './inspect.js';
+import type { Manifest, ManifestEntry } from './repo/manifest.js';
+import type { Repository } from './repo/repository.js';
+
+/** HashProblem, or 'manifest': the files are intact but are not what the manifest describes (rows, types, file set). */
+export type CheckProblem = HashProblem | 'manifest';
+
+/** One bad (chunkId, table, cid): DolphinDB's checkBackup columns, then what is wrong. */
+export interface BadChunk {
+  dbName: string;
+  tableName: string;
+  chunkPath: string;
+  chunkID: string;
+  /** The partition relative to the database: what `backup --force --partition` takes to repair it. */
+  partitionPath: string;
+  cid: number;
+  problem: CheckProblem;
+  files: { name: string; problem: CheckProblem; detail: string }[];
+}
+
+/** One (chunkId, table, cid) of a restore point, in the order checks walk them. */
+export interface Item {
+  key: string;
+  table: string;
+  partitionPath: string;
+  chunkId: string;
+  e: ManifestEntry;
+}
+
+export interface EntryCheckContext {
+  repo: Repository;
+  m: Manifest;
+  pipeline: CopyPipeline;
+  /** The repository's disk queue. */
+  disk: string;
+}
+
+/**
+ * Re-hashes one entry's files in the pool and ties them to the manifest (sizes, checksums, then
+ * the framed headers: rows, types, file set). Returns the bad chunk, if any, and files hashed.
+ */
+export async function checkEntry(x: EntryCheckContext, it: Item): Promise<{ bad?: BadChunk; files: number }> {
+  const t = x.m.tables[it.table]!;
+  const base = { dbName: x.m.dbPath, tableName: it.table, chunkPath: chunkPathOf(x.m.dbPath, it.partitionPath, t), chunkID: it.chunkId, partitionPath: it.partitionPath, cid: it.e.cid };
+  let dir: string;
+  try {
+    dir = x.repo.dataDir(it.chunkId, it.table, it.e.cid);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    const problem: CheckProblem = /symbolic link/.test(detail) ? 'symlink' : 'unreadable';
+    return { bad: { ...base, problem, files: it.e.files.map((f) => ({ name: f.name, problem, detail })) }, files: 0 };
+  }
+  const results: HashResult[] = await x.pipeline.hashFiles(
+    it.e.files.map((f) => ({ src: path.join(dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
+    x.disk,
+  );
+  const probs: BadChunk['files'] = results.flatMap((r, i) => (r.problem ? [{ name: it.e.files[i]!.name, problem: r.problem, detail: r.detail ?? '' }] : []));
+  if (!probs.length) {
+    const why = versionProblem(x.m.engine, t.schema, it.e.rows, results.map((r, i) => ({ name: it.e.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
+    if (why) probs.push({ name: it.e.files.find((f) => why.startsWith(`${f.name}:`) || why.startsWith(`${f.name} `))?.name ?? '*', problem: 'manifest', detail: why });
+  }
+  return { ...(probs.length ? { bad: { ...base, problem: probs[0]!.problem, files: probs } } : {}), files: results.length };
+}

@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { writeJsonAtomic } from '../common/durable.js';
+import { nameMap, parseJson } from '../common/json.js';
+import { readRegularFile } from './repo/safe-fs.js';
+
+/**
+ * The cursor of time-boxed and sampled checks, kept per scope in `<repo>/check-state.json`, so
+ * repeated runs cover the whole repository in key order.
+ */
+export interface ScopeState {
+  lastKey: string | null;
+  passesCompleted: number;
+  passStarted: string;
+  lastPassCompleted?: string;
+  badInPass: number;
+  updated: string;
+}
+export interface CheckState {
+  format: 1;
+  scopes: Record<string, ScopeState>;
+}
+
+export const checkStateFile = (repoDir: string) => path.join(repoDir, 'check-state.json');
+
+/** The cursors; a link, FIFO or directory there is CORRUPT, damaged content only costs a fresh pass. */
+export function readState(repoDir: string): CheckState {
+  const buf = readRegularFile(repoDir, [path.basename(checkStateFile(repoDir))]);
+  try {
+    const s = buf && (parseJson(buf.toString('utf8')) as CheckState);
+    // Scope keys are names read from disk: keep them in an object without a prototype.
+    if (s?.format === 1 && s.scopes && typeof s.scopes === 'object') return { format: 1, scopes: nameMap(s.scopes) };
+  } catch {
+    /* fall through */
+  }
+  return { format: 1, scopes: nameMap<ScopeState>() };
+}
+
+/** Where one run of a scope got to: entries [start, start + prefix) of the scope are done. */
+export interface RunReach {
+  scopeKey: string;
+  start: number;
+  prefix: number;
+  scopeKeys: string[];
+  badInRun: number;
+}
+
+/** Moves the scope's cursor past what this run finished, writes it, and says where the pass stands. */
+export function advanceCursor(repoDir: string, state: CheckState, r: RunReach): CheckCoverage {
+  const prior = state.scopes[r.scopeKey];
+  const now = new Date().toISOString();
+  const total = r.scopeKeys.length;
+  const reached = r.start + r.prefix;
+  const passComplete = reached >= total;
+  const badInPass = (prior?.badInPass ?? 0) + r.badInRun;
+  const passesCompleted = (prior?.passesCompleted ?? 0) + (passComplete ? 1 : 0);
+  state.scopes[r.scopeKey] = passComplete
+    ? { lastKey: null, passesCompleted, passStarted: now, lastPassCompleted: now, badInPass: 0, updated: now }
+    : {
+        lastKey: r.prefix ? r.scopeKeys[reached - 1]! : (prior?.lastKey ?? null),
+        passesCompleted,
+        passStarted: prior?.passStarted ?? now,
+        ...(prior?.lastPassCompleted ? { lastPassCompleted: prior.lastPassCompleted } : {}),
+        badInPass,
+        updated: now,
+      };
+  writeJsonAtomic(checkStateFile(repoDir), state);
+  return { checked: reached, total, percent: total ? Math.round((reached / total) * 1000) / 10 : 100, passComplete, passesCompleted, badInPass };
+}
+
+export interface CheckCoverage {
+  /** Entries of the scope checked so far in the current pass (all of them when the pass completed). */
+  checked: number;
+  total: number;
+  percent: number;
+  passComplete: boolean;
+  passesCompleted: number;
+  /** Bad entries found during the current (or just completed) pass. */
+  badInPass: number;
+}
+
+/** First index whose key is after `key`. */
+export function lowerBound(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,107 @@
+import os from 'node:os';
+import { usage } from '../common/errors.js';
+import type { CopyMethod } from './types.js';
+
+/**
+ * Every default of the copy pipeline is derived here and nowhere else, with the measurement that
+ * chose it beside it (restic's archiver `applyDefaults`, piscina's `kDefaultOptions`). Operations
+ * call applyDefaults once and pass the filled value down; the CLI's help and the bench read
+ * PIPELINE_DEFAULTS. Measurements: bench-results/2026-11-27-*.md (2 vCPU AMD EPYC, one virtio disk,
+ * ext4, Node 20, cold cache) and docs/PERFORMANCE.md.
+ */
+
+/**
+ * `copy`: backup, restore, migrate: read, hash and write each file, waiting mostly on fdatasync.
+ * `hash`: check, verify: read and hash only, so bound by the CPU.
+ */
+export type PipelineKind = 'copy' | 'hash';
+
+/** What a caller may set; anything left out is filled from PIPELINE_DEFAULTS. */
+export interface PipelineOptions {
+  /** Worker threads (piscina). */
+  workers?: number;
+  /** Tasks in flight per disk, like DolphinDB's diskIOConcurrencyLevel. */
+  diskConcurrency?: number;
+  /** Shared rate limit in bytes per second; 0 = unlimited. */
+  maxRate?: number;
+  copyMethod?: CopyMethod;
+}
+
+/** PipelineOptions with every value resolved: what operations and the pipeline take. */
+export interface FilledPipelineOptions {
+  readonly kind: PipelineKind;
+  readonly workers: number;
+  readonly diskConcurrency: number;
+  /** Bytes per second; 0 = unlimited. */
+  readonly maxRate: number;
+  readonly copyMethod: CopyMethod;
+  /** Entries (one table of one partition) an operation keeps in flight ahead of the disk queues. */
+  readonly inFlight: number;
+}
+
+interface KindDefaults {
+  /** A count, or one worker per core (os.availableParallelism()). */
+  readonly workers: number | 'one per core';
+  readonly diskConcurrency: number;
+  readonly inFlight: (workers: number, diskConcurrency: number) => number;
+}
+
+export const PIPELINE_DEFAULTS = {
+  copy: {
+    // 2026-11-27-sweep.md: 4 workers x 4 per disk beat 2 x 2 by ~10% (backup 308 -> 336 MB/s,
+    // restore 335 -> 380 MB/s). A copy waits on fdatasync far more than on the CPU, so more copies
+    // than cores keep the device busy.
+    workers: 4,
+    diskConcurrency: 4,
+    // Four entries per worker, so the next batches wait on their disks while the main thread
+    // publishes, journals or commits finished ones. In place for every cell of that sweep; not swept on its own.
+    inFlight: (workers) => Math.max(4, workers * 4),
+  },
+  hash: {
+    // Reading and hashing is CPU-bound: more workers than cores only contend (committed default
+    // run on 2 cores: 4 workers 919 MB/s, 2 workers 1,083 MB/s).
+    workers: 'one per core',
+    diskConcurrency: 4,
+    // Twice the slots the disk queues can grant, so a freed slot always has an entry waiting.
+    // Not swept on its own; verify ran a fixed 8 before it shared this row.
+    inFlight: (workers, diskConcurrency) => Math.max(4, workers * diskConcurrency * 2),
+  },
+  // Unlimited unless asked: --max-rate is for protecting production I/O, not a tuning default.
+  maxRate: 0,
+  // `auto` is `stream`: the only method that hashes in the pass that copies (see copy-pipeline.ts).
+  copyMethod: 'stream',
+  // The worker's reused buffer stays in L2: cold check of 760 MB, 3 runs each, twice: 1 MiB
+  // 1,060 MB/s vs 256 KiB 1,300 MB/s; backup unchanged (disk-bound).
+  blockSize: 256 * 1024,
+  // A piscina task costs ~75 us here, so small files share a task up to 8 MiB; at most 256 files,
+  // so one task never runs thousands of opens before it looks at the cancel flag.
+  batchBytes: 8 << 20,
+  batchFiles: 256,
+} as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
+  readonly maxRate: number;
+  readonly copyMethod: CopyMethod;
+  readonly blockSize: number;
+  readonly batchBytes: number;
+  readonly batchFiles: number;
+};
+
+/** The default as the CLI's help shows it, e.g. "4" or "one per core". */
+export function describeDefault(kind: PipelineKind, key: 'workers' | 'diskConcurrency'): string {
+  return String(PIPELINE_DEFAULTS[kind][key]);
+}
+
+function positiveInt(name: string, v: number | undefined, fallback: number): number {
+  const n = v ?? fallback;
+  if (!Number.isInteger(n) || n < 1) throw usage(`${name} must be a positive integer, got ${n}`);
+  return n;
+}
+
+/** Fills every option an operation of this kind needs, checked once, before anything starts. */
+export function applyDefaults(kind: PipelineKind, o: PipelineOptions = {}): FilledPipelineOptions {
+  const d: KindDefaults = PIPELINE_DEFAULTS[kind];
+  const workers = positiveInt('workers', o.workers, d.workers === 'one per core' ? os.availableParallelism() : d.workers);
+  const diskConcurrency = positiveInt('disk concurrency', o.diskConcurrency, d.diskConcurrency);
+  const maxRate = o.maxRate ?? PIPELINE_DEFAULTS.maxRate;
+  if (!Number.isFinite(maxRate) || maxRate < 0) throw usage(`the rate limit must be 0 (none) or a positive number of bytes per second, got ${maxRate}`);
+  return { kind, workers, diskConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency) };
+}

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { makeDir, removeTree } from '../common/fsio.js';
+import { loadDatabase, tableOf, type ChunkMeta, type Cluster, type FileEntry } from './catalog.js';
+import { commitVersionLocked, ensureChunksLocked } from './mvcc.js';
+
+/**
+ * The store's commit API: the one way anything outside the store (restore, generate, the coming
+ * load) and the store's own append publish data. The caller writes files into a stage; the store
+ * runs every step of docs/FORMAT.md "The commit protocol (MVCC)" itself, so no caller names a
+ * staging directory, allocates a cid or cleans up.
+ */
+
+/** What the files written into a stage make up. */
+export interface StagedFiles {
+  rows: number;
+  /** Every file of the version, each written into the stage and fdatasynced. */
+  files: FileEntry[];
+  /** Where restored data came from, so a rerun can tell the target already holds it. */
+  origin?: { chunkId: string; cid: number };
+}
+
+/** A new version of one table in one chunk, being written. */
+export interface Stage {
+  /**
+   * A directory private to this process inside the chunk's directory (the same file system, so the
+   * commit is a rename); GC spares it while this process lives. Write the version's files here.
+   */
+  readonly dir: string;
+  /**
+   * Makes the staged files the table's current version in the chunk (new cid, rename, atomic
+   * metadata switch, GC), under the database lock. On failure the stage is removed.
+   */
+  commit(staged: StagedFiles): ChunkMeta;
+  /** Removes the stage and everything in it. Does nothing once committed or aborted. */
+  abort(): void;
+}
+
+class VersionStage implements Stage {
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+
+  constructor(
+    private readonly c: Cluster,
+    private readonly db: string,
+    private readonly chunkId: string,
+    private readonly table: string,
+    readonly dir: string,
+  ) {}
+
+  commit(staged: StagedFiles): ChunkMeta {
+    return this.c.withDbLock(this.db, () => this.commitLocked(staged));
+  }
+
+  commitLocked(staged: StagedFiles): ChunkMeta {
+    if (this.state !== 'open') throw new Error(`internal: a ${this.state} stage cannot be committed: ${this.dir}`); // a bug: exit 1
+    try {
+      const chunk = commitVersionLocked(this.c, this.db, this.chunkId, this.table, { dir: this.dir, ...staged });
+      this.state = 'committed';
+      return chunk;
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+  }
+
+  abort(): void {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    removeTree(this.dir);
+  }
+}
+
+/** Starts a new version of `table` in `chunk` (a chunk from ensureChunks). */
+export function stageVersion(c: Cluster, db: string, chunk: ChunkMeta, table: string): Stage {
+  const t = tableOf(loadDatabase(c, db), table);
+  // The name carries the pid, so GC can tell a live writer's stage from a dead one's.
+  const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
+  makeDir(dir);
+  return new VersionStage(c, db, chunk.chunkId, table, dir);
+}
+
+/** Commits a stage inside the store's own locked sections (append); the caller holds the database lock. */
+export function commitStageLocked(stage: Stage, staged: StagedFiles): ChunkMeta {
+  if (!(stage instanceof VersionStage)) throw new Error('internal: not a stage made by stageVersion');
+  return stage.commitLocked(staged);
+}
+
+/**
+ * The chunks for partition paths, creating missing ones (placed round-robin over volumes, with
+ * the given chunkId if any), all under one database lock and one catalog read.
+ */
+export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[]): Map<string, ChunkMeta> {
+  return c.withDbLock(db, () => ensureChunksLocked(c, db, wanted));
+}

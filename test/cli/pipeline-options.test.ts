@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+describe('the tuning flags\' help', () => {
+  it('shows the copy defaults for backup and the hash defaults for check, from the one table', () => {
+    const backup = runCli(['backup', '--help']).stdout.replace(/\s+/g, ' ');
+    const check = runCli(['check', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(backup).toContain('worker threads (default: 4)');
+    expect(backup).toContain('tasks in flight per disk (default: 4)');
+    expect(backup).toContain('(default: stream)');
+    expect(check).toContain('worker threads (default: one per core)');
+    expect(check).not.toContain('--copy-method');
+  });
+});

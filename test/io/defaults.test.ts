@@ -1,0 +1,54 @@
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { CvError } from '../../dist/common/errors.js';
+import { PIPELINE_DEFAULTS, applyDefaults, describeDefault } from '../../dist/io/index.js';
+
+const usageError = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof CvError ? err.code : err;
+  }
+  return 'no error';
+};
+
+describe('applyDefaults', () => {
+  it('fills a copying operation with 4 workers, 4 tasks per disk, no rate limit, stream, and 16 entries in flight', () => {
+    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 16 });
+  });
+
+  it('fills a hashing operation with one worker per core and workers x disk concurrency x 2 entries in flight', () => {
+    const cores = os.availableParallelism();
+    expect(applyDefaults('hash')).toMatchObject({ kind: 'hash', workers: cores, diskConcurrency: 4, inFlight: Math.max(4, cores * 4 * 2) });
+  });
+
+  it('keeps the values a caller gives and derives entries in flight from them', () => {
+    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, maxRate: 5e6, copyMethod: 'reflink', inFlight: 12 });
+    expect(applyDefaults('hash', { workers: 3, diskConcurrency: 2 }).inFlight).toBe(12);
+  });
+
+  it('keeps at least 4 entries in flight however few workers there are', () => {
+    expect(applyDefaults('copy', { workers: 1 }).inFlight).toBe(4);
+    expect(applyDefaults('hash', { workers: 1, diskConcurrency: 1 }).inFlight).toBe(4);
+  });
+
+  it('refuses a worker count or disk concurrency that is not a positive integer as a usage error', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(usageError(() => applyDefaults('copy', { workers: bad }))).toBe('USAGE');
+      expect(usageError(() => applyDefaults('hash', { diskConcurrency: bad }))).toBe('USAGE');
+    }
+  });
+
+  it('refuses a negative or infinite rate as a usage error', () => {
+    expect(usageError(() => applyDefaults('copy', { maxRate: -1 }))).toBe('USAGE');
+    expect(usageError(() => applyDefaults('copy', { maxRate: Infinity }))).toBe('USAGE');
+  });
+});
+
+describe('describeDefault', () => {
+  it('shows the table\'s value as the CLI prints it', () => {
+    expect(describeDefault('copy', 'workers')).toBe(String(PIPELINE_DEFAULTS.copy.workers));
+    expect(describeDefault('hash', 'workers')).toBe('one per core');
+    expect(describeDefault('hash', 'diskConcurrency')).toBe(String(PIPELINE_DEFAULTS.hash.diskConcurrency));
+  });
+});
