@@ -1,9 +1,8 @@
-import path from 'node:path';
 import type { CopyPipeline, HashProblem, HashResult } from '../io/index.js';
 import { versionProblem } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
-import type { Manifest, ManifestEntry } from './repo/manifest.js';
-import type { Repository } from './repo/repository.js';
+import type { Manifest, ManifestEntry } from '../repo/manifest.js';
+import type { Repository } from '../repo/repository.js';
 
 /** HashProblem, or 'manifest': the files are intact but are not what the manifest describes (rows, types, file set). */
 export type CheckProblem = HashProblem | 'manifest';
@@ -45,16 +44,16 @@ export interface EntryCheckContext {
 export async function checkEntry(x: EntryCheckContext, it: Item): Promise<{ bad?: BadChunk; files: number }> {
   const t = x.m.tables[it.table]!;
   const base = { dbName: x.m.dbPath, tableName: it.table, chunkPath: chunkPathOf(x.m.dbPath, it.partitionPath, t), chunkID: it.chunkId, partitionPath: it.partitionPath, cid: it.e.cid };
-  let dir: string;
+  let files: string[];
   try {
-    dir = x.repo.dataDir(it.chunkId, it.table, it.e.cid);
+    files = x.repo.entryFiles(it.chunkId, it.table, it.e);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     const problem: CheckProblem = /symbolic link/.test(detail) ? 'symlink' : 'unreadable';
     return { bad: { ...base, problem, files: it.e.files.map((f) => ({ name: f.name, problem, detail })) }, files: 0 };
   }
   const results: HashResult[] = await x.pipeline.hashFiles(
-    it.e.files.map((f) => ({ src: path.join(dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
+    it.e.files.map((f, i) => ({ src: files[i]!, expectedSize: f.size, expectedXxh3: f.xxh3 })),
     x.disk,
   );
   const probs: BadChunk['files'] = results.flatMap((r, i) => (r.problem ? [{ name: it.e.files[i]!.name, problem: r.problem, detail: r.detail ?? '' }] : []));

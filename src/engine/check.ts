@@ -4,13 +4,12 @@ import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
 import { checkEntry, type BadChunk, type EntryCheckContext, type Item } from './check-entry.js';
-import { advanceCursor, lowerBound, readState, type CheckCoverage } from './check-state.js';
+import { lowerBound, type CheckCoverage } from '../repo/check-state.js';
 import { defaultHolder, withPipeline, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
-import { scanExtras, type ExtraEntry } from './repo/extras.js';
-import { readJournals } from './repo/journal.js';
-import { entryKey, readManifest, type Manifest } from './repo/manifest.js';
-import { Repository } from './repo/repository.js';
+import type { ExtraEntry } from '../repo/extras.js';
+import { entryKey, type Manifest } from '../repo/manifest.js';
+import { Repository } from '../repo/repository.js';
 
 export interface CheckOptions extends OperationOptions {
   backupDir: string;
@@ -43,7 +42,7 @@ export interface CheckResult {
 }
 
 export type { BadChunk, CheckProblem } from './check-entry.js';
-export { checkStateFile, type CheckCoverage } from './check-state.js';
+export { checkStateFile, type CheckCoverage } from '../repo/check-state.js';
 
 /**
  * checkBackup: re-reads and re-hashes every file of the restore point's entries in scope, in the
@@ -69,8 +68,8 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const lock = takeLock(repo, o.holder ?? defaultHolder(), timeBoxed);
   try {
     // Under the lock, so no backup or prune is half-way through what the scan sees.
-    const extras = scanExtras(repo.dir, repo.points().map((id) => readManifest(repo.dir, id)), readJournals(repo.dir).records.values());
-    const state = timeBoxed ? readState(repo.dir) : undefined;
+    const extras = repo.extras();
+    const state = timeBoxed ? repo.checkState() : undefined;
     const lastKey = state?.scopes[scopeKey]?.lastKey;
     const start = lastKey ? lowerBound(scopeKeys, lastKey) : 0;
     let count = scope.length - start;
@@ -88,7 +87,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
 
     const found = run.bad.filter((b): b is BadChunk => b !== undefined);
     const badInRun = run.bad.slice(0, run.prefix).filter(Boolean).length;
-    const coverage = state ? advanceCursor(repo.dir, state, { scopeKey, start, prefix: run.prefix, scopeKeys, badInRun }) : null;
+    const coverage = state ? repo.advanceCheckCursor(state, { scopeKey, start, prefix: run.prefix, scopeKeys, badInRun }) : null;
     if (run.failure !== undefined) throw run.failure;
     const seconds = elapsed();
     const bytes = run.bytes;

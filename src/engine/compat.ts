@@ -1,6 +1,6 @@
 import { conflict, corrupt } from '../common/errors.js';
 import { levelsOf, partitionPathTest, type DatabaseDef, type Level, type Scheme, type TableDef } from '../store/index.js';
-import type { Manifest } from './repo/manifest.js';
+import type { Manifest } from '../repo/manifest.js';
 
 /**
  * Can a restore point go into an existing target database? DolphinDB's rule: same engine, same

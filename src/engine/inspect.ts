@@ -1,7 +1,7 @@
 import { notFound } from '../common/errors.js';
 import { dbNameOf, TYPES, type TableDef } from '../store/index.js';
-import type { Manifest, ManifestPartition } from './repo/manifest.js';
-import { Repository } from './repo/repository.js';
+import type { Manifest, ManifestPartition } from '../repo/manifest.js';
+import { Repository } from '../repo/repository.js';
 
 /**
  * DolphinDB names a table's tablet in a chunk by its physical index as letters ("gA" for the

@@ -20,8 +20,8 @@ import {
 } from '../store/index.js';
 import { checkEngine, checkTableSchema, pathChecker, valueAdditions } from './compat.js';
 import type { PartitionPattern } from './pattern.js';
-import type { Manifest, ManifestEntry } from './repo/manifest.js';
-import { Repository } from './repo/repository.js';
+import type { Manifest, ManifestEntry } from '../repo/manifest.js';
+import { Repository } from '../repo/repository.js';
 
 /** A backup table restored into a target table (the same name unless renamed). */
 export interface TablePair {

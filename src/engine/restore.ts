@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
@@ -75,13 +74,13 @@ interface Failure {
 async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
   const { c, targetDb } = x;
   const { entry, pair } = job;
-  const srcDir = x.src.repo.dataDir(job.srcChunkId, pair.src, entry.cid);
-  if (!fs.lstatSync(srcDir, { throwIfNoEntry: false })) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid}): ${srcDir} is missing`);
+  if (!x.src.repo.hasData(job.srcChunkId, pair.src, entry.cid)) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid})`);
+  const srcFiles = x.src.repo.entryFiles(job.srcChunkId, pair.src, entry);
   const stage = stageVersion(c, targetDb, chunk, pair.dst);
   try {
     const copied = await x.pipeline
       .copyFiles(
-        entry.files.map((f) => ({ src: path.join(srcDir, f.name), dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
+        entry.files.map((f, i) => ({ src: srcFiles[i]!, dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
         srcDisk,
         dstDisks.get(chunk.volume) ?? diskOf(chunk.volume),
       )

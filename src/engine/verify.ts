@@ -3,7 +3,7 @@ import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, type CopyPipeline, type HashProblem } from '../io/index.js';
 import { Cluster, loadDatabase, pinDatabase } from '../store/index.js';
 import { runLimited, withPipeline, type OperationOptions } from './options.js';
-import { Repository } from './repo/repository.js';
+import { Repository } from '../repo/repository.js';
 import { notFound } from '../common/errors.js';
 
 export interface VerifyOptions extends OperationOptions {

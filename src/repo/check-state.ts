@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { writeJsonAtomic } from '../common/durable.js';
 import { nameMap, parseJson } from '../common/json.js';
-import { readRegularFile } from './repo/safe-fs.js';
+import { readRegularFile } from './safe-fs.js';
 
 /**
  * The cursor of time-boxed and sampled checks, kept per scope in `<repo>/check-state.json`, so

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { closeFile, openFile, removeFile, syncDir, syncFileAsync, writeAllAsync } from '../../common/fsio.js';
+import { closeFile, openFile, removeFile, syncDir, syncFileAsync, writeAllAsync } from '../common/fsio.js';
 import type { ManifestEntry } from './manifest.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent } from './names.js';
 import { ensureDirs, listDir, readRegularFile } from './safe-fs.js';

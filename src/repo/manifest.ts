@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CvError, corrupt, notFound, usage } from '../../common/errors.js';
-import { writeFileAtomic } from '../../common/durable.js';
-import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../../store/index.js';
+import { CvError, corrupt, notFound, usage } from '../common/errors.js';
+import { writeFileAtomic } from '../common/durable.js';
+import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
 import { sealJson, unsealJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, readRegularFile } from './safe-fs.js';

@@ -1,4 +1,4 @@
-import { corrupt } from '../../common/errors.js';
+import { corrupt } from '../common/errors.js';
 
 /**
  * A backup directory is untrusted input: every name read from it is checked before it becomes

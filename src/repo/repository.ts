@@ -1,13 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CvError, corrupt, fromSystemError, notFound } from '../../common/errors.js';
-import { writeFileAtomic } from '../../common/durable.js';
+import { CvError, corrupt, fromSystemError, notFound } from '../common/errors.js';
+import { writeFileAtomic } from '../common/durable.js';
 import { sealJson, unsealJson } from './sealed-json.js';
-import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../../common/fsio.js';
-import { LockFile } from '../../common/lockfile.js';
-import { dbNameOf } from '../../store/index.js';
-import { listPointIds, resolvePoint, type Manifest } from './manifest.js';
+import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
+import { LockFile } from '../common/lockfile.js';
+import { dbNameOf } from '../store/index.js';
+import { advanceCursor, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
+import { scanExtras, type RepoExtras } from './extras.js';
+import { Journal, readJournals, type JournalRecord } from './journal.js';
+import { listPointIds, resolvePoint, writeManifest, type Manifest } from './manifest.js';
+import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
+import { checkFileName } from './names.js';
 
 /**
  * One database's backup repository: `<backupDir>/<dbName>/`, holding restore points, the data of
@@ -61,6 +66,43 @@ export class Repository {
   points(): string[] {
     return listPointIds(this.dir);
   }
+
+  /** Commits a restore point (the commit point of a backup: see FORMAT.md, durability invariants). */
+  commitPoint(m: Manifest): void {
+    writeManifest(this.dir, m);
+  }
+
+  /** Every journal a run left (records and files): a rerun does not copy what they vouch for. */
+  journals(): { records: Map<string, JournalRecord>; files: string[] } {
+    return readJournals(this.dir);
+  }
+  openJournal(runId: string): Journal {
+    return new Journal(this.dir, runId);
+  }
+  /** Called once the point that covers them is committed. */
+  removeJournals(files: string[]): void {
+    for (const f of files) removeEntry(this.dir, ['journal', path.basename(f)]);
+  }
+
+  planPrune(keepLast: number): PrunePlan {
+    return planPrune(this.dir, this.points(), keepLast);
+  }
+  executePrune(plan: PrunePlan): void {
+    executePrune(this.dir, plan);
+  }
+
+  /** What no layout rule or restore point explains (check lists them). */
+  extras(): RepoExtras {
+    return scanExtras(this.dir, this.points().map((id) => this.point(id)), this.journals().records.values());
+  }
+
+  /** The cursors of time-boxed checks; damaged content only costs a fresh pass. */
+  checkState(): CheckState {
+    return readState(this.dir);
+  }
+  advanceCheckCursor(state: CheckState, reach: RunReach): CheckCoverage {
+    return advanceCursor(this.dir, state, reach);
+  }
   latest(): Manifest | undefined {
     return this.points().length ? this.point() : undefined;
   }
@@ -87,13 +129,21 @@ export class Repository {
   hasData(chunkId: string, table: string, cid: number): boolean {
     return fs.lstatSync(this.dataDir(chunkId, table, cid), { throwIfNoEntry: false }) !== undefined;
   }
-  async stagingDir(chunkId: string, table: string, cid: number, runId: string): Promise<string> {
+  /** The paths of an entry's files, in the manifest's order, for a reader (restore, check). */
+  entryFiles(chunkId: string, table: string, e: { cid: number; files: { name: string }[] }): string[] {
+    const dir = this.dataDir(chunkId, table, e.cid);
+    return e.files.map((f) => path.join(dir, checkFileName(f.name)));
+  }
+
+  /** A private staging directory for one copy, and the paths its files go to; publish() moves it into place. */
+  async stage(chunkId: string, table: string, cid: number, runId: string, names: string[]): Promise<{ dir: string; files: string[] }> {
     // No flush here: publish flushes every level up to data/ once the copy is in place.
     const parent = ensureDirs(this.dir, ['data', chunkId, table], false);
     const name = `.staging-${cid}-${runId}`;
     removeEntry(parent, [name]);
     ensureDirs(parent, [name], false);
-    return path.join(parent, name);
+    const dir = path.join(parent, name);
+    return { dir, files: names.map((n) => path.join(dir, checkFileName(n))) };
   }
 
   /**

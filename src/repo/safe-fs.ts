@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { corrupt, fromSystemError } from '../../common/errors.js';
-import { makeDir, removeFile, removeTree, syncDir } from '../../common/fsio.js';
+import { corrupt, fromSystemError } from '../common/errors.js';
+import { makeDir, removeFile, removeTree, syncDir } from '../common/fsio.js';
 
 /**
  * The repository's only way to touch its own files. A backup directory is untrusted input: a

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backup, listPoints } from '../../dist/engine/index.js';
-import { sealJson } from '../../dist/engine/repo/sealed-json.js';
+import { sealJson } from '../../dist/repo/sealed-json.js';
 import { generateQuotes } from '../../dist/generate/generate.js';
 import { Cluster, volumesOf, loadCluster } from '../../dist/store/index.js';
 import { CLI, runCli } from '../helpers/cli.js';

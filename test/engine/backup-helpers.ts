@@ -3,7 +3,7 @@ import path from 'node:path';
 import xxhash from '@node-rs/xxhash';
 import { generateQuotes } from '../../dist/generate/generate.js';
 import { Repository, readManifest, type Manifest } from '../../dist/engine/index.js';
-import { sealJson } from '../../dist/engine/repo/sealed-json.js';
+import { sealJson } from '../../dist/repo/sealed-json.js';
 
 /** A small quotes cluster: 2 dates x 5 buckets = 10 partitions per table, three tables. */
 export async function smallQuotes(home: string, opts: { seed?: number; rowsPerSymbol?: number } = {}) {

@@ -44,8 +44,6 @@ export const MAX_FUNCTION_LINES = 80;
 export function layerOf(file: string): Layer | null {
   const rel = file.replace(/^src\//, '');
   if (rel === 'index.ts') return 'api';
-  // The repository still lives in src/engine/repo; it is its own floor below engine.
-  if (rel.startsWith('engine/repo/')) return 'repo';
   const top = rel.split('/')[0]!;
   return top in MAY_IMPORT && top !== 'api' ? (top as Layer) : null;
 }

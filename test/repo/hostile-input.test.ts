@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../helpers/cli.js';
-import { rmTmp } from '../../helpers/tmp.js';
-import { editPoint, latestManifest, repoDir } from '../backup-helpers.js';
-import { sealJson } from '../../../dist/engine/repo/sealed-json.js';
-import { DB, backedUpSource, scratchDir } from '../helpers-restore.js';
+import { runCli } from '../helpers/cli.js';
+import { rmTmp } from '../helpers/tmp.js';
+import { editPoint, latestManifest, repoDir } from '../engine/backup-helpers.js';
+import { sealJson } from '../../dist/repo/sealed-json.js';
+import { DB, backedUpSource, scratchDir } from '../engine/helpers-restore.js';
 
 /** Issue 9 item 6: malformed repository content maps to a documented exit code, never 1. */
 

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../helpers/cli.js';
-import { rmTmp } from '../../helpers/tmp.js';
-import { editPoint, latestManifest, repoDir } from '../backup-helpers.js';
-import { DB, TSDB, backedUpSource, scratchDir } from '../helpers-restore.js';
+import { runCli } from '../helpers/cli.js';
+import { rmTmp } from '../helpers/tmp.js';
+import { editPoint, latestManifest, repoDir } from '../engine/backup-helpers.js';
+import { DB, TSDB, backedUpSource, scratchDir } from '../engine/helpers-restore.js';
 
 let dir: string, cleanBak: string;
 let n = 0;

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../../helpers/cli.js';
-import { rmTmp } from '../../helpers/tmp.js';
-import { latestManifest, repoDir } from '../backup-helpers.js';
-import { DB, backedUpSource, scratchDir } from '../helpers-restore.js';
+import { CLI } from '../helpers/cli.js';
+import { rmTmp } from '../helpers/tmp.js';
+import { latestManifest, repoDir } from '../engine/backup-helpers.js';
+import { DB, backedUpSource, scratchDir } from '../engine/helpers-restore.js';
 
 /**
  * Issue 9 item 4: an entry planted at any level of a repository (a symbolic link to a tree outside,

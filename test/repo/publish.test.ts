@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { installIoHooks } from '../../../dist/common/fsio.js';
-import { backup, checkBackup, restoreDb } from '../../../dist/engine/index.js';
-import { rmTmp } from '../../helpers/tmp.js';
-import { latestManifest, repoDir } from '../backup-helpers.js';
-import { DB, backedUpSource, digests, scratchDir } from '../helpers-restore.js';
+import { installIoHooks } from '../../dist/common/fsio.js';
+import { backup, checkBackup, restoreDb } from '../../dist/engine/index.js';
+import { rmTmp } from '../helpers/tmp.js';
+import { latestManifest, repoDir } from '../engine/backup-helpers.js';
+import { DB, backedUpSource, digests, scratchDir } from '../engine/helpers-restore.js';
 
 /**
  * Issue 9 item 8: a kill in the middle of a --force publish must not leave a restore point without

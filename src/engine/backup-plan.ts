@@ -1,0 +1,105 @@
+import { nameMap } from '../common/json.js';
+import type { ChunkMeta, Snapshot, TableDef } from '../store/index.js';
+import { entryKey, type Manifest, type ManifestEntry, type ManifestPartition } from '../repo/manifest.js';
+import type { Repository } from '../repo/repository.js';
+
+/** One (partition, table) whose current version the repository lacks. */
+export interface CopyJob {
+  chunk: ChunkMeta;
+  table: string;
+}
+
+/**
+ * What a backup will do, decided from metadata alone before any byte moves: which entries to
+ * copy, which to reference from the previous point or a dead run's journal, and what the new
+ * point's partitions and tables are before the copies land.
+ */
+export interface BackupPlan {
+  prev: Manifest | undefined;
+  toCopy: CopyJob[];
+  /** One table name per (partition, table) referenced rather than copied. */
+  skippedTables: string[];
+  /** (partition, table) pairs in scope per table, for progress. */
+  perTable: Map<string, number>;
+  /** The new point's partitions so far; copies add their entries as they finish. */
+  parts: Map<string, ManifestPartition>;
+  manifestTables: Record<string, TableDef>;
+  dropped: number;
+  /** Journals a killed run left: removed once the new point is committed. */
+  oldJournals: string[];
+}
+
+export interface PlanInput {
+  repo: Repository;
+  snapshot: Snapshot;
+  tables: string[];
+  /** Partition paths to back up (a partial backup), or all. */
+  wanted?: Set<string>;
+  force?: boolean;
+  keepDropped?: boolean;
+}
+
+export function planBackup(x: PlanInput): BackupPlan {
+  const { repo, snapshot, tables } = x;
+  const def = snapshot.def;
+  const prev = repo.latest();
+  const { records: journaled, files: oldJournals } = repo.journals();
+  // Every run opens its journal before it stages or replaces anything and deletes it only after
+  // committing, so leftovers to clean up can exist only when a journal was left behind.
+  if (oldJournals.length) repo.recover();
+
+  // Start from the previous point: a partial backup (some tables or partitions) carries the rest over.
+  const parts = new Map<string, ManifestPartition>((prev?.partitions ?? []).map((p) => [p.path, { path: p.path, chunkId: p.chunkId, tables: nameMap(p.tables) }]));
+  const manifestTables = nameMap(prev?.tables);
+  const dropped = !x.keepDropped && !x.wanted ? dropGone(parts, manifestTables, snapshot, tables) : 0;
+  for (const t of tables) manifestTables[t] = def.tables[t]!;
+
+  const toCopy: CopyJob[] = [];
+  const skippedTables: string[] = [];
+  const perTable = new Map(tables.map((t) => [t, 0]));
+  for (const k of snapshot.chunks.filter((k) => !x.wanted || x.wanted.has(k.path))) {
+    for (const t of tables) {
+      const v = k.tables[t];
+      if (!v) continue;
+      perTable.set(t, perTable.get(t)! + 1);
+      const old = parts.get(k.path);
+      // Incremental by metadata: the previous point's entries are trusted (check verifies the
+      // bytes); a dead run's journal is believed only where its data directory exists.
+      const inPoint = old?.chunkId === k.chunkId && old.tables[t]?.cid === v.cid ? old.tables[t] : undefined;
+      const known = inPoint ?? (repo.hasData(k.chunkId, t, v.cid) ? journaled.get(entryKey(k.chunkId, t, v.cid))?.entry : undefined);
+      if (!x.force && known) {
+        setEntry(parts, k, t, known);
+        skippedTables.push(t);
+      } else toCopy.push({ chunk: k, table: t });
+    }
+  }
+  return { prev, toCopy, skippedTables, perTable, parts, manifestTables, dropped, oldJournals };
+}
+
+/**
+ * DolphinDB's snapshot=true: entries of tables in scope (or tables dropped from the database) whose
+ * partition is gone, or was dropped and re-created, leave the new point. Returns how many left.
+ */
+function dropGone(parts: Map<string, ManifestPartition>, manifestTables: Record<string, TableDef>, snapshot: Snapshot, tables: string[]): number {
+  const def = snapshot.def;
+  const live = new Map(snapshot.chunks.map((k) => [k.path, k]));
+  let dropped = 0;
+  for (const p of parts.values())
+    for (const t of Object.keys(p.tables)) {
+      const inScope = tables.includes(t) || !Object.hasOwn(def.tables, t);
+      const k = live.get(p.path);
+      if (inScope && (!k || !k.tables[t] || k.chunkId !== p.chunkId)) {
+        delete p.tables[t];
+        dropped++;
+      }
+    }
+  for (const t of Object.keys(manifestTables)) if (!Object.hasOwn(def.tables, t)) delete manifestTables[t];
+  return dropped;
+}
+
+/** Records an entry in the new point, starting the partition afresh if its chunk changed. */
+export function setEntry(parts: Map<string, ManifestPartition>, k: ChunkMeta, table: string, e: ManifestEntry): void {
+  let p = parts.get(k.path);
+  if (!p || p.chunkId !== k.chunkId) parts.set(k.path, (p = { path: k.path, chunkId: k.chunkId, tables: nameMap() }));
+  p.tables[table] = e;
+}

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { syncDir } from '../common/fsio.js';
+import { readJournals } from './journal.js';
+import { entryKey, readManifest } from './manifest.js';
+import { listDir, removeEntry, wrongKind, type EntryKind } from './safe-fs.js';
+
+/**
+ * Retention as restic does it: PlanPrune reads and checks everything first (a malformed
+ * repository changes nothing), then ExecutePrune deletes in the order the durability rules ask.
+ */
+export interface PrunePlan {
+  keptPoints: string[];
+  removedPoints: string[];
+  /** `data/<uuid>/<table>/<cid>` directories that no kept point or leftover journal names. */
+  dataDirs: string[][];
+  /** Table and chunk directories those removals leave empty. */
+  emptied: string[][];
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** Keeps the newest `keepLast` of `pointIds` (oldest first) and plans what their removal frees. */
+export function planPrune(repoDir: string, pointIds: string[], keepLast: number): PrunePlan {
+  const keptPoints = pointIds.slice(-keepLast);
+  const removedPoints = pointIds.slice(0, Math.max(0, pointIds.length - keepLast));
+  const live = new Set<string>(readJournals(repoDir).records.keys());
+  for (const id of keptPoints)
+    for (const p of readManifest(repoDir, id).partitions) for (const [t, e] of Object.entries(p.tables)) live.add(entryKey(p.chunkId, t, e.cid));
+  return { keptPoints, removedPoints, ...planDataRemoval(repoDir, live) };
+}
+
+/**
+ * Manifests go first, durably: a crash must never leave a manifest that names removed data. A
+ * crash after the fsync of points/ leaves only unreferenced data, which the next prune removes.
+ */
+export function executePrune(repoDir: string, plan: PrunePlan): void {
+  for (const id of plan.removedPoints) removeEntry(repoDir, ['points', `${id}.json`]);
+  if (plan.removedPoints.length) syncDir(path.join(repoDir, 'points'));
+  for (const rel of plan.dataDirs) removeEntry(repoDir, rel);
+  for (const rel of plan.emptied) removeEntry(repoDir, rel);
+}
+
+/**
+ * What prune would delete under data/: each `data/<uuid>/<table>/<cid>` that no live key names,
+ * then each table and chunk directory left empty. Names of other shapes are junk that prune never
+ * touches (check lists them). A link, FIFO or file where a directory belongs is CORRUPT, found
+ * here, before anything is deleted.
+ */
+function planDataRemoval(repoDir: string, live: Set<string>): { dataDirs: string[][]; emptied: string[][] } {
+  const dataDirs: string[][] = [];
+  const emptied: string[][] = [];
+  const want = (rel: string[], kind: EntryKind) => {
+    if (kind !== 'directory') throw wrongKind(path.join(repoDir, ...rel), kind, 'directory');
+  };
+  for (const chunk of listDir(repoDir, ['data']).filter((e) => UUID_RE.test(e.name))) {
+    want(['data', chunk.name], chunk.kind);
+    const tables = listDir(repoDir, ['data', chunk.name]);
+    let chunkLeft = tables.length;
+    for (const table of tables.filter((e) => IDENT_RE.test(e.name))) {
+      want(['data', chunk.name, table.name], table.kind);
+      const rel = ['data', chunk.name, table.name];
+      const cids = listDir(repoDir, rel);
+      let left = cids.length;
+      for (const cid of cids.filter((e) => /^\d+$/.test(e.name))) {
+        if (live.has(entryKey(chunk.name, table.name, Number(cid.name)))) continue;
+        want([...rel, cid.name], cid.kind);
+        dataDirs.push([...rel, cid.name]);
+        left--;
+      }
+      if (!left) {
+        emptied.push(rel);
+        chunkLeft--;
+      }
+    }
+    if (!chunkLeft) emptied.push(['data', chunk.name]);
+  }
+  return { dataDirs, emptied };
+}
