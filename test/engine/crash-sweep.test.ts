@@ -1,30 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmTmp, scratchDir } from '../helpers/tmp.js';
+import { rmTmp } from '../helpers/tmp.js';
 import { countSyncs, rollBack, runCliFaulty } from '../support/crash.js';
-import { DB, appendRow, digestOf, pointIds, resetTo, restoredDigest, tinyBackedUp } from '../support/sweep-helpers.js';
+import { DB, pointIds, resetTo, restoredDigest, sweepScene } from '../support/sweep-helpers.js';
 
 /**
  * A crash at every durability point (fault layer, crashAtSync = K) of one incremental backup and
  * of one prune, with what was not yet durable rolled back, must leave the last restore point
  * restorable, and a rerun must succeed.
  */
-let dir: string;
-let work: string;
-let snap: string;
-let before: Record<string, string>;
-let after: Record<string, string>;
-
+let dir: string, work: string, snap: string;
+let before: Record<string, string>, after: Record<string, string>;
 beforeAll(async () => {
-  dir = scratchDir('crash');
-  work = path.join(dir, 'work');
-  snap = path.join(dir, 'snap');
-  const { home } = await tinyBackedUp(work);
-  before = digestOf(home, DB);
-  appendRow(home);
-  after = digestOf(home, DB);
-  fs.cpSync(work, snap, { recursive: true });
+  ({ dir, work, snap, before, after } = await sweepScene('crash'));
 });
 afterAll(() => rmTmp(dir));
 

@@ -2,26 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { ROOT_REASON, isRoot, listFiles, mountTmpfs, rmTmp, scratchDir } from '../helpers/tmp.js';
+import { ROOT_REASON, isRoot, listFiles, mountTmpfs, rmTmp } from '../helpers/tmp.js';
 import { runCliFaulty } from '../support/crash.js';
-import { DB, appendRow, digestOf, pointIds, resetTo, restoredDigest, tinyBackedUp } from '../support/sweep-helpers.js';
+import { DB, digestOf, pointIds, resetTo, restoredDigest, sweepScene } from '../support/sweep-helpers.js';
 
 /** A full disk anywhere in a backup: exit 6, one line, the previous point intact, nothing partial in place. */
-let dir: string;
-let work: string;
-let snap: string;
-let before: Record<string, string>;
-let after: Record<string, string>;
-
+let dir: string, work: string, snap: string;
+let before: Record<string, string>, after: Record<string, string>;
 beforeAll(async () => {
-  dir = scratchDir('enospc');
-  work = path.join(dir, 'work');
-  snap = path.join(dir, 'snap');
-  const { home } = await tinyBackedUp(work);
-  before = digestOf(home, DB);
-  appendRow(home);
-  after = digestOf(home, DB);
-  fs.cpSync(work, snap, { recursive: true });
+  ({ dir, work, snap, before, after } = await sweepScene('enospc'));
 });
 afterAll(() => rmTmp(dir));
 

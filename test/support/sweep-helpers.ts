@@ -3,6 +3,7 @@ import path from 'node:path';
 import { generateQuotes } from '../../dist/generate/generate.js';
 import { backup, listPoints, restoreDb } from '../../dist/engine/index.js';
 import { Cluster, append, databaseDigest } from '../../dist/store/index.js';
+import { scratchDir } from '../helpers/tmp.js';
 
 export const DB = 'dfs://testdb';
 
@@ -42,3 +43,19 @@ export async function restoredDigest(bak: string, rhome: string, asOf?: string):
 }
 
 export const pointIds = (bak: string) => listPoints(bak, DB).map((p) => p.pointId);
+
+/**
+ * The scene every fault sweep starts from: a tiny source backed up once, then one row appended and
+ * not yet backed up (`before`/`after` are its digests), and a copy (`snap`) to reset `work` to.
+ */
+export async function sweepScene(tag: string): Promise<{ dir: string; work: string; snap: string; before: Record<string, string>; after: Record<string, string> }> {
+  const dir = scratchDir(tag);
+  const work = path.join(dir, 'work');
+  const snap = path.join(dir, 'snap');
+  const { home } = await tinyBackedUp(work);
+  const before = digestOf(home, DB);
+  appendRow(home);
+  const after = digestOf(home, DB);
+  fs.cpSync(work, snap, { recursive: true });
+  return { dir, work, snap, before, after };
+}
