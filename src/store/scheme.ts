@@ -1,5 +1,5 @@
 import { conflict, usage } from '../common/errors.js';
-import { daysToMonth, daysToYmd, timestampToDays, type ColType, type Vector } from './types.js';
+import { daysToMonth, daysToYmd, isNullValue, timestampToDays, type ColType, type Vector } from './types.js';
 
 /** One level of a partition scheme. VALUE/RANGE/LIST values use the in-memory encodings of types.ts. */
 export type Level =
@@ -92,6 +92,7 @@ function dirComponent(name: string, raw: string | number): string {
 
 /** Returns the partition directory name for value v at this level, or throws if no partition takes it. */
 export function levelName(level: Level, colType: ColType, raw: string | number): string {
+  if (colType !== 'SYMBOL' && colType !== 'STRING' && isNullValue(colType, raw)) throw conflict(`a NULL ${colType} cannot name a partition`);
   const v = toDomain(level, colType, raw);
   switch (level.type) {
     case 'HASH': {
@@ -162,7 +163,7 @@ export function routeRows(scheme: Scheme, cols: { type: ColType; vec: Vector }[]
       for (let i = 0; i < n; i++) {
         let key = vec.values[i]!;
         // TIMESTAMP rows of one day share a partition: key the cache by day.
-        if (type === 'TIMESTAMP' && level.type !== 'HASH') key = timestampToDays(key as number) * 86_400_000;
+        if (type === 'TIMESTAMP' && level.type !== 'HASH' && !isNullValue(type, key)) key = timestampToDays(key as number) * 86_400_000;
         let c = seen.get(key);
         if (c === undefined) {
           c = nameOf(typeof key === 'bigint' ? Number(key) : (key as string | number));
