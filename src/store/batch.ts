@@ -40,7 +40,7 @@ interface Part {
 }
 
 export class Batch {
-  private readonly def: DatabaseDef;
+  readonly def: DatabaseDef;
   private readonly t: TableDef;
   private readonly known: Map<string, ChunkMeta>;
   private readonly parts = new Map<string, Part>();
