@@ -37,7 +37,8 @@ class Parser {
     private readonly toks: Tok[],
   ) {}
 
-  fail(what: string, at = this.toks[this.i]): never {
+  fail(what: string, at: Tok | number | undefined = this.toks[this.i]): never {
+    if (typeof at === 'number') throw usage(`bad partition scheme at position ${at}: ${what} (in "${this.src}")`);
     const pos = at ? at.pos : this.src.length + 1;
     throw usage(`bad partition scheme at position ${pos}: ${what}, found ${at ? `"${at.text}"` : 'the end'} (in "${this.src}")`);
   }
@@ -121,19 +122,19 @@ class Parser {
   }
 
   item(type: ColType, tok: Tok): (string | number)[] {
-    const one = (text: string): string | number => {
+    const one = (text: string, offset = 0): string | number => {
       const v = parseValue(type, text);
-      if (v === undefined || v === '') this.fail(`"${text}" is not a ${type} value`, tok);
+      if (v === undefined || v === '') this.fail(`"${text}" is not a ${type} value`, tok.pos + offset);
       return typeof v === 'bigint' ? Number(v) : v;
     };
-    let t = tok.text;
+    const t = tok.text;
     if (t.startsWith('"')) return [t.slice(1, -1)];
     if ((type === 'SYMBOL' || type === 'STRING') && t.startsWith('`')) return t.slice(1).split('`').map(one);
     const range = t.indexOf('..');
     if (range < 0 || type === 'SYMBOL' || type === 'STRING') return [one(t)];
     if (type === 'TIMESTAMP') this.fail('a TIMESTAMP range a..b cannot be expanded: list the bounds', tok);
     const lo = one(t.slice(0, range)) as number;
-    const hi = one((t = t.slice(range + 2))) as number;
+    const hi = one(t.slice(range + 2), range + 2) as number;
     if (hi < lo || hi - lo >= MAX_EXPANSION) this.fail(`the range must run upwards and hold at most ${MAX_EXPANSION} values`, tok);
     return Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
   }
