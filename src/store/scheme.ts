@@ -1,5 +1,5 @@
 import { conflict, usage } from '../common/errors.js';
-import { daysToMonth, daysToYmd, isNullValue, timestampToDays, type ColType, type Vector } from './types.js';
+import { daysToMonth, daysToYmd, formatValue, isNullValue, timestampToDays, type ColType, type Vector } from './types.js';
 
 /** One level of a partition scheme. VALUE/RANGE/LIST values use the in-memory encodings of types.ts. */
 export type Level =
@@ -103,14 +103,14 @@ export function levelName(level: Level, colType: ColType, raw: string | number):
       return dirComponent(valueDirName(level.colType, v), raw);
     case 'RANGE': {
       const b = level.bounds;
-      if (v < b[0]! || v >= b[b.length - 1]!) throw conflict(`value ${raw} is outside every RANGE partition`);
+      if (v < b[0]! || v >= b[b.length - 1]!) throw conflict(`value ${formatValue(colType, raw)} is outside every RANGE partition`);
       let lo = 0;
       while (!(v >= b[lo]! && v < b[lo + 1]!)) lo++;
       return dirComponent(`${valueDirName(level.colType, b[lo]!)}_${valueDirName(level.colType, b[lo + 1]!)}`, raw);
     }
     case 'LIST': {
       const i = level.lists.findIndex((l) => l.includes(v));
-      if (i < 0) throw conflict(`value ${raw} is in no LIST partition`);
+      if (i < 0) throw conflict(`value ${formatValue(colType, raw)} is in no LIST partition`);
       return `List${i}`;
     }
   }

@@ -71,7 +71,7 @@ describe('load', () => {
 
   const BAD: [string, string, number, RegExp][] = [
     ['a value of the wrong type', `${HEADER}IBM,2012.01.01T09:30:00.000,ten,1,B,tp\n`, 2, /bad\.csv:2: column price: "ten" is not a FLOAT/],
-    ['a date outside every partition of a RANGE level', '', 4, /range\.csv:3: column d: value 2012\.03\.01 is outside every RANGE partition|range\.csv:3: column d: value \d+ is outside every RANGE partition/],
+    ['a date outside every partition of a RANGE level', '', 4, /range\.csv:3: column d: value 2012\.03\.01 is outside every RANGE partition/],
     ['an unknown column', 'symbol,time,price,volume,side,source,bogus\n', 2, /bad\.csv:1: unknown column "bogus"/],
     ['a short row', `${HEADER}IBM,2012.01.01T09:30:00.000,1\n`, 2, /bad\.csv:2: short row: 3 field\(s\), expected 6/],
     ['an unterminated quote', `${HEADER}IBM,2012.01.01T09:30:00.000,1,1,B,tp\n"IBM,2012.01.01T09:30:00.000,1,1,B,tp\n`, 2, /bad\.csv:3: unterminated quote/],
