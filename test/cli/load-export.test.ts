@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { CLI, runCli } from '../helpers/cli.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 
@@ -105,5 +106,34 @@ describe('load', () => {
     const r = spawnSync(process.execPath, [CLI, '--home', home, 'load', 'dfs://n', 't', '-', '--null-string', 'NA', '--delimiter', ';'], { input: 'k;s;x\n1;NA;NA\n1;a;2.5\n', encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(ok('export', 'dfs://n', 't', '--format', 'jsonl')).toBe('{"k":1,"s":"","x":null}\n{"k":1,"s":"a","x":2.5}\n');
+  });
+});
+
+describe('load of Parquet', () => {
+  const parquet = (name: string, price: 'DOUBLE' | 'STRING') => {
+    const f = path.join(dir, name);
+    const columnData = [
+      { name: 'time', data: [new Date(Date.UTC(2012, 0, 1, 9, 30)), new Date(Date.UTC(2012, 0, 2, 9, 31, 0, 1))], type: 'TIMESTAMP' as const },
+      { name: 'symbol', data: ['IBM', 'MSFT'], type: 'STRING' as const },
+      { name: 'price', data: price === 'DOUBLE' ? [1.5, null] : ['x', 'y'], type: price },
+      { name: 'qty', data: [10, null], type: 'INT32' as const },
+    ];
+    fs.writeFileSync(f, Buffer.from(parquetWriteBuffer({ columnData })));
+    return f;
+  };
+
+  it('loads columns by name with NULLs, and the export shows them', () => {
+    ok('db', 'create', 'dfs://pq', '--partition', 'COMPO(HASH(SYMBOL,4), VALUE(DATE:2012.01.01))');
+    ok('table', 'create', 'dfs://pq', 't', '--columns', 'qty:INT,time:TIMESTAMP,symbol:SYMBOL,price:DOUBLE', '--partition-columns', 'symbol,time');
+    ok('load', 'dfs://pq', 't', parquet('a.parquet', 'DOUBLE'));
+    expect(ok('export', 'dfs://pq', 't').split('\n').sort()).toEqual(['', ',2012.01.02T09:31:00.001,MSFT,', '10,2012.01.01T09:30:00.000,IBM,1.5', 'qty,time,symbol,price']);
+  });
+
+  it('a Parquet file with an incompatible schema exits 4 with one line naming file and column, and loads nothing', () => {
+    const before = digest('dfs://pq');
+    const r = cv('load', 'dfs://pq', 't', parquet('b.parquet', 'STRING'));
+    expect(r.code).toBe(4);
+    expect(r.errLines).toEqual([expect.stringMatching(/b\.parquet: incompatible schema: column price is BYTE_ARRAY in the file, DOUBLE in table t$/)]);
+    expect(digest('dfs://pq')).toEqual(before);
   });
 });
