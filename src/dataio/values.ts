@@ -111,9 +111,17 @@ export function parseValue(type: ColType, t: string): number | bigint | string |
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
+const dateText = new Map<number, string>();
+/** yyyy.MM.dd of a day number, cached: an export meets few distinct days and many rows per day. */
 function formatDate(d: number): string {
-  const dt = new Date(d * MS_PER_DAY);
-  return `${pad(dt.getUTCFullYear(), 4)}.${pad(dt.getUTCMonth() + 1, 2)}.${pad(dt.getUTCDate(), 2)}`;
+  let s = dateText.get(d);
+  if (s === undefined) {
+    const dt = new Date(d * MS_PER_DAY);
+    s = `${pad(dt.getUTCFullYear(), 4)}.${pad(dt.getUTCMonth() + 1, 2)}.${pad(dt.getUTCDate(), 2)}`;
+    if (dateText.size > 100_000) dateText.clear();
+    dateText.set(d, s);
+  }
+  return s;
 }
 const formatTime = (ms: number) => `${pad(Math.floor(ms / 3_600_000), 2)}:${pad(Math.floor(ms / 60_000) % 60, 2)}:${pad(Math.floor(ms / 1000) % 60, 2)}.${pad(ms % 1000, 3)}`;
 
