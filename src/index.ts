@@ -16,6 +16,9 @@ export {
   createDatabase,
   createPartitionedTable,
   append,
+  beginBatch,
+  NULL_VALUE,
+  isNullValue,
   dropPartition,
   dropTable,
   dropDatabase,
@@ -49,7 +52,15 @@ export {
   type DatabaseSummary,
   type PartitionDigest,
   type Snapshot,
+  type Batch,
+  type BatchOptions,
+  type BatchResult,
 } from './store/index.js';
+
+// Data in and out: CSV/Parquet loads, exports, DolphinDB scheme strings.
+export { loadFile, type LoadOptions, type LoadResult } from './dataio/load.js';
+export { exportTable, exportToFile, type ExportOptions, type ExportResult } from './dataio/export.js';
+export { parseScheme } from './dataio/scheme-parse.js';
 
 // The copy pipeline.
 export { CopyPipeline, type CopyPipelineOptions, type CopyMethod, type FileJob, type FileResult, type HashResult } from './io/index.js';

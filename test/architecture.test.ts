@@ -68,7 +68,7 @@ describe('the import-direction checker', () => {
   });
 
   it('flags a file in a folder the house does not know', () => {
-    expect(describeViolations(directionViolations([imp('src/dataio/csv.ts', '../store/index.js')]))).toMatch(/folder the house does not know/);
+    expect(describeViolations(directionViolations([imp('src/parquetio/csv.ts', '../store/index.js')]))).toMatch(/folder the house does not know/);
   });
 
   it('allows imports downward, within a folder, of packages, and the public API importing any floor but cli', () => {

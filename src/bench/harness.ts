@@ -13,6 +13,7 @@ import { describeMachine } from './machine.js';
 import { dropCaches } from './measure.js';
 import { runBaselinePhases } from './phase-baselines.js';
 import { runChunkvaultPhases } from './phase-chunkvault.js';
+import { runDataioPhases } from './phase-dataio.js';
 import { runDevicePhase } from './phase-device.js';
 import { runGeneratePhase, type GeneratedData } from './phase-generate.js';
 import { PhaseBook } from './phase-record.js';
@@ -105,6 +106,7 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
     const tag = `run ${rep}/${o.repeat}`;
     const full = await runChunkvaultPhases(ctx, bak, tag);
     await runBaselinePhases(ctx, bak, full.ok, tag, data.dataset.bytes);
+    await runDataioPhases(ctx, tag);
   }
   const sweep = await runSweepPhase(ctx);
   await runScalePhase(ctx);

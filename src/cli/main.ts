@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { CvError, EXIT } from '../common/errors.js';
 import { printJson, reportError } from './output.js';
 import { registerStoreCommands } from './commands/store-commands.js';
+import { registerDataCommands } from './commands/data-commands.js';
+import { registerLoadCommands } from './commands/load-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerBench } from './commands/bench-command.js';
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     // One line, in the same shape as every other error.
     .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
   registerStoreCommands(program);
+  registerDataCommands(program);
+  registerLoadCommands(program);
   registerBackupCommands(program);
   registerJobOptions(program);
   registerInspectCommands(program);

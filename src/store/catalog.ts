@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../common/durable.js';
-import { makeDirs, removeFile } from '../common/fsio.js';
+import { makeDirs, removeFile, syncDir } from '../common/fsio.js';
 import { withLock } from '../common/lockfile.js';
 import { loadCluster, volumesOf, type ClusterConfig, type Volume } from './cluster.js';
 import type { Scheme } from './scheme.js';
@@ -75,7 +75,11 @@ export class Cluster {
   /** Serialises catalog changes of one database across threads and processes. */
   withDbLock<T>(db: string, fn: () => T): T {
     makeDirs(this.catalogDir());
-    return withLock(path.join(this.catalogDir(), `${dbNameOf(db)}.lock`), { holder: `writer of ${db}`, waitMs: 60_000, what: `database ${db}` }, fn);
+    return withLock(path.join(this.catalogDir(), `${dbNameOf(db)}.lock`), { holder: `writer of ${db}`, waitMs: 60_000, what: `database ${db}` }, () => {
+      // A multi-partition commit killed after its commit point is finished by the next lock holder.
+      rollForwardLocked(this, db);
+      return fn();
+    });
   }
   withHomeLock<T>(fn: () => T): T {
     makeDirs(this.catalogDir());
@@ -98,7 +102,8 @@ export function hasDatabase(c: Cluster, db: string): boolean {
 export function loadDatabase(c: Cluster, db: string): DatabaseDef {
   const file = path.join(c.dbDir(db), 'database.json');
   if (!fs.existsSync(file)) throw notFound(`database ${db} does not exist in ${c.home}`);
-  return readJson<DatabaseDef>(file);
+  const def = readJson<DatabaseDef>(file);
+  return pendingCommit(c, db)?.def ?? def;
 }
 
 export function saveDatabase(c: Cluster, def: DatabaseDef): void {
@@ -125,16 +130,21 @@ const chunksDir = (c: Cluster, db: string) => path.join(c.dbDir(db), 'chunks');
 export function loadChunks(c: Cluster, db: string): ChunkMeta[] {
   const dir = chunksDir(c, db);
   if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .map((f) => readJson<ChunkMeta>(path.join(dir, f)))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const byId = new Map<string, ChunkMeta>();
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.endsWith('.json') || f.startsWith('.')) continue;
+    const k = readJson<ChunkMeta>(path.join(dir, f));
+    byId.set(k.chunkId, k);
+  }
+  // Read after the chunk files: a commit record present now holds the final state of every chunk it names.
+  for (const k of pendingCommit(c, db)?.chunks ?? []) byId.set(k.chunkId, k);
+  return [...byId.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 export function loadChunk(c: Cluster, db: string, chunkId: string): ChunkMeta | undefined {
   const file = path.join(chunksDir(c, db), `${chunkId}.json`);
-  return fs.existsSync(file) ? readJson<ChunkMeta>(file) : undefined;
+  const k = fs.existsSync(file) ? readJson<ChunkMeta>(file) : undefined;
+  return pendingCommit(c, db)?.chunks.find((x) => x.chunkId === chunkId) ?? k;
 }
 
 /** The atomic switch that makes a new version visible: one rename of the chunk's metadata file. */
@@ -147,11 +157,53 @@ export function deleteChunkMeta(c: Cluster, db: string, chunkId: string): void {
   removeFile(path.join(chunksDir(c, db), `${chunkId}.json`));
 }
 
+/**
+ * A multi-partition commit record (`catalog/<db>/commit.json`): the final metadata of every chunk a
+ * load changes and, if its scheme grew, the database definition. Writing it is the commit point;
+ * the chunk files are rewritten from it and then it is removed. While it exists, readers take the
+ * state it records, and the next holder of the database lock finishes applying it.
+ */
+export interface CommitRecord {
+  format: 1;
+  def?: DatabaseDef;
+  chunks: ChunkMeta[];
+}
+
+export const commitRecordFile = (c: Cluster, db: string) => path.join(c.dbDir(db), 'commit.json');
+
+export function pendingCommit(c: Cluster, db: string): CommitRecord | undefined {
+  const file = commitRecordFile(c, db);
+  return fs.existsSync(file) ? readJson<CommitRecord>(file) : undefined;
+}
+
+/** Applies a commit record: database.json, then every chunk file, then the record goes. Idempotent. */
+export function applyCommitLocked(c: Cluster, db: string, rec: CommitRecord): void {
+  if (rec.def) writeJsonAtomic(path.join(c.dbDir(db), 'database.json'), rec.def);
+  for (const k of rec.chunks) saveChunk(c, db, k);
+  removeFile(commitRecordFile(c, db));
+  syncDir(c.dbDir(db));
+}
+
+function rollForwardLocked(c: Cluster, db: string): void {
+  if (!fs.existsSync(path.join(c.dbDir(db), 'database.json'))) return;
+  const rec = pendingCommit(c, db);
+  if (rec) applyCommitLocked(c, db, rec);
+}
+
 /** Allocates the next commit id. Must run under the database lock; a crash may skip an id, never reuse one. */
 export function nextCid(c: Cluster, db: string): number {
   const file = path.join(c.dbDir(db), 'next-cid');
   const cid = fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : 1;
   if (!Number.isInteger(cid) || cid < 1) throw new CvError('CORRUPT', `${file} is damaged`);
   writeFileAtomic(file, String(cid + 1));
+  return cid;
+}
+
+/** Allocates n consecutive commit ids with one write; returns the first. Same rules as nextCid. */
+export function nextCids(c: Cluster, db: string, n: number): number {
+  const file = path.join(c.dbDir(db), 'next-cid');
+  const cid = fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : 1;
+  if (!Number.isInteger(cid) || cid < 1) throw new CvError('CORRUPT', `${file} is damaged`);
+  writeFileAtomic(file, String(cid + n));
   return cid;
 }

@@ -5,7 +5,7 @@
  */
 
 // Column types and vectors.
-export { TYPES, dateToDays, formatValue, valueAt, vectorFrom, vectorLength, type ColType, type ColumnDef, type Columns, type Vector } from './types.js';
+export { NULL_VALUE, TYPES, dateToDays, isNullValue, parseType, formatValue, valueAt, vectorFrom, vectorLength, type ColType, type ColumnDef, type Columns, type Vector } from './types.js';
 
 // Partition schemes.
 export { hashString, levelName, levelNames, levelsOf, parsePartitionPath, partitionPathTest, routeRows, validateScheme, valueDirName, type Level, type Scheme } from './scheme.js';
@@ -23,6 +23,8 @@ export { addValuePartitions, createDatabase, createPartitionedTable, dropDatabas
 // Publishing data: stage a version of (chunk, table), write its files, commit it.
 export { ensureChunks, stageVersion, type Stage, type StagedFiles } from './commit.js';
 export { append, writeTableFiles } from './writer.js';
+// A load: many partitions committed at once (a commit record), or none.
+export { Batch, beginBatch, type BatchOptions, type BatchResult } from './batch.js';
 
 // Reading: pinned snapshots, partitions and tables, statistics and digests.
 export { pinDatabase, type Snapshot } from './mvcc.js';

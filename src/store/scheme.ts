@@ -1,5 +1,5 @@
 import { conflict, usage } from '../common/errors.js';
-import { daysToMonth, daysToYmd, timestampToDays, type ColType, type Vector } from './types.js';
+import { daysToMonth, daysToYmd, formatValue, isNullValue, timestampToDays, type ColType, type Vector } from './types.js';
 
 /** One level of a partition scheme. VALUE/RANGE/LIST values use the in-memory encodings of types.ts. */
 export type Level =
@@ -92,6 +92,7 @@ function dirComponent(name: string, raw: string | number): string {
 
 /** Returns the partition directory name for value v at this level, or throws if no partition takes it. */
 export function levelName(level: Level, colType: ColType, raw: string | number): string {
+  if (colType !== 'SYMBOL' && colType !== 'STRING' && isNullValue(colType, raw)) throw conflict(`a NULL ${colType} cannot name a partition`);
   const v = toDomain(level, colType, raw);
   switch (level.type) {
     case 'HASH': {
@@ -102,14 +103,14 @@ export function levelName(level: Level, colType: ColType, raw: string | number):
       return dirComponent(valueDirName(level.colType, v), raw);
     case 'RANGE': {
       const b = level.bounds;
-      if (v < b[0]! || v >= b[b.length - 1]!) throw conflict(`value ${raw} is outside every RANGE partition`);
+      if (v < b[0]! || v >= b[b.length - 1]!) throw conflict(`value ${formatValue(colType, raw)} is outside every RANGE partition`);
       let lo = 0;
       while (!(v >= b[lo]! && v < b[lo + 1]!)) lo++;
       return dirComponent(`${valueDirName(level.colType, b[lo]!)}_${valueDirName(level.colType, b[lo + 1]!)}`, raw);
     }
     case 'LIST': {
       const i = level.lists.findIndex((l) => l.includes(v));
-      if (i < 0) throw conflict(`value ${raw} is in no LIST partition`);
+      if (i < 0) throw conflict(`value ${formatValue(colType, raw)} is in no LIST partition`);
       return `List${i}`;
     }
   }
@@ -162,7 +163,7 @@ export function routeRows(scheme: Scheme, cols: { type: ColType; vec: Vector }[]
       for (let i = 0; i < n; i++) {
         let key = vec.values[i]!;
         // TIMESTAMP rows of one day share a partition: key the cache by day.
-        if (type === 'TIMESTAMP' && level.type !== 'HASH') key = timestampToDays(key as number) * 86_400_000;
+        if (type === 'TIMESTAMP' && level.type !== 'HASH' && !isNullValue(type, key)) key = timestampToDays(key as number) * 86_400_000;
         let c = seen.get(key);
         if (c === undefined) {
           c = nameOf(typeof key === 'bigint' ? Number(key) : (key as string | number));

@@ -73,9 +73,33 @@ export function allocNumeric(type: ColType, n: number): NumArray {
   }
 }
 
-/** Builds a vector from plain JS values, checking each value against the column's type. */
-export function vectorFrom(col: ColumnDef, values: unknown[]): Vector {
+/**
+ * DolphinDB's NULL encodings: the minimum value of integral and temporal types (BOOL is a CHAR:
+ * -128), -FLT_MAX / -DBL_MAX for FLOAT / DOUBLE, and the empty string for SYMBOL / STRING.
+ * TIMESTAMP's -2^63 is exact in a Float64Array.
+ */
+export const NULL_VALUE: Readonly<Record<Exclude<ColType, 'SYMBOL' | 'STRING'>, number | bigint>> = {
+  BOOL: -128,
+  INT: -2147483648,
+  LONG: -(2n ** 63n),
+  DATE: -2147483648,
+  MONTH: -2147483648,
+  TIME: -2147483648,
+  TIMESTAMP: -(2 ** 63),
+  FLOAT: -3.4028234663852886e38,
+  DOUBLE: -Number.MAX_VALUE,
+};
+
+/** Whether a stored value is NULL for its type. */
+export function isNullValue(type: ColType, v: string | number | bigint): boolean {
+  if (type === 'SYMBOL' || type === 'STRING') return v === '';
+  return v === NULL_VALUE[type];
+}
+
+/** Builds a vector from plain JS values (null is NULL), checking each value against the column's type. */
+export function vectorFrom(col: ColumnDef, input: unknown[]): Vector {
   const bad = (v: unknown) => usage(`type mismatch: column ${col.name} is ${col.type}, got ${JSON.stringify(v)}`);
+  const values = input.map((v) => (v !== null ? v : col.type === 'SYMBOL' || col.type === 'STRING' ? '' : NULL_VALUE[col.type]));
   if (col.type === 'STRING') {
     return { kind: 'str', values: values.map((v) => (typeof v === 'string' ? v : (() => { throw bad(v); })())) };
   }
@@ -100,6 +124,10 @@ export function vectorFrom(col: ColumnDef, values: unknown[]): Vector {
     }
     if (col.type === 'BOOL' && typeof v === 'boolean') {
       out[i] = v ? 1 : 0;
+      return;
+    }
+    if (v === (NULL_VALUE as Record<string, unknown>)[col.type]) {
+      out[i] = v as number;
       return;
     }
     if (typeof v !== 'number' || Number.isNaN(v)) throw bad(v);

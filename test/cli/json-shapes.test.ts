@@ -57,7 +57,22 @@ function runDataCommands(): void {
   out['restore-table'] = json(['restore-table', bak, DB, 'quotes', 'dfs://r2']);
   out['migrate'] = json(['migrate', bak, DB, 'quotes', 'dfs://m1']);
   out['prune'] = json(['prune', bak, DB, '--keep-last', '2']);
+  runLoadCommands();
   out['any failing command'] = json(['db', 'describe', 'dfs://nope'], 3);
+}
+
+/** The data path: create, load, export, head and the drops, on a copy of the generated database. */
+function runLoadCommands(): void {
+  const csv = path.join(dir, 'quotes.csv');
+  out['db create'] = json(['db', 'create', 'dfs://made', '--like', DB]);
+  out['table create'] = json(['table', 'create', 'dfs://made', 'quotes', '--like', `${DB}/quotes`]);
+  out['export'] = json(['export', DB, 'quotes', '-o', csv]);
+  out['load'] = json(['load', 'dfs://made', 'quotes', csv]);
+  out['db head'] = json(['db', 'head', 'dfs://made', 'quotes', '-n', '3']);
+  const parts = json(['db', 'partitions', 'dfs://made']) as { path: string }[];
+  out['drop-partition'] = json(['drop-partition', 'dfs://made', parts[0]!.path, '--table', 'quotes', '--yes']);
+  out['drop-table'] = json(['drop-table', 'dfs://made', 'quotes', '--yes']);
+  out['drop-db'] = json(['drop-db', 'dfs://made', '--yes']);
 }
 
 /** check and verify with something to report: a flipped byte in the repository, a target missing a table. */
@@ -102,7 +117,8 @@ describe('--json output has the keys docs/CLI.md lists', () => {
   it('docs/CLI.md lists a shape for every command of the CLI', () => {
     const help = (args: string[]) => runCli([...args, '--help']).stdout.split('Commands:\n')[1]!.split('\n\n')[0]!;
     const names = (text: string) => [...text.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
-    const commands = [...names(help([])).filter((n) => n !== 'db'), ...names(help(['db'])).map((n) => `db ${n}`)];
+    const groups = ['db', 'table'];
+    const commands = [...names(help([])).filter((n) => !groups.includes(n)), ...groups.flatMap((g) => names(help([g])).map((n) => `${g} ${n}`))];
     const documented = new Set(rows.map((r) => r.command.replace(/ \(.*\)$/, '').replace(/ --.*$/, '')));
     expect(commands.filter((c) => !documented.has(c))).toEqual([]);
   });

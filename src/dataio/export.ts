@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { usage } from '../common/errors.js';
+import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../common/fsio.js';
+import { dbNameOf, pinDatabase, readVersionDir, tableOf, valueAt, type Cluster, type ColumnDef, type Vector } from '../store/index.js';
+import { formatValue } from './values.js';
+
+/**
+ * `export` and `db head`: a table's rows, partition by partition in path order, from a pinned
+ * snapshot (writers go on; the export sees the table as of its start). CSV cells are DolphinDB
+ * literals with NULL as the empty field; JSONL gives NULL as null.
+ */
+export interface ExportOptions {
+  /** A partition pattern over paths relative to the database (`/Key3/%`), or with its name (`/testdb/Key3/%`). */
+  partition?: string;
+  columns?: string[];
+  limit?: number;
+  format?: 'csv' | 'jsonl';
+  delimiter?: string;
+  header?: boolean;
+}
+
+export interface ExportResult {
+  dbPath: string;
+  table: string;
+  format: 'csv' | 'jsonl';
+  rows: number;
+  partitions: number;
+  bytes: number;
+  seconds: number;
+  mbPerSec: number;
+}
+
+function patternTest(dbPath: string, pattern: string | undefined): (p: string) => boolean {
+  if (!pattern) return () => true;
+  if (!/^[A-Za-z0-9_.%?/-]+$/.test(pattern) || !/^[/%?]/.test(pattern)) throw usage(`bad partition pattern "${pattern}": a path like /Key3/tp/20120101 with % (any run) and ? (one character)`);
+  const re = new RegExp('^' + pattern.replace(/[.\\/-]/g, (ch) => '\\' + ch).replace(/%/g, '.*').replace(/\?/g, '.') + '$');
+  const name = dbNameOf(dbPath);
+  return (p) => re.test(p) || re.test(`/${name}${p}`);
+}
+
+function csvCell(s: string, delim: string): string {
+  return s.includes(delim) || s.includes('"') || s.includes('\n') || s.includes('\r') ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function jsonCell(col: ColumnDef, s: string, raw: number | bigint | string): unknown {
+  if (s === '' && col.type !== 'SYMBOL' && col.type !== 'STRING') return null;
+  if (['INT', 'FLOAT', 'DOUBLE'].includes(col.type) || (col.type === 'LONG' && Number.isSafeInteger(Number(raw)))) return Number(s);
+  if (col.type === 'BOOL') return s === 'true';
+  return s;
+}
+
+/** The rows of one partition's columns as text lines. */
+function formatRows(cols: ColumnDef[], vecs: Vector[], from: number, to: number, o: Required<Pick<ExportOptions, 'format' | 'delimiter'>>): string {
+  const lines: string[] = [];
+  for (let i = from; i < to; i++) {
+    if (o.format === 'csv') lines.push(cols.map((c, j) => csvCell(formatValue(c.type, valueAt(vecs[j]!, i)), o.delimiter)).join(o.delimiter));
+    else lines.push(JSON.stringify(Object.fromEntries(cols.map((c, j) => { const raw = valueAt(vecs[j]!, i); return [c.name, jsonCell(c, formatValue(c.type, raw), raw)]; }))));
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** Streams a table's rows to `write` (which may return a promise to apply backpressure). */
+export async function exportTable(c: Cluster, dbPath: string, table: string, opts: ExportOptions, write: (text: string) => void | Promise<void>): Promise<ExportResult> {
+  const t0 = performance.now();
+  const format = opts.format ?? 'csv';
+  if (format !== 'csv' && format !== 'jsonl') throw usage(`bad --format "${String(format)}": expected csv or jsonl`);
+  const o = { format, delimiter: opts.delimiter ?? ',' };
+  if (o.delimiter.length !== 1) throw usage(`bad delimiter ${JSON.stringify(o.delimiter)}: one character`);
+  const test = patternTest(dbPath, opts.partition);
+  const snap = pinDatabase(c, dbPath);
+  let rows = 0;
+  let bytes = 0;
+  let partitions = 0;
+  try {
+    const t = tableOf(snap.def, table);
+    const cols = opts.columns ? opts.columns.map((n) => t.schema.find((s) => s.name === n) ?? (() => { throw usage(`unknown column "${n}": table ${table} has ${t.schema.map((s) => s.name).join(', ')}`); })()) : t.schema;
+    const emit = async (text: string) => {
+      bytes += Buffer.byteLength(text);
+      await write(text);
+    };
+    if (format === 'csv' && opts.header !== false) await emit(cols.map((c) => c.name).join(o.delimiter) + '\n');
+    const limit = opts.limit ?? Infinity;
+    for (const k of snap.chunks) {
+      const v = k.tables[table];
+      if (!v || !test(k.path) || rows >= limit) continue;
+      const data = readVersionDir(path.join(c.chunkDir(k, dbPath), v.version), snap.def, t);
+      const vecs = cols.map((col) => data[col.name]!);
+      const n = Math.min(v.rows, limit - rows);
+      partitions++;
+      for (let i = 0; i < n; i += 16_384) await emit(formatRows(cols, vecs, i, Math.min(n, i + 16_384), o));
+      rows += n;
+    }
+  } finally {
+    snap.release();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { dbPath, table, format, rows, partitions, bytes, seconds, mbPerSec: bytes / 1e6 / seconds };
+}
+
+/** Exports into a file that appears whole (temp → fsync → rename) or not at all. */
+export async function exportToFile(c: Cluster, dbPath: string, table: string, opts: ExportOptions, file: string): Promise<ExportResult> {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const fd = openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
+  let open = true;
+  try {
+    const res = await exportTable(c, dbPath, table, opts, (text) => writeAll(fd, Buffer.from(text)));
+    syncFile(fd);
+    open = false;
+    closeFile(fd);
+    renamePath(tmp, file);
+    syncDir(dir);
+    return res;
+  } catch (err) {
+    if (open) closeFile(fd);
+    removeFile(tmp);
+    throw err;
+  }
+}

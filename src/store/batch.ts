@@ -1,0 +1,186 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { makeDir, makeDirs, removeEmptyDir, removeTree } from '../common/fsio.js';
+import { dbNameOf, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type TableDef } from './catalog.js';
+import { concatVectors, takeRows } from './codec.js';
+import { stageVersion, type Stage } from './commit.js';
+import { pinDatabase, type Snapshot } from './mvcc.js';
+import { commitPartsLocked, type StagedPart } from './multi-commit.js';
+import { readOlapFiles, writeOlapFiles } from './olap-format.js';
+import { extendValueLevels, routeRows } from './scheme.js';
+import { TYPES, type Columns, type Vector } from './types.js';
+import { normalizeBatch, writeTableFiles } from './writer.js';
+
+/**
+ * A load: rows added in batches, routed to partitions and staged there, then committed to every
+ * partition at once (commitPartsLocked) or not at all. Memory stays flat: buffered rows are
+ * spilled into the stages when they pass `bufferBytes`, so what is held at once is the buffer
+ * plus, while a stage is finished, one partition.
+ */
+export interface BatchOptions {
+  /** Estimated bytes of buffered rows before they are spilled to the stages (default 64 MB). */
+  bufferBytes?: number;
+}
+
+export interface BatchResult {
+  rows: number;
+  partitions: string[];
+}
+
+interface Part {
+  chunk: ChunkMeta;
+  isNew: boolean;
+  baseCid: number | undefined;
+  stage: Stage;
+  buffered: Columns[];
+  bufferedRows: number;
+  spills: string[];
+  rows: number;
+}
+
+export class Batch {
+  readonly def: DatabaseDef;
+  private readonly t: TableDef;
+  private readonly known: Map<string, ChunkMeta>;
+  private readonly parts = new Map<string, Part>();
+  private readonly newValues = new Map<number, Set<string | number>>();
+  private readonly createdDirs: string[] = [];
+  private chunkCount: number;
+  private bufferedBytes = 0;
+  private readonly rowBytes: number;
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+  private readonly pin: Snapshot;
+
+  constructor(
+    private readonly c: Cluster,
+    private readonly db: string,
+    private readonly table: string,
+    private readonly opts: BatchOptions = {},
+  ) {
+    // The pin keeps the base versions the stages are built on while other writers commit.
+    this.pin = pinDatabase(c, db);
+    const { def, chunks } = this.pin;
+    this.def = def;
+    try {
+      this.t = tableOf(this.def, table);
+    } catch (err) {
+      this.pin.release();
+      throw err;
+    }
+    this.known = new Map(chunks.map((k) => [k.path, k]));
+    this.chunkCount = chunks.length;
+    this.rowBytes = this.t.schema.reduce((a, col) => a + (TYPES[col.type].width || (col.type === 'SYMBOL' ? 8 : 32)), 0);
+  }
+
+  get schema(): TableDef {
+    return this.t;
+  }
+
+  /** Checks and routes a batch of rows and stages them; a bad value throws and the caller aborts. */
+  add(input: Record<string, Vector | unknown[]>): void {
+    if (this.state !== 'open') throw new Error(`internal: a ${this.state} batch cannot take rows`);
+    const { cols, rows } = normalizeBatch(this.t, input);
+    if (rows === 0) return;
+    const keyCols = this.t.partitionColumns.map((name) => ({ type: this.t.schema.find((s) => s.name === name)!.type, vec: cols[name]! }));
+    const { paths, rowPath, newValues } = routeRows(this.def.scheme, keyCols);
+    extendValueLevels(this.def.scheme, newValues);
+    for (const [li, vals] of newValues) for (const v of vals) (this.newValues.get(li) ?? this.newValues.set(li, new Set()).get(li)!).add(v);
+    const counts = new Uint32Array(paths.length);
+    for (let i = 0; i < rows; i++) counts[rowPath[i]!]!++;
+    const idx = paths.map((_, p) => new Uint32Array(counts[p]!));
+    const fill = new Uint32Array(paths.length);
+    for (let i = 0; i < rows; i++) {
+      const p = rowPath[i]!;
+      idx[p]![fill[p]!++] = i;
+    }
+    paths.forEach((p, i) => {
+      const part = this.part(p);
+      part.buffered.push(paths.length === 1 ? cols : Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, takeRows(v, idx[i]!)])));
+      part.bufferedRows += idx[i]!.length;
+      part.rows += idx[i]!.length;
+    });
+    this.bufferedBytes += rows * this.rowBytes;
+    if (this.bufferedBytes > (this.opts.bufferBytes ?? 64_000_000)) this.spillAll();
+  }
+
+  /** Makes every staged row visible in one commit; returns the rows and the partitions written. */
+  commit(): BatchResult {
+    if (this.state !== 'open') throw new Error(`internal: a ${this.state} batch cannot be committed`);
+    try {
+      const staged: StagedPart[] = [...this.parts.values()].map((p) => this.finish(p));
+      if (staged.length) this.c.withDbLock(this.db, () => commitPartsLocked(this.c, this.db, this.table, this.t.physIndex, staged, this.newValues));
+      this.state = 'committed';
+      this.pin.release();
+      return { rows: [...this.parts.values()].reduce((a, p) => a + p.rows, 0), partitions: staged.map((p) => p.chunk.path) };
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+  }
+
+  /** Removes every stage and the chunk directories this batch made; the catalog never saw any of it. */
+  abort(): void {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    for (const p of this.parts.values()) p.stage.abort();
+    this.pin.release();
+    const root = (dir: string) => path.join(dir.slice(0, dir.indexOf(`${path.sep}CHUNKS${path.sep}`)), 'CHUNKS', dbNameOf(this.db));
+    for (const dir of this.createdDirs.reverse()) {
+      for (let d = dir; d.length > root(dir).length && fs.existsSync(d) && fs.readdirSync(d).length === 0; d = path.dirname(d)) removeEmptyDir(d);
+    }
+  }
+
+  private part(p: string): Part {
+    let part = this.parts.get(p);
+    if (part) return part;
+    let chunk = this.known.get(p);
+    const isNew = !chunk;
+    if (!chunk) {
+      const vol = this.c.volumes[this.chunkCount++ % this.c.volumes.length]!;
+      chunk = { chunkId: randomUUID(), path: p, node: vol.node, volume: vol.path, tables: {} };
+      const dir = this.c.chunkDir(chunk, this.db);
+      if (!fs.existsSync(dir)) this.createdDirs.push(dir);
+      makeDirs(dir);
+    }
+    part = { chunk, isNew, baseCid: chunk.tables[this.table]?.cid, stage: stageVersion(this.c, this.db, chunk, this.table), buffered: [], bufferedRows: 0, spills: [], rows: 0 };
+    this.parts.set(p, part);
+    return part;
+  }
+
+  private concat(parts: Columns[]): Columns {
+    return parts.length === 1 ? parts[0]! : Object.fromEntries(this.t.schema.map((col) => [col.name, concatVectors(col.type, parts.map((x) => x[col.name]!))]));
+  }
+
+  private spillAll(): void {
+    for (const part of this.parts.values()) {
+      if (!part.bufferedRows) continue;
+      const dir = path.join(part.stage.dir, `.spill-${part.spills.length}`);
+      makeDir(dir);
+      writeOlapFiles(dir, this.t.schema, this.concat(part.buffered), part.bufferedRows);
+      part.spills.push(dir);
+      part.buffered = [];
+      part.bufferedRows = 0;
+    }
+    this.bufferedBytes = 0;
+  }
+
+  private base(p: { chunk: ChunkMeta }) {
+    const cur = p.chunk.tables[this.table];
+    return cur ? { dir: path.join(this.c.chunkDir(p.chunk, this.db), cur.version), rows: cur.rows } : undefined;
+  }
+
+  /** Writes a partition's final files into its stage: the base version's rows (OLAP) or links (TSDB), then the new rows. */
+  private finish(part: Part): StagedPart {
+    const segments = [...part.spills.map((d) => readOlapFiles(d, this.t.schema)), ...part.buffered];
+    part.buffered = [];
+    const { rows, files } = writeTableFiles(part.stage.dir, this.def.engine, this.t, this.concat(segments), part.rows, this.base(part));
+    for (const d of part.spills) removeTree(d);
+    return { chunk: part.chunk, isNew: part.isNew, baseCid: part.baseCid, dir: part.stage.dir, rows, files };
+  }
+}
+
+/** Starts a load into `table`: add batches, then commit (all partitions at once) or abort. */
+export function beginBatch(c: Cluster, db: string, table: string, opts?: BatchOptions): Batch {
+  return new Batch(c, db, table, opts);
+}
