@@ -29,7 +29,10 @@ function crashRun(args: string[], k?: number, before = false) {
 
 const BACKUP = ['backup', '--workers', '1'];
 
-describe('a crash at each durability point of an incremental backup', () => {
+/** A sweep runs the CLI dozens of times: minutes on a loaded 2-core machine, ~15 s on a quiet one. */
+const SWEEP_TIMEOUT_MS = 300_000;
+
+describe('a crash at each durability point of an incremental backup', { timeout: SWEEP_TIMEOUT_MS }, () => {
   it('leaves the previous point or a complete new one, and a rerun makes a point that restores', async () => {
     const clean = crashRun([...BACKUP, bak(), DB]);
     expect(clean.code, clean.stderr).toBe(0);
@@ -55,7 +58,7 @@ describe('a crash at each durability point of an incremental backup', () => {
 /** The worst order a file system may pick: every removal outside points/ reached the disk, points/ did not. */
 const removalsFirst = (r: { op: string; path: string }) => ['unlink', 'rmtree', 'rmdir'].includes(r.op) && !r.path.includes('/points/');
 
-describe('a crash at each durability point of a prune', () => {
+describe('a crash at each durability point of a prune', { timeout: SWEEP_TIMEOUT_MS }, () => {
   it('keeps the newest point restorable and a rerun of the prune leaves only it', async () => {
     // Two points: the first, and the one after the append.
     resetTo(snap, work);

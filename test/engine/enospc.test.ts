@@ -34,6 +34,9 @@ async function expectIntactAfterEnospc(r: { code: number | null; errLines: strin
   expect(await restoredDigest(bak(), path.join(dir, 'r')), `${what}: rerun`).toEqual(after);
 }
 
+/** A sweep runs the CLI dozens of times: minutes on a loaded 2-core machine, ~15 s on a quiet one. */
+const SWEEP_TIMEOUT_MS = 300_000;
+
 describe('ENOSPC injected at an exact byte (fault layer)', () => {
   it('a manifest cut at any byte is never renamed into place and the backup exits 6', async () => {
     resetTo(snap, work);
@@ -68,7 +71,7 @@ describe('ENOSPC injected at an exact byte (fault layer)', () => {
   });
 });
 
-describe('ENOSPC from a real full tmpfs', () => {
+describe('ENOSPC from a real full tmpfs', { timeout: SWEEP_TIMEOUT_MS }, () => {
   const PAGE = 4096;
   /** Leaves `bytes` free on the file system of `mnt` by filling the rest. */
   function fillTo(mnt: string, bytes: number): void {
