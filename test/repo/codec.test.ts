@@ -76,6 +76,14 @@ describe('compression', () => {
     expect(Buffer.from(codecFor({ compression: 'max', encryption: 'none' }).sealObject(json)).toString()).toBe('{"a":1}');
   });
 
+  it('an unencrypted codec ignores a nonce field (a pack may frame a zero nonce for every blob)', () => {
+    const c = codecFor({ compression: 'default', encryption: 'none' });
+    const plain = sample();
+    const e = c.encode(plain);
+    expect(e.nonce).toBeUndefined();
+    expect(Buffer.from(c.decode(e.bytes, e.compression, Buffer.alloc(12))).equals(plain)).toBe(true);
+  });
+
   it('a damaged zstd frame is CORRUPT, never garbage or an internal error', () => {
     const c = codecFor({ compression: 'fast', encryption: 'none' });
     const e = c.encode(sample());

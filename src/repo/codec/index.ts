@@ -64,9 +64,8 @@ class Codec implements BlobCodec {
 
   decode(bytes: Uint8Array, compression: 'none' | 'zstd', nonce?: Uint8Array): Uint8Array {
     if (compression !== 'none' && compression !== 'zstd') throw corrupt(`blob names an unknown compression ${JSON.stringify(compression)}`);
-    let plain = bytes;
-    if (this.keys) plain = open(this.keys.blob, nonce, bytes, blobAad(compression), 'encrypted blob');
-    else if (nonce !== undefined) throw corrupt('blob carries a nonce but the repository is not encrypted');
+    // Unencrypted, a nonce (absent, or a zero field of the pack's framing) is ignored.
+    const plain = this.keys ? open(this.keys.blob, nonce, bytes, blobAad(compression), 'encrypted blob') : bytes;
     return compression === 'zstd' ? (this.zstd ?? this.objectZstd).decompress(plain) : plain;
   }
 
