@@ -29,13 +29,24 @@ export function randomNonce(): Buffer {
   return randomFillSync(Buffer.allocUnsafe(NONCE_BYTES));
 }
 
+/**
+ * Slice of plaintext per cipher.update: each slice's output is copied into the result while it is
+ * still in cache. One update of the whole blob plus Buffer.concat to append the tag ran at a third
+ * of the speed (4.6 MB blob: 560-690 MB/s against 1,400-2,300 MB/s in 1 MiB slices, same run).
+ */
+const SEAL_SLICE = 1 << 20;
+
 /** ciphertext || tag of `plain` under key and nonce, authenticating `aad` too. */
 export function seal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, aad: Uint8Array): Buffer {
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   c.setAAD(aad);
-  const head = c.update(plain);
-  const tail = c.final();
-  return Buffer.concat([head, tail, c.getAuthTag()], head.length + tail.length + TAG_BYTES);
+  const out = Buffer.allocUnsafe(plain.length + TAG_BYTES);
+  let at = 0;
+  for (let i = 0; i < plain.length; i += SEAL_SLICE) at += c.update(plain.subarray(i, i + SEAL_SLICE)).copy(out, at);
+  at += c.final().copy(out, at);
+  if (at !== plain.length) throw new Error('internal: AES-GCM output is not the length of its input');
+  c.getAuthTag().copy(out, at);
+  return out;
 }
 
 /**
