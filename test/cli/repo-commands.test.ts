@@ -71,6 +71,15 @@ describe('repo init and repo info', () => {
     refused(withPw(['repo', 'init', d]), 4, /already a repository/);
   });
 
+  it('a flipped byte in the encrypted config is CORRUPT (exit 7), not a wrong password', () => {
+    const d = encryptedRepo();
+    const f = path.join(d, 'config');
+    const b = fs.readFileSync(f);
+    b[20]! ^= 0x01;
+    fs.writeFileSync(f, b);
+    refused(withPw(['repo', 'info', d]), 7, /failed authentication/);
+  });
+
   it('repo init rejects an unknown --compression with exit 2', () => {
     expect(cli(['repo', 'init', fresh(), '--compression', 'ultra']).code).toBe(2);
   });
