@@ -3,8 +3,9 @@
  *   1. hashing 64 MiB: streaming Xxh3 (1 MiB updates, and one update) vs one-shot xxh3.xxh64;
  *   2. each copy method on one large file through the io CopyPipeline (fdatasync included);
  *   3. piscina overhead per empty task;
- *   4. small-file batching: 2000 × 4 KiB files, batches up to 8 MiB vs one file per task.
- * Run: npm run bench:micro [-- --json] [-- --dir DIR] (DIR: where the copy tests write; default the
+ *   4. small-file batching: 2000 × 4 KiB files, batches up to 8 MiB vs one file per task;
+ *   5. the repository's blob codec: zstd levels and AES-256-GCM, encode and decode (micro-codec.ts).
+ * Run: npm run bench:micro [-- --json] [-- --dir DIR] [-- --codec] (--codec: only group 5; DIR: where the copy tests write; default the
  * OS temp dir). Copies run with a warm page cache, so they measure the CPU path, not the disk.
  */
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import xxhash from '@node-rs/xxhash';
 import { Piscina } from 'piscina';
 import { Bench, type Task } from 'tinybench';
 import { CopyPipeline, diskOf, type CopyMethod } from '../io/index.js';
+import { codecMicro } from './micro-codec.js';
 
 const MiB = 1 << 20;
 
@@ -120,10 +122,11 @@ async function smallFiles(dir: string): Promise<MicroRow[]> {
   return out;
 }
 
-export async function runMicro(dir = os.tmpdir()): Promise<MicroRow[]> {
+export async function runMicro(dir = os.tmpdir(), onlyCodec = false): Promise<MicroRow[]> {
+  if (onlyCodec) return codecMicro();
   const work = fs.mkdtempSync(path.join(dir, 'cv-micro-'));
   try {
-    return [...(await hashing()), ...(await copyMethods(work)), ...(await piscinaOverhead()), ...(await smallFiles(work))];
+    return [...(await hashing()), ...(await copyMethods(work)), ...(await piscinaOverhead()), ...(await smallFiles(work)), ...(await codecMicro())];
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -133,7 +136,7 @@ const isMain = process.argv[1] && new URL(import.meta.url).pathname === fs.realp
 if (isMain) {
   const json = process.argv.includes('--json');
   const dirAt = process.argv.indexOf('--dir');
-  const result = await runMicro(dirAt > 0 ? process.argv[dirAt + 1] : undefined);
+  const result = await runMicro(dirAt > 0 ? process.argv[dirAt + 1] : undefined, process.argv.includes('--codec'));
   if (json) process.stdout.write(JSON.stringify({ node: process.version, cpus: os.availableParallelism(), rows: result }, null, 2) + '\n');
   else {
     let group = '';

@@ -10,6 +10,7 @@ import { registerBench } from './commands/bench-command.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
+import { registerRepoCommands } from './commands/repo-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('chunkvault')
@@ -17,6 +18,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--home <dir>', 'cluster home (default: $CHUNKVAULT_HOME)')
     .option('--json', 'machine-readable output')
+    .option('--password-file <file>', 'repository password from this file (else $CHUNKVAULT_PASSWORD)')
+    .option('--password-command <cmd>', 'repository password from the output of this command (sh -c)')
     .exitOverride()
     // One line, in the same shape as every other error.
     .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
@@ -28,6 +31,7 @@ export function buildProgram(): Command {
   registerInspectCommands(program);
   registerJobCommands(program);
   registerRestoreCommands(program);
+  registerRepoCommands(program);
   registerDemo(program);
   registerBench(program);
   return program;

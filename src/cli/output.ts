@@ -3,6 +3,9 @@ import { EXIT, asCvError } from '../common/errors.js';
 export interface GlobalOpts {
   home?: string;
   json?: boolean;
+  /** Where a repository's password comes from (src/cli/password.ts). */
+  passwordFile?: string;
+  passwordCommand?: string;
 }
 
 /** Human output fits a terminal this wide; what does not fit goes on wrapped lines or only to --json. */

@@ -14,6 +14,7 @@ export const EXIT = {
   CHECK_FAILED: 8,
   CANCELLED: 9,
   PARTIAL: 10,
+  KEY: 11,
 } as const;
 
 export type ErrorCode =
@@ -25,7 +26,8 @@ export type ErrorCode =
   | 'CORRUPT' // checksum/size mismatch, hostile or malformed backup
   | 'CHECK_FAILED'
   | 'CANCELLED'
-  | 'PARTIAL';
+  | 'PARTIAL'
+  | 'KEY'; // an encrypted repository and no password, or a password that opens none of its keys
 
 export class CvError extends Error {
   constructor(
@@ -44,6 +46,7 @@ export const usage = (msg: string) => new CvError('USAGE', msg);
 export const notFound = (msg: string) => new CvError('NOT_FOUND', msg);
 export const conflict = (msg: string) => new CvError('CONFLICT', msg);
 export const corrupt = (msg: string) => new CvError('CORRUPT', msg);
+export const keyError = (msg: string) => new CvError('KEY', msg);
 
 /** Turns a Node system error into a one-line CvError that names the path and the cause. */
 export function fromSystemError(err: unknown, what: string): CvError {

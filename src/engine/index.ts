@@ -10,4 +10,5 @@ export { checkBackup, checkStateFile, type BadChunk, type CheckCoverage, type Ch
 export { chunkPathOf, getBackupList, getBackupMeta, physName, type BackupListRow, type BackupMeta, type SchemaRow } from './inspect.js';
 export * from './jobs/index.js';
 export { openTargetCluster } from './restore-plan.js';
+export * from './repo-admin.js';
 export { verifyRestore, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyResult } from './verify.js';

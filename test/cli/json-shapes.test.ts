@@ -20,8 +20,8 @@ let bak: string;
 const out: Record<string, unknown> = {};
 
 /** Runs the CLI with --json in `home`, expects `code`, and returns stdout parsed. */
-function json(args: string[], code = 0): unknown {
-  const r = runCli(['--home', home, ...args, '--json']);
+function json(args: string[], code = 0, env: Record<string, string> = {}): unknown {
+  const r = runCli(['--home', home, ...args, '--json'], env);
   expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(code);
   return JSON.parse(r.stdout) as unknown;
 }
@@ -87,6 +87,19 @@ function runDamagedCommands(): void {
   out['verify (damaged)'] = json(['verify', bak, DB, 'dfs://r2'], 8); // r2 holds quotes only
 }
 
+/** Repository and key commands on an encrypted repository. */
+function runRepoCommands(): void {
+  const repo = path.join(dir, 'repo-v2');
+  const env = { CHUNKVAULT_PASSWORD: 'shape-password', CHUNKVAULT_NEW_PASSWORD: 'shape-new-password' };
+  out['repo init'] = json(['repo', 'init', repo], 0, env);
+  out['repo info'] = json(['repo', 'info', repo], 0, env);
+  const added = json(['key', 'add', repo], 0, env) as { id: string };
+  out['key add'] = added;
+  out['key list'] = json(['key', 'list', repo], 0, env);
+  out['key remove'] = json(['key', 'remove', repo, added.id], 0, env);
+  out['key passwd'] = json(['key', 'passwd', repo], 0, env);
+}
+
 /** Job commands, with a slow background backup to throttle and cancel. */
 async function runJobCommands(): Promise<void> {
   const sub = json(['backup-db', path.join(dir, 'bak-slow'), DB, '--max-rate', '4KB', '--background']) as { jobId: string };
@@ -107,6 +120,7 @@ beforeAll(async () => {
   bak = path.join(dir, 'bak');
   runDataCommands();
   runDamagedCommands();
+  runRepoCommands();
   await runJobCommands();
 }, 180_000);
 afterAll(() => rmTmp(dir));
@@ -117,8 +131,9 @@ describe('--json output has the keys docs/CLI.md lists', () => {
   it('docs/CLI.md lists a shape for every command of the CLI', () => {
     const help = (args: string[]) => runCli([...args, '--help']).stdout.split('Commands:\n')[1]!.split('\n\n')[0]!;
     const names = (text: string) => [...text.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
-    const groups = ['db', 'table'];
+    const groups = ['db', 'table', 'repo', 'key'];
     const commands = [...names(help([])).filter((n) => !groups.includes(n)), ...groups.flatMap((g) => names(help([g])).map((n) => `${g} ${n}`))];
+    expect(commands).toContain('repo init');
     const documented = new Set(rows.map((r) => r.command.replace(/ \(.*\)$/, '').replace(/ --.*$/, '')));
     expect(commands.filter((c) => !documented.has(c))).toEqual([]);
   });

@@ -1,0 +1,154 @@
+/**
+ * The zstd level sweep behind the repository's `--compression` levels (src/repo/codec/zstd.ts):
+ * every data file of a generated cluster home is compressed as one blob (as the packs do, one blob
+ * per file), at each level, on one thread, and decompressed again.
+ *
+ *   node dist/cli/main.js --home H generate --dates 1 --symbols 50
+ *   node dist/bench/zstd-sweep.js --home H [--levels -5,-1,1,3] [--out bench-results] [--label zstd-sweep]
+ *
+ * Figures are MB/s of raw bytes (10^6 B/s) per core, warm data in memory: no disk in the loop. The
+ * event loop turns after every file, as it does between a worker's tasks: the binding's output
+ * buffers are only freed then (Node runs N-API finalizers from setImmediate).
+ * Writes <out>/<date>-<label>.json and .md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zstd from '@toondepauw/node-zstd';
+
+export interface SweepRow {
+  level: number;
+  /** Stored bytes / raw bytes over all files. */
+  ratio: number;
+  storedBytes: number;
+  /** Raw MB/s of compression on one core (best of the repeats). */
+  compressMBps: number;
+  /** Raw MB/s of decompression on one core (best of the repeats). */
+  decompressMBps: number;
+  repeats: number;
+}
+
+export interface SweepResult {
+  date: string;
+  node: string;
+  cpus: number;
+  cpuModel: string;
+  /** os.loadavg() before and after: the cores are shared, so a busy machine is on record. */
+  loadavg: { before: number[]; after: number[] };
+  zstd: string;
+  home: string;
+  files: number;
+  rawBytes: number;
+  rows: SweepRow[];
+}
+
+const DEFAULT_LEVELS = [-7, -5, -3, -1, 1, 2, 3, 4, 5, 6, 9, 12, 15, 19];
+
+function dataFiles(home: string): Buffer[] {
+  const out: Buffer[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(fs.readFileSync(p));
+    }
+  };
+  walk(path.join(home, 'volumes'));
+  if (out.length === 0) throw new Error(`no data files under ${home}/volumes: run generate first`);
+  return out;
+}
+
+const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
+
+/** Lets the event loop turn: the binding's output buffers are freed by N-API finalizers, which Node runs from setImmediate. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function sweepLevel(files: Buffer[], rawBytes: number, level: number): Promise<SweepRow> {
+  const enc = new zstd.Encoder(level);
+  const dec = new zstd.Decoder();
+  // Slow levels get one pass: the spread between passes is far below the gap between levels.
+  const repeats = level >= 12 ? 1 : 3;
+  let bestC = Infinity;
+  let bestD = Infinity;
+  let storedBytes = 0;
+  for (let r = 0; r < repeats; r++) {
+    let c = 0;
+    let d = 0;
+    storedBytes = 0;
+    for (const f of files) {
+      const t0 = process.hrtime.bigint();
+      const z = enc.encodeSync(f);
+      c += seconds(t0);
+      const t1 = process.hrtime.bigint();
+      if (dec.decodeSync(z).length !== f.length) throw new Error(`level ${level}: round trip lost bytes`);
+      d += seconds(t1);
+      storedBytes += z.length;
+      await turn();
+    }
+    bestC = Math.min(bestC, c);
+    bestD = Math.min(bestD, d);
+  }
+  const mbps = (s: number) => Math.round(rawBytes / 1e6 / s);
+  return { level, ratio: Number((storedBytes / rawBytes).toFixed(4)), storedBytes, compressMBps: mbps(bestC), decompressMBps: mbps(bestD), repeats };
+}
+
+export async function runSweep(home: string, levels = DEFAULT_LEVELS, log: (s: string) => void = () => {}): Promise<SweepResult> {
+  const before = os.loadavg();
+  const files = dataFiles(home);
+  const rawBytes = files.reduce((s, b) => s + b.length, 0);
+  const rows: SweepRow[] = [];
+  for (const level of levels) {
+    const row = await sweepLevel(files, rawBytes, level);
+    log(`level ${level}: ratio ${row.ratio}, ${row.compressMBps} MB/s compress, ${row.decompressMBps} MB/s decompress`);
+    rows.push(row);
+  }
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../node_modules/@toondepauw/node-zstd/package.json', import.meta.url), 'utf8')) as { version: string };
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    loadavg: { before, after: os.loadavg() },
+    zstd: `@toondepauw/node-zstd ${pkg.version} (zstd 1.5.7)`,
+    home,
+    files: files.length,
+    rawBytes,
+    rows,
+  };
+}
+
+export function sweepMarkdown(r: SweepResult): string {
+  const lines = [
+    `# zstd level sweep on the quotes data`,
+    '',
+    `${r.date}, ${r.cpuModel}, ${r.cpus} cores, Node ${r.node}, ${r.zstd}; load average ${r.loadavg.before[0]!.toFixed(1)} before, ${r.loadavg.after[0]!.toFixed(1)} after (shared cores).`,
+    `${r.files} data files (every file one blob), ${(r.rawBytes / 1e6).toFixed(1)} MB raw. One thread, data in memory;`,
+    'MB/s are raw bytes per second per core (best of the repeats).',
+    '',
+    '| level | stored / raw | stored MB | compress MB/s | decompress MB/s |',
+    '|---:|---:|---:|---:|---:|',
+    ...r.rows.map((x) => `| ${x.level} | ${x.ratio.toFixed(3)} | ${(x.storedBytes / 1e6).toFixed(1)} | ${x.compressMBps} | ${x.decompressMBps} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+const isMain = process.argv[1] && new URL(import.meta.url).pathname === fs.realpathSync(process.argv[1]);
+if (isMain) {
+  const home = arg('--home');
+  if (!home) throw new Error('usage: zstd-sweep --home DIR [--levels a,b,c] [--out DIR] [--label NAME]');
+  const levels = arg('--levels')?.split(',').map(Number) ?? DEFAULT_LEVELS;
+  const out = arg('--out') ?? 'bench-results';
+  const label = arg('--label') ?? 'zstd-sweep';
+  const r = await runSweep(path.resolve(home), levels, (s) => process.stderr.write(s + '\n'));
+  const base = path.join(out, `${r.date.slice(0, 10)}-${label}`);
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(`${base}.json`, JSON.stringify(r, null, 2) + '\n');
+  fs.writeFileSync(`${base}.md`, sweepMarkdown(r));
+  process.stdout.write(sweepMarkdown(r));
+}

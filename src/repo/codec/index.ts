@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { corrupt } from '../../common/errors.js';
+import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, deriveKeys, open, randomNonce, seal, type RepoKeys } from './aes-gcm.js';
+import { Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
+import type { BlobCodec, BlobCodecSpec } from './types.js';
+
+export type { BlobCodec, BlobCodecSpec } from './types.js';
+export { MAX_BLOB_BYTES, ZSTD_LEVELS, zstdDecodedBound } from './zstd.js';
+
+export const COMPRESSIONS: readonly BlobCodecSpec['compression'][] = ['off', 'fast', 'default', 'max'];
+export const ENCRYPTIONS: readonly BlobCodecSpec['encryption'][] = ['none', 'aes-256-gcm'];
+
+/**
+ * A sealed object when encrypted (docs/FORMAT.md, "Encrypted objects"):
+ *   "CVOB" | u8 version 1 | u8 flags (bit 0: the plaintext was zstd-compressed) | 12-byte nonce |
+ *   ciphertext | 16-byte tag,
+ * with bytes 0..5 as the AEAD's associated data, so the header cannot be edited either.
+ * Unencrypted, an object is its plain bytes (its own checksum, src/repo/sealed-json.ts, guards it).
+ */
+const OBJECT_MAGIC = Buffer.from('CVOB', 'latin1');
+const OBJECT_HEAD = OBJECT_MAGIC.length + 2;
+const FLAG_ZSTD = 1;
+
+/** A new random master key, base64 (what a BlobCodecSpec carries in memory). */
+export function newMasterKey(): string {
+  return randomBytes(KEY_BYTES).toString('base64');
+}
+
+function checkSpec(spec: BlobCodecSpec): Buffer | undefined {
+  if (!COMPRESSIONS.includes(spec.compression)) throw new Error(`internal: unknown compression ${JSON.stringify(spec.compression)}`);
+  if (!ENCRYPTIONS.includes(spec.encryption)) throw new Error(`internal: unknown encryption ${JSON.stringify(spec.encryption)}`);
+  if (spec.encryption === 'none') return undefined;
+  const key = Buffer.from(spec.masterKey ?? '', 'base64');
+  if (key.length !== KEY_BYTES) throw new Error('internal: an encrypted codec needs its 32-byte master key');
+  return key;
+}
+
+/** Blobs authenticate their compression flag, so an edited index cannot make a blob decode the other way. */
+const blobAad = (compression: 'none' | 'zstd') => Buffer.from([1, compression === 'zstd' ? 1 : 0]);
+
+class Codec implements BlobCodec {
+  private readonly zstd: Zstd | undefined;
+  private readonly objectZstd = new Zstd(ZSTD_LEVELS.default);
+  private readonly keys: RepoKeys | undefined;
+
+  constructor(readonly spec: BlobCodecSpec) {
+    const master = checkSpec(spec);
+    this.keys = master ? deriveKeys(master) : undefined;
+    this.zstd = spec.compression === 'off' ? undefined : new Zstd(ZSTD_LEVELS[spec.compression]);
+  }
+
+  encode(plain: Uint8Array): { bytes: Uint8Array; compression: 'none' | 'zstd'; nonce?: Uint8Array } {
+    let bytes = plain;
+    let compression: 'none' | 'zstd' = 'none';
+    if (this.zstd) {
+      const z = this.zstd.compress(plain);
+      // Incompressible data is stored as it is: never larger than the file, and no decode on restore.
+      if (z.length < plain.length) [bytes, compression] = [z, 'zstd'];
+    }
+    if (!this.keys) return { bytes, compression };
+    const nonce = randomNonce();
+    return { bytes: seal(this.keys.blob, nonce, bytes, blobAad(compression)), compression, nonce };
+  }
+
+  decode(bytes: Uint8Array, compression: 'none' | 'zstd', nonce?: Uint8Array): Uint8Array {
+    if (compression !== 'none' && compression !== 'zstd') throw corrupt(`blob names an unknown compression ${JSON.stringify(compression)}`);
+    // Unencrypted, a nonce (absent, or a zero field of the pack's framing) is ignored.
+    const plain = this.keys ? open(this.keys.blob, nonce, bytes, blobAad(compression), 'encrypted blob') : bytes;
+    return compression === 'zstd' ? (this.zstd ?? this.objectZstd).decompress(plain) : plain;
+  }
+
+  sealObject(plain: Uint8Array): Uint8Array {
+    if (!this.keys) return plain;
+    let body = plain;
+    let flags = 0;
+    if (this.zstd) {
+      const z = this.objectZstd.compress(plain);
+      if (z.length < plain.length) [body, flags] = [z, FLAG_ZSTD];
+    }
+    const head = Buffer.concat([OBJECT_MAGIC, Buffer.from([1, flags])]);
+    const nonce = randomNonce();
+    return Buffer.concat([head, nonce, seal(this.keys.object, nonce, body, head)]);
+  }
+
+  openObject(bytes: Uint8Array): Uint8Array {
+    if (!this.keys) return bytes;
+    return openSealedObject(this.keys.object, bytes, this.objectZstd);
+  }
+}
+
+function openSealedObject(key: Buffer, bytes: Uint8Array, z: Zstd): Uint8Array {
+  const b = asBuffer(bytes);
+  if (b.length < OBJECT_HEAD + NONCE_BYTES + TAG_BYTES || !b.subarray(0, OBJECT_MAGIC.length).equals(OBJECT_MAGIC)) throw corrupt('encrypted object is not in the sealed-object format');
+  const head = b.subarray(0, OBJECT_HEAD);
+  const nonce = b.subarray(OBJECT_HEAD, OBJECT_HEAD + NONCE_BYTES);
+  // The header is authenticated: read its fields only once the tag has verified them.
+  const body = open(key, nonce, b.subarray(OBJECT_HEAD + NONCE_BYTES), head, 'encrypted object');
+  if (head[4] !== 1 || (head[5]! & ~FLAG_ZSTD) !== 0) throw corrupt(`encrypted object has an unknown version ${head[4]} or flags ${head[5]}`);
+  return head[5]! & FLAG_ZSTD ? z.decompress(body) : body;
+}
+
+/** The codec of a repository's settings; built in each worker from the serialisable spec. */
+export function codecFor(spec: BlobCodecSpec): BlobCodec {
+  return new Codec(spec);
+}
+
+/** Whether `bytes` look like a sealed (encrypted) object, before any key is at hand. */
+export function isSealedObject(bytes: Uint8Array): boolean {
+  return bytes.length >= OBJECT_MAGIC.length && asBuffer(bytes).subarray(0, OBJECT_MAGIC.length).equals(OBJECT_MAGIC);
+}

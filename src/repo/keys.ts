@@ -1,0 +1,197 @@
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { conflict, corrupt, keyError, notFound, usage } from '../common/errors.js';
+import { writeFileAtomic } from '../common/durable.js';
+import { parseJson } from '../common/json.js';
+import { withLock } from '../common/lockfile.js';
+import { syncDir } from '../common/fsio.js';
+import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, open, randomNonce, seal } from './codec/aes-gcm.js';
+import { ensureDirs, listDir, readRegularFile, removeEntry } from './safe-fs.js';
+
+/**
+ * Key files, as restic's (doc/design.rst, "Keys, Encryption and MAC"): the repository's random
+ * 32-byte master key, wrapped by a key derived with scrypt from a password, one file per password
+ * under `keys/<id>`. A key file is plain JSON (docs/FORMAT.md, "Key files"):
+ *   {format, created, hostname, username, kdf: "scrypt", N, r, p, salt, nonce, data}
+ * where data = AES-256-GCM(scrypt(password, salt, N, r, p), nonce, masterKey) with every other
+ * field as associated data, so no parameter can be edited without the password failing. `<id>` is
+ * the SHA-256 of the file's bytes (a damaged file no longer matches its name).
+ */
+export interface KdfParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+/** scrypt N=2^16, r=8, p=1: 64 MiB and about 0.3-0.5 s on this machine (restic calibrates to 0.5 s). */
+export const KDF_DEFAULT: Readonly<KdfParams> = { N: 2 ** 16, r: 8, p: 1 };
+/** What a reader accepts: a hostile key file must not make opening take minutes or gigabytes. */
+const KDF_LIMIT = { N: 2 ** 20, r: 32, p: 16, memory: 1024 * 1024 * 1024 };
+
+export interface KeyInfo {
+  id: string;
+  created: string;
+  hostname: string;
+  username: string;
+  kdf: 'scrypt';
+  N: number;
+  r: number;
+  p: number;
+}
+
+interface KeyFile extends Omit<KeyInfo, 'id'> {
+  format: 1;
+  salt: string;
+  nonce: string;
+  data: string;
+}
+
+const ID_RE = /^[0-9a-f]{64}$/;
+const MAX_KEY_FILE = 64 * 1024;
+const KEYS = 'keys';
+
+const kdfMemory = (k: KdfParams) => 128 * k.N * k.r * (k.p + 1);
+
+function checkKdf(k: KdfParams, what: string): void {
+  const ok = [k.N, k.r, k.p].every((v) => Number.isSafeInteger(v) && v >= 1) && (k.N & (k.N - 1)) === 0 && k.N >= 2;
+  if (!ok || k.N > KDF_LIMIT.N || k.r > KDF_LIMIT.r || k.p > KDF_LIMIT.p || kdfMemory(k) > KDF_LIMIT.memory) throw corrupt(`${what} has scrypt parameters out of range`);
+}
+
+function wrappingKey(password: string, salt: Buffer, k: KdfParams): Buffer {
+  return scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, { N: k.N, r: k.r, p: k.p, maxmem: kdfMemory(k) + 1024 * 1024 });
+}
+
+/** The associated data of a key file: every field but the wrapped key, in a fixed order. */
+function keyAad(f: Omit<KeyFile, 'nonce' | 'data'>): Buffer {
+  return Buffer.from(JSON.stringify([f.format, f.created, f.hostname, f.username, f.kdf, f.N, f.r, f.p, f.salt]));
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length <= 1024;
+
+/** A key file's parsed fields, or CORRUPT naming it. */
+function parseKeyFile(bytes: Buffer, id: string): KeyFile {
+  const what = `key file keys/${id}`;
+  if (bytes.length > MAX_KEY_FILE) throw corrupt(`${what} is too large`);
+  if (createHash('sha256').update(bytes).digest('hex') !== id) throw corrupt(`${what} does not match its name: it was damaged or edited`);
+  let v: Record<string, unknown>;
+  try {
+    v = parseJson(bytes.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw corrupt(`${what} is not valid JSON`);
+  }
+  const fields = ['created', 'hostname', 'username', 'salt', 'nonce', 'data'] as const;
+  if (!v || typeof v !== 'object' || v.format !== 1 || v.kdf !== 'scrypt' || !fields.every((f) => isStr(v[f]))) throw corrupt(`${what} is not a key file of format 1`);
+  const f = v as unknown as KeyFile;
+  checkKdf(f, what);
+  return f;
+}
+
+/** Ids of the files under keys/ (names that are not 64 hex digits, e.g. temp files, are not keys). */
+export function keyIds(dir: string): string[] {
+  return listDir(dir, [KEYS])
+    .filter((e) => ID_RE.test(e.name))
+    .map((e) => e.name)
+    .sort();
+}
+
+function readKeyFile(dir: string, id: string): KeyFile {
+  const bytes = readRegularFile(dir, [KEYS, id]);
+  if (!bytes) throw notFound(`no key ${id} in ${dir}`);
+  return parseKeyFile(bytes, id);
+}
+
+/** What `key list` shows: no salt, nonce or wrapped key (not secret, but of no use to read). */
+export function listKeys(dir: string): KeyInfo[] {
+  return keyIds(dir).map((id) => {
+    const f = readKeyFile(dir, id);
+    return { id, created: f.created, hostname: f.hostname, username: f.username, kdf: f.kdf, N: f.N, r: f.r, p: f.p };
+  });
+}
+
+/** Wraps the master key under a new password and writes it as a new key file; returns its id. */
+export function addKeyFile(dir: string, masterKey: string, password: string, kdf: KdfParams = KDF_DEFAULT): string {
+  if (password === '') throw usage('a key needs a non-empty password');
+  const master = Buffer.from(masterKey, 'base64');
+  if (master.length !== KEY_BYTES) throw new Error('internal: a master key has 32 bytes');
+  checkKdf(kdf, 'the new key');
+  const user = os.userInfo({ encoding: 'utf8' }).username;
+  const head = { format: 1 as const, created: new Date().toISOString(), hostname: os.hostname(), username: user, kdf: 'scrypt' as const, ...kdf, salt: randomBytes(32).toString('base64') };
+  const nonce = randomNonce();
+  const data = seal(wrappingKey(password, Buffer.from(head.salt, 'base64'), kdf), nonce, master, keyAad(head));
+  const bytes = Buffer.from(JSON.stringify({ ...head, nonce: nonce.toString('base64'), data: data.toString('base64') }, null, 1) + '\n');
+  const id = createHash('sha256').update(bytes).digest('hex');
+  const keysDir = ensureDirs(dir, [KEYS]);
+  writeFileAtomic(path.join(keysDir, id), bytes, { mode: 0o600 });
+  return id;
+}
+
+export interface OpenedKey {
+  /** base64, in memory only. */
+  masterKey: string;
+  /** The key file the password opened. */
+  keyId: string;
+}
+
+/**
+ * The master key, from the first key file the password opens. KEY (exit 11) when none does;
+ * CORRUPT when there is no key file that could have been tried (all missing or damaged).
+ */
+export function openMasterKey(dir: string, password: string | undefined): OpenedKey {
+  if (password === undefined || password === '') throw keyError(`repository ${dir} is encrypted: give its password (CHUNKVAULT_PASSWORD, --password-file or --password-command)`);
+  const ids = keyIds(dir);
+  const damaged: string[] = [];
+  for (const id of ids) {
+    let f: KeyFile;
+    try {
+      f = readKeyFile(dir, id);
+    } catch (err) {
+      damaged.push(`${id.slice(0, 8)}: ${(err as Error).message}`);
+      continue;
+    }
+    const nonce = Buffer.from(f.nonce, 'base64');
+    const data = Buffer.from(f.data, 'base64');
+    if (nonce.length !== NONCE_BYTES || data.length !== KEY_BYTES + TAG_BYTES) {
+      damaged.push(`${id.slice(0, 8)}: wrapped key of the wrong size`);
+      continue;
+    }
+    try {
+      const master = open(wrappingKey(password, Buffer.from(f.salt, 'base64'), f), nonce, data, keyAad(f), 'key');
+      return { masterKey: master.toString('base64'), keyId: id };
+    } catch {
+      /* the wrong password for this key: try the next */
+    }
+  }
+  if (damaged.length === ids.length) throw corrupt(`repository ${dir} has no usable key file${damaged.length ? ` (${damaged.join('; ')})` : ''}`);
+  throw keyError(`wrong password: it opens none of the ${ids.length - damaged.length} key(s) of ${dir}`);
+}
+
+/** The one id that `prefix` (at least 4 hex digits) names; NOT_FOUND or USAGE otherwise. */
+export function resolveKeyId(dir: string, prefix: string): string {
+  if (!/^[0-9a-f]{4,64}$/.test(prefix)) throw usage(`a key id is 4 to 64 lowercase hex digits, got "${prefix}"`);
+  const hits = keyIds(dir).filter((id) => id.startsWith(prefix));
+  if (hits.length === 0) throw notFound(`no key ${prefix} in ${dir}`);
+  if (hits.length > 1) throw usage(`key id ${prefix} is ambiguous: ${hits.map((h) => h.slice(0, 12)).join(', ')}`);
+  return hits[0]!;
+}
+
+/**
+ * Removes a key file. Refuses (CONFLICT) the key in use (`current`, the one the password opened)
+ * and the last key, so a repository can never lose the only way into it.
+ */
+export function removeKeyFile(dir: string, id: string, current: string): void {
+  withKeysLock(dir, 'key remove', () => {
+    const ids = keyIds(dir);
+    if (!ids.includes(id)) throw notFound(`no key ${id} in ${dir}`);
+    if (ids.length === 1) throw conflict(`refusing to remove the last key of ${dir}: the repository could never be opened again`);
+    if (id === current) throw conflict(`refusing to remove the key in use (${id.slice(0, 12)}): open the repository with another key's password to remove it, or use key passwd`);
+    removeEntry(dir, [KEYS, id]);
+    // Durable: once `key remove` (or passwd) returns, the old password opens nothing, even after a crash.
+    syncDir(path.join(dir, KEYS));
+  });
+}
+
+/** Serialises changes of keys/ (so two removals cannot each leave the other's key as the last). */
+export function withKeysLock<T>(dir: string, holder: string, fn: () => T): T {
+  return withLock(path.join(dir, 'keys.lock'), { holder: `${holder} (pid ${process.pid})`, waitMs: 10_000, what: `the keys of ${dir}` }, fn);
+}
