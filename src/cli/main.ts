@@ -8,6 +8,7 @@ import { registerBench } from './commands/bench-command.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
+import { registerServerCommands } from './commands/server-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('chunkvault')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRestoreCommands(program);
   registerDemo(program);
   registerBench(program);
+  registerServerCommands(program);
   return program;
 }
 

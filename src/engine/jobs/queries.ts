@@ -9,6 +9,17 @@ import { loadCluster } from '../../store/index.js';
 /** Who asks, and what they may see: an admin everyone's jobs (or one user's), anyone else their own. */
 export interface Viewer extends OsUser {
   admin: boolean;
+  /** A user of the server's API (a token's user): `uid` is the server's; they see the jobs they submitted. */
+  api?: boolean;
+}
+
+/**
+ * The viewer for a server token's user: an admin sees everything, anyone else the jobs submitted
+ * through the API under their name (run by the server's uid, whose records the server can read).
+ */
+export function apiViewer(home: string, name: string, admin: boolean): Viewer {
+  const base = viewer(home);
+  return { name, uid: base.uid, admin, api: true };
 }
 
 export function viewer(home: string, user = currentUser()): Viewer {
@@ -24,6 +35,7 @@ export function viewer(home: string, user = currentUser()): Viewer {
 function visibleFilter(v: Viewer, user?: string): (r: JobRecord) => boolean {
   if (user !== undefined && !v.admin && user !== v.name) throw usage(`only an admin can see the jobs of user ${user}; you are ${v.name}`);
   if (v.admin) return (r) => user === undefined || r.userName === user;
+  if (v.api) return (r) => r.uid === v.uid && r.apiUser === v.name;
   return (r) => r.uid === v.uid;
 }
 
