@@ -65,7 +65,7 @@ function str(t: Raw, k: string, what: string, dflt?: string): string {
   return v;
 }
 function onlyKeys(t: Raw, keys: string[], what: string): void {
-  for (const k of Object.keys(t)) if (!keys.includes(k)) throw usage(`config: unknown key ${what}.${k}`);
+  for (const k of Object.keys(t)) if (!keys.includes(k)) throw usage(`config: unknown key ${what ? `${what}.` : ''}${k}`);
 }
 
 function retentionOf(t: Raw, what: string): RetentionPolicy {
@@ -112,7 +112,7 @@ export function parseConfig(text: string, file: string | undefined): ServerConfi
     if (err instanceof CvError) throw err;
     throw usage(`config ${file ?? ''}: ${(err as Error).message.split('\n')[0]}`);
   }
-  onlyKeys(raw, ['listen', 'home', 'body-limit', 'tokens', 'repositories', 'databases', 'schedules'], 'the file');
+  onlyKeys(raw, ['listen', 'home', 'body-limit', 'tokens', 'repositories', 'databases', 'schedules'], '');
   const repositories: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(obj(raw.repositories, 'repositories'))) {
     const p = typeof v === 'string' ? v : str(obj(v, `repositories.${k}`), 'path', `repositories.${k}`);
