@@ -37,6 +37,7 @@ async function api(path, init = {}) {
   if (!r.ok) throw new Error(j.error ? j.error.message : r.statusText);
   return j;
 }
+const rate = (b) => (!b ? '0' : b >= 1e6 ? (b / 1e6).toFixed(1) + ' MB/s' : (b / 1e3).toFixed(1) + ' KB/s');
 const ago = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'never');
 function timeline(points) {
   if (!points.length) return '<div class="timeline"></div>';
@@ -54,19 +55,19 @@ function renderRunning() {
   $('#running tbody').innerHTML = rows.map((p) => {
     const pct = p.bytesTotal ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : 0;
     return '<tr data-job="' + esc(p.jobId) + '"><td>' + esc(p.jobId) + '<br><small>' + esc(p.type) + '</small></td><td><div class="progress"><div class="bar" style="width:' + pct.toFixed(1) + '%"></div></div>' + pct.toFixed(1) + '%</td>' +
-      '<td class="mbps">' + p.mbPerSec + '</td><td>' + (p.etaSeconds == null ? '' : p.etaSeconds + ' s') + '</td><td>' + (p.maxRate ? (p.maxRate / 1e6).toFixed(1) + ' MB/s' : 'unlimited') + '</td>' +
+      '<td class="mbps">' + rate(p.bytesPerSec) + '</td><td>' + (p.etaSeconds == null ? '' : p.etaSeconds + ' s') + '</td><td>' + (p.maxRate ? rate(p.maxRate) : 'unlimited') + '</td>' +
       '<td><button class="cancel" data-id="' + esc(p.jobId) + '">Cancel</button><button class="throttle" data-id="' + esc(p.jobId) + '">Throttle 10MB/s</button></td></tr>';
   }).join('') || '<tr><td colspan="6">none</td></tr>';
 }
 function renderChart(jobs) {
   const done = jobs.filter((j) => j.mbPerSec > 0).slice(0, 20).reverse();
-  const max = Math.max(1, ...done.map((j) => j.mbPerSec)), w = 640 / Math.max(1, done.length);
+  const max = Math.max(0.1, ...done.map((j) => j.mbPerSec)), w = Math.min(64, 640 / Math.max(1, done.length));
   $('#chart').innerHTML = done.map((j, i) => { const h = Math.round((j.mbPerSec / max) * 130);
     return '<rect x="' + (i * w + 2) + '" y="' + (140 - h) + '" width="' + (w - 4) + '" height="' + h + '" fill="#3366cc"><title>' + esc(j.jobId + ': ' + j.mbPerSec + ' MB/s') + '</title></rect><text x="' + (i * w + 4) + '" y="155" font-size="10">' + j.mbPerSec + '</text>'; }).join('');
 }
 async function follow(jobId) {
   if (followed.has(jobId)) return;
-  followed.set(jobId, { jobId, state: 'queued', bytesDone: 0, bytesTotal: 0, mbPerSec: 0, etaSeconds: null, maxRate: 0, type: '' });
+  followed.set(jobId, { jobId, state: 'queued', bytesDone: 0, bytesTotal: 0, bytesPerSec: 0, mbPerSec: 0, etaSeconds: null, maxRate: 0, type: '' });
   try {
     const r = await fetch('/jobs/' + encodeURIComponent(jobId) + '/events', { headers: headers() });
     const reader = r.body.getReader(); const dec = new TextDecoder(); let buf = '';

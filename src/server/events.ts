@@ -7,10 +7,11 @@ const KEEPALIVE_MS = 15_000;
 /** What one progress event carries: the record's state, bytes and tables, plus MB/s and ETA. */
 export function progressOf(r: JobRecord, now = Date.now()) {
   const secs = r.startTime ? ((r.endTime ? Date.parse(r.endTime) : now) - Date.parse(r.startTime)) / 1000 : 0;
-  const mbPerSec = secs > 0 ? Math.round((r.bytesDone / 1e6 / secs) * 10) / 10 : 0;
+  const bytesPerSec = secs > 0 ? Math.round(r.bytesDone / secs) : 0;
+  const mbPerSec = Math.round(bytesPerSec / 1e5) / 10;
   const left = r.bytesTotal - r.bytesDone;
-  const etaSeconds = r.state === 'running' && mbPerSec > 0 && left > 0 ? Math.round(left / 1e6 / mbPerSec) : null;
-  return { jobId: r.jobId, type: r.type, state: r.state, bytesDone: r.bytesDone, bytesTotal: r.bytesTotal, mbPerSec, etaSeconds, maxRate: r.maxRate ?? 0, tables: r.tables, errorMsg: r.errorMsg ?? null, result: r.result ?? null };
+  const etaSeconds = r.state === 'running' && bytesPerSec > 0 && left > 0 ? Math.round(left / bytesPerSec) : null;
+  return { jobId: r.jobId, type: r.type, state: r.state, bytesDone: r.bytesDone, bytesTotal: r.bytesTotal, bytesPerSec, mbPerSec, etaSeconds, maxRate: r.maxRate ?? 0, tables: r.tables, errorMsg: r.errorMsg ?? null, result: r.result ?? null };
 }
 
 /**
@@ -44,7 +45,7 @@ export function streamJobEvents(home: string, id: string, v: Viewer, req: Fastif
       return stop();
     }
     const p = progressOf(r);
-    const key = JSON.stringify({ ...p, mbPerSec: 0, etaSeconds: 0 });
+    const key = JSON.stringify({ ...p, bytesPerSec: 0, mbPerSec: 0, etaSeconds: 0 });
     if (key !== last) {
       last = key;
       send('progress', p);
