@@ -9,6 +9,7 @@ import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
 import { registerServerCommands } from './commands/server-command.js';
+import { applyFlagSources } from './flag-sources.js';
 
 export function buildProgram(): Command {
   const program = new Command('chunkvault')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--home <dir>', 'cluster home (default: $CHUNKVAULT_HOME)')
     .option('--json', 'machine-readable output')
+    .option('--config <file>', 'config file (TOML, or .json): flag values in [flags], the server\'s settings (env CHUNKVAULT_CONFIG)')
     .exitOverride()
     // One line, in the same shape as every other error.
     .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerBench(program);
   registerServerCommands(program);
+  // Flag > environment (CHUNKVAULT_<FLAG>) > config file: fill what the command line left unset.
+  program.hook('preAction', (root, cmd) => applyFlagSources(root, cmd));
   return program;
 }
 

@@ -112,7 +112,8 @@ export function parseConfig(text: string, file: string | undefined): ServerConfi
     if (err instanceof CvError) throw err;
     throw usage(`config ${file ?? ''}: ${(err as Error).message.split('\n')[0]}`);
   }
-  onlyKeys(raw, ['listen', 'home', 'body-limit', 'tokens', 'repositories', 'databases', 'schedules'], '');
+  // `flags` holds CLI flag values (src/cli/flag-sources.ts); the server does not read it.
+  onlyKeys(raw, ['listen', 'home', 'body-limit', 'tokens', 'repositories', 'databases', 'schedules', 'flags'], '');
   const repositories: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(obj(raw.repositories, 'repositories'))) {
     const p = typeof v === 'string' ? v : str(obj(v, `repositories.${k}`), 'path', `repositories.${k}`);

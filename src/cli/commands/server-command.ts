@@ -14,10 +14,10 @@ export function registerServerCommands(program: Command): void {
     .command('server')
     .description('run the REST API, /metrics, the schedules and the dashboard (docs/SERVER.md)')
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:7433; env CHUNKVAULT_LISTEN; config listen)')
-    .option('--config <file>', 'TOML (or .json) config: tokens, repositories, databases, schedules, retention (env CHUNKVAULT_CONFIG)')
     .action(
-      action(async (ctx, o: { listen?: string; config?: string }) => {
-        const args = [SERVER, ...(o.listen ? ['--listen', o.listen] : []), ...(o.config ? ['--config', o.config] : []), ...(ctx.globals.home ? ['--home', ctx.globals.home] : [])];
+      action(async (ctx, o: { listen?: string }) => {
+        const config = (ctx.globals as { config?: string }).config;
+        const args = [SERVER, ...(o.listen ? ['--listen', o.listen] : []), ...(config ? ['--config', config] : []), ...(ctx.globals.home ? ['--home', ctx.globals.home] : [])];
         const child = spawn(process.execPath, args, { stdio: 'inherit' });
         const forward = (sig: NodeJS.Signals) => child.kill(sig);
         process.on('SIGINT', forward);
