@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { viewer, apiViewer, type Viewer } from '../engine/index.js';
+import type { Viewer } from '../engine/index.js';
+import type { SharedReads } from './shared-reads.js';
 import { CvError } from '../common/errors.js';
 import { authenticate, type Principal } from './auth.js';
 import type { ServerConfig } from './config.js';
@@ -13,6 +14,8 @@ export interface ServerContext {
   cliScript: string;
   /** Where one line per request goes (never a header, never a token). */
   log: (line: string) => void;
+  /** Job-record scans and viewers shared by concurrent requests. */
+  reads: SharedReads;
 }
 
 declare module 'fastify' {
@@ -26,8 +29,7 @@ const PUBLIC = new Set(['/', '/dashboard', '/health', '/openapi.json']);
 
 /** The API user's view of jobs: a token's user; without tokens (loopback only), the server's own OS user, as the CLI would. */
 export function viewerOf(ctx: ServerContext, req: FastifyRequest): Viewer {
-  const p = req.principal;
-  return p ? apiViewer(ctx.home, p.user, p.admin) : viewer(ctx.home);
+  return ctx.reads.viewerFor(req.principal);
 }
 
 /** The user name jobs are recorded under: the token's user, or the server's OS user. */

@@ -14,6 +14,7 @@ import { registerOperationRoutes } from './routes-ops.js';
 import { registerRepoRoutes } from './routes-repo.js';
 import { executeSchedule, fileLastDue } from './schedule-exec.js';
 import { Scheduler, systemClock } from './scheduler.js';
+import { SharedReads } from './shared-reads.js';
 
 /** The CLI the jobs run, by path (nothing imports cli): what `chunkvault --background` spawns. */
 const CLI_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   checkExposure(host, cfg.tokens);
   const home = resolveHome(cfg.home);
   if (!isCluster(home)) throw new CvError('NOT_FOUND', `${home} is not a chunkvault cluster home (set home in the config, CHUNKVAULT_HOME or --home)`);
-  const ctx: ServerContext = { cfg, home, cliScript: CLI_SCRIPT, log: (l) => process.stderr.write(l + '\n') };
+  const ctx: ServerContext = { cfg, home, cliScript: CLI_SCRIPT, log: (l) => process.stderr.write(l + '\n'), reads: new SharedReads(home) };
   const app = buildApp(ctx);
   const routes = collectRoutes(app);
   registerOperationRoutes(app, ctx);

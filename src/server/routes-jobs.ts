@@ -24,9 +24,9 @@ type Q = { n?: number; user?: string };
 const listOpts = (q: Q) => ({ ...(q.n ? { n: q.n } : {}), ...(q.user !== undefined ? { user: q.user } : {}) });
 
 export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/jobs', { schema: { querystring: LIST_QUERY } }, async (req, reply) => sendJson(reply, getRecentJobs(ctx.home, { viewer: viewerOf(ctx, req), ...listOpts(req.query as Q) }).jobs));
+  app.get('/jobs', { schema: { querystring: LIST_QUERY } }, async (req, reply) => sendJson(reply, getRecentJobs(ctx.home, { viewer: viewerOf(ctx, req), scan: ctx.reads.records(), ...listOpts(req.query as Q) }).jobs));
 
-  app.get('/status', { schema: { querystring: LIST_QUERY } }, async (req, reply) => sendJson(reply, getBackupStatus(ctx.home, { viewer: viewerOf(ctx, req), ...listOpts(req.query as Q) })));
+  app.get('/status', { schema: { querystring: LIST_QUERY } }, async (req, reply) => sendJson(reply, getBackupStatus(ctx.home, { viewer: viewerOf(ctx, req), scan: ctx.reads.records(), ...listOpts(req.query as Q) })));
 
   app.get('/jobs/:id', { schema: { params: ID } }, async (req, reply) => sendJson(reply, getJobStatus(ctx.home, (req.params as { id: string }).id, viewerOf(ctx, req))));
 

@@ -16,7 +16,9 @@ export function startJob(ctx: ServerContext, op: OperationSpec, body: Record<str
   const args = ['--home', ctx.home, '--json', ...toArgs(op, body, repoRoots(ctx))];
   if (op.type === 'RESTORE_BY_COPY_FILE' || op.type === 'MIGRATE') openTargetCluster(ctx.home, true);
   ensureJobDirs(ctx.home);
+  ctx.reads.invalidate();
   const s = submitJob(ctx.home, { type: op.type, desc: describeOp(op, body), args, ...(apiUser !== undefined ? { apiUser } : {}) }, ctx.cliScript, args);
+  ctx.reads.invalidate();
   return { jobId: s.jobId, pid: s.pid, log: msgFile(ctx.home, s.jobId), output: s.output, follow: `/jobs/${s.jobId}/events` };
 }
 

@@ -58,3 +58,32 @@ describe('schedules in a running server', () => {
     }
   });
 });
+
+describe('chunkvault server (the CLI command)', () => {
+  it('starts the server with the global --config and the listen address from CHUNKVAULT_LISTEN, and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('../helpers/cli.js');
+    const d = scratchDir('server-cli');
+    try {
+      const home = path.join(d, 'home');
+      await generateQuotes(home, { dates: 1, symbols: 2, rowsPerSymbol: 10, seed: 1, workers: 1 });
+      const cfg = writeConfig(d, `home = "${home}"\nlisten = "127.0.0.1:1"\n`);
+      const p = spawn(process.execPath, [CLI, '--config', cfg, 'server'], { env: { ...process.env, CHUNKVAULT_HOME: undefined, CHUNKVAULT_LISTEN: '127.0.0.1:0' } });
+      const line = await new Promise<string>((res, rej) => {
+        p.stdout.setEncoding('utf8').once('data', (s: string) => res(s));
+        p.once('exit', (c) => rej(new Error(`exited ${c}`)));
+      });
+      const url = (JSON.parse(line) as { listening: string }).listening;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(url).not.toBe('http://127.0.0.1:1'); // the environment beat the file
+      expect((await call(url, 'GET', '/health')).json).toEqual({ ok: true });
+      const code = await new Promise<number | null>((res) => {
+        p.once('exit', (c) => res(c));
+        p.kill('SIGTERM');
+      });
+      expect(code).toBe(0);
+    } finally {
+      rmTmp(d);
+    }
+  });
+});
