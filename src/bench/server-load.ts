@@ -9,7 +9,8 @@ import { describeMachine } from './machine.js';
 
 /**
  * `npm run bench:server`: the API under load while a backup runs. 50 clients (bounded: each waits
- * 100 ms between requests, at most ~500 requests/s in all; 10 of them also hold an SSE stream)
+ * 100 ms between requests, at most ~500 requests/s in all, their starts spread over those 100 ms;
+ * 10 of them also hold an SSE stream)
  * poll `/status`, `/jobs/:id` and `/jobs` on loopback during a forced backup-db; the same backup
  * runs without clients in alternation. Reports the API's p50/p99 latency and the backup's MB/s
  * with and without the load, and writes `bench-results/<date>-server-load.{json,md}`.
@@ -53,6 +54,7 @@ function load(url: string, jobId: string, stop: { now: boolean }): Promise<{ lat
   let errors = 0;
   const paths = ['/status', `/jobs/${jobId}`, '/jobs?n=20'];
   const client = async (i: number) => {
+    await sleep((i * THINK_MS) / CLIENTS); // pollers are not in step: starts spread over one think time
     if (i < STREAMS) void fetch(`${url}/jobs/${jobId}/events`).then((r) => r.text()).catch(() => errors++);
     for (let k = i; !stop.now; k++) {
       const t0 = performance.now();
@@ -104,7 +106,7 @@ function report(rows: { loaded: boolean; mbPerSec: number; p99?: number; p50?: n
   const plain = med(rows.filter((r) => !r.loaded).map((r) => r.mbPerSec));
   const loaded = med(rows.filter((r) => r.loaded).map((r) => r.mbPerSec));
   const p99 = Math.max(...rows.filter((r) => r.loaded).map((r) => r.p99 ?? 0));
-  const summary = { bytes, clients: CLIENTS, streams: STREAMS, thinkMs: THINK_MS, rounds: ROUNDS, plainMbPerSec: plain, loadedMbPerSec: loaded, ratio: Math.round((loaded / plain) * 1000) / 1000, worstP99Ms: Math.round(p99 * 10) / 10 };
+  const summary = { loadAverage1m: Math.round(os.loadavg()[0]! * 10) / 10, cpus: os.cpus().length, bytes, clients: CLIENTS, streams: STREAMS, thinkMs: THINK_MS, rounds: ROUNDS, plainMbPerSec: plain, loadedMbPerSec: loaded, ratio: Math.round((loaded / plain) * 1000) / 1000, worstP99Ms: Math.round(p99 * 10) / 10 };
   const out = path.join(HERE, '..', '..', 'bench-results');
   const stem = `${new Date().toISOString().slice(0, 10)}-server-load`;
   fs.writeFileSync(path.join(out, `${stem}.json`), JSON.stringify({ summary, rows, machine }, null, 1) + '\n');
@@ -116,6 +118,8 @@ function report(rows: { loaded: boolean; mbPerSec: number; p99?: number; p50?: n
     '| round | load | MB/s | s | requests | p50 ms | p99 ms | errors |',
     '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.round} | ${r.loaded ? 'yes' : 'no'} | ${r.mbPerSec} | ${r.seconds.toFixed(2)} | ${r.requests ?? ''} | ${r.p50?.toFixed(1) ?? ''} | ${r.p99?.toFixed(1) ?? ''} | ${r.errors ?? ''} |`),
+    '',
+    `Machine: ${summary.cpus} CPUs, load average ${summary.loadAverage1m} (1 min) at the end of the run: other work on the host shows in these numbers.`,
     '',
     `Median MB/s: ${plain} without load, ${loaded} with it (${summary.ratio}×; the goal is ≥ 0.95×). Worst p99: ${summary.worstP99Ms} ms (goal < 50 ms).`,
     '',
