@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import type { Command, Option } from 'commander';
-import { parse as parseToml } from 'smol-toml';
 import { CvError, usage } from '../common/errors.js';
 
 /**
@@ -15,11 +14,12 @@ export const envName = (o: Option) => `CHUNKVAULT_${o.attributeName().replace(/[
 
 type Table = Record<string, unknown>;
 
-function readFlagsFile(file: string): { all: Table; byCommand: Record<string, Table> } {
+async function readFlagsFile(file: string): Promise<{ all: Table; byCommand: Record<string, Table> }> {
   let doc: Table;
   try {
     const text = fs.readFileSync(file, 'utf8');
-    doc = (file.endsWith('.json') ? JSON.parse(text) : parseToml(text)) as Table;
+    // Loaded only when a config file is used: every other CLI run starts without it.
+    doc = (file.endsWith('.json') ? JSON.parse(text) : (await import('smol-toml')).parse(text)) as Table;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code) throw new CvError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read config ${file}: ${code}`);
@@ -50,9 +50,9 @@ function setFrom(cmd: Command, o: Option, raw: unknown, source: 'env' | 'config'
 }
 
 /** Fills the options the command line left unset, from the environment and then the config file. */
-export function applyFlagSources(program: Command, cmd: Command, env = process.env): void {
+export async function applyFlagSources(program: Command, cmd: Command, env = process.env): Promise<void> {
   const file = (program.opts() as { config?: string }).config ?? env.CHUNKVAULT_CONFIG;
-  const fromFile = file ? readFlagsFile(file) : { all: {}, byCommand: {} };
+  const fromFile = file ? await readFlagsFile(file) : { all: {}, byCommand: {} };
   for (const c of [program, cmd]) {
     for (const o of c.options as readonly Option[]) {
       const key = o.attributeName();

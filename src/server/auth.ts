@@ -1,17 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { CvError, usage } from '../common/errors.js';
 import type { TokenConfig } from './config.js';
 
 /**
- * Bearer tokens: 32 random bytes (base64url), stored in the config only as sha256 (a random token
- * has all the entropy a slow hash would add). Comparison is constant-time; the token itself is
- * never logged or echoed, not even in an error.
+ * Bearer tokens: `cv_` + 32 random bytes (base64url, made by `chunkvault server-token`), stored in
+ * the config only as sha256 (a random token has all the entropy a slow hash would add).
+ * Comparison is constant-time; the token itself is never logged or echoed, not even in an error.
  */
-export function newToken(): { token: string; sha256: string } {
-  const token = `cv_${randomBytes(32).toString('base64url')}`;
-  return { token, sha256: hashToken(token) };
-}
-
 export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export interface Principal {
