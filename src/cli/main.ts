@@ -11,6 +11,8 @@ import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
 import { registerRepoCommands } from './commands/repo-commands.js';
+import { registerServerCommands } from './commands/server-command.js';
+import { applyFlagSources } from './flag-sources.js';
 
 export function buildProgram(): Command {
   const program = new Command('chunkvault')
@@ -20,6 +22,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .option('--password-file <file>', 'repository password from this file (else $CHUNKVAULT_PASSWORD)')
     .option('--password-command <cmd>', 'repository password from the output of this command (sh -c)')
+    .option('--config <file>', 'config file (TOML, or .json): flag values in [flags], the server\'s settings (env CHUNKVAULT_CONFIG)')
     .exitOverride()
     // One line, in the same shape as every other error.
     .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
@@ -34,6 +37,9 @@ export function buildProgram(): Command {
   registerRepoCommands(program);
   registerDemo(program);
   registerBench(program);
+  registerServerCommands(program);
+  // Flag > environment (CHUNKVAULT_<FLAG>) > config file: fill what the command line left unset.
+  program.hook('preAction', (root, cmd) => applyFlagSources(root, cmd));
   return program;
 }
 

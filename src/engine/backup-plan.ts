@@ -103,3 +103,20 @@ export function setEntry(parts: Map<string, ManifestPartition>, k: ChunkMeta, ta
   if (!p || p.chunkId !== k.chunkId) parts.set(k.path, (p = { path: k.path, chunkId: k.chunkId, tables: nameMap() }));
   p.tables[table] = e;
 }
+
+/**
+ * True when the plan would commit a point equal to the previous one: nothing to copy, nothing
+ * dropped, the same (partition, table, cid) entries and the same table definitions
+ * (`backup --skip-if-unchanged` then makes no new point).
+ */
+export function unchangedSince(plan: BackupPlan): boolean {
+  const prev = plan.prev;
+  if (!prev || plan.toCopy.length || plan.dropped) return false;
+  const key = (ps: Iterable<ManifestPartition>) =>
+    [...ps]
+      .filter((p) => Object.keys(p.tables).length)
+      .map((p) => `${p.path}|${p.chunkId}|${Object.entries(p.tables).map(([t, e]) => `${t}:${e.cid}`).sort().join(',')}`)
+      .sort()
+      .join('\n');
+  return key(plan.parts.values()) === key(prev.partitions) && JSON.stringify(plan.manifestTables) === JSON.stringify(prev.tables);
+}

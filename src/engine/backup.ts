@@ -4,7 +4,7 @@ import { corrupt, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, fsTypeOf, mayClone, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
 import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type DatabaseDef, type Snapshot } from '../store/index.js';
-import { planBackup, setEntry, type BackupPlan } from './backup-plan.js';
+import { planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
@@ -21,6 +21,8 @@ export interface BackupOptions extends OperationOptions {
   tables?: string[];
   /** Paths relative to the database, e.g. /Key3/tp/20120101. */
   partitions?: string[];
+  /** Make no new restore point when nothing changed since the latest one (what schedules use). */
+  skipIfUnchanged?: boolean;
 }
 
 export interface BackupResult {
@@ -36,6 +38,8 @@ export interface BackupResult {
   copyMethod: UsedMethod | 'none';
   /** True when a copy is a clone sharing extents with the source (not physically independent). */
   sharesExtents: boolean;
+  /** Present (true) only when --skip-if-unchanged found nothing new: pointId is then the latest existing point. */
+  unchanged?: true;
 }
 
 /** Refuses a backup directory inside a volume: GC there would delete it and it shares the disk's fate. */
@@ -76,6 +80,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const plan = planBackup({ repo, snapshot, tables, ...(wanted ? { wanted } : {}), force: !!o.force, keepDropped: !!o.keepDropped });
     o.observer?.plan?.(tables.map((t) => ({ dbName: o.dbPath, tableName: t, total: plan.perTable.get(t)! })));
     for (const t of plan.skippedTables) o.observer?.partitionDone?.(t);
+    if (o.skipIfUnchanged && unchangedSince(plan)) return unchangedResult(plan, o.dbPath, elapsed());
 
     const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer });
     const manifest: Manifest = {
@@ -111,6 +116,10 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     snapshot?.release();
     lock.release();
   }
+}
+
+function unchangedResult(plan: BackupPlan, dbPath: string, seconds: number): BackupResult {
+  return { pointId: plan.prev!.pointId, dbPath, partitions: 0, skipped: plan.skippedTables.length, dropped: 0, bytesCopied: 0, seconds, mbPerSec: 0, copyMethod: 'none', sharesExtents: false, unchanged: true };
 }
 
 interface CopyInput {

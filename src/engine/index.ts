@@ -1,5 +1,6 @@
 export { backup, type BackupOptions, type BackupResult } from './backup.js';
 export { listPoints, prune, type PointInfo, type PruneResult } from './points.js';
+export { applyRetention, checkPolicy, isoWeek, parseKeepCount, parseWithin, type RetentionDecision, type RetentionInput, type RetentionPolicy } from './retention.js';
 export type { Observer, OperationOptions } from './options.js';
 export { Repository, listRepositories } from '../repo/repository.js';
 export type { ExtraEntry, RepoExtras } from '../repo/extras.js';

@@ -20,10 +20,14 @@ export interface PrunePlan {
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-/** Keeps the newest `keepLast` of `pointIds` (oldest first) and plans what their removal frees. */
-export function planPrune(repoDir: string, pointIds: string[], keepLast: number): PrunePlan {
-  const keptPoints = pointIds.slice(-keepLast);
-  const removedPoints = pointIds.slice(0, Math.max(0, pointIds.length - keepLast));
+/**
+ * Keeps the newest `keep` of `pointIds` (oldest first), or exactly the ids in the set `keep` (a
+ * retention policy's choice), and plans what the removal of the others frees.
+ */
+export function planPrune(repoDir: string, pointIds: string[], keep: number | ReadonlySet<string>): PrunePlan {
+  const kept = typeof keep === 'number' ? new Set(pointIds.slice(-keep)) : keep;
+  const keptPoints = pointIds.filter((id) => kept.has(id));
+  const removedPoints = pointIds.filter((id) => !kept.has(id));
   const live = new Set<string>(readJournals(repoDir).records.keys());
   for (const id of keptPoints)
     for (const p of readManifest(repoDir, id).partitions) for (const [t, e] of Object.entries(p.tables)) live.add(entryKey(p.chunkId, t, e.cid));

@@ -84,8 +84,8 @@ export class Repository {
     for (const f of files) removeEntry(this.dir, ['journal', path.basename(f)]);
   }
 
-  planPrune(keepLast: number): PrunePlan {
-    return planPrune(this.dir, this.points(), keepLast);
+  planPrune(keep: number | ReadonlySet<string>): PrunePlan {
+    return planPrune(this.dir, this.points(), keep);
   }
   executePrune(plan: PrunePlan): void {
     executePrune(this.dir, plan);

@@ -11,6 +11,7 @@ const DB = 'dfs://testdb';
 const NOT_RUN: Record<string, string> = {
   bench: 'takes minutes; its result is validated by test/bench/harness.test.ts',
   demo: 'checked by test/cli/demo.test.ts, which runs it anyway',
+  server: 'runs until stopped; test/server/helpers.ts reads its start-up line in every server test',
 };
 
 let dir: string;
@@ -58,6 +59,7 @@ function runDataCommands(): void {
   out['migrate'] = json(['migrate', bak, DB, 'quotes', 'dfs://m1']);
   out['prune'] = json(['prune', bak, DB, '--keep-last', '2']);
   runLoadCommands();
+  out['server-token'] = json(['server-token', '--user', 'ops', '--admin']);
   out['any failing command'] = json(['db', 'describe', 'dfs://nope'], 3);
 }
 

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { backup, listPoints, prune, type BackupOptions, type BackupResult } from '../../engine/index.js';
+import { backup, listPoints, type BackupOptions, type BackupResult } from '../../engine/index.js';
 import { formatBytes } from '../../common/units.js';
-import { action, collect, intOpt, type Ctx } from '../action.js';
+import { action, collect, type Ctx } from '../action.js';
+import { registerPrune } from './prune-command.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
 
-type Flags = { force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
+type Flags = { skipIfUnchanged?: boolean; force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
 function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra: Partial<BackupOptions>) {
   return runOperation(
@@ -21,6 +22,7 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
         keepDropped: !!o.keepDropped,
         tables: o.table ?? [],
         partitions: o.partition ?? [],
+        skipIfUnchanged: !!o.skipIfUnchanged,
         ...pipelineOptions(o),
         observer,
         holder,
@@ -29,7 +31,8 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
     (res: BackupResult) => {
       if (ctx.json) printJson(res);
       else {
-        printKeyValues({ ...res, bytesCopied: formatBytes(res.bytesCopied), seconds: res.seconds.toFixed(3) });
+        if (res.unchanged) process.stdout.write(`unchanged since restore point ${res.pointId}: no new point\n`);
+        else printKeyValues({ ...res, bytesCopied: formatBytes(res.bytesCopied), seconds: res.seconds.toFixed(3) });
         if (res.sharesExtents) process.stdout.write('note: the copies are clones that share extents with the source; they are not physically independent\n');
       }
     },
@@ -40,7 +43,8 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
 function withForce(cmd: Command): Command {
   return cmd
     .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
-    .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)');
+    .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)')
+    .option('--skip-if-unchanged', 'make no new restore point when nothing changed since the latest one (result: unchanged true)');
 }
 
 export function registerBackupCommands(program: Command): void {
@@ -70,15 +74,5 @@ export function registerBackupCommands(program: Command): void {
       }),
     );
 
-  program
-    .command('prune <backupDir> <dbPath>')
-    .description('remove old restore points and the data no kept point references')
-    .requiredOption('--keep-last <n>', 'restore points to keep', intOpt('--keep-last'))
-    .action(
-      action((ctx, dir: string, db: string, o: { keepLast: number }) => {
-        const res = prune(dir, db, o.keepLast);
-        if (ctx.json) printJson(res);
-        else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs });
-      }),
-    );
+  registerPrune(program);
 }

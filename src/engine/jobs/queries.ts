@@ -2,13 +2,24 @@ import { CvError, notFound, usage } from '../../common/errors.js';
 import { writeControl } from './control.js';
 import { ensureJobDirs, msgFile, outFile, readOwned } from './files.js';
 import { checkJobId } from './ids.js';
-import { effective, isActive, readRecord, scanRecords, type JobRecord, type JobState, type JobType } from './record.js';
+import { effective, isActive, readRecord, scanRecords, type JobRecord, type JobState, type JobType, type RecordScan } from './record.js';
 import { currentUser, isAdmin, type OsUser } from './users.js';
 import { loadCluster } from '../../store/index.js';
 
 /** Who asks, and what they may see: an admin everyone's jobs (or one user's), anyone else their own. */
 export interface Viewer extends OsUser {
   admin: boolean;
+  /** A user of the server's API (a token's user): `uid` is the server's; they see the jobs they submitted. */
+  api?: boolean;
+}
+
+/**
+ * The viewer for a server token's user: an admin sees everything, anyone else the jobs submitted
+ * through the API under their name (run by the server's uid, whose records the server can read).
+ */
+export function apiViewer(home: string, name: string, admin: boolean): Viewer {
+  const base = viewer(home);
+  return { name, uid: base.uid, admin, api: true };
 }
 
 export function viewer(home: string, user = currentUser()): Viewer {
@@ -24,6 +35,7 @@ export function viewer(home: string, user = currentUser()): Viewer {
 function visibleFilter(v: Viewer, user?: string): (r: JobRecord) => boolean {
   if (user !== undefined && !v.admin && user !== v.name) throw usage(`only an admin can see the jobs of user ${user}; you are ${v.name}`);
   if (v.admin) return (r) => user === undefined || r.userName === user;
+  if (v.api) return (r) => r.uid === v.uid && r.apiUser === v.name;
   return (r) => r.uid === v.uid;
 }
 
@@ -49,10 +61,10 @@ export interface RecentJobs {
 const newestFirst = (a: JobRecord, b: JobRecord) => (a.receivedTime < b.receivedTime ? 1 : a.receivedTime > b.receivedTime ? -1 : a.jobId < b.jobId ? 1 : -1);
 
 /** getRecentJobs: the newest n visible jobs (all when n is absent), newest first. */
-export function getRecentJobs(home: string, opts: { n?: number; user?: string; viewer?: Viewer } = {}): RecentJobs {
+export function getRecentJobs(home: string, opts: { n?: number; user?: string; viewer?: Viewer; scan?: RecordScan } = {}): RecentJobs {
   const v = opts.viewer ?? viewer(home);
   const keep = visibleFilter(v, opts.user);
-  const scan = scanRecords(home);
+  const scan = opts.scan ?? scanRecords(home);
   const rows = scan.records
     .filter(keep)
     .map(effective)
@@ -108,11 +120,12 @@ export interface StatusRow {
 const STATUS_TYPES: JobType[] = ['BACKUP_BY_COPY_FILE', 'RESTORE_BY_COPY_FILE', 'MIGRATE'];
 
 /** getBackupStatus: one row per table per backup/restore/migrate job, newest job first; `n` keeps the newest n jobs. */
-export function getBackupStatus(home: string, opts: { n?: number; user?: string; viewer?: Viewer; now?: number } = {}): StatusRow[] {
+/** `scan` lets a caller that answers many requests (the server) share one recent scan of the records. */
+export function getBackupStatus(home: string, opts: { n?: number; user?: string; viewer?: Viewer; now?: number; scan?: RecordScan } = {}): StatusRow[] {
   const v = opts.viewer ?? viewer(home);
   const keep = visibleFilter(v, opts.user);
   const now = opts.now ?? Date.now();
-  const jobs = scanRecords(home)
+  const jobs = (opts.scan ?? scanRecords(home))
     .records.filter((r) => keep(r) && STATUS_TYPES.includes(r.type))
     .sort(newestFirst);
   return jobs

@@ -29,6 +29,11 @@ export interface JobRecord {
   /** The OS user name, or `uid:<n>` when the uid has no passwd entry (older records call it userID). */
   userName: string;
   uid: number;
+  /**
+   * Set for a job submitted through the server: the token's user, who is then also `userName`;
+   * `uid` is the server's (the job runs as the server's OS user).
+   */
+  apiUser?: string;
   receivedTime: string;
   startTime?: string;
   endTime?: string;

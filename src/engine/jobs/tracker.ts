@@ -16,6 +16,8 @@ export interface JobMeta {
   desc: string;
   /** The CLI arguments, for the record. */
   args: string[];
+  /** The server's authenticated user who asked for the job (submitJob records it as the job's user). */
+  apiUser?: string;
 }
 
 const POLL_MS = 250;
