@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, fsTypeOf, mayClone, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
-import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type DatabaseDef, type Snapshot } from '../store/index.js';
+import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
 import { planBackup, setEntry, type BackupPlan } from './backup-plan.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
-import { Repository } from '../repo/repository.js';
+import { Repository, type RepoFormat } from '../repo/repository.js';
+import { copyIntoPacks } from './backup-packs.js';
 
 export interface BackupOptions extends OperationOptions {
   home: string;
@@ -21,6 +22,8 @@ export interface BackupOptions extends OperationOptions {
   tables?: string[];
   /** Paths relative to the database, e.g. /Key3/tp/20120101. */
   partitions?: string[];
+  /** The format of a repository this backup creates (default 2, packs); an existing repository keeps its own. */
+  repoFormat?: RepoFormat;
 }
 
 export interface BackupResult {
@@ -66,7 +69,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const existing = new Set(loadChunks(c, o.dbPath).map((k) => k.path));
     for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
   }
-  const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true);
+  const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true, o.repoFormat ?? 2);
   const lock = repo.lock(o.holder ?? defaultHolder());
   let snapshot: Snapshot | undefined;
   try {
@@ -92,7 +95,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       stats: { copiedEntries: plan.toCopy.length, skippedEntries: plan.skippedTables.length, droppedEntries: plan.dropped, copiedBytes: copied.bytes },
     };
     repo.commitPoint(manifest);
-    copied.journal.remove();
+    copied.journal?.remove();
     repo.removeJournals(plan.oldJournals);
     const seconds = elapsed();
     return {
@@ -127,8 +130,14 @@ interface CopyInput {
  * Executes the plan's copies: each entry is copied into a staging directory, its headers tied to
  * the catalog, published, then journaled, so a killed run's rerun never copies it again.
  */
-async function copyEntries(x: CopyInput): Promise<{ bytes: number; methods: Set<UsedMethod>; journal: Journal }> {
+async function copyEntries(x: CopyInput): Promise<{ bytes: number; methods: Set<UsedMethod>; journal?: Journal }> {
   const { c, repo, plan } = x;
+  if (repo.packs) {
+    const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
+    if (!plan.toCopy.length) return { bytes: 0, methods: new Set() };
+    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: diskOf(repo.dir), inFlight: x.copying.inFlight, observer: x.observer };
+    return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe));
+  }
   const def = x.snapshot.def;
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const journal = repo.openJournal(runId);

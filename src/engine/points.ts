@@ -25,21 +25,27 @@ export function listPoints(backupDir: string, dbPath: string): PointInfo[] {
 export interface PruneResult {
   removedPoints: string[];
   keptPoints: string[];
+  /** v1: data directories removed. */
   removedDataDirs: number;
+  /** v2: packs removed whole, and packs rewritten with only their referenced entries. */
+  removedPacks: number;
+  repackedPacks: number;
 }
 
 /**
  * Retention: keeps the newest N points and deletes data that no kept point (or open journal)
  * references, under the repository lock (src/repo/prune.ts plans, then executes).
  */
-export function prune(backupDir: string, dbPath: string, keepLast: number, holder = defaultHolder()): PruneResult {
+export function prune(backupDir: string, dbPath: string, keepLast: number, holder = defaultHolder(), maxUnusedPercent?: number): PruneResult {
   if (!Number.isInteger(keepLast) || keepLast < 1) throw usage('--keep-last must be an integer >= 1');
+  if (maxUnusedPercent !== undefined && !(maxUnusedPercent >= 0 && maxUnusedPercent <= 100)) throw usage(`--max-unused must be a percentage in [0, 100], got ${maxUnusedPercent}`);
   const repo = Repository.open(backupDir, dbPath, false);
   const lock = repo.lock(holder);
   try {
-    const plan = repo.planPrune(keepLast);
+    const plan = repo.planPrune(keepLast, maxUnusedPercent === undefined ? undefined : maxUnusedPercent / 100);
     repo.executePrune(plan);
-    return { removedPoints: plan.removedPoints, keptPoints: plan.keptPoints, removedDataDirs: plan.dataDirs.length };
+    const packs = 'packsRemoved' in plan ? { removedDataDirs: 0, removedPacks: plan.packsRemoved.length + plan.orphans.filter((n) => n.startsWith('packs/')).length, repackedPacks: plan.repack.length } : { removedDataDirs: plan.dataDirs.length, removedPacks: 0, repackedPacks: 0 };
+    return { removedPoints: plan.removedPoints, keptPoints: plan.keptPoints, ...packs };
   } finally {
     lock.release();
   }

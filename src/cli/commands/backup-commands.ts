@@ -74,11 +74,12 @@ export function registerBackupCommands(program: Command): void {
     .command('prune <backupDir> <dbPath>')
     .description('remove old restore points and the data no kept point references')
     .requiredOption('--keep-last <n>', 'restore points to keep', intOpt('--keep-last'))
+    .option('--max-unused <percent>', 'v2: repack partly used packs while unreferenced bytes exceed this share of all pack bytes (default 10)', Number)
     .action(
-      action((ctx, dir: string, db: string, o: { keepLast: number }) => {
-        const res = prune(dir, db, o.keepLast);
+      action((ctx, dir: string, db: string, o: { keepLast: number; maxUnused?: number }) => {
+        const res = prune(dir, db, o.keepLast, undefined, o.maxUnused);
         if (ctx.json) printJson(res);
-        else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs });
+        else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs, removedPacks: res.removedPacks, repackedPacks: res.repackedPacks });
       }),
     );
 }

@@ -44,8 +44,9 @@ export class LocalBackend implements Backend {
         else out.push({ name, size: 0, irregular: e.kind });
       }
     };
-    // packs/<2 hex>/<id> is the deepest layout: two levels under a prefix.
-    walk(nameParts(prefix.replace(/\/$/, '')), 1);
+    // '' lists the top level only (directories as irregular); packs/<2 hex>/<id> is the deepest layout: two levels under a prefix.
+    if (prefix === '') for (const e of listDir(this.spec.root, [])) out.push(e.kind === 'file' ? { name: e.name, size: fs.lstatSync(path.join(this.spec.root, e.name)).size } : { name: e.name, size: 0, irregular: e.kind });
+    else walk(nameParts(prefix.replace(/\/$/, '')), 1);
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -111,8 +112,12 @@ export class LocalBackend implements Backend {
     return this.sink(name, true);
   }
 
+  /** Removes an object and makes the removal durable (an fsync of its directory). */
   remove(name: string): void {
-    removeEntry(this.spec.root, nameParts(name));
+    const parts = nameParts(name);
+    removeEntry(this.spec.root, parts);
+    const dir = walkDirs(this.spec.root, parts.slice(0, -1));
+    if (dir !== undefined) syncDir(dir);
   }
 
   lock(holder: string, what: string): LockFile {

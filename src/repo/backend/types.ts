@@ -55,7 +55,7 @@ export interface ObjectReader {
 export interface Backend {
   readonly spec: BackendSpec;
   stat(name: string): ObjectInfo | undefined;
-  /** Every object whose name starts with `prefix` (a directory-like prefix ending in `/`), sorted by name. */
+  /** Every object whose name starts with `prefix` (a directory-like prefix ending in `/`; '' is the top level only), sorted by name. */
   list(prefix: string): ObjectInfo[];
   /** The whole object, or a range of it; undefined when it does not exist. */
   read(name: string, range?: ByteRange): Uint8Array | undefined;
@@ -64,6 +64,7 @@ export interface Backend {
   write(name: string, data: Uint8Array, opts?: WriteOptions): void;
   /** A streamed create-only write (packs). */
   create(name: string): ObjectSink;
+  /** Removes an object durably; a missing one is no error. */
   remove(name: string): void;
   /** One writer per repository, built on a create-only write; a dead holder's lock is taken over. */
   lock(holder: string, what: string): LockFile;
