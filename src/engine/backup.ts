@@ -9,7 +9,7 @@ import { defaultHolder, runLimited, withPipeline, type Observer, type OperationO
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
-import { copyIntoPacks } from './backup-packs.js';
+import { copyIntoPacks, type PackSizing } from './backup-packs.js';
 
 export interface BackupOptions extends OperationOptions {
   home: string;
@@ -24,6 +24,8 @@ export interface BackupOptions extends OperationOptions {
   partitions?: string[];
   /** The format of a repository this backup creates (default 2, packs); an existing repository keeps its own. */
   repoFormat?: RepoFormat;
+  /** Advanced (the pack sweep): entries below `shareBelow` bytes share packs up to `target` bytes. */
+  packSizing?: PackSizing;
 }
 
 export interface BackupResult {
@@ -80,7 +82,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     o.observer?.plan?.(tables.map((t) => ({ dbName: o.dbPath, tableName: t, total: plan.perTable.get(t)! })));
     for (const t of plan.skippedTables) o.observer?.partitionDone?.(t);
 
-    const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer });
+    const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer, packSizing: o.packSizing });
     const manifest: Manifest = {
       format: 2,
       pointId: newPointId(),
@@ -124,6 +126,7 @@ interface CopyInput {
   dbPath: string;
   copying: FilledPipelineOptions;
   observer: Observer | undefined;
+  packSizing?: PackSizing | undefined;
 }
 
 /**
@@ -135,7 +138,7 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; methods: Set<
   if (repo.packs) {
     const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     if (!plan.toCopy.length) return { bytes: 0, methods: new Set() };
-    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: diskOf(repo.dir), inFlight: x.copying.inFlight, observer: x.observer };
+    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: diskOf(repo.dir), inFlight: x.copying.inFlight, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
     return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe));
   }
   const def = x.snapshot.def;
