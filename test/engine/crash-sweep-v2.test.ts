@@ -61,7 +61,7 @@ describe('v2: a crash at each durability point of an incremental backup into pac
       expect(await restoredDigest(bak(), path.join(dir, 'r')), `K=${k}: rerun's point`).toEqual(after);
     }
     console.log(`v2 backup crash sweep: ${points} durability points`);
-  });
+  }, 240_000); // one crash run, rollback, restore and rerun per durability point: slow on 2 shared cores
 });
 
 /** The worst order a file system may pick: every removal outside points/ reached the disk, points/ did not. */
@@ -93,5 +93,5 @@ describe('v2: a crash at each durability point of a prune of packs', () => {
       expect(await restoredDigest(bak(), path.join(dir, 'r')), `K=${k}: after the rerun`).toEqual(after);
     }
     console.log(`v2 prune crash sweep: ${points} durability points`);
-  });
+  }, 240_000); // 8 durability points x 4 crash runs each, each with restores: slow on 2 shared cores
 });
