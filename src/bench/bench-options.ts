@@ -19,6 +19,11 @@ export interface BenchOptions {
   /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
   scale: boolean;
   keep?: boolean;
+  /**
+   * `many`: the many-partition data set of issue 12 (400 dates × 50 symbols × 10 rows: 2,000
+   * partitions per table, ~32k files, ~150 MB), whatever --size says. Default: picked from size.
+   */
+  shape?: 'default' | 'many';
   /** Shape overrides (tests): otherwise picked from size. */
   symbols?: number;
   rowsPerSymbol?: number;
@@ -37,12 +42,15 @@ export interface DatasetShape {
   rowsPerSymbol: number;
 }
 
+/** Issue 12's many-partition shape: 5 hash buckets × 400 dates = 2,000 partitions per table. */
+export const MANY: DatasetShape = { dates: 400, symbols: 50, rowsPerSymbol: 10 };
 const SYMBOLS = 500;
 const ROWS = 80_000;
 const BYTES_PER_ROW_ALL_TABLES = bytesPerDate(1, 1);
 
 /** Dates, symbols and rows per symbol for a target size: whole dates of the tutorial's shape, or fewer rows below one date. */
-export function datasetShape(o: Pick<BenchOptions, 'size' | 'symbols' | 'rowsPerSymbol' | 'dates'>): DatasetShape {
+export function datasetShape(o: Pick<BenchOptions, 'size' | 'symbols' | 'rowsPerSymbol' | 'dates' | 'shape'>): DatasetShape {
+  if (o.shape === 'many') return MANY;
   const symbols = o.symbols ?? SYMBOLS;
   const full = bytesPerDate(symbols, o.rowsPerSymbol ?? ROWS);
   if (o.dates) return { dates: o.dates, symbols, rowsPerSymbol: o.rowsPerSymbol ?? ROWS };

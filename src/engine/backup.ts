@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, fsTypeOf, mayClone, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
-import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type DatabaseDef, type Snapshot } from '../store/index.js';
+import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
 import { planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
-import { Repository } from '../repo/repository.js';
+import { Repository, type RepoFormat } from '../repo/repository.js';
+import { copyIntoPacks, type PackSizing } from './backup-packs.js';
 
 export interface BackupOptions extends OperationOptions {
   home: string;
@@ -23,6 +24,10 @@ export interface BackupOptions extends OperationOptions {
   partitions?: string[];
   /** Make no new restore point when nothing changed since the latest one (what schedules use). */
   skipIfUnchanged?: boolean;
+  /** The format of a repository this backup creates (default 2, packs); an existing repository keeps its own. */
+  repoFormat?: RepoFormat;
+  /** Advanced (the pack sweep): entries below `shareBelow` bytes share packs up to `target` bytes. */
+  packSizing?: PackSizing;
 }
 
 export interface BackupResult {
@@ -70,7 +75,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const existing = new Set(loadChunks(c, o.dbPath).map((k) => k.path));
     for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
   }
-  const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true);
+  const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true, o.repoFormat ?? 2);
   const lock = repo.lock(o.holder ?? defaultHolder());
   let snapshot: Snapshot | undefined;
   try {
@@ -82,7 +87,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     for (const t of plan.skippedTables) o.observer?.partitionDone?.(t);
     if (o.skipIfUnchanged && unchangedSince(plan)) return unchangedResult(plan, o.dbPath, elapsed());
 
-    const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer });
+    const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer, packSizing: o.packSizing });
     const manifest: Manifest = {
       format: 2,
       pointId: newPointId(),
@@ -97,7 +102,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       stats: { copiedEntries: plan.toCopy.length, skippedEntries: plan.skippedTables.length, droppedEntries: plan.dropped, copiedBytes: copied.bytes },
     };
     repo.commitPoint(manifest);
-    copied.journal.remove();
+    copied.journal?.remove();
     repo.removeJournals(plan.oldJournals);
     const seconds = elapsed();
     return {
@@ -130,14 +135,21 @@ interface CopyInput {
   dbPath: string;
   copying: FilledPipelineOptions;
   observer: Observer | undefined;
+  packSizing?: PackSizing | undefined;
 }
 
 /**
  * Executes the plan's copies: each entry is copied into a staging directory, its headers tied to
  * the catalog, published, then journaled, so a killed run's rerun never copies it again.
  */
-async function copyEntries(x: CopyInput): Promise<{ bytes: number; methods: Set<UsedMethod>; journal: Journal }> {
+async function copyEntries(x: CopyInput): Promise<{ bytes: number; methods: Set<UsedMethod>; journal?: Journal }> {
   const { c, repo, plan } = x;
+  if (repo.packs) {
+    const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
+    if (!plan.toCopy.length) return { bytes: 0, methods: new Set() };
+    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: diskOf(repo.dir), inFlight: x.copying.inFlight, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
+    return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe));
+  }
   const def = x.snapshot.def;
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const journal = repo.openJournal(runId);

@@ -3,6 +3,7 @@ import { versionProblem } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
 import type { Manifest, ManifestEntry } from '../repo/manifest.js';
 import type { Repository } from '../repo/repository.js';
+import { readEntryFromPack } from './restore-packs.js';
 
 /** HashProblem, or 'manifest': the files are intact but are not what the manifest describes (rows, types, file set). */
 export type CheckProblem = HashProblem | 'manifest';
@@ -44,6 +45,7 @@ export interface EntryCheckContext {
 export async function checkEntry(x: EntryCheckContext, it: Item): Promise<{ bad?: BadChunk; files: number }> {
   const t = x.m.tables[it.table]!;
   const base = { dbName: x.m.dbPath, tableName: it.table, chunkPath: chunkPathOf(x.m.dbPath, it.partitionPath, t), chunkID: it.chunkId, partitionPath: it.partitionPath, cid: it.e.cid };
+  if (x.repo.packs) return judgeEntry(x, it, base, await packed(x, it));
   let files: string[];
   try {
     files = x.repo.entryFiles(it.chunkId, it.table, it.e);
@@ -56,6 +58,25 @@ export async function checkEntry(x: EntryCheckContext, it: Item): Promise<{ bad?
     it.e.files.map((f, i) => ({ src: files[i]!, expectedSize: f.size, expectedXxh3: f.xxh3 })),
     x.disk,
   );
+  return judgeEntry(x, it, base, results);
+}
+
+/** A v2 entry's files read back from its pack (verify only), or one problem for the whole entry. */
+async function packed(x: EntryCheckContext, it: Item): Promise<HashResult[]> {
+  try {
+    const read = await readEntryFromPack(x.repo.packs!, x.pipeline, it.chunkId, it.table, it.e, '', [x.disk]);
+    return read.map((r, i) => ({ path: it.e.files[i]!.name, ...r }));
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'CANCELLED') throw err;
+    const detail = err instanceof Error ? err.message : String(err);
+    const problem: HashProblem = /lacks the data/.test(detail) ? 'missing' : /does not describe/.test(detail) ? 'checksum' : 'unreadable';
+    return it.e.files.map((f) => ({ path: f.name, size: 0, problem, detail }));
+  }
+}
+
+/** Ties hash results to the manifest: sizes and checksums (already), then rows, types, file set. */
+function judgeEntry(x: EntryCheckContext, it: Item, base: Omit<BadChunk, 'problem' | 'files'>, results: HashResult[]): { bad?: BadChunk; files: number } {
+  const t = x.m.tables[it.table]!;
   const probs: BadChunk['files'] = results.flatMap((r, i) => (r.problem ? [{ name: it.e.files[i]!.name, problem: r.problem, detail: r.detail ?? '' }] : []));
   if (!probs.length) {
     const why = versionProblem(x.m.engine, t.schema, it.e.rows, results.map((r, i) => ({ name: it.e.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));

@@ -26,11 +26,15 @@ export function listPoints(backupDir: string, dbPath: string): PointInfo[] {
 export interface PruneResult {
   removedPoints: string[];
   keptPoints: string[];
+  /** v1: data directories removed. */
   removedDataDirs: number;
   /** True when nothing was deleted (`--dry-run`): the lists say what would go. */
   dryRun: boolean;
   /** Every point, newest first, with whether the policy keeps it and why (restic's forget --dry-run). */
   decisions: RetentionDecision[];
+  /** v2: packs removed whole, and packs rewritten with only their referenced entries. */
+  removedPacks: number;
+  repackedPacks: number;
 }
 
 /**
@@ -38,10 +42,20 @@ export interface PruneResult {
  * number is `--keep-last`) and deletes data that no kept point (or open journal) references,
  * under the repository lock (src/repo/prune.ts plans, then executes). `dryRun` plans only.
  */
-export function prune(backupDir: string, dbPath: string, policy: RetentionPolicy | number, holder = defaultHolder(), dryRun = false): PruneResult {
+export interface PruneOptions {
+  holder?: string;
+  /** Plan only: delete nothing; the result says what would go and why. */
+  dryRun?: boolean;
+  /** v2: repack partly used packs while unreferenced bytes exceed this share (percent) of all pack bytes. */
+  maxUnusedPercent?: number;
+}
+
+export function prune(backupDir: string, dbPath: string, policy: RetentionPolicy | number, o: PruneOptions = {}): PruneResult {
+  const { holder = defaultHolder(), dryRun = false, maxUnusedPercent } = o;
   const p: RetentionPolicy = typeof policy === 'number' ? { last: policy } : policy;
   if (typeof policy === 'number' && (!Number.isInteger(policy) || policy < 1)) throw usage('--keep-last must be an integer >= 1');
   checkPolicy(p);
+  if (maxUnusedPercent !== undefined && !(maxUnusedPercent >= 0 && maxUnusedPercent <= 100)) throw usage(`--max-unused must be a percentage in [0, 100], got ${maxUnusedPercent}`);
   const repo = Repository.open(backupDir, dbPath, false);
   const lock = dryRun ? undefined : repo.lock(holder);
   try {
@@ -49,9 +63,10 @@ export function prune(backupDir: string, dbPath: string, policy: RetentionPolicy
       repo.points().map((id) => ({ pointId: id, created: repo.point(id).created })),
       p,
     );
-    const plan = repo.planPrune(new Set(decisions.filter((d) => d.keep).map((d) => d.pointId)));
+    const plan = repo.planPrune(new Set(decisions.filter((d) => d.keep).map((d) => d.pointId)), maxUnusedPercent === undefined ? undefined : maxUnusedPercent / 100);
     if (!dryRun) repo.executePrune(plan);
-    return { removedPoints: plan.removedPoints, keptPoints: plan.keptPoints, removedDataDirs: plan.dataDirs.length, dryRun, decisions };
+    const packs = 'packsRemoved' in plan ? { removedDataDirs: 0, removedPacks: plan.packsRemoved.length + plan.orphans.filter((n) => n.startsWith('packs/')).length, repackedPacks: plan.repack.length } : { removedDataDirs: plan.dataDirs.length, removedPacks: 0, repackedPacks: 0 };
+    return { removedPoints: plan.removedPoints, keptPoints: plan.keptPoints, ...packs, dryRun, decisions };
   } finally {
     lock?.release();
   }

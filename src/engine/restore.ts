@@ -5,6 +5,7 @@ import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } 
 import { Cluster, dbNameOf, dropPartition, ensureChunks, stageVersion, versionProblem, type ChunkMeta } from '../store/index.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
+import { readEntryFromPack } from './restore-packs.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
 
 export interface RestoreTarget {
@@ -74,6 +75,7 @@ interface Failure {
 async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
   const { c, targetDb } = x;
   const { entry, pair } = job;
+  if (x.src.repo.packs) return restoreFromPack(x, job, chunk, dstDisks, srcDisk);
   if (!x.src.repo.hasData(job.srcChunkId, pair.src, entry.cid)) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid})`);
   const srcFiles = x.src.repo.entryFiles(job.srcChunkId, pair.src, entry);
   const stage = stageVersion(c, targetDb, chunk, pair.dst);
@@ -90,6 +92,22 @@ async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisk
       });
     const m = x.src.manifest;
     const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, copied.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head })));
+    if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
+    stage.commit({ rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } });
+  } catch (err) {
+    stage.abort();
+    throw err;
+  }
+}
+
+/** restoreOne for a repository v2: the entry's blobs are read by range from its pack. */
+async function restoreFromPack(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
+  const { entry, pair } = job;
+  const stage = stageVersion(x.c, x.targetDb, chunk, pair.dst);
+  try {
+    const read = await readEntryFromPack(x.src.repo.packs!, x.pipeline, job.srcChunkId, pair.src, entry, stage.dir, [srcDisk, dstDisks.get(chunk.volume) ?? diskOf(chunk.volume)]);
+    const m = x.src.manifest;
+    const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, read.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
     if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
     stage.commit({ rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } });
   } catch (err) {

@@ -97,6 +97,21 @@ export class CopyPipeline {
     return (await this.runBatches(files, [disk], (batch, abort) => ({ kind: 'hash', files: batch, abort }))) as HashResult[];
   }
 
+  /**
+   * Runs one task of a module above io (its default export, see WorkerContext) in the pool,
+   * holding a slot on each of `disks`. The repository's pack writer and reader run this way.
+   */
+  async runModule<T>(module: string, payload: unknown, disks: string[]): Promise<T> {
+    const abort = new CancelFlag();
+    return this.queue.run(disks, async () => {
+      if (this.cancelFlag.isSet) throw new CvError('CANCELLED', 'copy cancelled');
+      const reply = await this.pool.run({ kind: 'module', module, payload, abort: abort.sab });
+      if (!reply.ok) throw new CvError(reply.code, reply.message);
+      if (!('value' in reply)) throw new Error('internal: a module task replied without a value');
+      return reply.value as T;
+    });
+  }
+
   /** Live rate change, obeyed by every worker within one block. 0 = unlimited. */
   setRate(bytesPerSec: number): void {
     this.throttle.setRate(bytesPerSec);
@@ -159,6 +174,7 @@ export class CopyPipeline {
 
   private unwrap(reply: WorkerReply): (FileResult | HashResult)[] {
     if (!reply.ok) throw new CvError(reply.code, reply.message);
+    if (!('results' in reply)) throw new Error('internal: a copy task replied without results');
     return reply.results;
   }
 

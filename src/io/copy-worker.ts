@@ -12,7 +12,7 @@ import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
 import { Throttle } from './throttle.js';
 import { newXxh3, toHex } from './hash-hex.js';
 import { fsTypeOf } from './disk-id.js';
-import type { FileJob, FileResult, HashResult, UsedMethod, WorkerReply, WorkerTask } from './types.js';
+import type { FileJob, FileResult, HashResult, ModuleTask, UsedMethod, WorkerContext, WorkerReply, WorkerTask } from './types.js';
 
 const shared = workerData as WorkerShared;
 const cancel = new CancelFlag(shared.cancel);
@@ -28,7 +28,8 @@ const SRC_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 // O_EXCL never overwrites and, with O_CREAT, never follows a symlink at the destination.
 const DST_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
-export default function run(task: WorkerTask): WorkerReply {
+export default function run(task: WorkerTask): WorkerReply | Promise<WorkerReply> {
+  if (task.kind === 'module') return runModule(task.module, task.payload, new CancelFlag(task.abort));
   try {
     if (task.kind === 'fsync-dirs') {
       for (const d of task.dirs) guard(() => syncDir(d), `fsync directory ${d}`);
@@ -40,6 +41,22 @@ export default function run(task: WorkerTask): WorkerReply {
     return { ok: true, results: task.files.map((f) => copyOne(f, task.method, stopped)) };
   } catch (err) {
     const e = fromSystemError(err, 'copy worker');
+    return { ok: false, code: e.code, message: e.message };
+  }
+}
+
+const modules = new Map<string, ModuleTask>();
+
+/** A task of a layer above io, by module URL (imported once per worker); its errors come back as data. */
+async function runModule(url: string, payload: unknown, abort: CancelFlag): Promise<WorkerReply> {
+  try {
+    let fn = modules.get(url);
+    if (!fn) modules.set(url, (fn = ((await import(url)) as { default: ModuleTask }).default));
+    const stopped = () => cancel.isSet || abort.isSet;
+    const ctx: WorkerContext = { buf, stopped, acquire: (n) => throttle.acquire(n, stopped) && !stopped(), progress: (n) => progress.add(n) };
+    return { ok: true, value: fn(payload, ctx) };
+  } catch (err) {
+    const e = fromSystemError(err, 'worker task');
     return { ok: false, code: e.code, message: e.message };
   }
 }

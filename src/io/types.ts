@@ -44,7 +44,22 @@ export interface HashResult {
 export type WorkerTask =
   | { kind: 'copy'; method: UsedMethod; files: FileJob[]; abort: SharedArrayBuffer }
   | { kind: 'hash'; files: FileJob[]; abort: SharedArrayBuffer }
-  | { kind: 'fsync-dirs'; dirs: string[] };
+  | { kind: 'fsync-dirs'; dirs: string[] }
+  | { kind: 'module'; module: string; payload: unknown; abort: SharedArrayBuffer };
+
+/**
+ * What a module task (a layer above io that runs its own work in the pool, such as the
+ * repository's pack writer) gets from the worker: its reused buffer, the shared throttle, cancel
+ * and progress. The module's default export is `(payload, ctx) => result`, synchronous.
+ */
+export interface WorkerContext {
+  readonly buf: Buffer;
+  stopped(): boolean;
+  /** Waits for `bytes` of the shared rate; false when cancelled meanwhile. */
+  acquire(bytes: number): boolean;
+  progress(bytes: number): void;
+}
+export type ModuleTask = (payload: unknown, ctx: WorkerContext) => unknown;
 
 /**
  * Errors cross the thread boundary as data: structured clone drops a custom class and its `code`,
@@ -52,4 +67,5 @@ export type WorkerTask =
  */
 export type WorkerReply =
   | { ok: true; results: FileResult[] | HashResult[] }
+  | { ok: true; value: unknown }
   | { ok: false; code: ErrorCode; message: string };

@@ -68,10 +68,16 @@ export function writeManifest(repo: string, m: Manifest): void {
 /** Reads a manifest and verifies it (checksum, names, scheme, counts): it comes from an untrusted directory. */
 export function readManifest(repo: string, pointId: string): Manifest {
   if (!POINT_RE.test(pointId)) throw usage(`bad restore point id "${pointId}"`);
-  const file = path.join(pointsDir(repo), `${pointId}.json`);
   const buf = readRegularFile(repo, ['points', `${pointId}.json`]);
   if (buf === undefined) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
-  const m = unsealJson(buf.toString('utf8'), `restore point ${file}`) as unknown as Manifest;
+  return parseManifest(buf, pointId, path.join(pointsDir(repo), `${pointId}.json`));
+}
+
+export const isPointId = (id: string) => POINT_RE.test(id);
+
+/** Verifies a manifest's bytes (checksum, names, scheme, counts); `file` names it in errors. */
+export function parseManifest(buf: Uint8Array, pointId: string, file: string): Manifest {
+  const m = unsealJson(Buffer.from(buf).toString('utf8'), `restore point ${file}`) as unknown as Manifest;
   try {
     validateManifest(m, pointId, file);
   } catch (err) {
@@ -137,14 +143,21 @@ function validateEntry(m: Manifest, file: string, partPath: string, table: strin
 
 /** Picks a restore point: the latest, an exact id, or the latest committed at or before an ISO time. */
 export function resolvePoint(repo: string, asOf?: string): Manifest {
-  const ids = listPointIds(repo);
-  if (!ids.length) throw notFound(`no restore point in ${repo}`);
-  if (!asOf) return readManifest(repo, ids[ids.length - 1]!);
-  if (POINT_RE.test(asOf)) return readManifest(repo, asOf);
+  return resolvePointIn(listPointIds(repo), (id) => readManifest(repo, id), repo, asOf);
+}
+
+/** resolvePoint over any store of points: `ids` sorted, `read` verifies. */
+export function resolvePointIn(ids: string[], read: (id: string) => Manifest, where: string, asOf?: string): Manifest {
+  if (!ids.length) throw notFound(`no restore point in ${where}`);
+  if (!asOf) return read(ids[ids.length - 1]!);
+  if (POINT_RE.test(asOf)) {
+    if (!ids.includes(asOf)) throw notFound(`restore point ${asOf} does not exist in ${where}`);
+    return read(asOf);
+  }
   const t = Date.parse(asOf);
   if (Number.isNaN(t)) throw usage(`bad --as-of "${asOf}": expected a restore point id or an ISO time`);
-  const candidates = ids.map((id) => readManifest(repo, id)).filter((m) => Date.parse(m.created) <= t);
-  if (!candidates.length) throw notFound(`no restore point in ${repo} as of ${asOf}`);
+  const candidates = ids.map(read).filter((m) => Date.parse(m.created) <= t);
+  if (!candidates.length) throw notFound(`no restore point in ${where} as of ${asOf}`);
   return candidates[candidates.length - 1]!;
 }
 

@@ -13,6 +13,14 @@ import { listPointIds, resolvePoint, writeManifest, type Manifest } from './mani
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
+import { PackedStore } from './packed.js';
+import { PLAIN_CODEC, type BlobCodecSpec } from './codec/index.js';
+import { toManifestEntry } from './pack-format.js';
+import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
+import { scanPackExtras } from './pack-extras.js';
+
+/** Repository layout: 1 is the file mirror (repo.json format 2), 2 is packs (repo.json format 3). */
+export type RepoFormat = 1 | 2;
 
 /**
  * One database's backup repository: `<backupDir>/<dbName>/`, holding restore points, the data of
@@ -21,6 +29,8 @@ import { checkFileName } from './names.js';
  */
 export class Repository {
   readonly dir: string;
+  /** Set for a repository v2: everything goes through its backend. */
+  packs: PackedStore | undefined;
   private constructor(
     readonly backupDir: string,
     readonly dbPath: string,
@@ -28,8 +38,15 @@ export class Repository {
     this.dir = path.join(backupDir, dbNameOf(dbPath));
   }
 
-  /** Opens (creating if asked) the repository; refuses a symlinked or foreign directory. */
-  static open(backupDir: string, dbPath: string, create: boolean): Repository {
+  get format(): RepoFormat {
+    return this.packs ? 2 : 1;
+  }
+
+  /**
+   * Opens (creating if asked) the repository; refuses a symlinked or foreign directory. A new
+   * repository is v2 (packs) unless `newFormat` says 1; an existing one keeps its format.
+   */
+  static open(backupDir: string, dbPath: string, create: boolean, newFormat: RepoFormat = 2): Repository {
     const r = new Repository(path.resolve(backupDir), dbPath);
     try {
       // backupDir is the operator's own path (it may be a link); only what is inside it is untrusted.
@@ -48,15 +65,21 @@ export class Repository {
     }
     if (!st.isDirectory()) throw wrongKind(r.dir, kindOf(st), 'directory');
     if (entryKind(r.dir, ['repo.json'])) {
-      const owner = readRepoInfo(r.dir);
-      if (owner !== dbPath) throw new CvError('CONFLICT', `${r.dir} holds a backup of ${owner}, not ${dbPath}`);
-    } else if (create) writeFileAtomic(path.join(r.dir, 'repo.json'), sealJson({ format: 2, dbPath, created: new Date().toISOString() }));
-    else throw notFound(`no backup of ${dbPath} in ${r.backupDir}`);
+      const info = readRepoInfo(r.dir);
+      if (info.dbPath !== dbPath) throw new CvError('CONFLICT', `${r.dir} holds a backup of ${info.dbPath}, not ${dbPath}`);
+      if (info.codec) r.packs = new PackedStore({ kind: 'local', root: r.dir }, info.codec);
+    } else if (create && newFormat === 1) writeFileAtomic(path.join(r.dir, 'repo.json'), sealJson({ format: 2, dbPath, created: new Date().toISOString() }));
+    else if (create) {
+      const codec = PLAIN_CODEC;
+      r.packs = new PackedStore({ kind: 'local', root: r.dir }, codec);
+      r.packs.backend.write('repo.json', Buffer.from(sealJson({ format: 3, dbPath, created: new Date().toISOString(), compression: codec.compression, encryption: codec.encryption })));
+    } else throw notFound(`no backup of ${dbPath} in ${r.backupDir}`);
     return r;
   }
 
   /** One writer per repository: fails fast naming the holder; a dead holder's lock is taken over. */
   lock(holder: string): LockFile {
+    if (this.packs) return this.packs.backend.lock(holder, `backup repository ${this.dir}`);
     // A lock that is not a regular file was planted: taking it over would delete what is there.
     const kind = entryKind(this.dir, ['lock']);
     if (kind && kind !== 'file') throw wrongKind(path.join(this.dir, 'lock'), kind, 'file');
@@ -64,16 +87,21 @@ export class Repository {
   }
 
   points(): string[] {
-    return listPointIds(this.dir);
+    return this.packs ? this.packs.pointIds() : listPointIds(this.dir);
   }
 
   /** Commits a restore point (the commit point of a backup: see FORMAT.md, durability invariants). */
   commitPoint(m: Manifest): void {
-    writeManifest(this.dir, m);
+    if (this.packs) this.packs.writePoint(m);
+    else writeManifest(this.dir, m);
   }
 
-  /** Every journal a run left (records and files): a rerun does not copy what they vouch for. */
+  /**
+   * Every journal a run left (records and files): a rerun does not copy what they vouch for. In
+   * v2 the pack index is the journal: every indexed entry is durable and may be referenced.
+   */
   journals(): { records: Map<string, JournalRecord>; files: string[] } {
+    if (this.packs) return { records: new Map([...this.packs.locations()].map(([key, l]) => [key, { key, entry: toManifestEntry(l.entry) }])), files: [] };
     return readJournals(this.dir);
   }
   openJournal(runId: string): Journal {
@@ -84,15 +112,19 @@ export class Repository {
     for (const f of files) removeEntry(this.dir, ['journal', path.basename(f)]);
   }
 
-  planPrune(keep: number | ReadonlySet<string>): PrunePlan {
+  /** `keep`: the newest N points, or the ids a retention policy keeps. */
+  planPrune(keep: number | ReadonlySet<string>, maxUnused?: number): PrunePlan | PackPrunePlan {
+    if (this.packs) return planPackPrune(this.packs, keep, maxUnused);
     return planPrune(this.dir, this.points(), keep);
   }
-  executePrune(plan: PrunePlan): void {
-    executePrune(this.dir, plan);
+  executePrune(plan: PrunePlan | PackPrunePlan): void {
+    if ('packsRemoved' in plan) executePackPrune(this.packs!, plan);
+    else executePrune(this.dir, plan);
   }
 
   /** What no layout rule or restore point explains (check lists them). */
   extras(): RepoExtras {
+    if (this.packs) return scanPackExtras(this.packs, this.points().map((id) => this.point(id)));
     return scanExtras(this.dir, this.points().map((id) => this.point(id)), this.journals().records.values());
   }
 
@@ -109,7 +141,7 @@ export class Repository {
 
   /** The latest restore point, or the one --as-of names; refuses one that describes another database. */
   point(asOf?: string): Manifest {
-    const m = resolvePoint(this.dir, asOf);
+    const m = this.packs ? this.packs.resolve(asOf) : resolvePoint(this.dir, asOf);
     if (m.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${m.pointId} in ${this.dir} describes ${m.dbPath}, not ${this.dbPath}`);
     return m;
   }
@@ -127,6 +159,7 @@ export class Repository {
     return path.join(this.dir, ...(aside ? [...rel.slice(0, 3), aside.name] : rel));
   }
   hasData(chunkId: string, table: string, cid: number): boolean {
+    if (this.packs) return this.packs.locations().has(`${chunkId}/${table}/${cid}`);
     return fs.lstatSync(this.dataDir(chunkId, table, cid), { throwIfNoEntry: false }) !== undefined;
   }
   /** The paths of an entry's files, in the manifest's order, for a reader (restore, check). */
@@ -197,15 +230,21 @@ export class Repository {
   }
 }
 
-/** The dbPath a repository's repo.json names; anything but a regular file of that shape is CORRUPT. */
-/** repo.json carries a checksum of its content like a manifest (sealed-json.ts): an edit is CORRUPT. */
-function readRepoInfo(dir: string): string {
+/**
+ * The dbPath a repository's repo.json names, and for a v2 repository (format 3) its codec; anything
+ * but a regular file of that shape is CORRUPT. repo.json carries a checksum of its content like a
+ * manifest (sealed-json.ts): an edit is CORRUPT.
+ */
+function readRepoInfo(dir: string): { dbPath: string; codec?: BlobCodecSpec } {
   const file = path.join(dir, 'repo.json');
   const buf = readRegularFile(dir, ['repo.json']);
   if (buf === undefined) throw notFound(`repository description ${file} does not exist`);
   const meta = unsealJson(buf.toString('utf8'), `repository description ${file}`);
-  if (meta.format !== 2 || typeof meta.dbPath !== 'string') throw corrupt(`${file} is not a chunkvault repository description`);
-  return meta.dbPath;
+  if ((meta.format !== 2 && meta.format !== 3) || typeof meta.dbPath !== 'string') throw corrupt(`${file} is not a chunkvault repository description`);
+  if (meta.format === 2) return { dbPath: meta.dbPath };
+  const { compression, encryption } = meta;
+  if (!['off', 'fast', 'default', 'max'].includes(compression as string) || !['none', 'aes-256-gcm'].includes(encryption as string)) throw corrupt(`${file} names an unknown compression or encryption`);
+  return { dbPath: meta.dbPath, codec: { compression, encryption } as BlobCodecSpec };
 }
 
 /** The databases backed up in backupDir: every real subdirectory with a repo.json. */
@@ -214,6 +253,6 @@ export function listRepositories(backupDir: string): string[] {
   const root = path.resolve(backupDir);
   return listDir(root, [])
     .filter((e) => e.kind === 'directory' && entryKind(root, [e.name, 'repo.json']))
-    .map((e) => readRepoInfo(path.join(root, e.name)))
+    .map((e) => readRepoInfo(path.join(root, e.name)).dbPath)
     .sort();
 }

@@ -55,6 +55,6 @@ export function registerRepoRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.post('/prune', { schema: { body: PRUNE_BODY } }, async (req, reply) => {
     const b = checked<Record<string, unknown> & { backupDir: string; dbPath: string; dryRun?: boolean }>(ctx, req, 'body');
     const holder = `server (${req.principal?.user ?? 'local'}, pid ${process.pid})`;
-    return sendJson(reply, prune(b.backupDir, b.dbPath, policyOfBody(b), holder, !!b.dryRun));
+    return sendJson(reply, prune(b.backupDir, b.dbPath, policyOfBody(b), { holder, dryRun: !!b.dryRun }));
   });
 }

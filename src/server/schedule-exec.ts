@@ -29,7 +29,7 @@ export async function executeSchedule(ctx: ServerContext, s: ScheduleConfig): Pr
   const backupDir = ctx.cfg.repositories[db.repository]!;
   if (s.action === 'prune') {
     try {
-      prune(backupDir, db.dbPath, db.retention!, `server schedule ${s.name} (pid ${process.pid})`);
+      prune(backupDir, db.dbPath, db.retention!, { holder: `server schedule ${s.name} (pid ${process.pid})` });
       return 'done';
     } catch (err) {
       if (asCvError(err)?.code === 'LOCKED') return 'locked';

@@ -80,7 +80,7 @@ function runLoadCommands(): void {
 /** check and verify with something to report: a flipped byte in the repository, a target missing a table. */
 function runDamagedCommands(): void {
   const bakD = path.join(dir, 'bak-damaged');
-  json(['backup-db', bakD, DB]);
+  json(['backup-db', bakD, DB, '--repo-format', '1']);
   const file = path.join(bakD, listFiles(bakD).find((f) => f.endsWith('.col'))!);
   const buf = fs.readFileSync(file);
   buf[buf.length - 1]! ^= 0xff;

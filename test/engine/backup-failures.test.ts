@@ -28,7 +28,7 @@ afterEach(() => {
 
 /** Starts a throttled CLI backup in a child process. */
 function slowBackup(target: string, rate = '1MB') {
-  return spawn(process.execPath, [CLI, '--home', home, 'backup-db', target, DB, '--max-rate', rate, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, '--home', home, 'backup-db', target, DB, '--max-rate', rate, '--json', '--repo-format', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function waitFor(cond: () => boolean, ms = 20_000): Promise<void> {
@@ -81,7 +81,7 @@ describe('backup failure behaviour', () => {
     expect(res.skipped).toBe(committed);
     expect(res.partitions).toBe(20 - committed);
     const uninterrupted = path.join(dir, 'bak2');
-    await backup({ home, backupDir: uninterrupted, dbPath: DB });
+    await backup({ home, backupDir: uninterrupted, dbPath: DB, repoFormat: 1 });
     expect(manifestContent(latestManifest(bak, DB))).toEqual(manifestContent(latestManifest(uninterrupted, DB)));
     expect(fs.readdirSync(path.join(repoDir(bak, DB), 'journal'))).toEqual([]);
   });

@@ -23,8 +23,8 @@ function appendOne(symbol: string, table = 'quotes') {
 }
 
 describe('backup', () => {
-  it('copies every partition of every table on the first run and records their checksums', async () => {
-    const res = await backup({ home, backupDir: bak, dbPath: DB });
+  it('copies every partition of every table on the first run and records their checksums (v1 layout: one file per column file)', async () => {
+    const res = await backup({ home, backupDir: bak, dbPath: DB, repoFormat: 1 });
     expect(res.partitions).toBe(20); // 10 partitions x 2 tables
     expect(res.skipped).toBe(0);
     expect(res.copyMethod).toBe('stream');
@@ -120,8 +120,8 @@ describe('backup', () => {
     expect(partitionStats(new Cluster(home), DB, 'quotes').find((s) => s.path === target)!.rows).toBe(old.rows + 1);
   });
 
-  it('prune keeps the newest points and removes data only they no longer reference', async () => {
-    await backup({ home, backupDir: bak, dbPath: DB });
+  it('prune keeps the newest points and removes data only they no longer reference (v1 layout)', async () => {
+    await backup({ home, backupDir: bak, dbPath: DB, repoFormat: 1 });
     appendOne('S00003');
     await backup({ home, backupDir: bak, dbPath: DB });
     const res = prune(bak, DB, 1);

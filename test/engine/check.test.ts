@@ -20,7 +20,7 @@ function check(bak: string, ...extra: string[]): { code: number | null; r: Check
 }
 
 function backupDb(bak: string): void {
-  const r = runCli(['--home', home, 'backup-db', bak, DB]);
+  const r = runCli(['--home', home, 'backup-db', bak, DB, '--repo-format', '1']);
   expect(r.code, r.stderr).toBe(0);
 }
 

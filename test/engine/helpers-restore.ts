@@ -8,13 +8,18 @@ export { scratchDir } from '../helpers/tmp.js';
 export const DB = 'dfs://testdb';
 export const TSDB = 'dfs://testdb_tsdb';
 
-/** A source cluster with the small quotes databases, both backed up once into `bak`. */
-export async function backedUpSource(dir: string, opts: { rowsPerSymbol?: number } = {}) {
+/**
+ * A source cluster with the small quotes databases, both backed up once into `bak`. The suites
+ * that use it poke at the file-mirror layout, so the repository is v1 unless asked (later
+ * backups into it stay v1: a repository keeps its format).
+ */
+export async function backedUpSource(dir: string, opts: { rowsPerSymbol?: number; repoFormat?: 1 | 2 } = {}) {
   const home = path.join(dir, 'src');
   const bak = path.join(dir, 'bak');
   await smallQuotes(home, opts);
-  await backup({ home, backupDir: bak, dbPath: DB });
-  await backup({ home, backupDir: bak, dbPath: TSDB });
+  const repoFormat = opts.repoFormat ?? 1;
+  await backup({ home, backupDir: bak, dbPath: DB, repoFormat });
+  await backup({ home, backupDir: bak, dbPath: TSDB, repoFormat });
   return { home, bak };
 }
 

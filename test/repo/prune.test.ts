@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../dist/engine/index.js';
 import { Repository } from '../../dist/repo/repository.js';
+import type { PrunePlan } from '../../dist/repo/prune.js';
 import { listFiles, rmTmp } from '../helpers/tmp.js';
 import { DB, appendQuote, backedUpSource, scratchDir } from '../engine/helpers-restore.js';
 
@@ -20,7 +21,7 @@ describe('prune as plan, then execute', () => {
     const repo = Repository.open(bak, DB, false);
     const before = listFiles(repo.dir);
     const [oldId, newId] = repo.points();
-    const plan = repo.planPrune(1);
+    const plan = repo.planPrune(1) as PrunePlan; // a v1 repository (backedUpSource)
     expect(listFiles(repo.dir)).toEqual(before);
     expect(plan.removedPoints).toEqual([oldId]);
     expect(plan.keptPoints).toEqual([newId]);
@@ -31,7 +32,7 @@ describe('prune as plan, then execute', () => {
 
   it('executing the plan removes exactly what it names and the kept point still reads', () => {
     const repo = Repository.open(bak, DB, false);
-    const plan = repo.planPrune(1);
+    const plan = repo.planPrune(1) as PrunePlan; // a v1 repository (backedUpSource)
     repo.executePrune(plan);
     expect(repo.points()).toEqual(plan.keptPoints);
     for (const rel of plan.dataDirs) expect(fs.existsSync(path.join(repo.dir, ...rel))).toBe(false);

@@ -18,11 +18,11 @@ export function appendRow(home: string, symbol = 'S0001', price = 1.5): void {
 }
 
 /** A tiny quotes cluster in work/h (8 partitions per database), backed up once into work/bak. */
-export async function tinyBackedUp(work: string): Promise<{ home: string; bak: string }> {
+export async function tinyBackedUp(work: string, repoFormat: 1 | 2 = 1): Promise<{ home: string; bak: string }> {
   const home = path.join(work, 'h');
   const bak = path.join(work, 'bak');
   await generateQuotes(home, { dates: 2, symbols: 4, rowsPerSymbol: 50, seed: 1, workers: 1 });
-  await backup({ home, backupDir: bak, dbPath: DB, workers: 1 });
+  await backup({ home, backupDir: bak, dbPath: DB, workers: 1, repoFormat });
   return { home, bak };
 }
 

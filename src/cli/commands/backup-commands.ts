@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { backup, listPoints, type BackupOptions, type BackupResult } from '../../engine/index.js';
 import { formatBytes } from '../../common/units.js';
 import { action, collect, type Ctx } from '../action.js';
@@ -7,7 +7,7 @@ import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
 
-type Flags = { skipIfUnchanged?: boolean; force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
+type Flags = { skipIfUnchanged?: boolean; repoFormat?: number; force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
 function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra: Partial<BackupOptions>) {
   return runOperation(
@@ -23,6 +23,7 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
         tables: o.table ?? [],
         partitions: o.partition ?? [],
         skipIfUnchanged: !!o.skipIfUnchanged,
+        ...(o.repoFormat ? { repoFormat: o.repoFormat as 1 | 2 } : {}),
         ...pipelineOptions(o),
         observer,
         holder,
@@ -44,7 +45,13 @@ function withForce(cmd: Command): Command {
   return cmd
     .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
     .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)')
-    .option('--skip-if-unchanged', 'make no new restore point when nothing changed since the latest one (result: unchanged true)');
+    .option('--skip-if-unchanged', 'make no new restore point when nothing changed since the latest one (result: unchanged true)')
+    .option('--repo-format <n>', 'format of a repository this backup creates: 2 (packs, the default) or 1 (one file per column file); an existing repository keeps its own', repoFormatOpt);
+}
+
+function repoFormatOpt(v: string): number {
+  if (v !== '1' && v !== '2') throw new InvalidArgumentError('expected 1 or 2');
+  return Number(v);
 }
 
 export function registerBackupCommands(program: Command): void {

@@ -9,6 +9,7 @@ import { printJson, printTable } from '../output.js';
 
 interface Flags {
   size: string;
+  shape?: string;
   backupDir?: string;
   workers: string;
   diskConcurrency: string;
@@ -52,6 +53,7 @@ export function registerBench(program: Command): void {
     .option('--devices <n>', 'as root: put volumes and backups on n loop-mounted ext4 devices (n-1 for volumes, 1 for backups)', intOpt('--devices', 0), 0)
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
+    .option('--shape <shape>', 'data set: default (picked from --size) or many (issue 12: 2,000 partitions per table, ~150 MB)', 'default')
     .option('--symbols <n>', 'advanced: symbols in the generated data (default 500)', intOpt('--symbols'))
     .option('--rows-per-symbol <n>', 'advanced: rows per symbol per date (default 80000, or fewer below one date)', intOpt('--rows-per-symbol'))
     .option('--device-test-size <bytes>', 'size of the raw device test file (default min(1GB, data size))')
@@ -74,6 +76,7 @@ export function registerBench(program: Command): void {
           devices: o.devices,
           scale: o.scale,
           keep: !!o.keep,
+          ...(o.shape === 'many' ? { shape: 'many' as const } : {}),
           ...(o.symbols ? { symbols: o.symbols } : {}),
           ...(o.rowsPerSymbol ? { rowsPerSymbol: o.rowsPerSymbol } : {}),
           ...(o.deviceTestSize ? { deviceTestBytes: parseBytes(o.deviceTestSize) } : {}),

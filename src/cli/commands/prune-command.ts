@@ -3,7 +3,7 @@ import { parseKeepCount, prune, type RetentionPolicy } from '../../engine/index.
 import { action } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 
-type PruneFlags = { keepLast?: number; keepHourly?: number; keepDaily?: number; keepWeekly?: number; keepMonthly?: number; keepYearly?: number; keepWithin?: string; dryRun?: boolean };
+type PruneFlags = { maxUnused?: number; keepLast?: number; keepHourly?: number; keepDaily?: number; keepWeekly?: number; keepMonthly?: number; keepYearly?: number; keepWithin?: string; dryRun?: boolean };
 
 const count = (name: string) => (v: string) => parseKeepCount(name, v);
 
@@ -32,14 +32,15 @@ export function registerPrune(program: Command): void {
     .option('--keep-yearly <n>', 'for the last n years that have points, keep the newest point of each', count('--keep-yearly'))
     .option('--keep-within <duration>', 'keep every point newer than this before the newest point, e.g. 7d, 1y5m7d2h (m = months)')
     .option('--dry-run', 'delete nothing: list each point, whether it would go, and why')
+    .option('--max-unused <percent>', 'v2: repack partly used packs while unreferenced bytes exceed this share of all pack bytes (default 10)', Number)
     .action(
       action((ctx, dir: string, db: string, o: PruneFlags) => {
-        const res = prune(dir, db, policyOf(o), undefined, !!o.dryRun);
+        const res = prune(dir, db, policyOf(o), { dryRun: !!o.dryRun, ...(o.maxUnused !== undefined ? { maxUnusedPercent: o.maxUnused } : {}) });
         if (ctx.json) return printJson(res);
         if (o.dryRun) {
           printTable(res.decisions.map((d) => ({ pointId: d.pointId, created: d.created, action: d.keep ? 'keep' : 'remove', why: d.reasons.join(', ') })));
-          process.stdout.write(`dry run: would remove ${res.removedPoints.length} point(s) and ${res.removedDataDirs} data directories; nothing was changed\n`);
-        } else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs });
+          process.stdout.write(`dry run: would remove ${res.removedPoints.length} point(s), ${res.removedDataDirs} data directories and ${res.removedPacks} pack(s), and repack ${res.repackedPacks}; nothing was changed\n`);
+        } else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs, removedPacks: res.removedPacks, repackedPacks: res.repackedPacks });
       }),
     );
 }

@@ -4,7 +4,7 @@ import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, deriveKeys, open, randomNonce, seal,
 import { Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
 import type { BlobCodec, BlobCodecSpec } from './types.js';
 
-export type { BlobCodec, BlobCodecSpec } from './types.js';
+export type { BlobCodec, BlobCodecSpec, BlobCompression } from './types.js';
 export { MAX_BLOB_BYTES, ZSTD_LEVELS, zstdDecodedBound } from './zstd.js';
 
 export const COMPRESSIONS: readonly BlobCodecSpec['compression'][] = ['off', 'fast', 'default', 'max'];
@@ -108,3 +108,6 @@ export function codecFor(spec: BlobCodecSpec): BlobCodec {
 export function isSealedObject(bytes: Uint8Array): boolean {
   return bytes.length >= OBJECT_MAGIC.length && asBuffer(bytes).subarray(0, OBJECT_MAGIC.length).equals(OBJECT_MAGIC);
 }
+
+/** The spec of a plain repository: no compression, no encryption. */
+export const PLAIN_CODEC: BlobCodecSpec = { compression: 'off', encryption: 'none' };

@@ -1,9 +1,28 @@
-export interface BlobCodec {            // constructed in each worker from a serialisable BlobCodecSpec
+/**
+ * The blob codec: what turns the plain bytes of a data file (a blob) or of a repository object
+ * (manifest, pack index, repository config) into the bytes a repository v2 stores, and back.
+ * Shared by the pack engine (src/repo/pack-*.ts, branch repo-v2-packs) and the codec itself
+ * (zstd + AES-256-GCM, branch repo-v2-codec). A codec is constructed in each worker thread from
+ * its serialisable spec, so no bytes and no key object ever cross threads.
+ */
+
+/** How one stored blob was compressed; recorded per blob in the pack index. */
+export type BlobCompression = 'none' | 'zstd';
+
+export interface BlobCodec {
   readonly spec: BlobCodecSpec;
-  encode(plain: Uint8Array): { bytes: Uint8Array; compression: 'none' | 'zstd'; nonce?: Uint8Array };
-  decode(bytes: Uint8Array, compression: 'none' | 'zstd', nonce?: Uint8Array): Uint8Array; // throws CvError CORRUPT on auth failure
-  sealObject(plain: Uint8Array): Uint8Array;   // manifests, index, repo config: authenticated when encrypted
+  /** Encodes one blob's plain bytes; `nonce` is set when encrypted (recorded in the pack index). */
+  encode(plain: Uint8Array): { bytes: Uint8Array; compression: BlobCompression; nonce?: Uint8Array };
+  /** The plain bytes of a stored blob; throws CvError CORRUPT on an authentication failure. */
+  decode(bytes: Uint8Array, compression: BlobCompression, nonce?: Uint8Array): Uint8Array;
+  /** Manifests, pack indexes and the repository config: authenticated when encrypted. */
+  sealObject(plain: Uint8Array): Uint8Array;
   openObject(bytes: Uint8Array): Uint8Array;
 }
-export interface BlobCodecSpec { compression: 'off' | 'fast' | 'default' | 'max'; encryption: 'none' | 'aes-256-gcm'; masterKey?: string /* base64, only in memory, never written */ }
-// export function codecFor(spec: BlobCodecSpec): BlobCodec;  // in src/repo/codec/index.ts
+
+export interface BlobCodecSpec {
+  compression: 'off' | 'fast' | 'default' | 'max';
+  encryption: 'none' | 'aes-256-gcm';
+  /** base64; only in memory (and in worker task payloads), never written to the repository. */
+  masterKey?: string;
+}

@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { corrupt } from '../common/errors.js';
+import { diskOf, type CopyPipeline, type UsedMethod } from '../io/index.js';
+import { versionProblem, type ChunkMeta } from '../store/index.js';
+import { setEntry, type BackupPlan, type CopyJob } from './backup-plan.js';
+import { runLimited, type Observer } from './options.js';
+import { entryKey, type ManifestEntry } from '../repo/manifest.js';
+import { newPackId, type PackedEntry } from '../repo/pack-format.js';
+import { PACK_TASK, type PackedStore } from '../repo/packed.js';
+import type { WritePackTask, WrittenFile } from '../repo/pack-task.js';
+import type { DatabaseDef } from '../store/index.js';
+
+/**
+ * Entries at least this large get a pack of their own; smaller ones share packs up to
+ * PACK_TARGET_BYTES. Chosen by the sweep in bench-results/2026-packs-sweep.md (many-partition
+ * shape, 2 vCPU, ext4): see docs/PERFORMANCE.md.
+ */
+export const PACK_SHARE_BELOW = 4 << 20;
+export const PACK_TARGET_BYTES = 16 << 20;
+
+export interface PackSizing {
+  shareBelow: number;
+  target: number;
+}
+
+/** Groups jobs into packs: per source disk, in plan order; a large entry alone, small ones up to the target. */
+export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, sizing: PackSizing = { shareBelow: PACK_SHARE_BELOW, target: PACK_TARGET_BYTES }): CopyJob[][] {
+  const out: CopyJob[][] = [];
+  const open = new Map<string, { jobs: CopyJob[]; bytes: number }>();
+  for (const j of jobs) {
+    const bytes = j.chunk.tables[j.table]!.bytes;
+    if (bytes >= sizing.shareBelow) {
+      out.push([j]);
+      continue;
+    }
+    const disk = diskOfJob(j);
+    let g = open.get(disk);
+    if (g && g.bytes + bytes > sizing.target) {
+      out.push(g.jobs);
+      g = undefined;
+    }
+    if (!g) open.set(disk, (g = { jobs: [], bytes: 0 }));
+    g.jobs.push(j);
+    g.bytes += bytes;
+  }
+  for (const g of open.values()) out.push(g.jobs);
+  return out;
+}
+
+export interface PackCopyInput {
+  store: PackedStore;
+  def: DatabaseDef;
+  dbPath: string;
+  plan: BackupPlan;
+  chunkDir: (k: ChunkMeta) => string;
+  disks: Map<string, string>;
+  dstDisk: string;
+  inFlight: number;
+  observer: Observer | undefined;
+  sizing?: PackSizing;
+}
+
+/**
+ * Repository v2's copy: each group of entries becomes one pack, written and made durable by a
+ * worker; then its index object is written (durable); only then are its entries in the new point.
+ */
+export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<{ bytes: number; methods: Set<UsedMethod> }> {
+  const diskOfJob = (j: CopyJob) => x.disks.get(j.chunk.volume) ?? diskOf(j.chunk.volume);
+  const groups = groupPacks(x.plan.toCopy, diskOfJob, x.sizing);
+  let bytes = 0;
+  // Packs are big tasks already: two per worker-disk slot keeps the queues fed.
+  await runLimited(groups, Math.max(2, Math.ceil(x.inFlight / 2)), async (group) => {
+    const pack = newPackId();
+    const task: WritePackTask = {
+      op: 'write',
+      backend: x.store.backendSpec,
+      codec: x.store.codecSpec,
+      pack,
+      entries: group.map(({ chunk, table }) => {
+        const v = chunk.tables[table]!;
+        const dir = path.join(x.chunkDir(chunk), v.version);
+        return { key: entryKey(chunk.chunkId, table, v.cid), files: v.files.map((f) => ({ src: path.join(dir, f.name), name: f.name, size: f.size })) };
+      }),
+    };
+    const res = await pipe.runModule<{ packSize: number; entries: { key: string; files: WrittenFile[] }[] }>(PACK_TASK, task, [diskOfJob(group[0]!), x.dstDisk]);
+    const entries: PackedEntry[] = group.map(({ chunk, table }, i) => {
+      const v = chunk.tables[table]!;
+      const files = res.entries[i]!.files;
+      // A point must describe its data: the catalog's row count and schema must match the copied headers.
+      const problem = versionProblem(x.def.engine, x.def.tables[table]!.schema, v.rows, files.map((f) => ({ name: f.name, size: f.size, head: f.head })));
+      if (problem) throw corrupt(`${x.dbPath} partition ${chunk.path} table ${table}: the catalog does not describe its files: ${problem}`);
+      return { key: res.entries[i]!.key, cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, files: files.map(({ head: _head, ...f }) => f) };
+    });
+    x.store.recordPack({ format: 1, pack, packSize: res.packSize, entries });
+    group.forEach(({ chunk, table }, i) => {
+      const e = entries[i]!;
+      const entry: ManifestEntry = { cid: e.cid, rows: e.rows, bytes: e.bytes, updateTime: e.updateTime, files: e.files.map((f) => ({ name: f.name, size: f.size, xxh3: f.xxh3 })) };
+      setEntry(x.plan.parts, chunk, table, entry);
+      bytes += e.bytes;
+      x.observer?.partitionDone?.(table);
+    });
+  });
+  return { bytes, methods: new Set<UsedMethod>(['stream']) };
+}

@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CvError, corrupt, fromSystemError } from '../../common/errors.js';
+import { closeFile, linkPath, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../../common/fsio.js';
+import { LockFile } from '../../common/lockfile.js';
+import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from '../safe-fs.js';
+import type { Backend, BackendSpec, ByteRange, ObjectInfo, ObjectReader, ObjectSink, WriteOptions } from './types.js';
+
+const COMPONENT_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+/** An object name as path components; anything but safe components joined by `/` is a bug or hostile. */
+export function nameParts(name: string): string[] {
+  const parts = name.split('/');
+  if (!parts.every((p) => COMPONENT_RE.test(p) && p !== '.' && p !== '..')) throw corrupt(`unsafe repository object name ${JSON.stringify(name)}`);
+  return parts;
+}
+
+/**
+ * The local file system as a backend: one file per object under the repository directory, read
+ * and written only through safe-fs (no link followed, regular files only) and fsio (whole writes,
+ * the fault layer). Synchronous throughout: it runs inside worker threads.
+ */
+export class LocalBackend implements Backend {
+  constructor(readonly spec: BackendSpec) {}
+
+  stat(name: string): ObjectInfo | undefined {
+    const parts = nameParts(name);
+    const parent = walkDirs(this.spec.root, parts.slice(0, -1));
+    if (parent === undefined) return undefined;
+    const st = fs.lstatSync(path.join(parent, parts.at(-1)!), { throwIfNoEntry: false });
+    if (!st) return undefined;
+    return st.isFile() ? { name, size: st.size } : { name, size: 0, irregular: kindOf(st) };
+  }
+
+  list(prefix: string): ObjectInfo[] {
+    const out: ObjectInfo[] = [];
+    const walk = (rel: string[], depth: number) => {
+      for (const e of listDir(this.spec.root, rel)) {
+        const name = [...rel, e.name].join('/');
+        if (e.kind === 'directory' && depth > 0) walk([...rel, e.name], depth - 1);
+        else if (e.kind === 'file') out.push({ name, size: fs.lstatSync(path.join(this.spec.root, name)).size });
+        else out.push({ name, size: 0, irregular: e.kind });
+      }
+    };
+    // '' lists the top level only (directories as irregular); packs/<2 hex>/<id> is the deepest layout: two levels under a prefix.
+    if (prefix === '') for (const e of listDir(this.spec.root, [])) out.push(e.kind === 'file' ? { name: e.name, size: fs.lstatSync(path.join(this.spec.root, e.name)).size } : { name: e.name, size: 0, irregular: e.kind });
+    else walk(nameParts(prefix.replace(/\/$/, '')), 1);
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  read(name: string, range?: ByteRange): Uint8Array | undefined {
+    if (!range) return readRegularFile(this.spec.root, nameParts(name));
+    const r = this.open(name);
+    if (!r) return undefined;
+    try {
+      const out = new Uint8Array(range.length);
+      r.readAt(out, range.offset, range.length);
+      return out;
+    } finally {
+      r.close();
+    }
+  }
+
+  open(name: string): ObjectReader | undefined {
+    const parts = nameParts(name);
+    const parent = walkDirs(this.spec.root, parts.slice(0, -1));
+    if (parent === undefined) return undefined;
+    const file = path.join(parent, parts.at(-1)!);
+    const before = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!before) return undefined;
+    if (!before.isFile()) throw wrongKind(file, kindOf(before), 'file');
+    let fd: number;
+    try {
+      fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fromSystemError(err, `cannot read ${file}`);
+    }
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.ino !== before.ino || st.dev !== before.dev) {
+      fs.closeSync(fd);
+      throw corrupt(`an object in the backup was replaced while it was opened: ${file}`);
+    }
+    return {
+      size: st.size,
+      readAt(dst: Uint8Array, offset: number, length: number): void {
+        if (offset < 0 || length < 0 || offset + length > st.size) throw corrupt(`${file} is ${st.size} bytes; bytes ${offset}..${offset + length} are past its end`);
+        for (let done = 0; done < length; ) {
+          const n = fs.readSync(fd, dst, done, length - done, offset + done);
+          if (n === 0) throw corrupt(`${file} shrank while being read`);
+          done += n;
+        }
+      },
+      close: () => fs.closeSync(fd),
+    };
+  }
+
+  write(name: string, data: Uint8Array, opts: WriteOptions = {}): void {
+    const sink = this.sink(name, opts.createOnly ?? false);
+    try {
+      sink.append(data);
+    } catch (err) {
+      sink.abort();
+      throw err;
+    }
+    sink.commit();
+  }
+
+  create(name: string): ObjectSink {
+    return this.sink(name, true);
+  }
+
+  /** Removes an object and makes the removal durable (an fsync of its directory). */
+  remove(name: string): void {
+    const parts = nameParts(name);
+    removeEntry(this.spec.root, parts);
+    const dir = walkDirs(this.spec.root, parts.slice(0, -1));
+    if (dir !== undefined) syncDir(dir);
+  }
+
+  lock(holder: string, what: string): LockFile {
+    // A lock that is not a regular file was planted: taking it over would delete what is there.
+    const kind = entryKind(this.spec.root, ['lock']);
+    if (kind && kind !== 'file') throw wrongKind(path.join(this.spec.root, 'lock'), kind, 'file');
+    return LockFile.acquire(path.join(this.spec.root, 'lock'), { holder, waitMs: 0, what });
+  }
+
+  /** temp (O_EXCL) → writes → fdatasync → link (create-only) or rename → directory fsync. */
+  private sink(name: string, createOnly: boolean): ObjectSink {
+    const parts = nameParts(name);
+    const dir = ensureDirs(this.spec.root, parts.slice(0, -1));
+    const final = path.join(dir, parts.at(-1)!);
+    const tmp = path.join(dir, `.tmp-${parts.at(-1)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    let fd: number | undefined = guard(() => openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644), `create ${tmp}`);
+    let size = 0;
+    const drop = () => {
+      if (fd !== undefined) closeQuietly(fd);
+      fd = undefined;
+      removeFile(tmp);
+    };
+    return {
+      get size() {
+        return size;
+      },
+      append(bytes: Uint8Array) {
+        guard(() => writeAll(fd!, bytes), `write ${final}`);
+        size += bytes.byteLength;
+      },
+      commit() {
+        try {
+          guard(() => syncFile(fd!), `fdatasync ${final}`);
+          closeFile(fd!);
+          fd = undefined;
+          if (createOnly) {
+            linkPath(tmp, final);
+            removeFile(tmp);
+          } else guard(() => renamePath(tmp, final), `publish ${final}`);
+        } catch (err) {
+          drop();
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CvError('CONFLICT', `repository object ${name} already exists`);
+          throw fromSystemError(err, `publish ${final}`);
+        }
+        guard(() => syncDir(dir), `fsync ${dir}`);
+      },
+      abort: drop,
+    };
+  }
+}
+
+function guard<T>(fn: () => T, what: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromSystemError(err, what);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeFile(fd);
+  } catch {
+    /* already failing */
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The repository's work inside a copy worker (a module task, see io WorkerContext): write a pack
+ * from source files, or read blobs back by range (restore writes them to files, check only
+ * verifies). The backend and codec are built in the worker from their specs; I/O is synchronous.
+ */
+import fs from 'node:fs';
+import { CvError, corrupt, fromSystemError } from '../common/errors.js';
+import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
+import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
+import { backendFor, type BackendSpec, type ObjectReader } from './backend/index.js';
+import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
+import { BLOB_RAW_MAX, BLOB_STORED_MAX, packHeader, packObject, type BlobRef, type PackedFile } from './pack-format.js';
+
+export interface WriteSource {
+  key: string;
+  files: { src: string; name: string; size: number }[];
+}
+export interface WritePackTask {
+  op: 'write';
+  backend: BackendSpec;
+  codec: BlobCodecSpec;
+  pack: string;
+  entries: WriteSource[];
+}
+export interface WrittenFile extends PackedFile {
+  head: Uint8Array;
+}
+export interface ReadFile extends PackedFile {
+  /** Where restore writes the plain bytes (created exclusively); absent when only verifying. */
+  dst?: string;
+}
+export interface ReadPackTask {
+  op: 'read';
+  backend: BackendSpec;
+  codec: BlobCodecSpec;
+  pack: string;
+  packSize: number;
+  files: ReadFile[];
+}
+export interface ReadResult {
+  size: number;
+  xxh3?: string;
+  head?: Uint8Array;
+  problem?: 'missing' | 'size' | 'checksum' | 'unreadable';
+  detail?: string;
+}
+
+const HEAD_BYTES = 64;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+let blobBuf: Buffer | undefined;
+const codecs = new Map<string, BlobCodec>();
+function codecOf(spec: BlobCodecSpec): BlobCodec {
+  const k = JSON.stringify(spec);
+  let c = codecs.get(k);
+  if (!c) codecs.set(k, (c = codecFor(spec)));
+  return c;
+}
+const cancelled = () => new CvError('CANCELLED', 'copy cancelled');
+
+export default function run(task: WritePackTask | ReadPackTask, ctx: WorkerContext): unknown {
+  blobBuf ??= Buffer.allocUnsafe(BLOB_STORED_MAX);
+  return task.op === 'write' ? writePack(task, ctx) : readPack(task, ctx);
+}
+
+/** Every file of every entry, as blobs, into one new pack; durable (and named) before it returns. */
+export function writePack(t: WritePackTask, ctx: WorkerContext): { packSize: number; entries: { key: string; files: WrittenFile[] }[] } {
+  const codec = codecOf(t.codec);
+  const sink = backendFor(t.backend).create(packObject(t.pack));
+  try {
+    sink.append(packHeader());
+    const entries = t.entries.map((e) => ({ key: e.key, files: e.files.map((f) => packFile(f, codec, ctx, (b) => sink.append(b), () => sink.size)) }));
+    sink.commit();
+    return { packSize: sink.size, entries };
+  } catch (err) {
+    sink.abort();
+    throw err;
+  }
+}
+
+/** One source file as blobs: read block by block (throttled, cancellable), hashed, encoded, appended. */
+function packFile(f: { src: string; name: string; size: number }, codec: BlobCodec, ctx: WorkerContext, append: (b: Uint8Array) => void, at: () => number): WrittenFile {
+  let fd: number;
+  try {
+    fd = fs.openSync(f.src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw corrupt(`refusing to read symbolic link ${f.src}`);
+    throw fromSystemError(err, `cannot open ${f.src}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw corrupt(`not a regular file: ${f.src}`);
+    if (st.size !== f.size) throw corrupt(`size mismatch for ${f.src}: expected ${f.size} bytes, found ${st.size}`);
+    const whole = newXxh3();
+    const blobs: BlobRef[] = [];
+    let head = new Uint8Array(0);
+    for (let pos = 0; pos < f.size; ) {
+      const raw = Math.min(BLOB_RAW_MAX, f.size - pos);
+      for (let got = 0; got < raw; ) {
+        const want = Math.min(ctx.buf.length, raw - got);
+        if (!ctx.acquire(want)) throw cancelled();
+        const n = fs.readSync(fd, blobBuf!, got, want, null);
+        if (n === 0) throw corrupt(`${f.src} shrank while being read`);
+        got += n;
+        ctx.progress(n);
+      }
+      const plain = blobBuf!.subarray(0, raw);
+      if (pos === 0) head = Uint8Array.from(plain.subarray(0, HEAD_BYTES));
+      whole.update(plain);
+      const h = newXxh3();
+      h.update(plain);
+      const enc = codec.encode(plain);
+      const offset = at();
+      append(enc.bytes);
+      blobs.push({ offset, length: enc.bytes.byteLength, rawLength: raw, xxh3: toHex(h.digest()), compression: enc.compression, ...(enc.nonce ? { nonce: Buffer.from(enc.nonce).toString('base64') } : {}) });
+      pos += raw;
+    }
+    const now = fs.fstatSync(fd);
+    if (now.size !== st.size || now.mtimeMs !== st.mtimeMs) throw corrupt(`${f.src} changed while being copied`);
+    return { name: f.name, size: f.size, xxh3: toHex(whole.digest()), blobs, head };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads files back from a pack by byte range: each blob decoded and checked against its length
+ * and xxh3, each file against its size and xxh3. With a dst a problem throws (restore must never
+ * commit it); without, problems come back as records (check reports them all).
+ */
+export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
+  const codec = codecOf(t.codec);
+  const bad = (problem: ReadResult['problem'], detail: string): ReadResult[] => {
+    if (t.files.some((f) => f.dst)) throw corrupt(`pack ${t.pack}: ${detail}`);
+    return t.files.map(() => ({ size: 0, problem, detail }));
+  };
+  let reader: ObjectReader | undefined;
+  try {
+    reader = backendFor(t.backend).open(packObject(t.pack));
+  } catch (err) {
+    return bad('unreadable', err instanceof Error ? err.message : String(err));
+  }
+  if (!reader) return bad('missing', `pack ${t.pack} is missing`);
+  try {
+    if (reader.size !== t.packSize) return bad('size', `pack ${t.pack} is ${reader.size} bytes, its index says ${t.packSize}`);
+    return t.files.map((f) => readFile(f, reader!, codec, ctx));
+  } finally {
+    reader.close();
+  }
+}
+
+function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: WorkerContext): ReadResult {
+  const whole = newXxh3();
+  let head: Uint8Array | undefined;
+  let out: number | undefined;
+  try {
+    if (f.dst) out = openFile(f.dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+    for (const b of f.blobs) {
+      if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw cancelled();
+      const stored = blobBuf!.subarray(0, b.length);
+      reader.readAt(stored, b.offset, b.length);
+      const plain = codec.decode(stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64'));
+      const h = newXxh3();
+      h.update(plain);
+      if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
+      head ??= Uint8Array.from(plain.subarray(0, HEAD_BYTES));
+      whole.update(plain);
+      if (out !== undefined) writeAll(out, plain);
+      ctx.progress(b.rawLength);
+    }
+    const xxh3 = toHex(whole.digest());
+    if (xxh3 !== f.xxh3) throw corrupt(`${f.name}: expected xxh3 ${f.xxh3}, got ${xxh3}`);
+    if (out !== undefined) syncFile(out);
+    return { size: f.size, xxh3, head: head ?? new Uint8Array(0) };
+  } catch (err) {
+    if (f.dst || (err instanceof CvError && err.code === 'CANCELLED')) throw err instanceof CvError ? err : fromSystemError(err, `restore ${f.name}`);
+    const detail = err instanceof Error ? err.message : String(err);
+    return { size: f.size, problem: err instanceof CvError && err.code === 'CORRUPT' ? 'checksum' : 'unreadable', detail };
+  } finally {
+    if (out !== undefined) closeFile(out);
+  }
+}

@@ -1,0 +1,123 @@
+import { corrupt, notFound, usage } from '../common/errors.js';
+import { backendFor, type Backend, type BackendSpec } from './backend/index.js';
+import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
+import { isPointId, parseManifest, resolvePointIn, type Manifest, type ManifestEntry } from './manifest.js';
+import { indexObject, isPackId, packObject, validatePackIndex, type PackIndex, type PackedEntry } from './pack-format.js';
+import { parseUntrusted, sealJson, unsealJson } from './sealed-json.js';
+
+/** Where one entry is stored: its pack, the pack's size as indexed, and its files' blobs. */
+export interface EntryLocation {
+  pack: string;
+  packSize: number;
+  entry: PackedEntry;
+}
+
+/** The module a copy worker imports to write and read packs (pack-task.ts). */
+export const PACK_TASK = new URL('./pack-task.js', import.meta.url).href;
+
+/**
+ * Repository v2 seen through its backend: points, pack indexes and packs are objects; nothing
+ * here builds a path. The index is read once (every `index/<packId>` object, each verified) and
+ * extended as a backup records packs.
+ */
+export class PackedStore {
+  readonly backend: Backend;
+  readonly codec: BlobCodec;
+  private index: Map<string, EntryLocation> | undefined;
+  private indexes: Map<string, PackIndex> | undefined;
+
+  constructor(
+    readonly backendSpec: BackendSpec,
+    readonly codecSpec: BlobCodecSpec,
+  ) {
+    this.backend = backendFor(backendSpec);
+    this.codec = codecFor(codecSpec);
+  }
+
+  pointIds(): string[] {
+    return this.backend
+      .list('points/')
+      .map((o) => o.name.slice('points/'.length))
+      .filter((n) => !n.includes('/') && n.endsWith('.json') && isPointId(n.slice(0, -5)))
+      .map((n) => n.slice(0, -5));
+  }
+
+  readPoint(id: string): Manifest {
+    if (!isPointId(id)) throw usage(`bad restore point id "${id}"`);
+    const name = `points/${id}.json`;
+    const bytes = this.backend.read(name);
+    if (bytes === undefined) throw notFound(`restore point ${id} does not exist in ${this.backendSpec.root}`);
+    return parseManifest(this.codec.openObject(bytes), id, `${this.backendSpec.root}/${name}`);
+  }
+
+  resolve(asOf?: string): Manifest {
+    return resolvePointIn(this.pointIds(), (id) => this.readPoint(id), this.backendSpec.root, asOf);
+  }
+
+  /** The commit point of a backup: the manifest object, durable and create-only. */
+  writePoint(m: Manifest): void {
+    this.backend.write(`points/${m.pointId}.json`, this.codec.sealObject(Buffer.from(sealJson(m))), { createOnly: true });
+  }
+
+  /** Every pack index, verified; a malformed one is CORRUPT naming it. */
+  packIndexes(): Map<string, PackIndex> {
+    if (this.indexes) return this.indexes;
+    const out = new Map<string, PackIndex>();
+    for (const o of this.backend.list('index/')) {
+      const id = o.name.slice('index/'.length);
+      if (!isPackId(id)) continue; // temps and strays: check lists them, prune removes temps
+      if (o.irregular) throw corrupt(`pack index ${o.name} in ${this.backendSpec.root} is a ${o.irregular}, not an object`);
+      out.set(id, this.readPackIndex(id));
+    }
+    return (this.indexes = out);
+  }
+
+  readPackIndex(id: string): PackIndex {
+    const what = `pack index ${this.backendSpec.root}/${indexObject(id)}`;
+    const bytes = this.backend.read(indexObject(id));
+    if (bytes === undefined) throw notFound(`${what} does not exist`);
+    const body = unsealJson(Buffer.from(this.codec.openObject(bytes)).toString('utf8'), what);
+    return validatePackIndex(parseUntrusted(JSON.stringify(body), what), id, what);
+  }
+
+  /** Entry key → where it is. Where two packs hold a key (a repack or --force copy), the later index wins. */
+  locations(): Map<string, EntryLocation> {
+    if (this.index) return this.index;
+    const out = new Map<string, EntryLocation>();
+    for (const [id, ix] of this.packIndexes()) for (const e of ix.entries) out.set(e.key, { pack: id, packSize: ix.packSize, entry: e });
+    return (this.index = out);
+  }
+
+  /**
+   * Records a durable pack: its index object is written (durable, create-only) only after the
+   * pack itself is durable, and before any point may name its entries.
+   */
+  recordPack(ix: PackIndex): void {
+    this.backend.write(indexObject(ix.pack), this.codec.sealObject(Buffer.from(sealJson(ix))), { createOnly: true });
+    this.indexes?.set(ix.pack, ix);
+    for (const e of ix.entries) this.index?.set(e.key, { pack: ix.pack, packSize: ix.packSize, entry: e });
+  }
+
+  /** Forgets what was read, after prune changed the index. */
+  reload(): void {
+    this.index = undefined;
+    this.indexes = undefined;
+  }
+
+  /**
+   * Where the manifest's entry is, refusing an index that disagrees with the manifest on any
+   * file (name, size, checksum): the manifest decides what is restored, the index only where.
+   */
+  locate(key: string, e: ManifestEntry): EntryLocation | undefined {
+    const loc = this.locations().get(key);
+    if (!loc) return undefined;
+    const files = loc.entry.files;
+    if (files.length !== e.files.length || e.files.some((f, i) => files[i]!.name !== f.name || files[i]!.size !== f.size || files[i]!.xxh3 !== f.xxh3))
+      throw corrupt(`the pack index of ${key} (pack ${loc.pack}) does not describe the files its restore point lists`);
+    return loc;
+  }
+
+  packName(id: string): string {
+    return packObject(id);
+  }
+}

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backendFor, type Backend } from '../../dist/repo/backend/index.js';
+import { rmTmp, tmpDir } from '../helpers/tmp.js';
+
+let dir: string;
+let b: Backend;
+beforeEach(() => {
+  dir = tmpDir('backend');
+  b = backendFor({ kind: 'local', root: dir });
+});
+afterEach(() => rmTmp(dir));
+
+describe('the local backend', () => {
+  it('writes an object under nested prefixes and reads it back whole and by range', () => {
+    b.write('packs/ab/abcd', Buffer.from('hello world'));
+    expect(Buffer.from(b.read('packs/ab/abcd')!).toString()).toBe('hello world');
+    expect(Buffer.from(b.read('packs/ab/abcd', { offset: 6, length: 5 })!).toString()).toBe('world');
+    expect(b.stat('packs/ab/abcd')).toEqual({ name: 'packs/ab/abcd', size: 11 });
+  });
+
+  it('refuses a range past the end of an object as CORRUPT', () => {
+    b.write('index/x', Buffer.from('abc'));
+    expect(() => b.read('index/x', { offset: 2, length: 5 })).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+  });
+
+  it('a create-only write refuses an existing name and keeps its content', () => {
+    b.write('points/p.json', Buffer.from('one'), { createOnly: true });
+    expect(() => b.write('points/p.json', Buffer.from('two'), { createOnly: true })).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    expect(Buffer.from(b.read('points/p.json')!).toString()).toBe('one');
+    expect(fs.readdirSync(path.join(dir, 'points'))).toEqual(['p.json']);
+  });
+
+  it('an aborted streamed write leaves no name and no temp behind', () => {
+    const s = b.create('packs/00/0011');
+    s.append(Buffer.from('partial'));
+    s.abort();
+    expect(b.stat('packs/00/0011')).toBeUndefined();
+    expect(fs.readdirSync(path.join(dir, 'packs', '00'))).toEqual([]);
+  });
+
+  it('lists objects two levels under a prefix, sorted, with links reported as irregular', () => {
+    b.write('packs/bb/b2', Buffer.from('2'));
+    b.write('packs/aa/a1', Buffer.from('1'));
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'packs', 'aa', 'evil'));
+    expect(b.list('packs/')).toEqual([
+      { name: 'packs/aa/a1', size: 1 },
+      { name: 'packs/aa/evil', size: 0, irregular: 'symlink' },
+      { name: 'packs/bb/b2', size: 1 },
+    ]);
+  });
+
+  it('refuses to read through a symbolic link and rejects names with ..', () => {
+    fs.mkdirSync(path.join(dir, 'index'));
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'index', 'ln'));
+    expect(() => b.read('index/ln')).toThrow(/symbolic link/);
+    expect(() => b.read('index/../../etc/passwd')).toThrow(/unsafe repository object name/);
+  });
+});
