@@ -1,5 +1,6 @@
 import { bytesPerDate } from '../generate/generate.js';
 import type { BaselineName } from './baselines.js';
+import type { EmulateSpec } from './emulate-spec.js';
 
 export interface BenchOptions {
   /** Target data size in bytes (three tables, two databases). */
@@ -16,6 +17,8 @@ export interface BenchOptions {
   label: string;
   /** Loop devices to spread volumes and backups over (root only); 0 = plain directories. */
   devices: number;
+  /** Emulated disks (root, cgroup v1 blkio): volumes and backups on throttled loop devices; see emulate.ts. */
+  emulate?: EmulateSpec;
   /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
   scale: boolean;
   keep?: boolean;

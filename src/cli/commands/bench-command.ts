@@ -4,6 +4,7 @@ import { formatBytes, parseBytes } from '../../common/units.js';
 import { BASELINES, type BaselineName } from '../../bench/baselines.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
 import { runBench } from '../../bench/harness.js';
+import { parseEmulateSpec } from '../../bench/emulate.js';
 import { action, intOpt } from '../action.js';
 import { printJson, printTable } from '../output.js';
 
@@ -22,6 +23,7 @@ interface Flags {
   symbols?: number;
   rowsPerSymbol?: number;
   deviceTestSize?: string;
+  emulate?: string;
 }
 
 function intList(name: string, text: string): number[] {
@@ -50,6 +52,7 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'where to write the result files', 'bench-results')
     .option('--label <label>', 'name part of the result files (default: the --size value, e.g. 2gb)')
     .option('--devices <n>', 'as root: put volumes and backups on n loop-mounted ext4 devices (n-1 for volumes, 1 for backups)', intOpt('--devices', 0), 0)
+    .option('--emulate <spec>', "as root (cgroup v1 blkio): emulated disks, e.g. 'volumes=4x500MB/s,backup=1x500MB/s[,iops=N][,fs=xfs][,backing=tmpfs|sparse]': throttled loop devices, checked within ±5% before timing, removed afterwards")
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
     .option('--symbols <n>', 'advanced: symbols in the generated data (default 500)', intOpt('--symbols'))
@@ -72,6 +75,7 @@ export function registerBench(program: Command): void {
           out: o.out,
           label,
           devices: o.devices,
+          ...(o.emulate ? { emulate: parseEmulateSpec(o.emulate) } : {}),
           scale: o.scale,
           keep: !!o.keep,
           ...(o.symbols ? { symbols: o.symbols } : {}),

@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { randomFillSync } from 'node:crypto';
+import { CvError } from '../common/errors.js';
+import { stopwatch } from '../common/units.js';
+import type { DeviceRoles } from './analysis.js';
+import { measureDevice, type DeviceLimit } from './device-limit.js';
+import type { EmulatedDisk, EmulatedDisks } from './emulate.js';
+import { dropCaches } from './measure.js';
+
+/** One emulated disk measured both ways against what was asked. */
+export interface DeviceCheck {
+  dev: string;
+  device: string;
+  role: string;
+  askedMbPerSec: number;
+  fileBytes: number;
+  direct: { write: number; read: number };
+  buffered: { write: number; read: number };
+  /** Every figure within ±tolerance of what was asked. */
+  ok: boolean;
+  attempts: number;
+}
+
+export const TOLERANCE = 0.05;
+const BLOCK = 4 << 20;
+const mbps = (bytes: number, s: number) => Math.round((bytes / 1e6 / s) * 10) / 10;
+
+const sectorsWritten = (name: string) => Number(fs.readFileSync(`/sys/block/${name}/stat`, 'utf8').trim().split(/\s+/)[6]) * 512;
+
+/**
+ * The writeback rate: the file is dirtied in the page cache (untimed: that is a memory copy, not
+ * the disk), then fdatasync pushes it to the device while the bytes reaching it are sampled every
+ * 20 ms from /sys/block/<dev>/stat; the rate is taken after the first 10% of them, leaving out the
+ * throttle's first slice (it lets 100 ms worth through at once).
+ */
+async function bufferedWrite(file: string, name: string, buf: Buffer, blocks: number): Promise<number> {
+  const fd = fs.openSync(file, 'w');
+  const fh = await fsp.open(file, 'r+');
+  try {
+    for (let i = 0; i < blocks; i++) fs.writeSync(fd, buf, 0, BLOCK, i * BLOCK);
+    const samples: [number, number][] = [];
+    const clock = stopwatch();
+    const poll = setInterval(() => samples.push([clock(), sectorsWritten(name)]), 20);
+    const base = sectorsWritten(name);
+    await fh.datasync().finally(() => clearInterval(poll));
+    samples.push([clock(), sectorsWritten(name)]);
+    const total = samples[samples.length - 1]![1] - base;
+    const from = samples.find(([, b]) => b - base >= 0.1 * total) ?? samples[0]!;
+    const last = samples[samples.length - 1]!;
+    return last[0] > from[0] ? mbps(last[1] - from[1], last[0] - from[0]) : 0;
+  } finally {
+    fs.closeSync(fd);
+    await fh.close();
+  }
+}
+
+/**
+ * Buffered read after drop_caches, 4 requests in flight as the copy workers keep them (read-ahead
+ * at work); timed after the first 10% of blocks.
+ */
+async function bufferedRead(file: string, blocks: number): Promise<number> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const warm = Math.floor(blocks / 10);
+    let next = 0;
+    let done = 0;
+    let t = stopwatch();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const buf = Buffer.allocUnsafeSlow(BLOCK);
+        while (next < blocks) {
+          await fh.read(buf, 0, BLOCK, next++ * BLOCK);
+          if (++done === warm) t = stopwatch();
+        }
+      }),
+    );
+    return mbps((blocks - warm) * BLOCK, t());
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Buffered write (writeback rate) and read of a laid-out file: the path the page cache takes. */
+export async function measureBuffered(dir: string, name: string, fileBytes: number): Promise<{ write: number; read: number }> {
+  const file = path.join(dir, `.cv-device-check-${process.pid}.bin`);
+  const buf = randomFillSync(Buffer.allocUnsafeSlow(BLOCK));
+  const blocks = Math.max(10, Math.round(fileBytes / BLOCK));
+  try {
+    await bufferedWrite(file, name, buf, blocks); // lays the file out, untimed
+    dropCaches();
+    const write = await bufferedWrite(file, name, buf, blocks);
+    dropCaches();
+    return { write, read: await bufferedRead(file, blocks) };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+const within = (v: number, asked: number) => Math.abs(v / asked - 1) <= TOLERANCE;
+
+async function checkOne(d: EmulatedDisk, fileBytes: number): Promise<{ check: Omit<DeviceCheck, 'attempts'>; limit: DeviceLimit }> {
+  const dir = path.join(d.mount, '.device-check');
+  dropCaches();
+  const limit = await measureDevice(dir, d.dev, fileBytes, BLOCK, 4, 0.1);
+  const buffered = await measureBuffered(dir, d.device.replace('/dev/', ''), fileBytes);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const asked = d.bytesPerSec / 1e6;
+  const direct = { write: limit.write.mbPerSec, read: limit.read.mbPerSec };
+  const figures = limit.method === 'O_DIRECT' ? [direct.write, direct.read, buffered.write, buffered.read] : [NaN];
+  return {
+    check: { dev: d.dev, device: d.device, role: d.role, askedMbPerSec: asked, fileBytes: limit.fileBytes, direct, buffered, ok: figures.every((v) => within(v, asked)) },
+    limit: { ...limit, path: d.mount },
+  };
+}
+
+
+
+/** Test file size: about 2 s at the asked rate (at least 128 MiB, at most 1 GiB), so the throttle's burst allowance stays small. */
+export function checkBytes(bytesPerSec: number): number {
+  return Math.min(1 << 30, Math.max(128 << 20, Math.round((2 * bytesPerSec) / BLOCK) * BLOCK));
+}
+
+/**
+ * Phase `device-check` (emulated disks only, before any timed phase): every disk, O_DIRECT and
+ * buffered, write and read, must be within ±5% of the asked rate; a disk that is not gets up to
+ * two more tries (a busy machine slows the loop devices' kernel threads). Otherwise throws (CHECK_FAILED, exit 8): the run refuses to report.
+ */
+export async function runDeviceCheck(
+  em: EmulatedDisks,
+  log: (s: string) => void,
+  fileBytes?: number,
+): Promise<{ checks: DeviceCheck[]; limits: DeviceLimit[]; devs: DeviceRoles }> {
+  const checks: DeviceCheck[] = [];
+  const limits: DeviceLimit[] = [];
+  for (const d of em.disks) {
+    let r = await checkOne(d, fileBytes ?? checkBytes(d.bytesPerSec));
+    let attempts = 1;
+    while (!r.check.ok && attempts < 3) {
+      log(`device check ${d.device}: outside ±5% (${JSON.stringify({ direct: r.check.direct, buffered: r.check.buffered })}), trying again`);
+      em.trim();
+      r = await checkOne(d, fileBytes ?? checkBytes(d.bytesPerSec));
+      attempts++;
+    }
+    em.trim();
+    const c = { ...r.check, attempts };
+    checks.push(c);
+    limits.push(r.limit);
+    log(`device check ${d.device} (${d.role}, asked ${c.askedMbPerSec} MB/s): O_DIRECT write ${c.direct.write} read ${c.direct.read}, buffered write ${c.buffered.write} read ${c.buffered.read} MB/s: ${c.ok ? 'ok' : 'OUTSIDE ±5%'}`);
+  }
+  const bad = checks.filter((c) => !c.ok);
+  if (bad.length)
+    throw new CvError(
+      'CHECK_FAILED',
+      `device check failed, refusing to report: ${bad.map((c) => `${c.device} (${c.role}) asked ${c.askedMbPerSec} MB/s, measured O_DIRECT ${c.direct.write}/${c.direct.read}, buffered ${c.buffered.write}/${c.buffered.read} MB/s (write/read)`).join('; ')}; every figure must be within ±${TOLERANCE * 100}%, or the results would not describe the emulated hardware`,
+    );
+  const vols = em.disks.filter((d) => d.role === 'volume').map((d) => d.dev);
+  return { checks, limits, devs: { volumes: vols, backup: em.disks.find((d) => d.role === 'backup')!.dev } };
+}
