@@ -19,6 +19,8 @@ export interface BenchOptions {
   devices: number;
   /** Emulated disks (root, cgroup v1 blkio): volumes and backups on throttled loop devices; see emulate.ts. */
   emulate?: EmulateSpec;
+  /** Device check tolerance as a fraction (default 0.05); anything else is stated in bold in the report. */
+  deviceTolerance?: number;
   /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
   scale: boolean;
   keep?: boolean;

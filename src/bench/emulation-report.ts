@@ -39,8 +39,10 @@ function stageRows(stages: StageIo[]): string[] {
 /** The Markdown section; placed first in the report so nobody mistakes the figures for real disks'. */
 export function renderEmulation(e: EmulationReport): string[] {
   const L = ['## These disks were EMULATED', '', `\`--emulate '${e.spec}'\`. ${e.description}`, ''];
-  L.push('### Device check (before any timed phase; the run refuses to report outside ±5%)', '');
-  L.push('| device | role | asked MB/s | file | O_DIRECT write | O_DIRECT read | buffered write | buffered read | within ±5% | attempts |', '|---|---|---|---|---|---|---|---|---|---|');
+  const tol = e.checks[0]?.tolerance ?? 0.05;
+  L.push(`### Device check (before any timed phase; the run refuses to report outside ±${tol * 100}%)`, '');
+  if (tol !== 0.05) L.push(`**The tolerance was widened to ±${tol * 100}% (--device-tolerance) from the ±5% the issue asks for: the disks were held less exactly than a default run would demand.**`, '');
+  L.push('| device | role | asked MB/s | file | O_DIRECT write | O_DIRECT read | buffered write | buffered read | within tolerance | attempts |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const c of e.checks) L.push(`| ${c.device} (${c.dev}) | ${c.role} | ${c.askedMbPerSec} | ${(c.fileBytes / 2 ** 20).toFixed(0)} MiB | ${c.direct.write} | ${c.direct.read} | ${c.buffered.write} | ${c.buffered.read} | ${c.ok ? 'yes' : '**no**'} | ${c.attempts} |`);
   if (e.cleanedLeftovers.length) L.push('', ...e.cleanedLeftovers.map((l) => `- ${l}`));
   L.push('', '### What bound each stage', '', ...stageRows(e.stages.filter((s) => !s.stage.startsWith('queues'))));

@@ -121,7 +121,7 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
   ctx.checkHelp = await commandHelp(layout.home, 'check');
   const em = layout.emulated;
   // Emulated disks are checked before anything is timed; a failed check throws (no report).
-  const checked = em ? await runDeviceCheck(em, ctx.log, o.deviceTestBytes) : undefined;
+  const checked = em ? await runDeviceCheck(em, ctx.log, o.deviceTestBytes, o.deviceTolerance) : undefined;
   if (em) ctx.io = new IoBook(em.disks.map((d) => ({ role: d.role, name: d.device.replace('/dev/', ''), readLimitMbPerSec: d.bytesPerSec / 1e6, writeLimitMbPerSec: d.bytesPerSec / 1e6 })));
   const data = await runGeneratePhase(ctx, shape, estBytes);
   const device = checked ?? (await runDevicePhase(ctx, data.dataset.bytes));

@@ -66,7 +66,7 @@ const SHAPE = obj({
       backing: oneOf('tmpfs', 'sparse'),
       fs: str,
       disks: arr(obj({ role: str, device: str, dev: str, mbPerSec: num, iops: num, sizeBytes: num })),
-      checks: arr(obj({ dev: str, device: str, role: str, askedMbPerSec: num, fileBytes: num, direct: anyObj, buffered: anyObj, ok: bool, attempts: num })),
+      checks: arr(obj({ dev: str, device: str, role: str, askedMbPerSec: num, fileBytes: num, direct: anyObj, buffered: anyObj, ok: bool, attempts: num, tolerance: num })),
       cleanedLeftovers: arr(str),
       stages: arr(obj({ stage: str, seconds: num, bytes: num, cpuSeconds: nullable(num), cpuSecondsPerGB: nullable(num), machineCpuBusy: num, disks: arr(anyObj), bound: str })),
       queues: arr(obj({ mode: oneOf('per-disk', 'global'), workers: num, diskConcurrency: num, volumeDepth: num, backup: nullable(summary), restore: nullable(summary) })),

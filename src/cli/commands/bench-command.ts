@@ -24,6 +24,7 @@ interface Flags {
   rowsPerSymbol?: number;
   deviceTestSize?: string;
   emulate?: string;
+  deviceTolerance?: string;
 }
 
 function intList(name: string, text: string): number[] {
@@ -37,6 +38,12 @@ function baselineList(text: string): BaselineName[] {
   const names = text.split(',').map((s) => s.trim());
   for (const n of names) if (!(BASELINES as readonly string[]).includes(n)) throw usage(`unknown baseline "${n}": expected ${BASELINES.join(', ')} or none`);
   return names as BaselineName[];
+}
+
+function tolerance(text: string): number {
+  const v = Number(text.replace(/%$/, ''));
+  if (!Number.isFinite(v) || v <= 0 || v > 50) throw usage(`--device-tolerance must be a percentage between 0 and 50, got "${text}"`);
+  return v / 100;
 }
 
 export function registerBench(program: Command): void {
@@ -53,6 +60,7 @@ export function registerBench(program: Command): void {
     .option('--label <label>', 'name part of the result files (default: the --size value, e.g. 2gb)')
     .option('--devices <n>', 'as root: put volumes and backups on n loop-mounted ext4 devices (n-1 for volumes, 1 for backups)', intOpt('--devices', 0), 0)
     .option('--emulate <spec>', "as root (cgroup v1 blkio): emulated disks, e.g. 'volumes=4x500MB/s,backup=1x500MB/s[,iops=N][,fs=xfs][,backing=tmpfs|sparse]': throttled loop devices, checked within ±5% before timing, removed afterwards")
+    .option('--device-tolerance <pct>', 'with --emulate: how far (percent) a disk may be from its asked rate in the device check; default 5, anything else is stated in bold in the report')
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
     .option('--symbols <n>', 'advanced: symbols in the generated data (default 500)', intOpt('--symbols'))
@@ -76,6 +84,7 @@ export function registerBench(program: Command): void {
           label,
           devices: o.devices,
           ...(o.emulate ? { emulate: parseEmulateSpec(o.emulate) } : {}),
+          ...(o.deviceTolerance ? { deviceTolerance: tolerance(o.deviceTolerance) } : {}),
           scale: o.scale,
           keep: !!o.keep,
           ...(o.symbols ? { symbols: o.symbols } : {}),
