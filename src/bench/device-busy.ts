@@ -64,13 +64,20 @@ function readSnap(disks: ProbeDisk[]): Snap {
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
-/** Names the resource that bound a stage: a disk at ≥ 90% of its limit, else the CPU at ≥ 85%, else neither. */
+/**
+ * Names the resource that bound a stage: a disk at ≥ 90% of its limit; else the CPU when the
+ * machine's cores were ≥ 85% busy (saying whether chunkvault itself or other processes kept them
+ * busy: the machine may be shared); else neither.
+ */
 export function boundOf(s: Omit<StageIo, 'bound'>, cores: number): string {
   const top = [...s.disks].filter((d) => d.ofLimit !== null).sort((a, b) => b.ofLimit! - a.ofLimit!)[0];
-  const cpuPart = `${s.cpuSecondsPerGB === null ? '?' : s.cpuSecondsPerGB.toFixed(2)} CPU s per GB in chunkvault; the machine's ${cores} cores were ${(s.machineCpuBusy * 100).toFixed(0)}% busy`;
-  if (top && top.ofLimit! >= 0.9) return `disk-bound: ${top.role} disk ${top.name} ran at ${(top.ofLimit! * 100).toFixed(0)}% of its limit (${cpuPart})`;
-  if (s.machineCpuBusy >= 0.85) return `CPU-bound: ${cpuPart}; the busiest disk was at ${top ? (top.ofLimit! * 100).toFixed(0) : '?'}% of its limit`;
-  return `neither a disk nor the CPU saturated (busiest disk ${top ? `${top.name} at ${(top.ofLimit! * 100).toFixed(0)}% of its limit` : 'unknown'}; ${cpuPart}): bound by latency and concurrency (per-file fdatasync, queue depth)`;
+  const own = s.cpuSeconds === null ? null : s.cpuSeconds / (s.seconds * cores);
+  const cpuPart = `${s.cpuSecondsPerGB === null ? '?' : s.cpuSecondsPerGB.toFixed(2)} CPU s per GB in chunkvault, ${own === null ? '?' : (own * 100).toFixed(0)}% of the ${cores} cores; the machine's cores were ${(s.machineCpuBusy * 100).toFixed(0)}% busy`;
+  const disk = top ? `${top.role} disk ${top.name} at ${(top.ofLimit! * 100).toFixed(0)}% of its limit` : 'no disk limit known';
+  if (top && top.ofLimit! >= 0.9) return `disk-bound: ${disk} (${cpuPart})`;
+  if (s.machineCpuBusy >= 0.85)
+    return own !== null && own >= 0.6 ? `CPU-bound: ${cpuPart}; busiest: ${disk}` : `CPU-bound by other processes (shared machine): ${cpuPart}; busiest: ${disk}`;
+  return `neither a disk nor the CPU saturated (busiest: ${disk}; ${cpuPart}): bound by latency and concurrency (per-file fdatasync, queue depth)`;
 }
 
 /** Accumulates disk and CPU counters over timed runs, per stage name. */

@@ -5,6 +5,7 @@ import { registerStoreCommands } from './commands/store-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerBench } from './commands/bench-command.js';
+import { registerPlan } from './commands/plan-command.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRestoreCommands(program);
   registerDemo(program);
   registerBench(program);
+  registerPlan(program);
   return program;
 }
 
