@@ -103,8 +103,9 @@ export async function measureBuffered(dir: string, name: string, fileBytes: numb
 async function checkOne(d: EmulatedDisk, fileBytes: number, tolerance: number): Promise<{ check: Omit<DeviceCheck, 'attempts' | 'tolerance'>; limit: DeviceLimit }> {
   const dir = path.join(d.mount, '.device-check');
   dropCaches();
-  // 1 MiB requests, 4 in flight: little is in flight when the clock starts, so the burst cannot leak in.
-  const limit = await measureDevice(dir, d.dev, fileBytes, 1 << 20, 4, 0.1);
+  // 16 requests of 1 MiB in flight: deep enough to keep a 500 MB/s throttle busy (4 × 1 MiB fell
+  // to ~410 MB/s on a busy machine), small enough that little is served before the clock starts.
+  const limit = await measureDevice(dir, d.dev, fileBytes, 1 << 20, 16, 0.1);
   const buffered = await measureBuffered(dir, d.device.replace('/dev/', ''), fileBytes);
   fs.rmSync(dir, { recursive: true, force: true });
   const asked = d.bytesPerSec / 1e6;
