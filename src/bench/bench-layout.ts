@@ -6,6 +6,7 @@ import type { BenchOptions } from './bench-options.js';
 import { makeEmulatedDisks, type EmulatedDisks } from './emulate.js';
 import { makeLoopDevices, type LoopDevices } from './loop-devices.js';
 import { describeDisk } from './machine.js';
+import { checkBytes } from './phase-device-check.js';
 import { isRoot } from './measure.js';
 
 /** Where the bench puts its homes, backups and restores: plain directories, or loop devices as root. */
@@ -46,7 +47,8 @@ function loopLayout(n: number, work: string, log: (s: string) => void, dataBytes
 
 /** Volumes on the emulated volume disks, backups and the device check on the emulated backup disk. */
 function emulatedLayout(o: BenchOptions, work: string, log: (s: string) => void, dataBytes: number): Layout {
-  const em = makeEmulatedDisks(o.emulate!, path.join(work, 'emulated'), dataBytes, o.deviceTestBytes ?? (1 << 30), log);
+  const fastest = Math.max(o.emulate!.volumes.bytesPerSec, o.emulate!.backup.bytesPerSec);
+  const em = makeEmulatedDisks(o.emulate!, path.join(work, 'emulated'), dataBytes, o.deviceTestBytes ?? checkBytes(fastest), log);
   const vols = em.disks.filter((d) => d.role === 'volume').map((d) => d.mount);
   const bak = em.disks.find((d) => d.role === 'backup')!.mount;
   return {
