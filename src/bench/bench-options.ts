@@ -21,6 +21,8 @@ export interface BenchOptions {
   emulate?: EmulateSpec;
   /** Device check tolerance as a fraction (default 0.05); anything else is stated in bold in the report. */
   deviceTolerance?: number;
+  /** Copies of the data alive at once, for choosing memory or sparse files behind emulated disks (default 3.2). */
+  emulateCopies?: number;
   /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
   scale: boolean;
   keep?: boolean;

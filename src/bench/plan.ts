@@ -55,7 +55,7 @@ function context(o: PlanOptions, work: string, maxBytes: number): BenchContext {
     scale: false,
     ...(o.home ? { home: o.home } : {}),
     ...(o.backupDir ? { backupDir: o.backupDir } : {}),
-    ...(o.emulate ? { emulate: o.emulate } : {}),
+    ...(o.emulate ? { emulate: o.emulate, emulateCopies: 2.2 } : {}),
     ...(o.deviceTestBytes ? { deviceTestBytes: o.deviceTestBytes } : {}),
   };
   const notes: string[] = [];
