@@ -32,30 +32,29 @@ const mbps = (bytes: number, s: number) => Math.round((bytes / 1e6 / s) * 10) / 
 const sectorsWritten = (name: string) => Number(fs.readFileSync(`/sys/block/${name}/stat`, 'utf8').trim().split(/\s+/)[6]) * 512;
 
 /**
- * The writeback rate: the file is dirtied in the page cache (untimed: that is a memory copy, not
- * the disk), then fdatasync pushes it to the device while the bytes reaching it are sampled every
- * 20 ms from /sys/block/<dev>/stat; the rate is taken after the first 10% of them, leaving out the
- * throttle's first slice (it lets 100 ms worth through at once).
+ * The writeback rate: the file is written through the page cache (async writes, so sampling goes
+ * on) and fdatasync'd, while the bytes reaching the device are sampled every 20 ms from
+ * /sys/block/<dev>/stat. The rate is taken from the moment 10% of them had arrived to the end,
+ * leaving out the memory copy before writeback starts and the throttle's first slice (it lets
+ * 100 ms worth through at once); background writeback of a large file is counted where it happens.
  */
 async function bufferedWrite(file: string, name: string, buf: Buffer, blocks: number): Promise<number> {
-  const fd = fs.openSync(file, 'w');
-  const fh = await fsp.open(file, 'r+');
+  const fh = await fsp.open(file, 'w');
+  const samples: [number, number][] = [];
+  const clock = stopwatch();
+  const base = sectorsWritten(name);
+  const poll = setInterval(() => samples.push([clock(), sectorsWritten(name)]), 20);
   try {
-    for (let i = 0; i < blocks; i++) fs.writeSync(fd, buf, 0, BLOCK, i * BLOCK);
-    const samples: [number, number][] = [];
-    const clock = stopwatch();
-    const poll = setInterval(() => samples.push([clock(), sectorsWritten(name)]), 20);
-    const base = sectorsWritten(name);
-    await fh.datasync().finally(() => clearInterval(poll));
-    samples.push([clock(), sectorsWritten(name)]);
-    const total = samples[samples.length - 1]![1] - base;
-    const from = samples.find(([, b]) => b - base >= 0.1 * total) ?? samples[0]!;
-    const last = samples[samples.length - 1]!;
-    return last[0] > from[0] ? mbps(last[1] - from[1], last[0] - from[0]) : 0;
+    for (let i = 0; i < blocks; i++) await fh.write(buf, 0, BLOCK, i * BLOCK);
+    await fh.datasync();
   } finally {
-    fs.closeSync(fd);
+    clearInterval(poll);
     await fh.close();
   }
+  samples.push([clock(), sectorsWritten(name)]);
+  const last = samples[samples.length - 1]!;
+  const from = samples.find(([, b]) => b - base >= 0.1 * (last[1] - base)) ?? samples[0]!;
+  return last[0] > from[0] ? mbps(last[1] - from[1], last[0] - from[0]) : 0;
 }
 
 /**
@@ -125,7 +124,7 @@ async function checkOne(d: EmulatedDisk, fileBytes: number, tolerance: number): 
  * up: 3% of a 3 s transfer.
  */
 export function checkBytes(bytesPerSec: number): number {
-  return Math.min(2 << 30, Math.max(128 << 20, Math.round((3 * bytesPerSec) / BLOCK) * BLOCK));
+  return Math.min(2 * 2 ** 30, Math.max(128 << 20, Math.round((3 * bytesPerSec) / BLOCK) * BLOCK));
 }
 
 /**

@@ -4,7 +4,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanLeftovers } from '../../dist/bench/emulate-cleanup.js';
 import { makeEmulatedDisks, parseEmulateSpec } from '../../dist/bench/emulate.js';
-import { runDeviceCheck } from '../../dist/bench/phase-device-check.js';
+import { checkBytes, runDeviceCheck } from '../../dist/bench/phase-device-check.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { isRoot, rmTmp, tmpDir } from '../helpers/tmp.js';
 
@@ -28,6 +28,12 @@ describe('emulated disks (bench --emulate)', () => {
   it('the spec refuses latency and names why: blkio limits only bytes/s and IO/s', () => {
     expect(() => parseEmulateSpec('volumes=4x500MB/s,backup=1x500MB/s,latency=1ms')).toThrow(/dm-delay/);
     expect(parseEmulateSpec('volumes=4x500MB/s,backup=1x500MB/s,iops=2000,fs=xfs')).toMatchObject({ volumes: { count: 4, bytesPerSec: 500e6 }, backup: { bytesPerSec: 500e6 }, iops: 2000, fs: 'xfs' });
+  });
+
+  it('the device check moves about 3 s of data at the asked rate, at most 2 GiB', () => {
+    expect(checkBytes(500e6)).toBe(358 * (4 << 20));
+    expect(checkBytes(100e6)).toBe(72 * (4 << 20));
+    expect(checkBytes(40e9)).toBe(2 * 2 ** 30);
   });
 
   it.skipIf(!canEmulate)(`an emulated 100 MB/s disk measures within ±5% for O_DIRECT and buffered writes and reads${SKIP}`, async () => {
