@@ -14,7 +14,7 @@ import type { EmulateSpec } from './emulate.js';
 import { describeMachine } from './machine.js';
 import { addRuns, dropCaches, type ChildRun } from './measure.js';
 import { runDevicePhase } from './phase-device.js';
-import { runDeviceCheck, type DeviceCheck } from './phase-device-check.js';
+import { runDeviceCheck, TOLERANCE, type DeviceCheck } from './phase-device-check.js';
 import { PhaseBook } from './phase-record.js';
 import { bottleneckOf, PLAN_OPS, project, type OpSample, type PlanOp, type Projection, type Sample } from './plan-model.js';
 import { writePlanReport, type PlanResult } from './plan-report.js';
@@ -111,14 +111,24 @@ function probeDisks(ctx: BenchContext, limits: DeviceLimit[]): ProbeDisk[] {
   });
 }
 
-/** The limit that floors each operation: backup and restore the copy limit, check the backup disk's read. */
-function floorOf(opName: PlanOp, limits: DeviceLimit[], volumes: string[], backup: string): number | null {
+/**
+ * The limit that floors each operation: backup and restore the copy limit, check the backup disk's
+ * read; raised by the tolerance the disks were measured within (they may run that much faster).
+ */
+function floorOf(opName: PlanOp, limits: DeviceLimit[], volumes: string[], backup: string, tolerance: number): number | null {
   const get = (d: string) => limits.find((l) => l.dev === d);
   const b = get(backup);
   const vols = [...new Set(volumes)].map(get);
   if (!b || vols.some((v) => !v)) return null;
   const mb = opName === 'check' ? b.read.mbPerSec : opName === 'backup' ? Math.min(b.write.mbPerSec, vols.reduce((s, v) => s + v!.read.mbPerSec, 0)) : Math.min(b.read.mbPerSec, vols.reduce((s, v) => s + v!.write.mbPerSec, 0));
-  return vols.some((v) => v!.dev === backup) ? null : mb * 1e6;
+  return vols.some((v) => v!.dev === backup) ? null : mb * 1e6 * (1 + tolerance);
+}
+
+/** Bytes of dirty page cache at which writers are throttled: vm.dirty_bytes, or vm.dirty_ratio % of available memory. */
+function dirtyThreshold(): number {
+  const num = (f: string) => Number(fs.readFileSync(`/proc/sys/vm/${f}`, 'utf8').trim()) || 0;
+  const avail = Number(/^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
+  return num('dirty_bytes') || (num('dirty_ratio') / 100) * avail;
 }
 
 async function measureAll(ctx: BenchContext, o: PlanOptions): Promise<Omit<PlanResult, 'schema' | 'label' | 'startedAt' | 'finishedAt' | 'argv' | 'files'>> {
@@ -132,13 +142,17 @@ async function measureAll(ctx: BenchContext, o: PlanOptions): Promise<Omit<PlanR
   if (em) ({ checks, limits, devs } = await runDeviceCheck(em, ctx.log, o.deviceTestBytes, o.deviceTolerance));
   else ({ limits, devs } = await runDevicePhase(ctx, Math.max(...o.samples)));
   ctx.io = new IoBook(probeDisks(ctx, limits));
+  const tol = em ? (o.deviceTolerance ?? TOLERANCE) : TOLERANCE;
+  const dirty = dirtyThreshold();
+  if (Math.max(...o.samples) < dirty)
+    ctx.notes.push(`The largest sample (${(Math.max(...o.samples) / 1e9).toFixed(2)} GB) is below the kernel's dirty-page limit (about ${(dirty / 1e9).toFixed(1)} GB here: vm.dirty_ratio of available memory), so the samples never met writeback throttling; a larger run may be slower per byte than they show. Samples above that limit project better.`);
   const samples: Sample[] = [];
   for (const [i, s] of o.samples.entries()) samples.push(await runSample(ctx, s, `sample ${i + 1}`));
-  const projections: Projection[] = PLAN_OPS.map((k) => project(k, samples, o.target, floorOf(k, limits, devs.volumes, devs.backup)));
+  const projections: Projection[] = PLAN_OPS.map((k) => project(k, samples, o.target, floorOf(k, limits, devs.volumes, devs.backup, tol)));
   let validation: PlanResult['validation'];
   if (o.validate) {
     const v = await runSample(ctx, o.validate, 'validation');
-    const at = PLAN_OPS.map((k) => project(k, samples, v.bytes, floorOf(k, limits, devs.volumes, devs.backup)));
+    const at = PLAN_OPS.map((k) => project(k, samples, v.bytes, floorOf(k, limits, devs.volumes, devs.backup, tol)));
     validation = { sample: v, ops: at.map((p) => ({ op: p.op, projected: p.seconds, low: p.low, high: p.high, measured: v.ops[p.op].seconds, inside: v.ops[p.op].seconds >= p.low && v.ops[p.op].seconds <= p.high })) };
     ctx.log(`validation at ${(v.bytes / 1e9).toFixed(2)} GB: ${validation.ops.map((x) => `${x.op} ${x.measured} s in [${x.low}, ${x.high}]: ${x.inside ? 'inside' : 'OUTSIDE'}`).join('; ')}`);
   }
