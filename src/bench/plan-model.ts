@@ -59,9 +59,10 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
  * Projects one operation to `target` bytes. Two readings of the samples bracket it: the fitted
  * line (fixed cost once, marginal cost per byte) and the largest sample's average rate (as if the
  * fixed cost grew with the data); the interval spans both, widened by NOISE, and never goes
- * below what the disks allow (target ÷ limit).
+ * below what the disks allow: target ÷ (limit × (1 + tolerance)), as the device check lets a disk
+ * run that much faster. The point itself never beats target ÷ limit.
  */
-export function project(op: PlanOp, samples: Sample[], target: number, limitBytesPerSec: number | null): Projection {
+export function project(op: PlanOp, samples: Sample[], target: number, limitBytesPerSec: number | null, tolerance = 0): Projection {
   const pts = samples.map((s) => ({ x: s.bytes, t: s.ops[op].seconds }));
   const { a, b } = fitLine(pts);
   const largest = samples.reduce((m, s) => (s.bytes > m.bytes ? s : m));
@@ -69,9 +70,9 @@ export function project(op: PlanOp, samples: Sample[], target: number, limitByte
   // A slope at or below zero is noise between too-close samples: fall back to the average rate.
   const line = b > 0 ? a + b * target : avg;
   const floor = limitBytesPerSec ? target / limitBytesPerSec : null;
-  const low = Math.max(Math.min(line, avg) * (1 - NOISE), floor ?? 0);
-  const high = Math.max(Math.max(line, avg) * (1 + NOISE), low);
-  const seconds = Math.min(Math.max(line, low), high);
+  const low = Math.max(Math.min(line, avg) * (1 - NOISE), floor === null ? 0 : floor / (1 + tolerance));
+  const high = Math.max(Math.max(line, avg) * (1 + NOISE), floor ?? 0, low);
+  const seconds = Math.min(Math.max(line, low, floor ?? 0), high);
   return {
     op,
     seconds: r3(seconds),

@@ -113,15 +113,15 @@ function probeDisks(ctx: BenchContext, limits: DeviceLimit[]): ProbeDisk[] {
 
 /**
  * The limit that floors each operation: backup and restore the copy limit, check the backup disk's
- * read; raised by the tolerance the disks were measured within (they may run that much faster).
+ * read (project() lowers the interval's floor by the check's tolerance).
  */
-function floorOf(opName: PlanOp, limits: DeviceLimit[], volumes: string[], backup: string, tolerance: number): number | null {
+function floorOf(opName: PlanOp, limits: DeviceLimit[], volumes: string[], backup: string): number | null {
   const get = (d: string) => limits.find((l) => l.dev === d);
   const b = get(backup);
   const vols = [...new Set(volumes)].map(get);
   if (!b || vols.some((v) => !v)) return null;
   const mb = opName === 'check' ? b.read.mbPerSec : opName === 'backup' ? Math.min(b.write.mbPerSec, vols.reduce((s, v) => s + v!.read.mbPerSec, 0)) : Math.min(b.read.mbPerSec, vols.reduce((s, v) => s + v!.write.mbPerSec, 0));
-  return vols.some((v) => v!.dev === backup) ? null : mb * 1e6 * (1 + tolerance);
+  return vols.some((v) => v!.dev === backup) ? null : mb * 1e6;
 }
 
 /** Bytes of dirty page cache at which writers are throttled: vm.dirty_bytes, or vm.dirty_ratio % of available memory. */
@@ -148,11 +148,11 @@ async function measureAll(ctx: BenchContext, o: PlanOptions): Promise<Omit<PlanR
     ctx.notes.push(`The largest sample (${(Math.max(...o.samples) / 1e9).toFixed(2)} GB) is below the kernel's dirty-page limit (about ${(dirty / 1e9).toFixed(1)} GB here: vm.dirty_ratio of available memory), so the samples never met writeback throttling; a larger run may be slower per byte than they show. Samples above that limit project better.`);
   const samples: Sample[] = [];
   for (const [i, s] of o.samples.entries()) samples.push(await runSample(ctx, s, `sample ${i + 1}`));
-  const projections: Projection[] = PLAN_OPS.map((k) => project(k, samples, o.target, floorOf(k, limits, devs.volumes, devs.backup, tol)));
+  const projections: Projection[] = PLAN_OPS.map((k) => project(k, samples, o.target, floorOf(k, limits, devs.volumes, devs.backup), tol));
   let validation: PlanResult['validation'];
   if (o.validate) {
     const v = await runSample(ctx, o.validate, 'validation');
-    const at = PLAN_OPS.map((k) => project(k, samples, v.bytes, floorOf(k, limits, devs.volumes, devs.backup, tol)));
+    const at = PLAN_OPS.map((k) => project(k, samples, v.bytes, floorOf(k, limits, devs.volumes, devs.backup), tol));
     validation = { sample: v, ops: at.map((p) => ({ op: p.op, projected: p.seconds, low: p.low, high: p.high, measured: v.ops[p.op].seconds, inside: v.ops[p.op].seconds >= p.low && v.ops[p.op].seconds <= p.high })) };
     ctx.log(`validation at ${(v.bytes / 1e9).toFixed(2)} GB: ${validation.ops.map((x) => `${x.op} ${x.measured} s in [${x.low}, ${x.high}]: ${x.inside ? 'inside' : 'OUTSIDE'}`).join('; ')}`);
   }
