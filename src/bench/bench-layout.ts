@@ -48,7 +48,7 @@ function loopLayout(n: number, work: string, log: (s: string) => void, dataBytes
 /** Volumes on the emulated volume disks, backups and the device check on the emulated backup disk. */
 function emulatedLayout(o: BenchOptions, work: string, log: (s: string) => void, dataBytes: number): Layout {
   const fastest = Math.max(o.emulate!.volumes.bytesPerSec, o.emulate!.backup.bytesPerSec);
-  const em = makeEmulatedDisks(o.emulate!, path.join(work, 'emulated'), dataBytes, o.deviceTestBytes ?? checkBytes(fastest), log, o.emulateCopies);
+  const em = makeEmulatedDisks(o.emulate!, path.join(work, 'emulated'), dataBytes, o.deviceTestBytes ?? checkBytes(fastest), log, o.emulateCopies, o.keep ? undefined : work);
   const vols = em.disks.filter((d) => d.role === 'volume').map((d) => d.mount);
   const bak = em.disks.find((d) => d.role === 'backup')!.mount;
   return {

@@ -119,9 +119,10 @@ function describe(e: Omit<EmulatedDisks, 'description' | 'trim' | 'cleanup'>, ba
  * Makes the emulated disks under `baseDir`. Cleans up leftovers of killed runs first. The returned
  * cleanup is also run at exit and on SIGINT/SIGTERM/SIGHUP (the process then exits 130/143/129).
  * `copies`: how many copies of the data live at once (bench: data, backup and restore, 3.2 with
- * slack; plan: 2.2, it removes the source after the backup).
+ * slack; plan: 2.2, it removes the source after the backup). `workDir`: the run's working
+ * directory, removed with the disks (so Ctrl-C or a kill -9 leaves no generated data behind either).
  */
-export function makeEmulatedDisks(spec: EmulateSpec, baseDir: string, dataBytes: number, testBytes: number, log: (s: string) => void, copies = 3.2): EmulatedDisks {
+export function makeEmulatedDisks(spec: EmulateSpec, baseDir: string, dataBytes: number, testBytes: number, log: (s: string) => void, copies = 3.2, workDir?: string): EmulatedDisks {
   preflight(spec);
   const cleanedLeftovers = cleanLeftovers();
   for (const l of cleanedLeftovers) log(l);
@@ -143,6 +144,7 @@ export function makeEmulatedDisks(spec: EmulateSpec, baseDir: string, dataBytes:
   for (const [sig, h] of handlers) process.once(sig, h);
   process.once('exit', cleanup);
   try {
+    if (workDir) state.record({ kind: 'dir', path: path.resolve(workDir) });
     state.record({ kind: 'dir', path: dir });
     fs.mkdirSync(path.join(dir, 'images'), { recursive: true });
     if (backing === 'tmpfs') {
