@@ -1,4 +1,5 @@
 import type { BenchOptions } from './bench-options.js';
+import type { IoBook } from './device-busy.js';
 import type { Layout } from './bench-layout.js';
 import { addRuns, dropCaches, runChunkvault, type ChildRun } from './measure.js';
 import type { PhaseBook } from './phase-record.js';
@@ -21,6 +22,9 @@ export interface BenchContext {
   phases: PhaseBook;
   baselines: PhaseBook;
   notes: string[];
+  /** Disk and CPU counters per stage (emulated disks); runs are counted while `stage` is set. */
+  io?: IoBook;
+  stage?: string;
 }
 
 export const parse = <T>(r: ChildRun): T => JSON.parse(r.stdout) as T;
@@ -34,9 +38,12 @@ export const tuneIf = (h: string | null, w: number, d: number) => (h?.includes('
  * and metadata from the device. A non-zero exit throws with the CLI's own error line.
  */
 export async function cvRun(ctx: BenchContext, home: string, args: string[]): Promise<ChildRun> {
+  ctx.layout.emulated?.trim(); // freed blocks back to the backing store, untimed
   dropCaches();
   if (ctx.o.warmProgram !== false) await runChunkvault(home, ['--version']);
+  const snap = ctx.stage ? ctx.io?.begin() : undefined;
   const r = await runChunkvault(home, [...args, '--json']);
+  if (snap) ctx.io!.end(ctx.stage!, snap, r);
   if (r.code !== 0) throw new Error(`chunkvault ${args[0]} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
   return r;
 }

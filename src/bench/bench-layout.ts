@@ -3,8 +3,10 @@ import path from 'node:path';
 import { formatBytes } from '../common/units.js';
 import { initCluster } from '../store/index.js';
 import type { BenchOptions } from './bench-options.js';
+import { makeEmulatedDisks, type EmulatedDisks } from './emulate.js';
 import { makeLoopDevices, type LoopDevices } from './loop-devices.js';
 import { describeDisk } from './machine.js';
+import { checkBytes } from './phase-device-check.js';
 import { isRoot } from './measure.js';
 
 /** Where the bench puts its homes, backups and restores: plain directories, or loop devices as root. */
@@ -16,7 +18,8 @@ export interface Layout {
   restoreVolumes: (tag: string) => string[];
   resticTarget: string;
   loops?: LoopDevices;
-  kind: 'directories' | 'loop-ext4';
+  emulated?: EmulatedDisks;
+  kind: 'directories' | 'loop-ext4' | 'emulated';
   note?: string;
 }
 
@@ -42,8 +45,27 @@ function loopLayout(n: number, work: string, log: (s: string) => void, dataBytes
   };
 }
 
+/** Volumes on the emulated volume disks, backups and the device check on the emulated backup disk. */
+function emulatedLayout(o: BenchOptions, work: string, log: (s: string) => void, dataBytes: number): Layout {
+  const fastest = Math.max(o.emulate!.volumes.bytesPerSec, o.emulate!.backup.bytesPerSec);
+  const em = makeEmulatedDisks(o.emulate!, path.join(work, 'emulated'), dataBytes, o.deviceTestBytes ?? checkBytes(fastest), log, o.emulateCopies, o.keep ? undefined : work);
+  const vols = em.disks.filter((d) => d.role === 'volume').map((d) => d.mount);
+  const bak = em.disks.find((d) => d.role === 'backup')!.mount;
+  return {
+    home: path.join(work, 'home'),
+    volumes: vols.map((m, i) => path.join(m, `vol${i}`)),
+    backupRoot: path.join(bak, 'backup'),
+    restoreVolumes: (tag) => vols.map((m, i) => path.join(m, `${tag}-vol${i}`)),
+    resticTarget: path.join(vols[0]!, 'restic-restore'),
+    emulated: em,
+    kind: 'emulated',
+    note: em.description,
+  };
+}
+
 export function makeLayout(o: BenchOptions, work: string, log: (s: string) => void, dataBytes: number, notes: string[]): Layout {
   const backupRoot = o.backupDir ? path.join(path.resolve(o.backupDir), path.basename(work)) : path.join(work, 'backup');
+  if (o.emulate) return emulatedLayout(o, work, log, dataBytes);
   if (o.devices > 0 && !isRoot) notes.push(`--devices ${o.devices} ignored: loop devices need root; volumes and backups are plain directories.`);
   if (o.devices > 0 && isRoot) return loopLayout(o.devices, work, log, dataBytes);
   const home = path.join(work, 'home');
@@ -57,9 +79,10 @@ export function makeLayout(o: BenchOptions, work: string, log: (s: string) => vo
   };
 }
 
-export function initHome(home: string, volumes: string[]): void {
+/** A fresh cluster home; `disk` names every volume's disk (one name for all = one global queue). */
+export function initHome(home: string, volumes: string[], disk?: string): void {
   fs.rmSync(home, { recursive: true, force: true });
-  initCluster(home, { volumes: volumes.map((v) => `node1=${v}`) });
+  initCluster(home, { volumes: volumes.map((v) => `node1=${v}${disk ? `:${disk}` : ''}`) });
 }
 
 /** Removes a scratch home and the volumes it had on the volume devices. */

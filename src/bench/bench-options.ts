@@ -1,5 +1,6 @@
 import { bytesPerDate } from '../generate/generate.js';
 import type { BaselineName } from './baselines.js';
+import type { EmulateSpec } from './emulate-spec.js';
 
 export interface BenchOptions {
   /** Target data size in bytes (three tables, two databases). */
@@ -16,6 +17,12 @@ export interface BenchOptions {
   label: string;
   /** Loop devices to spread volumes and backups over (root only); 0 = plain directories. */
   devices: number;
+  /** Emulated disks (root, cgroup v1 blkio): volumes and backups on throttled loop devices; see emulate.ts. */
+  emulate?: EmulateSpec;
+  /** Device check tolerance as a fraction (default 0.05); anything else is stated in bold in the report. */
+  deviceTolerance?: number;
+  /** Copies of the data alive at once, for choosing memory or sparse files behind emulated disks (default 3.2). */
+  emulateCopies?: number;
   /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
   scale: boolean;
   keep?: boolean;

@@ -51,16 +51,22 @@ function probeAlignment(fd: number, block: number): Buffer | null {
   return null;
 }
 
-/** Writes (or reads) blocks 0..n-1 with `lanes.length` requests in flight, one buffer per lane. */
-async function sweep(fh: fsp.FileHandle, lanes: Buffer[], blocks: number, blockBytes: number, write: boolean): Promise<number> {
+/**
+ * Writes (or reads) blocks 0..n-1 with `lanes.length` requests in flight, one buffer per lane.
+ * The clock starts once `warm` blocks have completed (0: at once), so a throttle's burst at the
+ * start (the first requests in flight pass at once) is left out of the rate.
+ */
+async function sweep(fh: fsp.FileHandle, lanes: Buffer[], blocks: number, blockBytes: number, write: boolean, warm = 0): Promise<number> {
   let next = 0;
-  const elapsed = stopwatch();
+  let done = 0;
+  let elapsed = stopwatch();
   await Promise.all(
     lanes.map(async (buf) => {
       while (next < blocks) {
         const pos = next++ * blockBytes;
         if (write) await fh.write(buf, 0, blockBytes, pos);
         else await fh.read(buf, 0, blockBytes, pos);
+        if (++done === warm) elapsed = stopwatch();
       }
     }),
   );
@@ -75,11 +81,13 @@ async function sweep(fh: fsp.FileHandle, lanes: Buffer[], blocks: number, blockB
  * requests queued). The file is laid out before the timed write (see below). When O_DIRECT is refused (tmpfs) it falls back to buffered writes + one
  * counted fdatasync, then drop_caches and a buffered read, and says so.
  */
-export async function measureDevice(dir: string, dev: string, fileBytes: number, blockBytes = 4 << 20, queueDepth = 4): Promise<DeviceLimit> {
+/** `warmFraction`: the share of blocks done before the clock starts (see sweep); 0 times everything. */
+export async function measureDevice(dir: string, dev: string, fileBytes: number, blockBytes = 4 << 20, queueDepth = 4, warmFraction = 0): Promise<DeviceLimit> {
   const file = path.join(dir, `.cv-bench-device-${process.pid}.bin`);
   const blocks = Math.max(1, Math.round(fileBytes / blockBytes));
   const total = blocks * blockBytes;
-  const rate = (s: number) => ({ seconds: s, mbPerSec: mbps(total, s) });
+  const warm = Math.floor(blocks * warmFraction);
+  const rate = (s: number) => ({ seconds: s, mbPerSec: mbps((blocks - warm) * blockBytes, s) });
   fs.mkdirSync(dir, { recursive: true });
   try {
     const probeFd = openDirect(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
@@ -101,17 +109,17 @@ export async function measureDevice(dir: string, dev: string, fileBytes: number,
       dropCaches();
       const D = fs.constants.O_DIRECT;
       const wh = await fsp.open(file, fs.constants.O_WRONLY | D);
-      const w = await sweep(wh, lanes, blocks, blockBytes, true).finally(() => wh.close());
+      const w = await sweep(wh, lanes, blocks, blockBytes, true, warm).finally(() => wh.close());
       const rh = await fsp.open(file, fs.constants.O_RDONLY | D);
-      const r = await sweep(rh, lanes, blocks, blockBytes, false).finally(() => rh.close());
+      const r = await sweep(rh, lanes, blocks, blockBytes, false, warm).finally(() => rh.close());
       return { dev, path: dir, method: 'O_DIRECT', fileBytes: total, blockBytes, queueDepth, write: rate(w), read: rate(r) };
     }
     const bufs = Array.from({ length: queueDepth }, () => randomFillSync(Buffer.allocUnsafeSlow(blockBytes)));
     const wh = await fsp.open(file, 'w', 0o600);
-    const w = await sweep(wh, bufs, blocks, blockBytes, true).finally(() => wh.close());
+    const w = await sweep(wh, bufs, blocks, blockBytes, true, warm).finally(() => wh.close());
     const cold = dropCaches();
     const rh = await fsp.open(file, 'r');
-    const r = await sweep(rh, bufs, blocks, blockBytes, false).finally(() => rh.close());
+    const r = await sweep(rh, bufs, blocks, blockBytes, false, warm).finally(() => rh.close());
     return {
       dev,
       path: dir,

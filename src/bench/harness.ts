@@ -9,12 +9,16 @@ import { commandHelp, type BenchContext } from './bench-context.js';
 import { checkSpace, devOf, initHome, makeLayout } from './bench-layout.js';
 import { datasetShape, type BenchOptions, type DatasetShape } from './bench-options.js';
 import type { DeviceLimit } from './device-limit.js';
+import { IoBook } from './device-busy.js';
+import { emulationGoals, type EmulationReport } from './emulation-report.js';
 import { describeMachine } from './machine.js';
 import { dropCaches } from './measure.js';
 import { runBaselinePhases } from './phase-baselines.js';
 import { runChunkvaultPhases } from './phase-chunkvault.js';
 import { runDataioPhases } from './phase-dataio.js';
 import { runDevicePhase } from './phase-device.js';
+import { runDeviceCheck, type DeviceCheck } from './phase-device-check.js';
+import { runQueuePhase, type QueueCell } from './phase-queues.js';
 import { runGeneratePhase, type GeneratedData } from './phase-generate.js';
 import { PhaseBook } from './phase-record.js';
 import { runScalePhase } from './phase-scale.js';
@@ -60,6 +64,21 @@ interface Measured {
   data: GeneratedData;
   device: { limits: DeviceLimit[]; devs: DeviceRoles };
   sweep: SweepCell[];
+  checks?: DeviceCheck[];
+  queues?: QueueCell[];
+}
+
+/** The emulation section of the result: how the disks were made, their check, what bound each stage. */
+function emulationOf(ctx: BenchContext, m: Measured, phases: BenchResult['phases']): EmulationReport | undefined {
+  const em = ctx.layout.emulated;
+  if (!em) return undefined;
+  const stages = ['backup', 'check', 'restore'].flatMap((n) => {
+    const p = phases.find((x) => x.name === n);
+    const s = p?.status === 'ok' ? ctx.io?.stage(n, p.bytes * p.runs.length) : null;
+    return s ? [s] : [];
+  });
+  const disks = em.disks.map((d) => ({ role: d.role, device: d.device, dev: d.dev, mbPerSec: d.bytesPerSec / 1e6, iops: d.iops, sizeBytes: d.sizeBytes }));
+  return { spec: em.spec.text, description: em.description, backing: em.backing, fs: em.spec.fs, disks, checks: m.checks ?? [], cleanedLeftovers: em.cleanedLeftovers, stages, queues: m.queues ?? [] };
 }
 
 /** The result file's content: the phases' records, ratios and goals, and what they ran on. */
@@ -68,6 +87,7 @@ function assembleResult(ctx: BenchContext, m: Measured): BenchResult {
   const phaseList = ctx.phases.finish();
   const baseList = ctx.baselines.finish();
   const ratios = computeRatios(phaseList, baseList, m.device.limits, m.device.devs);
+  const emulation = emulationOf(ctx, m, phaseList);
   const machine = describeMachine([...layout.volumes.map((v) => ({ role: 'volume', path: v })), { role: 'backup', path: layout.backupRoot }]);
   if (machine.cpus <= 2) notes.push(`${machine.cpus} CPU(s): hashing and copying compete for the same cores as the baselines' kernel work; see docs/PERFORMANCE.md.`);
   notes.push('cp and rsync copy the volumes to the backup device; backup and restore are both compared with that one direction. rsync -a runs without --checksum (it compares size and mtime; a fresh copy reads and writes everything); chunkvault always hashes with xxh3.');
@@ -86,9 +106,10 @@ function assembleResult(ctx: BenchContext, m: Measured): BenchResult {
     phases: phaseList,
     baselines: baseList,
     ratios,
-    goals: computeGoals(phaseList, ratios),
+    goals: [...computeGoals(phaseList, ratios), ...(emulation ? emulationGoals(ratios) : [])],
     sweep: m.sweep,
     notes,
+    ...(emulation ? { emulation } : {}),
   };
 }
 
@@ -99,8 +120,12 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
   fs.mkdirSync(layout.backupRoot, { recursive: true });
   ctx.restoreHelp = await commandHelp(layout.home, 'restore-db');
   ctx.checkHelp = await commandHelp(layout.home, 'check');
+  const em = layout.emulated;
+  // Emulated disks are checked before anything is timed; a failed check throws (no report).
+  const checked = em ? await runDeviceCheck(em, ctx.log, o.deviceTestBytes, o.deviceTolerance) : undefined;
+  if (em) ctx.io = new IoBook(em.disks.map((d) => ({ role: d.role, name: d.device.replace('/dev/', ''), readLimitMbPerSec: d.bytesPerSec / 1e6, writeLimitMbPerSec: d.bytesPerSec / 1e6 })));
   const data = await runGeneratePhase(ctx, shape, estBytes);
-  const device = await runDevicePhase(ctx, data.dataset.bytes);
+  const device = checked ?? (await runDevicePhase(ctx, data.dataset.bytes));
   const bak = path.join(layout.backupRoot, 'chunkvault');
   for (let rep = 1; rep <= o.repeat; rep++) {
     const tag = `run ${rep}/${o.repeat}`;
@@ -109,8 +134,9 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
     await runDataioPhases(ctx, tag);
   }
   const sweep = await runSweepPhase(ctx);
+  const queues = await runQueuePhase(ctx);
   await runScalePhase(ctx);
-  return { shape, data, device, sweep };
+  return { shape, data, device: { limits: device.limits, devs: device.devs }, sweep, ...(checked ? { checks: checked.checks, queues } : {}) };
 }
 
 /** Runs the whole benchmark and writes the report files; returns the result and their paths. */
@@ -131,6 +157,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
     return { result, files: writeReport(result, o.out) };
   } finally {
     ctx.layout.loops?.cleanup();
+    ctx.layout.emulated?.cleanup();
     if (o.keep) ctx.log(`kept ${work}${ctx.layout.loops ? ' (the loop devices and their contents were removed)' : ''}`);
     else {
       fs.rmSync(work, { recursive: true, force: true });

@@ -18,7 +18,8 @@ async function backupPhases(ctx: BenchContext, bak: string, tag: string): Promis
   const full = ctx.phases.get('backup', `chunkvault backup-db (both databases) ${tune(w, d).join(' ')}`);
   let backupBytes = 0;
   try {
-    const b = await backupAll(ctx, bak, w, d);
+    ctx.stage = 'backup';
+    const b = await backupAll(ctx, bak, w, d).finally(() => (ctx.stage = undefined));
     backupBytes = b.bytes;
     full.add(b.run, b.bytes, b.detail);
     log(`backup ${tag}: ${formatBytes(b.bytes)} in ${b.run.seconds.toFixed(2)} s (${mbPerSec(b.bytes, b.run.seconds)} MB/s)`);
@@ -51,7 +52,8 @@ async function checkPhase(ctx: BenchContext, bak: string, tag: string, full: Bac
     for (const db of ctx.dbs) {
       // exit 8 (bad chunks) throws here: a fresh backup must check clean.
       // check runs with its own defaults (one worker per core: it is CPU-bound, copies are not).
-      const r = await cvRun(ctx, ctx.layout.home, ['check', bak, db]);
+      ctx.stage = 'check';
+      const r = await cvRun(ctx, ctx.layout.home, ['check', bak, db]).finally(() => (ctx.stage = undefined));
       const j = parse<{ bad?: unknown[]; bytesChecked?: number; seconds?: number }>(r);
       bad += j.bad?.length ?? 0;
       checked += j.bytesChecked ?? 0;
@@ -81,7 +83,8 @@ async function restorePhases(ctx: BenchContext, bak: string, tag: string, full: 
   const restoreHome = path.join(ctx.work, 'restore-home');
   try {
     initHome(restoreHome, ctx.layout.restoreVolumes('restore'));
-    const r = await restoreAll(ctx, bak, restoreHome, w, d);
+    ctx.stage = 'restore';
+    const r = await restoreAll(ctx, bak, restoreHome, w, d).finally(() => (ctx.stage = undefined));
     const bytes = r.bytes || full.bytes;
     res.add(r.run, bytes, r.detail);
     log(`restore ${tag}: ${r.run.seconds.toFixed(2)} s (${mbPerSec(bytes, r.run.seconds)} MB/s)`);

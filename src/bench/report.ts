@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../common/units.js';
+import { renderEmulation } from './emulation-report.js';
 import type { BenchResult, Measurement, SweepCell } from './result.js';
 import { renderSvg, type BarGroup, type Grid } from './svg-chart.js';
 import { validateBenchResult } from './validate.js';
@@ -48,6 +49,7 @@ export function renderMarkdown(r: BenchResult, svgName: string): string {
   const L: string[] = [];
   L.push(`# chunkvault bench: ${r.label} (${r.startedAt.slice(0, 10)})`, '');
   L.push(`Command: \`${r.argv.join(' ')}\``, '');
+  if (r.emulation) L.push(...renderEmulation(r.emulation));
   L.push(
     r.cache === 'cold'
       ? 'Every timed step started from a cold page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`). Times are wall clock of the whole command, fsync included.'
@@ -101,7 +103,7 @@ export function chartFor(r: BenchResult): string {
       grids.push({ title: `${which} MB/s: workers × disk concurrency`, rowLabel: 'workers', colLabel: 'disk concurrency', rows, cols, values });
     }
   }
-  return renderSvg(`chunkvault bench — ${r.label} — ${r.cache} cache, ${r.machine.cpus} CPU`, groups, grids);
+  return renderSvg(`chunkvault bench — ${r.label} — ${r.cache} cache, ${r.machine.cpus} CPU${r.emulation ? ', EMULATED disks' : ''}`, groups, grids);
 }
 
 /** Writes <out>/<YYYY-MM-DD>-<label>.{json,md,svg}; refuses to write a result that fails its own shape. */

@@ -1,4 +1,5 @@
 import type { DeviceLimit } from './device-limit.js';
+import type { EmulationReport } from './emulation-report.js';
 import type { MachineInfo } from './machine.js';
 import type { RunSample } from './measure.js';
 
@@ -78,7 +79,7 @@ export interface BenchResult {
   /** 'cold': caches dropped before every timed step; 'warm': they could not be (not root). */
   cache: 'cold' | 'warm';
   layout: {
-    kind: 'directories' | 'loop-ext4';
+    kind: 'directories' | 'loop-ext4' | 'emulated';
     volumes: string[];
     backupDir: string;
     note?: string;
@@ -100,4 +101,6 @@ export interface BenchResult {
   goals: Goal[];
   sweep: SweepCell[];
   notes: string[];
+  /** Present when the disks were emulated (--emulate): how, the device check, what bound each stage. */
+  emulation?: EmulationReport;
 }

@@ -50,7 +50,7 @@ const SHAPE = obj({
     disks: arr(obj({ role: str, path: str, dev: str, blockDevice: nullable(str), model: nullable(str), rotational: nullable(bool), sizeBytes: nullable(num), fsType: str })),
   }),
   cache: oneOf('cold', 'warm'),
-  layout: obj({ kind: oneOf('directories', 'loop-ext4'), volumes: arr(str), backupDir: str, note: optional(str) }),
+  layout: obj({ kind: oneOf('directories', 'loop-ext4', 'emulated'), volumes: arr(str), backupDir: str, note: optional(str) }),
   dataset: obj({ bytes: num, files: num, databases: arr(str), tables: num, partitionsPerTable: num, dates: num, symbols: num, rowsPerSymbol: num }),
   deviceLimits: arr(obj({ dev: str, path: str, method: str, fileBytes: num, blockBytes: num, queueDepth: num, write: rate, read: rate, note: optional(str) })),
   phases: arr(measurement),
@@ -59,6 +59,19 @@ const SHAPE = obj({
   goals: arr(obj({ goal: str, measured: nullable(num), target: num, unit: oneOf('x', 's'), met: nullable(bool), detail: str })),
   sweep: arr(obj({ workers: num, diskConcurrency: num, backup: nullable(summary), restore: nullable(summary) })),
   notes: arr(str),
+  emulation: optional(
+    obj({
+      spec: str,
+      description: str,
+      backing: oneOf('tmpfs', 'sparse'),
+      fs: str,
+      disks: arr(obj({ role: str, device: str, dev: str, mbPerSec: num, iops: num, sizeBytes: num })),
+      checks: arr(obj({ dev: str, device: str, role: str, askedMbPerSec: num, fileBytes: num, direct: anyObj, buffered: anyObj, ok: bool, attempts: num, tolerance: num })),
+      cleanedLeftovers: arr(str),
+      stages: arr(obj({ stage: str, seconds: num, bytes: num, cpuSeconds: nullable(num), cpuSecondsPerGB: nullable(num), machineCpuBusy: num, disks: arr(anyObj), bound: str })),
+      queues: arr(obj({ mode: oneOf('per-disk', 'global'), workers: num, diskConcurrency: num, volumeDepth: num, backup: nullable(summary), restore: nullable(summary) })),
+    }),
+  ),
 });
 
 /**

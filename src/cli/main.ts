@@ -7,6 +7,7 @@ import { registerLoadCommands } from './commands/load-commands.js';
 import { registerDemo } from './commands/demo.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerBench } from './commands/bench-command.js';
+import { registerPlan } from './commands/plan-command.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerRepoCommands(program);
   registerDemo(program);
   registerBench(program);
+  registerPlan(program);
   registerServerCommands(program);
   // Flag > environment (CHUNKVAULT_<FLAG>) > config file: fill what the command line left unset.
   program.hook('preAction', (root, cmd) => applyFlagSources(root, cmd));

@@ -10,6 +10,7 @@ const DB = 'dfs://testdb';
 /** Documented outputs this file does not produce, and why. */
 const NOT_RUN: Record<string, string> = {
   bench: 'takes minutes; its result is validated by test/bench/harness.test.ts',
+  plan: 'takes minutes (it measures samples of several GB); its projection is tested by test/bench/plan-model.test.ts',
   demo: 'checked by test/cli/demo.test.ts, which runs it anyway',
   server: 'runs until stopped; test/server/helpers.ts reads its start-up line in every server test',
 };

@@ -4,6 +4,7 @@ import { formatBytes, parseBytes } from '../../common/units.js';
 import { BASELINES, type BaselineName } from '../../bench/baselines.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
 import { runBench } from '../../bench/harness.js';
+import { parseEmulateSpec } from '../../bench/emulate.js';
 import { action, intOpt } from '../action.js';
 import { printJson, printTable } from '../output.js';
 
@@ -23,6 +24,8 @@ interface Flags {
   symbols?: number;
   rowsPerSymbol?: number;
   deviceTestSize?: string;
+  emulate?: string;
+  deviceTolerance?: string;
 }
 
 function intList(name: string, text: string): number[] {
@@ -38,6 +41,12 @@ function baselineList(text: string): BaselineName[] {
   return names as BaselineName[];
 }
 
+function tolerance(text: string): number {
+  const v = Number(text.replace(/%$/, ''));
+  if (!Number.isFinite(v) || v <= 0 || v > 50) throw usage(`--device-tolerance must be a percentage between 0 and 50, got "${text}"`);
+  return v / 100;
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
@@ -51,6 +60,8 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'where to write the result files', 'bench-results')
     .option('--label <label>', 'name part of the result files (default: the --size value, e.g. 2gb)')
     .option('--devices <n>', 'as root: put volumes and backups on n loop-mounted ext4 devices (n-1 for volumes, 1 for backups)', intOpt('--devices', 0), 0)
+    .option('--emulate <spec>', "as root (cgroup v1 blkio): emulated disks, e.g. 'volumes=4x500MB/s,backup=1x500MB/s[,iops=N][,fs=xfs][,backing=tmpfs|sparse]': throttled loop devices, checked within ±5% before timing, removed afterwards")
+    .option('--device-tolerance <pct>', 'with --emulate: how far (percent) a disk may be from its asked rate in the device check; default 5, anything else is stated in bold in the report')
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
     .option('--shape <shape>', 'data set: default (picked from --size) or many (issue 12: 2,000 partitions per table, ~150 MB)', 'default')
@@ -74,6 +85,8 @@ export function registerBench(program: Command): void {
           out: o.out,
           label,
           devices: o.devices,
+          ...(o.emulate ? { emulate: parseEmulateSpec(o.emulate) } : {}),
+          ...(o.deviceTolerance ? { deviceTolerance: tolerance(o.deviceTolerance) } : {}),
           scale: o.scale,
           keep: !!o.keep,
           ...(o.shape === 'many' ? { shape: 'many' as const } : {}),
