@@ -46,7 +46,7 @@ function withForce(cmd: Command): Command {
     .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
     .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)')
     .option('--skip-if-unchanged', 'make no new restore point when nothing changed since the latest one (result: unchanged true)')
-    .option('--repo-format <n>', 'format of a repository this backup creates: 2 (packs, the default) or 1 (one file per column file); an existing repository keeps its own', repoFormatOpt);
+    .option('--repo-format <n>', 'format of a repository this backup creates: 1 (one file per column file, the default) or 2 (packs); an existing repository keeps its own', repoFormatOpt);
 }
 
 function repoFormatOpt(v: string): number {
