@@ -1,5 +1,4 @@
-import { usage } from '../common/errors.js';
-import { NULL_VALUE, type ColType, type ColumnDef, type Vector } from '../store/index.js';
+import { NULL_VALUE, allocNumeric, type ColumnDef, type NumArray, type Vector } from '../store/index.js';
 import { parseValue } from './values.js';
 
 /**
@@ -8,7 +7,7 @@ import { parseValue } from './values.js';
  */
 export class ColumnBuilder {
   private n = 0;
-  private nums: Int8Array | Int32Array | Float64Array | Float32Array | BigInt64Array | undefined;
+  private nums: NumArray | undefined;
   private codes: Uint32Array | undefined;
   private dict: string[] = [];
   private index = new Map<string, number>();
@@ -33,7 +32,7 @@ export class ColumnBuilder {
       this.dict = [];
       this.index = new Map();
     } else if (t === 'STRING') this.strs = [];
-    else this.nums = alloc(t, this.capacity);
+    else this.nums = allocNumeric(t, this.capacity);
   }
 
   /** Adds one cell; returns false when the text is not a value of the column's type. */
@@ -93,26 +92,5 @@ export class ColumnBuilder {
     if (this.codes) return { kind: 'sym', dict: this.dict, codes: this.codes.subarray(0, this.n) };
     if (!this.nums) return { kind: 'str', values: this.strs };
     return { kind: 'num', type: t, values: this.nums.subarray(0, this.n) };
-  }
-}
-
-function alloc(t: ColType, n: number) {
-  switch (t) {
-    case 'BOOL':
-      return new Int8Array(n);
-    case 'INT':
-    case 'DATE':
-    case 'MONTH':
-    case 'TIME':
-      return new Int32Array(n);
-    case 'LONG':
-      return new BigInt64Array(n);
-    case 'FLOAT':
-      return new Float32Array(n);
-    case 'TIMESTAMP':
-    case 'DOUBLE':
-      return new Float64Array(n);
-    default:
-      throw usage(`internal: ${t} is not numeric`);
   }
 }

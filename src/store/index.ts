@@ -5,7 +5,7 @@
  */
 
 // Column types and vectors.
-export { NULL_VALUE, TYPES, dateToDays, isNullValue, parseType, formatValue, valueAt, vectorFrom, vectorLength, type ColType, type ColumnDef, type Columns, type Vector } from './types.js';
+export { NULL_VALUE, TYPES, allocNumeric, dateToDays, isNullValue, parseType, formatValue, valueAt, vectorFrom, vectorLength, type ColType, type ColumnDef, type Columns, type NumArray, type Vector } from './types.js';
 
 // Partition schemes.
 export { hashString, levelName, levelNames, levelsOf, parsePartitionPath, partitionPathTest, routeRows, validateScheme, valueDirName, type Level, type Scheme } from './scheme.js';
