@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseJson } from './json.js';
-import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from './fsio.js';
+import { closeFile, closeQuietly, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from './fsio.js';
 
 export interface AtomicWriteOptions {
   /** The file's exact mode (umask does not apply); the temp file has it from creation. Default 0644. */
@@ -48,13 +48,6 @@ export function readJson<T>(file: string): T {
   return parseJson(fs.readFileSync(file, 'utf8')) as T;
 }
 
-function closeQuietly(fd: number): void {
-  try {
-    closeFile(fd);
-  } catch {
-    /* already failing; the original error matters */
-  }
-}
 
 /** Blocks the thread without spinning; used for short lock back-offs and rate limiting. */
 export function sleepSync(ms: number): void {

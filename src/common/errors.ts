@@ -84,3 +84,12 @@ export function asCvError(err: unknown): CvError | undefined {
   const e = err as NodeJS.ErrnoException | undefined;
   return typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) ? fromSystemError(err, e.syscall ?? 'I/O') : undefined;
 }
+
+/** Runs a syscall, turning a system error into a one-line CvError saying what was being done. */
+export function guard<T>(fn: () => T, what: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromSystemError(err, what);
+  }
+}

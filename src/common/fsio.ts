@@ -50,6 +50,15 @@ export function openFile(file: string, flags: number, mode = 0o644): number {
   return fd;
 }
 
+/** Closes a file while already failing: the original error is the one that matters. */
+export function closeQuietly(fd: number): void {
+  try {
+    closeFile(fd);
+  } catch {
+    /* already failing */
+  }
+}
+
 export function closeFile(fd: number): void {
   hooks?.closed?.(fd);
   fs.closeSync(fd);

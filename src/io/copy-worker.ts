@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
-import { CvError, fromSystemError } from '../common/errors.js';
-import { closeFile, copyFileTo, makeDirs, openFile, removeFile, syncDir, syncFile, writeAll } from '../common/fsio.js';
+import { CvError, fromSystemError, guard } from '../common/errors.js';
+import { closeFile, closeQuietly, copyFileTo, makeDirs, openFile, removeFile, syncDir, syncFile, writeAll } from '../common/fsio.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
 import { Throttle } from './throttle.js';
 import { newXxh3, toHex } from './hash-hex.js';
@@ -236,19 +236,4 @@ function withParents<T>(dst: string, fn: () => T): T {
   }
 }
 
-/** Runs a syscall, turning a system error into a one-line CvError saying what we were doing. */
-function guard<T>(fn: () => T, what: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw fromSystemError(err, what);
-  }
-}
 
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    /* already failing; the original error matters */
-  }
-}

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CvError, corrupt, fromSystemError } from '../../common/errors.js';
-import { closeFile, linkPath, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../../common/fsio.js';
+import { CvError, corrupt, fromSystemError, guard } from '../../common/errors.js';
+import { closeFile, closeQuietly, linkPath, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../../common/fsio.js';
 import { LockFile } from '../../common/lockfile.js';
 import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from '../safe-fs.js';
 import type { Backend, BackendSpec, ByteRange, ObjectInfo, ObjectReader, ObjectSink, WriteOptions } from './types.js';
@@ -169,18 +169,4 @@ export class LocalBackend implements Backend {
   }
 }
 
-function guard<T>(fn: () => T, what: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw fromSystemError(err, what);
-  }
-}
 
-function closeQuietly(fd: number): void {
-  try {
-    closeFile(fd);
-  } catch {
-    /* already failing */
-  }
-}
