@@ -86,10 +86,11 @@ export function listDir(root: string, rel: string[]): { name: string; kind: Entr
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 /**
- * Reads a regular file at rel under root, or returns undefined when it is missing. A link, FIFO,
- * device or directory there is CORRUPT; nothing is ever opened that could block.
+ * Opens the regular file at rel under root for reading, or returns undefined when it is missing.
+ * The walk refuses links; the open is O_NOFOLLOW|O_NONBLOCK (a FIFO cannot block) and must find
+ * the inode the lstat saw. A link, FIFO, device or directory there is CORRUPT. The caller closes fd.
  */
-export function readRegularFile(root: string, rel: string[]): Buffer | undefined {
+export function openRegularFile(root: string, rel: string[]): { fd: number; file: string; size: number } | undefined {
   const parent = walkDirs(root, rel.slice(0, -1));
   if (parent === undefined) return undefined;
   const file = path.join(parent, rel[rel.length - 1]!);
@@ -109,11 +110,23 @@ export function readRegularFile(root: string, rel: string[]): Buffer | undefined
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw wrongKind(file, kindOf(st), 'file');
     if (st.dev !== before.dev || st.ino !== before.ino) throw corrupt(`a file in the backup was replaced while it was opened: ${file}`);
-    return fs.readFileSync(fd);
+    return { fd, file, size: st.size };
   } catch (err) {
-    throw fromSystemError(err, `cannot read ${file}`);
-  } finally {
     fs.closeSync(fd);
+    throw fromSystemError(err, `cannot read ${file}`);
+  }
+}
+
+/** Reads a regular file at rel under root (see openRegularFile), or undefined when it is missing. */
+export function readRegularFile(root: string, rel: string[]): Buffer | undefined {
+  const f = openRegularFile(root, rel);
+  if (!f) return undefined;
+  try {
+    return fs.readFileSync(f.fd);
+  } catch (err) {
+    throw fromSystemError(err, `cannot read ${f.file}`);
+  } finally {
+    fs.closeSync(f.fd);
   }
 }
 

@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, fromSystemError, guard } from '../../common/errors.js';
 import { closeFile, closeQuietly, linkPath, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../../common/fsio.js';
 import { LockFile } from '../../common/lockfile.js';
-import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from '../safe-fs.js';
+import { ensureDirs, entryKind, kindOf, listDir, openRegularFile, readRegularFile, removeEntry, walkDirs, wrongKind } from '../safe-fs.js';
 import type { Backend, BackendSpec, ByteRange, ObjectInfo, ObjectReader, ObjectSink, WriteOptions } from './types.js';
 
 const COMPONENT_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/;
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 /** An object name as path components; anything but safe components joined by `/` is a bug or hostile. */
 export function nameParts(name: string): string[] {
@@ -64,29 +64,13 @@ export class LocalBackend implements Backend {
   }
 
   open(name: string): ObjectReader | undefined {
-    const parts = nameParts(name);
-    const parent = walkDirs(this.spec.root, parts.slice(0, -1));
-    if (parent === undefined) return undefined;
-    const file = path.join(parent, parts.at(-1)!);
-    const before = fs.lstatSync(file, { throwIfNoEntry: false });
-    if (!before) return undefined;
-    if (!before.isFile()) throw wrongKind(file, kindOf(before), 'file');
-    let fd: number;
-    try {
-      fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw fromSystemError(err, `cannot read ${file}`);
-    }
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.ino !== before.ino || st.dev !== before.dev) {
-      fs.closeSync(fd);
-      throw corrupt(`an object in the backup was replaced while it was opened: ${file}`);
-    }
+    const f = openRegularFile(this.spec.root, nameParts(name));
+    if (!f) return undefined;
+    const { fd, file, size } = f;
     return {
-      size: st.size,
+      size,
       readAt(dst: Uint8Array, offset: number, length: number): void {
-        if (offset < 0 || length < 0 || offset + length > st.size) throw corrupt(`${file} is ${st.size} bytes; bytes ${offset}..${offset + length} are past its end`);
+        if (offset < 0 || length < 0 || offset + length > size) throw corrupt(`${file} is ${size} bytes; bytes ${offset}..${offset + length} are past its end`);
         for (let done = 0; done < length; ) {
           const n = fs.readSync(fd, dst, done, length - done, offset + done);
           if (n === 0) throw corrupt(`${file} shrank while being read`);
