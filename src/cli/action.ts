@@ -2,12 +2,16 @@ import type { Command } from 'commander';
 import { usage } from '../common/errors.js';
 import { Cluster, resolveHome } from '../store/index.js';
 import { reportError, type GlobalOpts } from './output.js';
+import { passwordSource } from './password.js';
+import type { PasswordSource } from '../engine/index.js';
 
 export interface Ctx {
   globals: GlobalOpts;
   json: boolean;
   home(): string;
   cluster(): Cluster;
+  /** The repository password (--password-command, --password-file, $CHUNKVAULT_PASSWORD), read only when needed. */
+  password: PasswordSource;
 }
 
 /**
@@ -23,6 +27,8 @@ export function action<A extends unknown[]>(fn: (ctx: Ctx, ...args: A) => Promis
       json: !!globals.json,
       home: () => resolveHome(globals.home),
       cluster: () => new Cluster(resolveHome(globals.home)),
+      // Both flags at once is a usage error, reported (like any error) when the password is needed.
+      password: () => passwordSource({ file: globals.passwordFile, command: globals.passwordCommand })(),
     };
     try {
       const code = await fn(ctx, ...(args.slice(0, -1) as A));

@@ -64,10 +64,11 @@ export interface PackCopyInput {
  * Repository v2's copy: each group of entries becomes one pack, written and made durable by a
  * worker; then its index object is written (durable); only then are its entries in the new point.
  */
-export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<{ bytes: number; methods: Set<UsedMethod> }> {
+export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<{ bytes: number; stored: number; methods: Set<UsedMethod> }> {
   const diskOfJob = (j: CopyJob) => x.disks.get(j.chunk.volume) ?? diskOf(j.chunk.volume);
   const groups = groupPacks(x.plan.toCopy, diskOfJob, x.sizing);
   let bytes = 0;
+  let stored = 0;
   // Packs are big tasks already: two per worker-disk slot keeps the queues fed.
   await runLimited(groups, Math.max(2, Math.ceil(x.inFlight / 2)), async (group) => {
     const pack = newPackId();
@@ -97,8 +98,9 @@ export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promi
       const entry: ManifestEntry = { cid: e.cid, rows: e.rows, bytes: e.bytes, updateTime: e.updateTime, files: e.files.map((f) => ({ name: f.name, size: f.size, xxh3: f.xxh3 })) };
       setEntry(x.plan.parts, chunk, table, entry);
       bytes += e.bytes;
+      stored += e.files.reduce((a, f) => a + f.blobs.reduce((b, blob) => b + blob.length, 0), 0);
       x.observer?.partitionDone?.(table);
     });
   });
-  return { bytes, methods: new Set<UsedMethod>(['stream']) };
+  return { bytes, stored, methods: new Set<UsedMethod>(['stream']) };
 }

@@ -9,6 +9,7 @@ import { defaultHolder, runLimited, withPipeline, type Observer, type OperationO
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
+import type { BlobCodecSpec } from '../repo/codec/index.js';
 import { copyIntoPacks, type PackSizing } from './backup-packs.js';
 
 export interface BackupOptions extends OperationOptions {
@@ -24,8 +25,13 @@ export interface BackupOptions extends OperationOptions {
   partitions?: string[];
   /** Make no new restore point when nothing changed since the latest one (what schedules use). */
   skipIfUnchanged?: boolean;
-  /** The format of a repository this backup creates (default 2, packs); an existing repository keeps its own. */
+  /**
+   * The format of a repository this backup creates (default NEW_REPO_FORMAT, or 2 when a password
+   * makes a new directory encrypted); an existing repository keeps its own.
+   */
   repoFormat?: RepoFormat;
+  /** zstd level of the blobs this run writes (v2); a new directory's config records it. Default: the config's. */
+  compression?: BlobCodecSpec['compression'];
   /** Advanced (the pack sweep): entries below `shareBelow` bytes share packs up to `target` bytes. */
   packSizing?: PackSizing;
 }
@@ -38,6 +44,8 @@ export interface BackupResult {
   skipped: number;
   dropped: number;
   bytesCopied: number;
+  /** What the copied data takes in the repository (compressed, encrypted; v1: bytesCopied). */
+  bytesStored: number;
   seconds: number;
   mbPerSec: number;
   copyMethod: UsedMethod | 'none';
@@ -75,9 +83,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const existing = new Set(loadChunks(c, o.dbPath).map((k) => k.path));
     for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
   }
-  // New repositories are v1 until v2 meets its speed targets: in the committed run
-  // bench-results/2026-11-27-seams.md, v2 restore ran at 0.63x backup (v1: 1.13x, 2026-11-27-trust.md).
-  const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true, o.repoFormat ?? 1);
+  const access = { ...(o.password ? { password: o.password } : {}), ...(o.compression ? { compression: o.compression } : {}) };
+  const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true, o.repoFormat, access);
   const lock = repo.lock(o.holder ?? defaultHolder());
   let snapshot: Snapshot | undefined;
   try {
@@ -114,6 +121,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       skipped: plan.skippedTables.length,
       dropped: plan.dropped,
       bytesCopied: copied.bytes,
+      bytesStored: copied.stored ?? copied.bytes,
       seconds,
       mbPerSec: mbPerSec(copied.bytes, seconds),
       copyMethod: copied.methods.size ? [...copied.methods][0]! : 'none',
@@ -126,7 +134,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
 }
 
 function unchangedResult(plan: BackupPlan, dbPath: string, seconds: number): BackupResult {
-  return { pointId: plan.prev!.pointId, dbPath, partitions: 0, skipped: plan.skippedTables.length, dropped: 0, bytesCopied: 0, seconds, mbPerSec: 0, copyMethod: 'none', sharesExtents: false, unchanged: true };
+  return { pointId: plan.prev!.pointId, dbPath, partitions: 0, skipped: plan.skippedTables.length, dropped: 0, bytesCopied: 0, bytesStored: 0, seconds, mbPerSec: 0, copyMethod: 'none', sharesExtents: false, unchanged: true };
 }
 
 interface CopyInput {
@@ -144,7 +152,7 @@ interface CopyInput {
  * Executes the plan's copies: each entry is copied into a staging directory, its headers tied to
  * the catalog, published, then journaled, so a killed run's rerun never copies it again.
  */
-async function copyEntries(x: CopyInput): Promise<{ bytes: number; methods: Set<UsedMethod>; journal?: Journal }> {
+async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: number; methods: Set<UsedMethod>; journal?: Journal }> {
   const { c, repo, plan } = x;
   if (repo.packs) {
     const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);

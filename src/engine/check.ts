@@ -56,7 +56,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   if (o.maxDurationSec !== undefined && !(o.maxDurationSec > 0)) throw usage(`--max-duration must be a positive number of seconds, got ${o.maxDurationSec}`);
   const hashing = applyDefaults('hash', o);
   const pattern = o.partition ? parsePattern(o.partition) : undefined;
-  const repo = Repository.open(o.backupDir, o.dbPath, false);
+  const repo = Repository.open(o.backupDir, o.dbPath, false, undefined, o.password ? { password: o.password } : {});
   const m = repo.point(o.asOf);
   const tables = o.tables?.length ? [...new Set(o.tables)] : undefined;
   for (const t of tables ?? []) if (!Object.hasOwn(m.tables, t)) throw notFound(`table ${t} is not in restore point ${m.pointId} of ${o.dbPath}`);

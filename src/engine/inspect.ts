@@ -2,6 +2,7 @@ import { notFound } from '../common/errors.js';
 import { dbNameOf, TYPES, type TableDef } from '../store/index.js';
 import type { Manifest, ManifestPartition } from '../repo/manifest.js';
 import { Repository } from '../repo/repository.js';
+import type { PasswordSource } from '../repo/config.js';
 
 /**
  * DolphinDB names a table's tablet in a chunk by its physical index as letters ("gA" for the
@@ -30,8 +31,8 @@ export interface BackupListRow {
   updateTime: string;
 }
 
-function openPoint(backupDir: string, dbPath: string, asOf?: string): Manifest {
-  return Repository.open(backupDir, dbPath, false).point(asOf);
+function openPoint(backupDir: string, dbPath: string, asOf?: string, password?: PasswordSource): Manifest {
+  return Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {}).point(asOf);
 }
 
 function tableIn(m: Manifest, table: string): TableDef {
@@ -41,8 +42,8 @@ function tableIn(m: Manifest, table: string): TableDef {
 }
 
 /** getBackupList: one row per partition of the table in the latest (or --as-of) restore point. */
-export function getBackupList(backupDir: string, dbPath: string, table: string, asOf?: string): BackupListRow[] {
-  const m = openPoint(backupDir, dbPath, asOf);
+export function getBackupList(backupDir: string, dbPath: string, table: string, asOf?: string, password?: PasswordSource): BackupListRow[] {
+  const m = openPoint(backupDir, dbPath, asOf, password);
   const t = tableIn(m, table);
   return m.partitions
     .filter((p) => p.tables[table])
@@ -87,8 +88,8 @@ function findPartition(m: Manifest, dbPath: string, partition: string): Manifest
 }
 
 /** getBackupMeta: schema, dfsPath, rows, chunkID and cid of one table in one backed-up partition. */
-export function getBackupMeta(backupDir: string, dbPath: string, partition: string, table: string, asOf?: string): BackupMeta {
-  const m = openPoint(backupDir, dbPath, asOf);
+export function getBackupMeta(backupDir: string, dbPath: string, partition: string, table: string, asOf?: string, password?: PasswordSource): BackupMeta {
+  const m = openPoint(backupDir, dbPath, asOf, password);
   const t = tableIn(m, table);
   const p = findPartition(m, dbPath, partition);
   if (!p) throw notFound(`partition ${partition} is not in restore point ${m.pointId} of ${dbPath}`);

@@ -4,7 +4,7 @@ import { applyDefaults } from '../io/index.js';
 import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
 import { withPipeline, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
-import { listRepositories } from '../repo/repository.js';
+import { listRepositories, once } from '../repo/settings.js';
 import { runRestore, type RestoreTarget } from './restore.js';
 import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
 
@@ -55,7 +55,9 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   if ((o.newDbPath || o.newTable) && !o.dbPath) throw usage('migrate: newDbPath and newTable need a database (and newTable a table)');
   if (o.newTable && !o.table) throw usage('migrate: newTable needs a table');
   if (o.newDbPath) dbNameOf(o.newDbPath);
-  const dbs = o.dbPath ? [o.dbPath] : listRepositories(o.backupDir);
+  // One password read for every database of the directory.
+  const password = once(o.password);
+  const dbs = o.dbPath ? [o.dbPath] : listRepositories(o.backupDir, { password });
   if (!dbs.length) throw notFound(`no database backups in ${o.backupDir}`);
   const c = openTargetCluster(o.home, true);
   const rows: MigrateRow[] = [];
@@ -66,8 +68,10 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     const targetDb = o.newDbPath ?? db;
     let src: SourcePoint;
     try {
-      src = openPoint(o.backupDir, db, o.asOf);
+      src = openPoint(o.backupDir, db, o.asOf, password);
     } catch (err) {
+      // A missing or wrong password is the whole directory's, not one database's: one line, exit 11.
+      if (err instanceof CvError && err.code === 'KEY') throw err;
       fail(targetDb, [o.newTable ?? o.table ?? ''], err);
       continue;
     }

@@ -1,4 +1,5 @@
 import { CopyPipeline, type FilledPipelineOptions, type PipelineOptions } from '../io/index.js';
+import type { PasswordSource } from '../repo/config.js';
 
 /** What a caller (the CLI, a background job) sees while an operation runs. */
 export interface Observer {
@@ -15,6 +16,8 @@ export interface OperationOptions extends PipelineOptions {
   observer?: Observer;
   /** Names the lock holder and job in errors, e.g. "job 7f3a" (default: this process). */
   holder?: string;
+  /** The repository password, read only when the backup directory is encrypted (or a backup initialises one). */
+  password?: PasswordSource;
 }
 
 export const defaultHolder = () => `pid ${process.pid}`;

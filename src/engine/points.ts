@@ -1,6 +1,7 @@
 import { usage } from '../common/errors.js';
 import { defaultHolder } from './options.js';
 import { Repository } from '../repo/repository.js';
+import type { PasswordSource } from '../repo/config.js';
 import { applyRetention, checkPolicy, type RetentionDecision, type RetentionPolicy } from './retention.js';
 
 export interface PointInfo {
@@ -9,17 +10,21 @@ export interface PointInfo {
   partitions: number;
   entries: number;
   bytes: number;
+  /** What the point's entries take in the repository: their blobs as stored (compressed, encrypted); v1: bytes. */
+  bytesStored: number;
   /** What this backup copied (the manifest's stats.copiedBytes); the same key as BackupResult's. */
   bytesCopied: number;
 }
 
 /** Restore points of one database's repository, oldest first. */
-export function listPoints(backupDir: string, dbPath: string): PointInfo[] {
-  const repo = Repository.open(backupDir, dbPath, false);
+export function listPoints(backupDir: string, dbPath: string, password?: PasswordSource): PointInfo[] {
+  const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
   return repo.points().map((id) => {
     const m = repo.point(id);
-    const entries = m.partitions.flatMap((p) => Object.values(p.tables));
-    return { pointId: id, created: m.created, partitions: m.partitions.length, entries: entries.length, bytes: entries.reduce((a, e) => a + e.bytes, 0), bytesCopied: m.stats.copiedBytes };
+    const entries = m.partitions.flatMap((p) => Object.entries(p.tables).map(([t, e]) => ({ chunkId: p.chunkId, t, e })));
+    const bytes = entries.reduce((a, x) => a + x.e.bytes, 0);
+    const bytesStored = entries.reduce((a, x) => a + repo.storedBytes(x.chunkId, x.t, x.e), 0);
+    return { pointId: id, created: m.created, partitions: m.partitions.length, entries: entries.length, bytes, bytesStored, bytesCopied: m.stats.copiedBytes };
   });
 }
 
@@ -48,15 +53,16 @@ export interface PruneOptions {
   dryRun?: boolean;
   /** v2: repack partly used packs while unreferenced bytes exceed this share (percent) of all pack bytes. */
   maxUnusedPercent?: number;
+  password?: PasswordSource;
 }
 
 export function prune(backupDir: string, dbPath: string, policy: RetentionPolicy | number, o: PruneOptions = {}): PruneResult {
-  const { holder = defaultHolder(), dryRun = false, maxUnusedPercent } = o;
+  const { holder = defaultHolder(), dryRun = false, maxUnusedPercent, password } = o;
   const p: RetentionPolicy = typeof policy === 'number' ? { last: policy } : policy;
   if (typeof policy === 'number' && (!Number.isInteger(policy) || policy < 1)) throw usage('--keep-last must be an integer >= 1');
   checkPolicy(p);
   if (maxUnusedPercent !== undefined && !(maxUnusedPercent >= 0 && maxUnusedPercent <= 100)) throw usage(`--max-unused must be a percentage in [0, 100], got ${maxUnusedPercent}`);
-  const repo = Repository.open(backupDir, dbPath, false);
+  const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
   const lock = dryRun ? undefined : repo.lock(holder);
   try {
     const decisions = applyRetention(

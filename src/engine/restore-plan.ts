@@ -22,6 +22,7 @@ import { checkEngine, checkTableSchema, pathChecker, valueAdditions } from './co
 import type { PartitionPattern } from './pattern.js';
 import type { Manifest, ManifestEntry } from '../repo/manifest.js';
 import { Repository } from '../repo/repository.js';
+import type { PasswordSource } from '../repo/config.js';
 
 /** A backup table restored into a target table (the same name unless renamed). */
 export interface TablePair {
@@ -35,8 +36,8 @@ export interface SourcePoint {
 }
 
 /** Opens a database's repository and picks the restore point (names and structure validated on read). */
-export function openPoint(backupDir: string, dbPath: string, asOf?: string): SourcePoint {
-  const repo = Repository.open(backupDir, dbPath, false);
+export function openPoint(backupDir: string, dbPath: string, asOf?: string, password?: PasswordSource): SourcePoint {
+  const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
   return { repo, manifest: repo.point(asOf) };
 }
 

@@ -209,7 +209,7 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, copying: Fi
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const copying = applyDefaults('copy', o);
   const pattern = parsePattern(o.pattern);
-  const src = openPoint(o.backupDir, o.dbPath, o.asOf);
+  const src = openPoint(o.backupDir, o.dbPath, o.asOf, o.password);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
   const pair = { src: o.table, dst: o.outputTable ?? o.table };
@@ -229,7 +229,7 @@ export interface RestoreDbOptions extends OperationOptions, RestoreTarget {
 /** DolphinDB restoreDB: every table of the restore point, creating the database and tables if missing. */
 export async function restoreDb(o: RestoreDbOptions): Promise<RestoreResult> {
   const copying = applyDefaults('copy', o);
-  const src = openPoint(o.backupDir, o.dbPath, o.asOf);
+  const src = openPoint(o.backupDir, o.dbPath, o.asOf, o.password);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
   const c = openTargetCluster(o.home, true);
@@ -245,7 +245,7 @@ export interface RestoreTableOptions extends RestoreDbOptions {
 /** DolphinDB restoreTable: one table, optionally into another database and/or under another name. */
 export async function restoreTable(o: RestoreTableOptions): Promise<RestoreResult> {
   const copying = applyDefaults('copy', o);
-  const src = openPoint(o.backupDir, o.dbPath, o.asOf);
+  const src = openPoint(o.backupDir, o.dbPath, o.asOf, o.password);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
   const pairs = [{ src: o.table, dst: o.newTable ?? o.table }];

@@ -47,7 +47,7 @@ export interface VerifyResult {
 export async function verifyRestore(o: VerifyOptions): Promise<VerifyResult> {
   const elapsed = stopwatch();
   const hashing = applyDefaults('hash', o);
-  const m = Repository.open(o.backupDir, o.dbPath, false).point(o.asOf);
+  const m = Repository.open(o.backupDir, o.dbPath, false, undefined, o.password ? { password: o.password } : {}).point(o.asOf);
   const target = o.targetDbPath ?? o.dbPath;
   const c = new Cluster(o.home);
   loadDatabase(c, target);

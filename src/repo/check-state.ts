@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { writeJsonAtomic } from '../common/durable.js';
+import { writeFileAtomic } from '../common/durable.js';
 import { nameMap, parseJson } from '../common/json.js';
 import { readRegularFile } from './safe-fs.js';
+import type { BlobCodec } from './codec/index.js';
 
 /**
  * The cursor of time-boxed and sampled checks, kept per scope in `<repo>/check-state.json`, so
@@ -22,11 +23,15 @@ export interface CheckState {
 
 export const checkStateFile = (repoDir: string) => path.join(repoDir, 'check-state.json');
 
-/** The cursors; a link, FIFO or directory there is CORRUPT, damaged content only costs a fresh pass. */
-export function readState(repoDir: string): CheckState {
+/**
+ * The cursors; a link, FIFO or directory there is CORRUPT, damaged content only costs a fresh pass.
+ * In a v2 repository the file goes through the codec's object sealing: encrypted, its entry keys
+ * (which name tables) are unreadable without the key.
+ */
+export function readState(repoDir: string, codec?: BlobCodec): CheckState {
   const buf = readRegularFile(repoDir, [path.basename(checkStateFile(repoDir))]);
   try {
-    const s = buf && (parseJson(buf.toString('utf8')) as CheckState);
+    const s = buf && (parseJson(Buffer.from(codec ? codec.openObject(buf) : buf).toString('utf8')) as CheckState);
     // Scope keys are names read from disk: keep them in an object without a prototype.
     if (s?.format === 1 && s.scopes && typeof s.scopes === 'object') return { format: 1, scopes: nameMap(s.scopes) };
   } catch {
@@ -45,7 +50,7 @@ export interface RunReach {
 }
 
 /** Moves the scope's cursor past what this run finished, writes it, and says where the pass stands. */
-export function advanceCursor(repoDir: string, state: CheckState, r: RunReach): CheckCoverage {
+export function advanceCursor(repoDir: string, state: CheckState, r: RunReach, codec?: BlobCodec): CheckCoverage {
   const prior = state.scopes[r.scopeKey];
   const now = new Date().toISOString();
   const total = r.scopeKeys.length;
@@ -63,7 +68,8 @@ export function advanceCursor(repoDir: string, state: CheckState, r: RunReach): 
         badInPass,
         updated: now,
       };
-  writeJsonAtomic(checkStateFile(repoDir), state);
+  const json = Buffer.from(JSON.stringify(state, null, 1) + '\n');
+  writeFileAtomic(checkStateFile(repoDir), codec ? codec.sealObject(json) : json);
   return { checked: reached, total, percent: total ? Math.round((reached / total) * 1000) / 10 : 100, passComplete, passesCompleted, badInPass };
 }
 

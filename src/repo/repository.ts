@@ -2,19 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, corrupt, fromSystemError, notFound } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
-import { sealJson, unsealJson } from './sealed-json.js';
+import { sealJson } from './sealed-json.js';
 import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
-import { dbNameOf } from '../store/index.js';
 import { advanceCursor, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
 import { listPointIds, resolvePoint, writeManifest, type Manifest } from './manifest.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
-import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
+import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
 import { PackedStore } from './packed.js';
-import { PLAIN_CODEC, type BlobCodecSpec } from './codec/index.js';
+import { PLAIN_CODEC, codecFor } from './codec/index.js';
+import { isNewDirectory, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
 import { toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
@@ -23,31 +23,45 @@ import { scanPackExtras } from './pack-extras.js';
 export type RepoFormat = 1 | 2;
 
 /**
+ * The format of a new unencrypted repository when the caller names none (`--repo-format`): the
+ * switch between v1 and v2 as the default. New repositories are v1 until v2 meets its speed
+ * targets: in the committed run bench-results/2026-11-27-seams.md, v2 restore ran at 0.63x backup
+ * (v1: 1.13x, 2026-11-27-trust.md). A password always makes a new directory v2 (v1 has no encryption).
+ */
+export const NEW_REPO_FORMAT: RepoFormat = 1;
+
+/**
  * One database's backup repository: `<backupDir>/<dbName>/`, holding restore points, the data of
  * every (chunkId, table, cid) stored once, per-run journals and the writer lock. Every path inside
  * it goes through safe-fs: no link is followed, no FIFO opened, no file read that is not regular.
  */
 export class Repository {
-  readonly dir: string;
   /** Set for a repository v2: everything goes through its backend. */
   packs: PackedStore | undefined;
   private constructor(
     readonly backupDir: string,
     readonly dbPath: string,
-  ) {
-    this.dir = path.join(backupDir, dbNameOf(dbPath));
-  }
+    readonly dir: string,
+  ) {}
 
   get format(): RepoFormat {
     return this.packs ? 2 : 1;
   }
 
   /**
-   * Opens (creating if asked) the repository; refuses a symlinked or foreign directory. A new
-   * repository is v2 (packs) unless `newFormat` says 1; an existing one keeps its format.
+   * Opens (creating if asked) the repository; refuses a symlinked or foreign directory. In a
+   * directory with a config (docs/FORMAT.md, "One backup directory, one config") every repository
+   * is v2 with the config's codec, and `create` into a new or empty directory writes that config
+   * first when `newFormat` is 2. Elsewhere a new repository has `newFormat` (default 1, the v1
+   * mirror); an existing one keeps its format.
    */
-  static open(backupDir: string, dbPath: string, create: boolean, newFormat: RepoFormat = 2): Repository {
-    const r = new Repository(path.resolve(backupDir), dbPath);
+  static open(backupDir: string, dbPath: string, create: boolean, format?: RepoFormat, opened: RepoAccess = {}): Repository {
+    const root = path.resolve(backupDir);
+    const access = { ...opened, password: once(opened.password) };
+    const newFormat = format ?? (create && isNewDirectory(root) && access.password() ? 2 : NEW_REPO_FORMAT);
+    // The key is opened before anything is created: a wrong password changes nothing.
+    const settings = openSettings(root, access, create && newFormat === 2);
+    const r = new Repository(root, dbPath, path.join(root, repoDirName(settings, dbPath)));
     try {
       // backupDir is the operator's own path (it may be a link); only what is inside it is untrusted.
       if (create) {
@@ -64,17 +78,26 @@ export class Repository {
       throw notFound(`no backup of ${dbPath} in ${r.backupDir}`);
     }
     if (!st.isDirectory()) throw wrongKind(r.dir, kindOf(st), 'directory');
-    if (entryKind(r.dir, ['repo.json'])) {
-      const info = readRepoInfo(r.dir);
-      if (info.dbPath !== dbPath) throw new CvError('CONFLICT', `${r.dir} holds a backup of ${info.dbPath}, not ${dbPath}`);
-      if (info.codec) r.packs = new PackedStore({ kind: 'local', root: r.dir }, info.codec);
-    } else if (create && newFormat === 1) writeFileAtomic(path.join(r.dir, 'repo.json'), sealJson({ format: 2, dbPath, created: new Date().toISOString() }));
-    else if (create) {
-      const codec = PLAIN_CODEC;
-      r.packs = new PackedStore({ kind: 'local', root: r.dir }, codec);
-      r.packs.backend.write('repo.json', Buffer.from(sealJson({ format: 3, dbPath, created: new Date().toISOString(), compression: codec.compression, encryption: codec.encryption })));
-    } else throw notFound(`no backup of ${dbPath} in ${r.backupDir}`);
+    r.describe(settings, create, newFormat, access);
     return r;
+  }
+
+  /** Reads repo.json (or, creating, writes it) and sets up the v2 store with its codec. */
+  private describe(settings: DirSettings | undefined, create: boolean, newFormat: RepoFormat, access: RepoAccess): void {
+    const backend = { kind: 'local' as const, root: this.dir };
+    const dirCodec = settings && codecFor(settings.spec);
+    if (entryKind(this.dir, ['repo.json'])) {
+      const info = readRepoJson(this.dir, dirCodec);
+      if (info.dbPath !== this.dbPath) throw new CvError('CORRUPT', `${this.dir} holds a backup of ${info.dbPath}, not ${this.dbPath}`);
+      if (info.codec?.encryption === 'aes-256-gcm' && !settings) throw corrupt(`${this.dir} says it is encrypted, but ${this.backupDir} has no config (and so no keys)`);
+      if (info.codec) this.packs = new PackedStore(backend, runSpec(settings?.spec ?? info.codec, access));
+    } else if (!create) throw notFound(`no backup of ${this.dbPath} in ${this.backupDir}`);
+    else if (!settings && newFormat === 1) writeFileAtomic(path.join(this.dir, 'repo.json'), sealJson({ format: 2, dbPath: this.dbPath, created: new Date().toISOString() }));
+    else {
+      const spec = settings?.spec ?? { ...PLAIN_CODEC, compression: access.compression ?? 'default' };
+      this.packs = new PackedStore(backend, runSpec(spec, access));
+      this.packs.backend.write('repo.json', repoJsonBytes(this.dbPath, codecFor(spec)));
+    }
   }
 
   /** One writer per repository: fails fast naming the holder; a dead holder's lock is taken over. */
@@ -130,10 +153,10 @@ export class Repository {
 
   /** The cursors of time-boxed checks; damaged content only costs a fresh pass. */
   checkState(): CheckState {
-    return readState(this.dir);
+    return readState(this.dir, this.packs?.codec);
   }
   advanceCheckCursor(state: CheckState, reach: RunReach): CheckCoverage {
-    return advanceCursor(this.dir, state, reach);
+    return advanceCursor(this.dir, state, reach, this.packs?.codec);
   }
   latest(): Manifest | undefined {
     return this.points().length ? this.point() : undefined;
@@ -157,6 +180,12 @@ export class Repository {
     if (dir !== undefined) return dir;
     const aside = listDir(this.dir, rel.slice(0, 3)).find((e) => e.kind === 'directory' && e.name.startsWith(`.old-${cid}-`));
     return path.join(this.dir, ...(aside ? [...rel.slice(0, 3), aside.name] : rel));
+  }
+  /** What an entry takes in the repository: its blobs as stored (v2; 0 when no index names it), its files (v1). */
+  storedBytes(chunkId: string, table: string, e: { cid: number; bytes: number }): number {
+    if (!this.packs) return e.bytes;
+    const loc = this.packs.locations().get(`${chunkId}/${table}/${e.cid}`);
+    return loc ? loc.entry.files.reduce((a, f) => a + f.blobs.reduce((b, x) => b + x.length, 0), 0) : 0;
   }
   hasData(chunkId: string, table: string, cid: number): boolean {
     if (this.packs) return this.packs.locations().has(`${chunkId}/${table}/${cid}`);
@@ -228,31 +257,4 @@ export class Repository {
         }
       }
   }
-}
-
-/**
- * The dbPath a repository's repo.json names, and for a v2 repository (format 3) its codec; anything
- * but a regular file of that shape is CORRUPT. repo.json carries a checksum of its content like a
- * manifest (sealed-json.ts): an edit is CORRUPT.
- */
-function readRepoInfo(dir: string): { dbPath: string; codec?: BlobCodecSpec } {
-  const file = path.join(dir, 'repo.json');
-  const buf = readRegularFile(dir, ['repo.json']);
-  if (buf === undefined) throw notFound(`repository description ${file} does not exist`);
-  const meta = unsealJson(buf.toString('utf8'), `repository description ${file}`);
-  if ((meta.format !== 2 && meta.format !== 3) || typeof meta.dbPath !== 'string') throw corrupt(`${file} is not a chunkvault repository description`);
-  if (meta.format === 2) return { dbPath: meta.dbPath };
-  const { compression, encryption } = meta;
-  if (!['off', 'fast', 'default', 'max'].includes(compression as string) || !['none', 'aes-256-gcm'].includes(encryption as string)) throw corrupt(`${file} names an unknown compression or encryption`);
-  return { dbPath: meta.dbPath, codec: { compression, encryption } as BlobCodecSpec };
-}
-
-/** The databases backed up in backupDir: every real subdirectory with a repo.json. */
-export function listRepositories(backupDir: string): string[] {
-  if (!fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
-  const root = path.resolve(backupDir);
-  return listDir(root, [])
-    .filter((e) => e.kind === 'directory' && entryKind(root, [e.name, 'repo.json']))
-    .map((e) => readRepoInfo(path.join(root, e.name)).dbPath)
-    .sort();
 }

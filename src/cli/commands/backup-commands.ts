@@ -1,5 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { backup, listPoints, type BackupOptions, type BackupResult } from '../../engine/index.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { backup, listPoints, type BackupOptions, type BackupResult, type BlobCodecSpec } from '../../engine/index.js';
 import { formatBytes } from '../../common/units.js';
 import { action, collect, type Ctx } from '../action.js';
 import { registerPrune } from './prune-command.js';
@@ -7,7 +7,7 @@ import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
 
-type Flags = { skipIfUnchanged?: boolean; repoFormat?: number; force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
+type Flags = { skipIfUnchanged?: boolean; repoFormat?: number; compression?: BlobCodecSpec['compression']; force?: boolean; keepDropped?: boolean; table?: string[]; partition?: string[]; workers?: number; diskConcurrency: number; maxRate?: string; copyMethod?: string };
 
 function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra: Partial<BackupOptions>) {
   return runOperation(
@@ -16,6 +16,7 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
     (observer, holder) =>
       backup({
         home: ctx.home(),
+        password: ctx.password,
         backupDir,
         dbPath,
         force: !!o.force,
@@ -24,6 +25,7 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
         partitions: o.partition ?? [],
         skipIfUnchanged: !!o.skipIfUnchanged,
         ...(o.repoFormat ? { repoFormat: o.repoFormat as 1 | 2 } : {}),
+        ...(o.compression ? { compression: o.compression } : {}),
         ...pipelineOptions(o),
         observer,
         holder,
@@ -33,7 +35,7 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
       if (ctx.json) printJson(res);
       else {
         if (res.unchanged) process.stdout.write(`unchanged since restore point ${res.pointId}: no new point\n`);
-        else printKeyValues({ ...res, bytesCopied: formatBytes(res.bytesCopied), seconds: res.seconds.toFixed(3) });
+        else printKeyValues({ ...res, bytesCopied: formatBytes(res.bytesCopied), bytesStored: formatBytes(res.bytesStored), seconds: res.seconds.toFixed(3) });
         if (res.sharesExtents) process.stdout.write('note: the copies are clones that share extents with the source; they are not physically independent\n');
       }
     },
@@ -46,7 +48,8 @@ function withForce(cmd: Command): Command {
     .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
     .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)')
     .option('--skip-if-unchanged', 'make no new restore point when nothing changed since the latest one (result: unchanged true)')
-    .option('--repo-format <n>', 'format of a repository this backup creates: 1 (one file per column file, the default) or 2 (packs); an existing repository keeps its own', repoFormatOpt);
+    .option('--repo-format <n>', 'format of a repository this backup creates: 1 (one file per column file, the default without a password) or 2 (packs; a new directory gets a config, encrypted when a password is given); an existing repository keeps its own', repoFormatOpt)
+    .addOption(new Option('--compression <level>', "zstd level of the blobs this run writes (v2; default: the repository's, for a new one default)").choices(['off', 'fast', 'default', 'max']));
 }
 
 function repoFormatOpt(v: string): number {
@@ -75,9 +78,9 @@ export function registerBackupCommands(program: Command): void {
     .description('list restore points: id, time, partitions, entries, bytes, bytes copied')
     .action(
       action((ctx, dir: string, db: string) => {
-        const rows = listPoints(dir, db);
+        const rows = listPoints(dir, db, ctx.password);
         if (ctx.json) printJson(rows);
-        else printTable(rows.map((p) => ({ ...p, bytes: formatBytes(p.bytes), bytesCopied: formatBytes(p.bytesCopied) })));
+        else printTable(rows.map((p) => ({ ...p, bytes: formatBytes(p.bytes), bytesStored: formatBytes(p.bytesStored), bytesCopied: formatBytes(p.bytesCopied) })));
       }),
     );
 

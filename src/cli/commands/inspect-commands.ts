@@ -54,7 +54,7 @@ function registerPointQueries(program: Command): void {
     .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)')
     .action(
       action((ctx, dir: string, db: string, table: string, o: { asOf?: string }) => {
-        const rows = getBackupList(dir, db, table, o.asOf);
+        const rows = getBackupList(dir, db, table, o.asOf, ctx.password);
         if (ctx.json) printJson(rows);
         else printTable(rows as unknown as Record<string, unknown>[], ['chunkID', 'chunkPath', 'cid', 'rows', 'updateTime']);
       }),
@@ -66,7 +66,7 @@ function registerPointQueries(program: Command): void {
     .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)')
     .action(
       action((ctx, dir: string, db: string, partition: string, table: string, o: { asOf?: string }) => {
-        const m = getBackupMeta(dir, db, partition, table, o.asOf);
+        const m = getBackupMeta(dir, db, partition, table, o.asOf, ctx.password);
         if (ctx.json) return printJson(m);
         printKeyValues({ dfsPath: m.dfsPath, rows: m.rows, chunkID: m.chunkID, cid: m.cid, partitionPath: m.partitionPath, updateTime: m.updateTime, pointId: m.pointId });
         process.stdout.write('\n');
@@ -94,6 +94,7 @@ function registerCheck(program: Command): void {
         { type: 'CHECK', desc: `check backup of ${db} in ${dir}` },
         (observer, holder) =>
           checkBackup({
+            password: ctx.password,
             backupDir: dir,
             dbPath: db,
             tables: o.table ?? [],
@@ -126,6 +127,7 @@ function registerVerify(program: Command): void {
         { type: 'CHECK', desc: `verify ${target ?? db} against the backup of ${db} in ${dir}` },
         (observer, holder) =>
           verifyRestore({
+            password: ctx.password,
             home: ctx.home(),
             backupDir: dir,
             dbPath: db,

@@ -35,7 +35,7 @@ export function registerPrune(program: Command): void {
     .option('--max-unused <percent>', 'v2: repack partly used packs while unreferenced bytes exceed this share of all pack bytes (default 10)', Number)
     .action(
       action((ctx, dir: string, db: string, o: PruneFlags) => {
-        const res = prune(dir, db, policyOf(o), { dryRun: !!o.dryRun, ...(o.maxUnused !== undefined ? { maxUnusedPercent: o.maxUnused } : {}) });
+        const res = prune(dir, db, policyOf(o), { password: ctx.password, dryRun: !!o.dryRun, ...(o.maxUnused !== undefined ? { maxUnusedPercent: o.maxUnused } : {}) });
         if (ctx.json) return printJson(res);
         if (o.dryRun) {
           printTable(res.decisions.map((d) => ({ pointId: d.pointId, created: d.created, action: d.keep ? 'keep' : 'remove', why: d.reasons.join(', ') })));

@@ -22,7 +22,7 @@ function renderRestore(ctx: Ctx, withPaths: boolean) {
   };
 }
 
-const common = (ctx: Ctx, o: Flags) => ({ home: ctx.home(), ...(o.asOf ? { asOf: o.asOf } : {}), ...pipelineOptions(o) });
+const common = (ctx: Ctx, o: Flags) => ({ home: ctx.home(), password: ctx.password, ...(o.asOf ? { asOf: o.asOf } : {}), ...pipelineOptions(o) });
 
 function withCommon(cmd: Command): Command {
   return addPipelineOptions(cmd.option('--as-of <point>', 'restore point id or ISO time (default: the latest point)'));

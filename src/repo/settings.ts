@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
+import { dbNameOf } from '../store/index.js';
+import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
+import { initRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
+import type { KdfParams } from './keys.js';
+import { entryKind, listDir, readRegularFile } from './safe-fs.js';
+import { sealJson, unsealJson } from './sealed-json.js';
+
+/**
+ * The settings of a backup directory (docs/FORMAT.md, "One backup directory, one config"):
+ * `<backupDir>/config` and `<backupDir>/keys/` are shared by every database repository in it.
+ * A directory without a config holds repositories written before configs existed (v1 mirrors and
+ * plain v2 repositories, each describing itself in its repo.json).
+ */
+export interface RepoAccess {
+  /** Read at most once, and only when the directory turns out to be encrypted (or is initialised). */
+  password?: PasswordSource;
+  /** Overrides the config's compression for the blobs this run writes (a setting of writes only). */
+  compression?: BlobCodecSpec['compression'];
+  /** scrypt parameters of the first key when a backup initialises the directory (tests use small ones). */
+  kdf?: KdfParams;
+}
+
+export interface DirSettings {
+  config: RepoConfig;
+  /** What every repository in the directory is written with (master key included when encrypted). */
+  spec: BlobCodecSpec;
+}
+
+/** The password, read at most once however often it is asked for. */
+export function once(source: PasswordSource | undefined): PasswordSource {
+  let read = false;
+  let value: string | undefined;
+  return () => {
+    if (!read) [value, read] = [source?.(), true];
+    return value;
+  };
+}
+
+/** A directory that does not exist or is empty (and has no config): a backup may make it a repository of its choice. */
+export function isNewDirectory(dir: string): boolean {
+  try {
+    return !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
+  } catch (err) {
+    throw fromSystemError(err, `cannot read ${dir}`);
+  }
+}
+
+/**
+ * The directory's settings; undefined for a directory without a config that this call does not
+ * initialise. `init` (a backup creating a v2 repository) makes a new or empty directory a v2
+ * repository: encrypted when a password is given, plain otherwise.
+ */
+export function openSettings(backupDir: string, access: RepoAccess, init: boolean): DirSettings | undefined {
+  const password = once(access.password);
+  if (isRepository(backupDir)) {
+    const r = openRepo(backupDir, password);
+    return { config: r.config, spec: r.spec };
+  }
+  if (!init || !isNewDirectory(backupDir)) return undefined;
+  const encryption = password() ? 'aes-256-gcm' : 'none';
+  const r = initRepo(backupDir, { encryption, compression: access.compression ?? 'default', password, ...(access.kdf ? { kdf: access.kdf } : {}) });
+  return { config: r.config, spec: r.spec };
+}
+
+/** The codec spec a run writes with: the directory's, with this run's compression if it names one. */
+export function runSpec(base: BlobCodecSpec, access: RepoAccess): BlobCodecSpec {
+  return access.compression ? { ...base, compression: access.compression } : base;
+}
+
+/** Names a directory-level object holds; a plain repository named like one would collide with it. */
+const RESERVED = new Set(['config', 'keys', 'keys.lock']);
+
+/**
+ * The name of a database's repository directory. Encrypted: 32 hex digits of HMAC-SHA256 of the
+ * dbPath under a key derived from the master key (HKDF-SHA256, info `chunkvault name key v1`), so
+ * the directory does not name the database; the dbPath is only inside its sealed repo.json.
+ */
+export function repoDirName(settings: DirSettings | undefined, dbPath: string): string {
+  if (settings?.spec.masterKey) {
+    const key = Buffer.from(hkdfSync('sha256', Buffer.from(settings.spec.masterKey, 'base64'), Buffer.alloc(0), 'chunkvault name key v1', 32));
+    return createHmac('sha256', key).update(dbPath, 'utf8').digest('hex').slice(0, 32);
+  }
+  const name = dbNameOf(dbPath);
+  if (settings && RESERVED.has(name)) throw usage(`a database named ${name} cannot be backed up into a directory with a config: the name is reserved for the directory's own files`);
+  return name;
+}
+
+/** What a repository's repo.json says: its dbPath and, for a v2 repository (format 3), its codec settings. */
+export interface RepoJson {
+  format: 2 | 3;
+  dbPath: string;
+  codec?: BlobCodecSpec;
+}
+
+/**
+ * Reads `<dir>/repo.json`: through the directory's codec (a sealed object when encrypted), then
+ * sealed JSON; anything else is CORRUPT. In a directory with a config, only format 3 (v2) is valid.
+ */
+export function readRepoJson(dir: string, codec: BlobCodec | undefined): RepoJson {
+  const file = path.join(dir, 'repo.json');
+  const buf = readRegularFile(dir, ['repo.json']);
+  if (buf === undefined) throw notFound(`repository description ${file} does not exist`);
+  const plain = codec ? Buffer.from(codec.openObject(buf)) : buf;
+  const meta = unsealJson(plain.toString('utf8'), `repository description ${file}`);
+  if ((meta.format !== 2 && meta.format !== 3) || typeof meta.dbPath !== 'string') throw corrupt(`${file} is not a chunkvault repository description`);
+  if (meta.format === 2) {
+    if (codec) throw corrupt(`${file} describes a v1 repository inside a directory with a config`);
+    return { format: 2, dbPath: meta.dbPath };
+  }
+  const { compression, encryption } = meta;
+  if (!['off', 'fast', 'default', 'max'].includes(compression as string) || !['none', 'aes-256-gcm'].includes(encryption as string)) throw corrupt(`${file} names an unknown compression or encryption`);
+  if (codec && encryption !== codec.spec.encryption) throw corrupt(`${file} says encryption ${String(encryption)}, the directory's config ${codec.spec.encryption}`);
+  return { format: 3, dbPath: meta.dbPath, codec: { compression, encryption } as BlobCodecSpec };
+}
+
+/** The bytes of a v2 repo.json: sealed JSON, then the codec's object sealing (encrypted when the repository is). */
+export function repoJsonBytes(dbPath: string, codec: BlobCodec): Uint8Array {
+  const { compression, encryption } = codec.spec;
+  return codec.sealObject(Buffer.from(sealJson({ format: 3, dbPath, created: new Date().toISOString(), compression, encryption })));
+}
+
+/**
+ * The databases backed up in backupDir: every real subdirectory with a repo.json. With a config,
+ * each repo.json is opened with the directory's codec and must sit under the name its dbPath gives.
+ */
+export function listRepositories(backupDir: string, access: RepoAccess = {}): string[] {
+  if (!fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
+  const root = path.resolve(backupDir);
+  const settings = openSettings(root, access, false);
+  const codec = settings && codecFor(settings.spec);
+  return listDir(root, [])
+    .filter((e) => e.kind === 'directory' && entryKind(root, [e.name, 'repo.json']))
+    .map((e) => {
+      const { dbPath } = readRepoJson(path.join(root, e.name), codec);
+      if (settings && repoDirName(settings, dbPath) !== e.name) throw corrupt(`${path.join(root, e.name)} holds the repository of another database (${settings.spec.masterKey ? 'its name is not the keyed hash of its dbPath' : dbPath})`);
+      return dbPath;
+    })
+    .sort();
+}
