@@ -1,6 +1,7 @@
 import { usage } from '../common/errors.js';
 import { ZSTD_LEVELS, type BlobCodecSpec } from '../repo/codec/index.js';
 import { initRepo, openRepo, type OpenedRepo, type PasswordSource } from '../repo/config.js';
+import { once } from '../repo/settings.js';
 import { addKeyFile, keyIds, listKeys, removeKeyFile, resolveKeyId, withKeysLock, type KdfParams } from '../repo/keys.js';
 
 /**
@@ -27,16 +28,6 @@ export interface RepoInitResult {
   compression: BlobCodecSpec['compression'];
   /** The first key's id (encrypted repositories). */
   keyId?: string;
-}
-
-/** The password, read at most once however often it is asked for. */
-function once(source: PasswordSource): PasswordSource {
-  let read = false;
-  let value: string | undefined;
-  return () => {
-    if (!read) [value, read] = [source(), true];
-    return value;
-  };
 }
 
 export function repoInit(dir: string, o: RepoInitOptions): RepoInitResult {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 import { smallQuotes } from '../engine/backup-helpers.js';
-import { DB, TSDB, digests } from '../engine/helpers-restore.js';
+import { DB, TSDB, appendQuote, digests } from '../engine/helpers-restore.js';
 
 /**
  * One backup directory, one config: a backup into a new directory with a password makes it an
@@ -80,6 +80,31 @@ describe('an encrypted backup directory', () => {
     expect(r.rows.every((x) => x.success)).toBe(true);
   });
 
+  it('verifies a restored database against its restore point with the password', () => {
+    const target = path.join(dir, 'verified');
+    expect(runCli(['--home', target, 'restore-db', bak, TSDB], PW).code).toBe(0);
+    const v = json<{ problems: unknown[]; entriesChecked: number }>(['--home', target, 'verify', bak, TSDB]);
+    expect(v.problems).toEqual([]);
+    expect(v.entriesChecked).toBeGreaterThan(0);
+  });
+
+  it('prunes and repacks with the password, and what is kept still checks clean and restores', async () => {
+    // A cluster of its own: a copied home would still name the original's volumes.
+    const src = path.join(dir, 'src-prune');
+    const b2 = path.join(dir, 'bak-prune');
+    await smallQuotes(src, { seed: 2 });
+    expect(runCli(['--home', src, 'backup-db', b2, DB], PW).code).toBe(0);
+    for (const sym of ['AAPL', 'MSFT', 'IBM']) appendQuote(src, DB, 'quotes', sym);
+    expect(runCli(['--home', src, 'backup-db', b2, DB], PW).code).toBe(0);
+    const r = json<{ removedPoints: string[]; removedPacks: number; repackedPacks: number }>(['prune', b2, DB, '--keep-last', '1', '--max-unused', '0']);
+    expect(r.removedPoints).toHaveLength(1);
+    expect(r.removedPacks + r.repackedPacks).toBeGreaterThan(0);
+    expect(runCli(['check', b2, DB, '--strict'], PW).code).toBe(0);
+    const target = path.join(dir, 'pruned-restored');
+    expect(runCli(['--home', target, 'restore-db', b2, DB], PW).code).toBe(0);
+    expect(digests(target)).toEqual(digests(src));
+  });
+
   it('reports stored bytes below raw bytes (compressed) in points', () => {
     const [p] = json<{ bytes: number; bytesStored: number }[]>(['points', bak, DB]);
     expect(p!.bytesStored).toBeGreaterThan(0);
@@ -114,6 +139,14 @@ describe('a new backup directory without a password', () => {
     expect(b.bytesStored).toBeLessThan(b.bytesCopied);
     expect(json<{ encryption: string }>(['repo', 'info', v2], {}).encryption).toBe('none');
     expect(fs.existsSync(path.join(v2, 'testdb', 'packs'))).toBe(true);
+  });
+
+  it('a directory repo init made is v2 with its settings for every backup into it, without --repo-format', () => {
+    const d = path.join(dir, 'bak-init');
+    expect(runCli(['repo', 'init', d, '--compression', 'off'], {}).code).toBe(0);
+    const b = json<{ bytesCopied: number; bytesStored: number }>(['--home', home, 'backup-db', d, TSDB], {});
+    expect(b.bytesStored).toBe(b.bytesCopied);
+    expect(fs.existsSync(path.join(d, 'testdb_tsdb', 'packs'))).toBe(true);
   });
 
   it('--compression off stores blobs at their raw size', () => {
