@@ -83,6 +83,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const existing = new Set(loadChunks(c, o.dbPath).map((k) => k.path));
     for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
   }
+  if (o.repoFormat === 1 && o.compression) throw usage('--compression needs a v2 repository (--repo-format 2): v1 stores files as they are');
   const access = { ...(o.password ? { password: o.password } : {}), ...(o.compression ? { compression: o.compression } : {}) };
   const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true, o.repoFormat, access);
   const lock = repo.lock(o.holder ?? defaultHolder());

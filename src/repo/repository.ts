@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CvError, corrupt, fromSystemError, notFound } from '../common/errors.js';
+import { CvError, corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { sealJson } from './sealed-json.js';
 import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
@@ -58,7 +58,8 @@ export class Repository {
   static open(backupDir: string, dbPath: string, create: boolean, format?: RepoFormat, opened: RepoAccess = {}): Repository {
     const root = path.resolve(backupDir);
     const access = { ...opened, password: once(opened.password) };
-    const newFormat = format ?? (create && isNewDirectory(root) && access.password() ? 2 : NEW_REPO_FORMAT);
+    // v1 can neither compress nor encrypt: asking for either makes a new directory v2.
+    const newFormat = format ?? (create && isNewDirectory(root) && (access.compression || access.password()) ? 2 : NEW_REPO_FORMAT);
     // The key is opened before anything is created: a wrong password changes nothing.
     const settings = openSettings(root, access, create && newFormat === 2);
     const r = new Repository(root, dbPath, path.join(root, repoDirName(settings, dbPath)));
@@ -91,6 +92,7 @@ export class Repository {
       if (info.dbPath !== this.dbPath) throw new CvError('CORRUPT', `${this.dir} holds a backup of ${info.dbPath}, not ${this.dbPath}`);
       if (info.codec?.encryption === 'aes-256-gcm' && !settings) throw corrupt(`${this.dir} says it is encrypted, but ${this.backupDir} has no config (and so no keys)`);
       if (info.codec) this.packs = new PackedStore(backend, runSpec(settings?.spec ?? info.codec, access));
+      else if (access.compression) throw usage(`${this.dir} is a v1 repository: it stores files as they are (--compression needs a v2 repository)`);
     } else if (!create) throw notFound(`no backup of ${this.dbPath} in ${this.backupDir}`);
     else if (!settings && newFormat === 1) writeFileAtomic(path.join(this.dir, 'repo.json'), sealJson({ format: 2, dbPath: this.dbPath, created: new Date().toISOString() }));
     else {

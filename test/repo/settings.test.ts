@@ -149,9 +149,20 @@ describe('a new backup directory without a password', () => {
     expect(fs.existsSync(path.join(d, 'testdb_tsdb', 'packs'))).toBe(true);
   });
 
-  it('--compression off stores blobs at their raw size', () => {
+  it('--compression makes a new directory v2, and --compression off stores blobs at their raw size', () => {
     const off = path.join(dir, 'bak-off');
-    const b = json<{ bytesCopied: number; bytesStored: number }>(['--home', home, 'backup-db', off, DB, '--repo-format', '2', '--compression', 'off'], {});
+    const b = json<{ bytesCopied: number; bytesStored: number }>(['--home', home, 'backup-db', off, DB, '--compression', 'off'], {});
     expect(b.bytesStored).toBe(b.bytesCopied);
+    expect(fs.existsSync(path.join(off, 'config'))).toBe(true);
+  });
+
+  it('--compression into an existing v1 repository is a usage error (exit 2) that writes nothing', () => {
+    const v1 = path.join(dir, 'bak-v1-only');
+    expect(runCli(['--home', home, 'backup-db', v1, DB]).code).toBe(0);
+    const before = files(v1);
+    const r = runCli(['--home', home, 'backup-db', v1, DB, '--compression', 'fast']);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toHaveLength(1);
+    expect(files(v1)).toEqual(before);
   });
 });
