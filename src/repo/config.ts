@@ -39,7 +39,7 @@ export type PasswordSource = () => string | undefined;
 
 const CONFIG = 'config';
 /** What a killed `repo init` can leave behind: keys written, config not yet. */
-const INIT_LEFTOVERS = new Set(['keys', 'keys.lock']);
+export const INIT_LEFTOVERS: ReadonlySet<string> = new Set(['keys', 'keys.lock']);
 
 function checkConfig(v: unknown, dir: string): RepoConfig {
   const c = v as Partial<RepoConfig> | null;

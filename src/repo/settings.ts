@@ -4,7 +4,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { dbNameOf } from '../store/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { initRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
+import { INIT_LEFTOVERS, initRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
 import type { KdfParams } from './keys.js';
 import { entryKind, listDir, readRegularFile } from './safe-fs.js';
 import { sealJson, unsealJson } from './sealed-json.js';
@@ -40,10 +40,13 @@ export function once(source: PasswordSource | undefined): PasswordSource {
   };
 }
 
-/** A directory that does not exist or is empty (and has no config): a backup may make it a repository of its choice. */
+/**
+ * A directory that does not exist, is empty, or holds only what a killed init left (key files, no
+ * config): a backup may make it a repository of its choice.
+ */
 export function isNewDirectory(dir: string): boolean {
   try {
-    return !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
+    return !fs.existsSync(dir) || fs.readdirSync(dir).every((n) => INIT_LEFTOVERS.has(n));
   } catch (err) {
     throw fromSystemError(err, `cannot read ${dir}`);
   }
@@ -60,7 +63,11 @@ export function openSettings(backupDir: string, access: RepoAccess, init: boolea
     const r = openRepo(backupDir, password);
     return { config: r.config, spec: r.spec };
   }
-  if (!init || !isNewDirectory(backupDir)) return undefined;
+  const fresh = isNewDirectory(backupDir);
+  // Key files beside repositories and no config: the config was removed. Read as a pre-config
+  // directory, a backup would write plaintext next to encrypted data; refuse instead.
+  if (!fresh && entryKind(backupDir, ['keys'])) throw corrupt(`${backupDir} has key files and repositories but no config: it was removed or damaged`);
+  if (!init || !fresh) return undefined;
   const encryption = password() ? 'aes-256-gcm' : 'none';
   const r = initRepo(backupDir, { encryption, compression: access.compression ?? 'default', password, ...(access.kdf ? { kdf: access.kdf } : {}) });
   return { config: r.config, spec: r.spec };

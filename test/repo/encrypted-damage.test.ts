@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 import { smallQuotes } from '../engine/backup-helpers.js';
-import { DB, tablePaths } from '../engine/helpers-restore.js';
+import { DB, TSDB, tablePaths } from '../engine/helpers-restore.js';
+import { Repository } from '../../dist/engine/index.js';
 
 /**
  * A flipped byte in any object of an encrypted repository fails its authentication: CORRUPT
@@ -20,7 +21,7 @@ beforeAll(async () => {
   home = path.join(dir, 'src');
   cleanBak = path.join(dir, 'bak');
   await smallQuotes(home);
-  expect(runCli(['--home', home, 'backup-db', cleanBak, DB], PW).code).toBe(0);
+  for (const db of [DB, TSDB]) expect(runCli(['--home', home, 'backup-db', cleanBak, db], PW).code).toBe(0);
 });
 afterAll(() => rmTmp(dir));
 
@@ -31,7 +32,7 @@ function copy() {
   const root = path.join(dir, `c${n++}`);
   const bak = path.join(root, 'bak');
   fs.cpSync(cleanBak, bak, { recursive: true });
-  const repo = path.join(bak, fs.readdirSync(bak).find((x) => /^[0-9a-f]{32}$/.test(x))!);
+  const repo = path.join(bak, path.basename(Repository.open(cleanBak, DB, false, undefined, { password: () => PW.CHUNKVAULT_PASSWORD }).dir));
   return { bak, repo, target: path.join(root, 'target'), packs: under(path.join(repo, 'packs')), index: under(path.join(repo, 'index')), points: under(path.join(repo, 'points')) };
 }
 
@@ -85,5 +86,26 @@ describe('a flipped byte in an encrypted repository', () => {
       expect(r.errLines).toHaveLength(1);
       expect(fs.existsSync(c.target)).toBe(false);
     }
+  });
+
+  it('a removed config (key files and repositories left) is refused with exit 7, and a backup writes nothing', () => {
+    const c = copy();
+    fs.rmSync(path.join(c.bak, 'config'));
+    const before = under(c.bak).sort();
+    expect(restore(c).code).toBe(7);
+    const b = runCli(['--home', home, 'backup-db', c.bak, DB], PW);
+    expect(b.code).toBe(7);
+    expect(b.errLines).toHaveLength(1);
+    expect(under(c.bak).sort()).toEqual(before);
+  });
+
+  it("two databases' directories swapped: each is refused with exit 7 (its sealed description names the other)", () => {
+    const c = copy();
+    const other = fs.readdirSync(c.bak).find((x) => /^[0-9a-f]{32}$/.test(x) && path.join(c.bak, x) !== c.repo)!;
+    fs.renameSync(c.repo, path.join(c.bak, 'tmp'));
+    fs.renameSync(path.join(c.bak, other), c.repo);
+    fs.renameSync(path.join(c.bak, 'tmp'), path.join(c.bak, other));
+    expect(restore(c).code).toBe(7);
+    expect(runCli(['points', c.bak, TSDB], PW).code).toBe(7);
   });
 });
