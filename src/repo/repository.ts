@@ -89,7 +89,8 @@ export class Repository {
     const dirCodec = settings && codecFor(settings.spec);
     if (entryKind(this.dir, ['repo.json'])) {
       const info = readRepoJson(this.dir, dirCodec);
-      if (info.dbPath !== this.dbPath) throw new CvError('CORRUPT', `${this.dir} holds a backup of ${info.dbPath}, not ${this.dbPath}`);
+      // Encrypted, the directory's name is the keyed hash of its dbPath: another dbPath inside is tampering.
+      if (info.dbPath !== this.dbPath) throw new CvError(settings?.spec.masterKey ? 'CORRUPT' : 'CONFLICT', `${this.dir} holds a backup of ${info.dbPath}, not ${this.dbPath}`);
       if (info.codec?.encryption === 'aes-256-gcm' && !settings) throw corrupt(`${this.dir} says it is encrypted, but ${this.backupDir} has no config (and so no keys)`);
       if (info.codec) this.packs = new PackedStore(backend, runSpec(settings?.spec ?? info.codec, access));
       else if (access.compression) throw usage(`${this.dir} is a v1 repository: it stores files as they are (--compression needs a v2 repository)`);
