@@ -1,7 +1,7 @@
 import { usage } from '../common/errors.js';
 import { ZSTD_LEVELS, type BlobCodecSpec } from '../repo/codec/index.js';
 import { initRepo, openRepo, type OpenedRepo, type PasswordSource } from '../repo/config.js';
-import { once } from '../repo/settings.js';
+import { once, repositoriesIn } from '../repo/settings.js';
 import { addKeyFile, keyIds, listKeys, removeKeyFile, resolveKeyId, withKeysLock, type KdfParams } from '../repo/keys.js';
 
 /**
@@ -48,6 +48,8 @@ export interface RepoInfo {
   zstdLevel: number | null;
   /** Key files (0 when unencrypted). */
   keys: number;
+  /** The databases backed up in the directory and their repository directories (a keyed hash of the dbPath when encrypted). */
+  databases: { dbPath: string; dir: string }[];
 }
 
 /** The repository's settings; never a key, a salt or the password. */
@@ -55,7 +57,8 @@ export function repoInfo(dir: string, password: PasswordSource): RepoInfo {
   const r = openRepo(dir, once(password));
   const c = r.config;
   const zstdLevel = c.compression === 'off' ? null : ZSTD_LEVELS[c.compression];
-  return { dir: r.dir, id: c.id, version: c.version, created: c.created, encryption: c.encryption, compression: c.compression, zstdLevel, keys: keyIds(r.dir).length };
+  const databases = repositoriesIn(r.dir, { config: c, spec: r.spec });
+  return { dir: r.dir, id: c.id, version: c.version, created: c.created, encryption: c.encryption, compression: c.compression, zstdLevel, keys: keyIds(r.dir).length, databases };
 }
 
 function openEncrypted(dir: string, password: PasswordSource): OpenedRepo & { keyId: string } {

@@ -137,14 +137,18 @@ export function repoJsonBytes(dbPath: string, codec: BlobCodec): Uint8Array {
 export function listRepositories(backupDir: string, access: RepoAccess = {}): string[] {
   if (!fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
   const root = path.resolve(backupDir);
-  const settings = openSettings(root, access, false);
+  return repositoriesIn(root, openSettings(root, access, false)).map((r) => r.dbPath);
+}
+
+/** Each database repository in root (settings: its open config, if it has one): dbPath and directory name, by dbPath. */
+export function repositoriesIn(root: string, settings: DirSettings | undefined): { dbPath: string; dir: string }[] {
   const codec = settings && codecFor(settings.spec);
   return listDir(root, [])
     .filter((e) => e.kind === 'directory' && entryKind(root, [e.name, 'repo.json']))
     .map((e) => {
       const { dbPath } = readRepoJson(path.join(root, e.name), codec);
       if (settings && repoDirName(settings, dbPath) !== e.name) throw corrupt(`${path.join(root, e.name)} holds the repository of another database (${settings.spec.masterKey ? 'its name is not the keyed hash of its dbPath' : dbPath})`);
-      return dbPath;
+      return { dbPath, dir: e.name };
     })
-    .sort();
+    .sort((a, b) => (a.dbPath < b.dbPath ? -1 : a.dbPath > b.dbPath ? 1 : 0));
 }

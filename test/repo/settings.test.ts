@@ -111,9 +111,12 @@ describe('an encrypted backup directory', () => {
     expect(p!.bytesStored).toBeLessThan(p!.bytes);
   });
 
-  it('shows its settings in repo info', () => {
-    const info = json<{ encryption: string; compression: string; keys: number }>(['repo', 'info', bak]);
+  it('shows its settings and which hashed directory holds which database in repo info', () => {
+    const info = json<{ encryption: string; compression: string; keys: number; databases: { dbPath: string; dir: string }[] }>(['repo', 'info', bak]);
     expect(info).toMatchObject({ encryption: 'aes-256-gcm', compression: 'default', keys: 1 });
+    expect(info.databases.map((d) => d.dbPath)).toEqual([DB, TSDB]);
+    for (const d of info.databases) expect(fs.existsSync(path.join(bak, d.dir, 'repo.json'))).toBe(true);
+    expect(new Set(info.databases.map((d) => d.dir)).size).toBe(2);
   });
 
   it('refuses a missing or wrong password with one line, exit 11, and changes nothing', () => {

@@ -44,8 +44,9 @@ function registerRepo(program: Command): void {
     .action(
       action((ctx, dir: string) => {
         const r = repoInfo(dir, pw(ctx));
-        if (ctx.json) printJson(r);
-        else printKeyValues({ ...r, zstdLevel: r.zstdLevel ?? 'none' });
+        if (ctx.json) return printJson(r);
+        printKeyValues({ ...r, zstdLevel: r.zstdLevel ?? 'none', databases: r.databases.length });
+        if (r.databases.length) printTable(r.databases);
       }),
     );
 }
