@@ -31,9 +31,10 @@ export type RepoFormat = 1 | 2;
 export const NEW_REPO_FORMAT: RepoFormat = 1;
 
 /**
- * One database's backup repository: `<backupDir>/<dbName>/`, holding restore points, the data of
- * every (chunkId, table, cid) stored once, per-run journals and the writer lock. Every path inside
- * it goes through safe-fs: no link is followed, no FIFO opened, no file read that is not regular.
+ * One database's backup repository: `<backupDir>/<dbName>/` (a keyed hash of the dbPath in an
+ * encrypted directory: settings.ts), holding restore points, the data of every (chunkId, table,
+ * cid) stored once, per-run journals and the writer lock. Every path inside it goes through
+ * safe-fs: no link is followed, no FIFO opened, no file read that is not regular.
  */
 export class Repository {
   /** Set for a repository v2: everything goes through its backend. */
@@ -52,14 +53,15 @@ export class Repository {
    * Opens (creating if asked) the repository; refuses a symlinked or foreign directory. In a
    * directory with a config (docs/FORMAT.md, "One backup directory, one config") every repository
    * is v2 with the config's codec, and `create` into a new or empty directory writes that config
-   * first when `newFormat` is 2. Elsewhere a new repository has `newFormat` (default 1, the v1
-   * mirror); an existing one keeps its format.
+   * first when the new format is 2. Elsewhere a new repository has `format` (default: 2 when a
+   * password or a compression is given, else NEW_REPO_FORMAT); an existing one keeps its format.
    */
   static open(backupDir: string, dbPath: string, create: boolean, format?: RepoFormat, opened: RepoAccess = {}): Repository {
     const root = path.resolve(backupDir);
     const access = { ...opened, password: once(opened.password) };
-    // v1 can neither compress nor encrypt: asking for either makes a new directory v2.
-    const newFormat = format ?? (create && isNewDirectory(root) && (access.compression || access.password()) ? 2 : NEW_REPO_FORMAT);
+    // v1 can neither compress nor encrypt: asking for compression makes a new repository v2, and a
+    // password a new directory (only a new directory can get keys).
+    const newFormat = format ?? (create && (access.compression || (isNewDirectory(root) && access.password())) ? 2 : NEW_REPO_FORMAT);
     // The key is opened before anything is created: a wrong password changes nothing.
     const settings = openSettings(root, access, create && newFormat === 2);
     const r = new Repository(root, dbPath, path.join(root, repoDirName(settings, dbPath)));
