@@ -5,7 +5,7 @@ import { corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { dbNameOf } from '../store/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { INIT_LEFTOVERS, initRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
-import type { KdfParams } from './keys.js';
+import { keyIds, type KdfParams } from './keys.js';
 import { entryKind, listDir, readRegularFile } from './safe-fs.js';
 import { sealJson, unsealJson } from './sealed-json.js';
 
@@ -66,7 +66,7 @@ export function openSettings(backupDir: string, access: RepoAccess, init: boolea
   const fresh = isNewDirectory(backupDir);
   // Key files beside repositories and no config: the config was removed. Read as a pre-config
   // directory, a backup would write plaintext next to encrypted data; refuse instead.
-  if (!fresh && entryKind(backupDir, ['keys'])) throw corrupt(`${backupDir} has key files and repositories but no config: it was removed or damaged`);
+  if (!fresh && entryKind(backupDir, ['keys']) === 'directory' && keyIds(backupDir).length) throw corrupt(`${backupDir} has key files and repositories but no config: it was removed or damaged`);
   if (!init || !fresh) return undefined;
   const encryption = password() ? 'aes-256-gcm' : 'none';
   const r = initRepo(backupDir, { encryption, compression: access.compression ?? 'default', password, ...(access.kdf ? { kdf: access.kdf } : {}) });
