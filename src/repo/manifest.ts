@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
-import { sealJson, unsealJson } from './sealed-json.js';
+import { sealJsonRuns, unsealJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, readRegularFile } from './safe-fs.js';
 
@@ -62,7 +62,7 @@ export function listPointIds(repo: string): string[] {
 /** Commits a restore point: the manifest's temp is fsynced, renamed into points/, and points/ is fsynced. */
 export function writeManifest(repo: string, m: Manifest): void {
   ensureDirs(repo, ['points']); // never through a planted link
-  writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJson(m));
+  writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJsonRuns(m));
 }
 
 /** Reads a manifest and verifies it (checksum, names, scheme, counts): it comes from an untrusted directory. */

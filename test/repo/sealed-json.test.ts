@@ -1,0 +1,37 @@
+import xxhash from '@node-rs/xxhash';
+import { describe, expect, it } from 'vitest';
+import { sealJson, sealJsonRuns, unsealJson } from '../../src/repo/sealed-json.js';
+
+const body = { format: 2, skipped: undefined, partitions: [{ path: '/Key0/tp/20120101', n: 1 }, { path: '/Key1/tp/20120101', n: 2 }], empty: [], stats: { a: 'é"' } };
+const compactXxh3 = (v: unknown) => 'xxh3:' + xxhash.xxh3.Xxh3.withSeed(0n).update(Buffer.from(JSON.stringify(v))).digest().toString(16).padStart(16, '0');
+
+describe('sealJson', () => {
+  it('seals with the xxh3 of the compact JSON of the body, as before it was written in pieces', () => {
+    expect((JSON.parse(sealJson(body)) as { checksum: string }).checksum).toBe(compactXxh3(body));
+  });
+
+  it('writes one element of a top-level array per line', () => {
+    const lines = sealJson(body).split('\n');
+    expect(lines).toContain('{"path":"/Key0/tp/20120101","n":1},');
+    expect(lines).toContain('{"path":"/Key1/tp/20120101","n":2}');
+  });
+
+  it('gives the same text in runs as in one string', () => {
+    expect([...sealJsonRuns(body)].join('')).toBe(sealJson(body));
+  });
+});
+
+describe('unsealJson', () => {
+  it('reads what sealJson wrote', () => {
+    expect(JSON.parse(JSON.stringify(unsealJson(sealJson(body), 't')))).toEqual(JSON.parse(JSON.stringify(body)));
+  });
+
+  it('reads the older indented layout with the same checksum', () => {
+    const old = JSON.stringify({ ...body, checksum: compactXxh3(body) }, null, 1);
+    expect(unsealJson(old, 't').format).toBe(2);
+  });
+
+  it('refuses a sealed text whose body was edited', () => {
+    expect(() => unsealJson(sealJson(body).replace('"n":2', '"n":3'), 't')).toThrow(/does not match its checksum/);
+  });
+});
