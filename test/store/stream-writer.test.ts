@@ -49,7 +49,7 @@ describe('openTableStream', () => {
 describe('partitionBlocks', () => {
   it('gives the same rows whatever the block size', () => {
     const flat = (size: number) => {
-      const times: number[] = [];
+      const times: (number | bigint)[] = [];
       for (const b of partitionBlocks(3, 15341, SYMBOLS, 500, size)) if (b.cols.price!.kind === 'num') times.push(...b.cols.price!.values);
       return times;
     };
