@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
-import { sealJsonRuns, unsealJson } from './sealed-json.js';
+import { sealJsonRuns, unsealJsonBytes } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, readRegularFile } from './safe-fs.js';
 
@@ -77,7 +77,7 @@ export const isPointId = (id: string) => POINT_RE.test(id);
 
 /** Verifies a manifest's bytes (checksum, names, scheme, counts); `file` names it in errors. */
 export function parseManifest(buf: Uint8Array, pointId: string, file: string): Manifest {
-  const m = unsealJson(Buffer.from(buf).toString('utf8'), `restore point ${file}`) as unknown as Manifest;
+  const m = unsealJsonBytes(buf, `restore point ${file}`) as unknown as Manifest;
   try {
     validateManifest(m, pointId, file);
   } catch (err) {

@@ -1,6 +1,6 @@
 import xxhash from '@node-rs/xxhash';
 import { describe, expect, it } from 'vitest';
-import { sealJson, sealJsonRuns, unsealJson } from '../../src/repo/sealed-json.js';
+import { sealJson, sealJsonRuns, unsealJson, unsealJsonBytes } from '../../src/repo/sealed-json.js';
 
 const body = { format: 2, skipped: undefined, partitions: [{ path: '/Key0/tp/20120101', n: 1 }, { path: '/Key1/tp/20120101', n: 2 }], empty: [], stats: { a: 'é"' } };
 const compactXxh3 = (v: unknown) => 'xxh3:' + xxhash.xxh3.Xxh3.withSeed(0n).update(Buffer.from(JSON.stringify(v))).digest().toString(16).padStart(16, '0');
@@ -33,5 +33,31 @@ describe('unsealJson', () => {
 
   it('refuses a sealed text whose body was edited', () => {
     expect(() => unsealJson(sealJson(body).replace('"n":2', '"n":3'), 't')).toThrow(/does not match its checksum/);
+  });
+});
+
+describe('unsealJsonBytes', () => {
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+
+  it('reads the one-partition-per-line layout as unsealJson does', () => {
+    expect(plain(unsealJsonBytes(Buffer.from(sealJson(body)), 't'))).toEqual(plain(unsealJson(sealJson(body), 't')));
+  });
+
+  it('reads the older indented layout', () => {
+    const old = JSON.stringify({ ...body, checksum: compactXxh3(body) }, null, 1);
+    expect(plain(unsealJsonBytes(Buffer.from(old), 't'))).toEqual(plain(body));
+  });
+
+  it('reads an element whose text ends in a comma', () => {
+    const b = { format: 2, names: ['a,', 'b,'] };
+    expect(plain(unsealJsonBytes(Buffer.from(sealJson(b)), 't'))).toEqual(b);
+  });
+
+  it('refuses an edited line', () => {
+    expect(() => unsealJsonBytes(Buffer.from(sealJson(body).replace('"n":2', '"n":3')), 't')).toThrow(/does not match its checksum/);
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(() => unsealJsonBytes(Buffer.from('{\n"format":2,\n'), 't')).toThrow(/not valid JSON/);
   });
 });
