@@ -95,22 +95,25 @@ export function unsealJson(text: string, what: string): Record<string, unknown> 
  * is made (at 100,000 partitions a manifest is ~130 MB). Undefined when the text is laid out any
  * other way (an older, indented point), for the caller to parse it whole.
  */
-function parseLines(buf: Buffer): Record<string, unknown> | undefined {
+function parseLines(lines: Iterable<string>): Record<string, unknown> | undefined {
   const out = nameMap<unknown>();
   let arr: unknown[] | undefined;
-  let pos = 0;
   let line = 0;
+  let done = false;
   try {
-    while (pos < buf.length) {
-      let end = buf.indexOf(0x0a, pos);
-      if (end < 0) end = buf.length;
-      const text = buf.toString('utf8', pos, end);
-      pos = end + 1;
+    for (const text of lines) {
+      if (done) {
+        if (text.trim() !== '') return undefined;
+        continue;
+      }
       if (line++ === 0) {
         if (text !== '{') return undefined;
         continue;
       }
-      if (text === '}') return pos >= buf.length || buf.toString('utf8', pos).trim() === '' ? out : undefined;
+      if (text === '}') {
+        done = true;
+        continue;
+      }
       const item = text.endsWith(',') ? text.slice(0, -1) : text;
       if (arr) {
         if (item === ']') arr = undefined;
@@ -121,13 +124,51 @@ function parseLines(buf: Buffer): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-  return undefined;
+  return done ? out : undefined;
+}
+
+/** The lines of a buffer. */
+function* linesOf(buf: Buffer): Generator<string> {
+  for (let pos = 0; pos < buf.length; ) {
+    let end = buf.indexOf(0x0a, pos);
+    if (end < 0) end = buf.length;
+    yield buf.toString('utf8', pos, end);
+    pos = end + 1;
+  }
+}
+
+/** The lines of a file read through `read(buf, position)` in 1 MiB pieces: the file is never held whole. */
+export function* linesRead(read: (buf: Buffer, position: number) => number): Generator<string> {
+  const buf = Buffer.allocUnsafe(RUN);
+  let carry: Buffer | undefined;
+  for (let pos = 0; ; ) {
+    const n = read(buf, pos);
+    if (n <= 0) break;
+    pos += n;
+    let chunk = buf.subarray(0, n);
+    if (carry) chunk = Buffer.concat([carry, chunk]);
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      yield chunk.toString('utf8', start, nl);
+      start = nl + 1;
+    }
+    carry = start < chunk.length ? Buffer.from(chunk.subarray(start)) : undefined;
+  }
+  if (carry) yield carry.toString('utf8');
+}
+
+/**
+ * unsealJson over a file read in pieces (`linesRead`), line by line when it is laid out as
+ * sealJsonRuns writes it; otherwise `whole()` gives its text to be parsed whole.
+ */
+export function unsealJsonLines(lines: Iterable<string>, whole: () => string, what: string): Record<string, unknown> {
+  return verified(parseLines(lines) ?? parseUntrusted(whole(), what), what);
 }
 
 /** unsealJson from bytes: line by line when the file is laid out as sealJsonRuns writes it. */
 export function unsealJsonBytes(buf: Uint8Array, what: string): Record<string, unknown> {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  return verified(parseLines(b) ?? parseUntrusted(b.toString('utf8'), what), what);
+  return verified(parseLines(linesOf(b)) ?? parseUntrusted(b.toString('utf8'), what), what);
 }
 
 function verified(v: unknown, what: string): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import xxhash from '@node-rs/xxhash';
 import { describe, expect, it } from 'vitest';
-import { sealJson, sealJsonRuns, unsealJson, unsealJsonBytes } from '../../src/repo/sealed-json.js';
+import { linesRead, sealJson, sealJsonRuns, unsealJson, unsealJsonBytes, unsealJsonLines } from '../../src/repo/sealed-json.js';
 
 const body = { format: 2, skipped: undefined, partitions: [{ path: '/Key0/tp/20120101', n: 1 }, { path: '/Key1/tp/20120101', n: 2 }], empty: [], stats: { a: 'é"' } };
 const compactXxh3 = (v: unknown) => 'xxh3:' + xxhash.xxh3.Xxh3.withSeed(0n).update(Buffer.from(JSON.stringify(v))).digest().toString(16).padStart(16, '0');
@@ -59,5 +59,22 @@ describe('unsealJsonBytes', () => {
 
   it('refuses text that is not JSON', () => {
     expect(() => unsealJsonBytes(Buffer.from('{\n"format":2,\n'), 't')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('linesRead', () => {
+  /** A reader that hands out at most 3 bytes per call, so lines (and a UTF-8 character) cross pieces. */
+  const reader = (text: string) => {
+    const src = Buffer.from(text);
+    return (buf: Buffer, position: number) => src.copy(buf, 0, position, Math.min(src.length, position + 3));
+  };
+
+  it('gives the lines of a file read in small pieces', () => {
+    expect([...linesRead(reader('{\n"a":"é",\n"b":[\n1\n]\n}\n'))]).toEqual(['{', '"a":"é",', '"b":[', '1', ']', '}']);
+  });
+
+  it('feeds unsealJsonLines to the same body as unsealJson', () => {
+    const text = sealJson(body);
+    expect(JSON.stringify(unsealJsonLines(linesRead(reader(text)), () => text, 't'))).toBe(JSON.stringify(unsealJson(text, 't')));
   });
 });
