@@ -57,7 +57,7 @@ export async function measureScale(home: string, bak: string, work: string, log:
 }
 
 function markdown(partitions: number, fixture: { seconds: number; files: number }, firstBackup: ScaleRow[], rows: ScaleRow[], label: string): string {
-  const line = (r: ScaleRow) => `| ${r.op} | ${r.db} | ${r.seconds.toFixed(2)} | ${r.peakRssMiB ?? '?'} | ${r.peakRssMiB !== null && r.peakRssMiB < 300 ? 'yes' : '**no**'} | ${r.note} |`;
+  const line = (r: ScaleRow) => `| ${r.op} | ${r.db} | ${r.seconds.toFixed(2)} | ${r.peakRssMiB ?? '?'} | ${r.peakRssMiB !== null && r.peakRssMiB * 1048576 < 300e6 ? 'yes' : '**no**'} | ${r.note} |`;
   return [
     `# Metadata at scale: ${partitions.toLocaleString('en')} partitions × 3 tables (${label})`,
     '',
