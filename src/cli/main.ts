@@ -1,21 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { CvError, EXIT } from '../common/errors.js';
 import { printJson, reportError } from './output.js';
-import { registerStoreCommands } from './commands/store-commands.js';
-import { registerDataCommands } from './commands/data-commands.js';
-import { registerLoadCommands } from './commands/load-commands.js';
-import { registerDemo } from './commands/demo.js';
-import { registerBackupCommands } from './commands/backup-commands.js';
-import { registerBench } from './commands/bench-command.js';
-import { registerPlan } from './commands/plan-command.js';
-import { registerInspectCommands } from './commands/inspect-commands.js';
-import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
-import { registerRestoreCommands } from './commands/restore-commands.js';
-import { registerRepoCommands } from './commands/repo-commands.js';
-import { registerServerCommands } from './commands/server-command.js';
+import { registersFor, type Register } from './command-groups.js';
+import { registerJobOptions } from './job-options.js';
 import { applyFlagSources } from './flag-sources.js';
 
-export function buildProgram(): Command {
+export function buildProgram(groups: Register[]): Command {
   const program = new Command('chunkvault')
     .description('fast, safe backup and restore for a partitioned column store')
     .version('0.1.0')
@@ -27,19 +17,8 @@ export function buildProgram(): Command {
     .exitOverride()
     // One line, in the same shape as every other error.
     .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
-  registerStoreCommands(program);
-  registerDataCommands(program);
-  registerLoadCommands(program);
-  registerBackupCommands(program);
+  for (const register of groups) register(program);
   registerJobOptions(program);
-  registerInspectCommands(program);
-  registerJobCommands(program);
-  registerRestoreCommands(program);
-  registerRepoCommands(program);
-  registerDemo(program);
-  registerBench(program);
-  registerPlan(program);
-  registerServerCommands(program);
   // Flag > environment (CHUNKVAULT_<FLAG>) > config file: fill what the command line left unset.
   program.hook('preAction', (root, cmd) => applyFlagSources(root, cmd));
   return program;
@@ -52,7 +31,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await buildProgram(await registersFor(process.argv.slice(2))).parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     // Help and version are not failures; anything else commander rejects is a usage error.

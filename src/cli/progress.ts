@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import { formatBytes } from '../common/units.js';
 
 export interface ProgressSink {
@@ -12,6 +13,8 @@ export interface ProgressSink {
  */
 export function progressBar(label: string, json: boolean): ProgressSink {
   if (json || !process.stderr.isTTY) return { update() {}, stop() {} };
+  // Loaded only for a bar on a terminal: scripts and --json runs never load it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {percentage}% | {doneH} / {totalH} | {rate} MB/s | ETA {eta_formatted}`,

@@ -16,7 +16,7 @@ export interface AtomicWriteOptions {
  * temp file (created exclusively, never through a symlink) -> fsync -> rename -> fsync of the
  * directory. In a sticky shared directory the rename fails if the target is another user's.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string>, opts: AtomicWriteOptions = {}): void {
   const { mode = 0o644, durable = true } = opts;
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -26,7 +26,9 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: A
   try {
     fs.fchmodSync(fd, mode);
     // Every byte or a throw: a short write (full disk) must never be renamed into place as the file.
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    if (typeof data === 'string' || data instanceof Uint8Array) writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    // Runs of text (a large manifest): written as they come, never joined into one string.
+    else for (const run of data) writeAll(fd, Buffer.from(run));
     if (durable) syncFile(fd, false);
     open = false;
     closeFile(fd);

@@ -63,22 +63,36 @@ function rng(seed: number): () => number {
 const OPEN_MS = (9 * 60 + 30) * 60_000;
 const SESSION_MS = 5.5 * 3_600_000;
 
-/** Generates one partition's rows: every symbol of the bucket on one date, sorted by (symbol, time). */
-export function generatePartition(seed: number, day: number, symbols: string[], rowsPerSymbol: number): { cols: Columns; rows: number } {
-  const rows = symbols.length * rowsPerSymbol;
-  const time = new Float64Array(rows);
-  const sym = new Uint32Array(rows);
-  const price = new Float32Array(rows);
-  const volume = new Float32Array(rows);
-  const side = new Uint32Array(rows);
-  const source = new Uint32Array(rows);
+/** The SYMBOL columns' dictionaries of a partition: a block's codes index into these. */
+export const partitionDicts = (symbols: string[]): Record<string, string[]> => ({ symbol: symbols, side: ['B', 'S'], source: ['tp'] });
+
+/** Rows per block of blockRows(): ~7 MB of columns. */
+export const BLOCK_ROWS = 1 << 18;
+
+/**
+ * One partition's rows (every symbol of the bucket on one date, sorted by (symbol, time)) in blocks
+ * of at most `blockRows`, so memory stays at one block whatever the partition's size. The arrays
+ * are reused: each block is valid until the next one is asked for. Each symbol
+ * has its own random stream, carried across blocks, so the rows do not depend on the block size.
+ */
+export function* partitionBlocks(seed: number, day: number, symbols: string[], rowsPerSymbol: number, blockRows = BLOCK_ROWS): Generator<{ cols: Columns; rows: number }> {
+  const total = symbols.length * rowsPerSymbol;
   const step = Math.max(1, Math.floor(SESSION_MS / rowsPerSymbol));
   const base = day * 86_400_000 + OPEN_MS;
-  let r = 0;
-  symbols.forEach((s, si) => {
-    const rand = rng(Math.imul(seed ^ 0x9e3779b9, 31) ^ Math.imul(day, 0x85ebca6b) ^ hashString(s));
-    let p = 10 + rand() * 90;
-    for (let k = 0; k < rowsPerSymbol; k++, r++) {
+  const dicts = partitionDicts(symbols);
+  let si = 0, k = 0, rand = () => 0, p = 0;
+  // One set of arrays, refilled for every block: a block must be used before the next is asked for.
+  const cap = Math.min(blockRows, total);
+  const arrays = { time: new Float64Array(cap), sym: new Uint32Array(cap), price: new Float32Array(cap), volume: new Float32Array(cap), side: new Uint32Array(cap), source: new Uint32Array(cap) };
+  for (let start = 0; start < total; start += blockRows) {
+    const rows = Math.min(blockRows, total - start);
+    const [time, sym, price, volume, side, source] = [arrays.time, arrays.sym, arrays.price, arrays.volume, arrays.side, arrays.source].map((a) => (rows === cap ? a : a.subarray(0, rows))) as [Float64Array, Uint32Array, Float32Array, Float32Array, Uint32Array, Uint32Array];
+    for (let r = 0; r < rows; r++, k++) {
+      if (k === rowsPerSymbol) (k = 0), si++;
+      if (k === 0) {
+        rand = rng(Math.imul(seed ^ 0x9e3779b9, 31) ^ Math.imul(day, 0x85ebca6b) ^ hashString(symbols[si]!));
+        p = 10 + rand() * 90;
+      }
       time[r] = base + k * step;
       sym[r] = si;
       p = Math.max(0.01, p + (rand() - 0.5) * 0.02);
@@ -86,16 +100,33 @@ export function generatePartition(seed: number, day: number, symbols: string[], 
       volume[r] = Math.floor(rand() * 1000) * 100;
       side[r] = rand() < 0.5 ? 0 : 1;
     }
-  });
-  return {
-    rows,
-    cols: {
-      time: { kind: 'num', type: 'TIMESTAMP', values: time },
-      symbol: { kind: 'sym', dict: symbols, codes: sym },
-      price: { kind: 'num', type: 'FLOAT', values: price },
-      volume: { kind: 'num', type: 'FLOAT', values: volume },
-      side: { kind: 'sym', dict: ['B', 'S'], codes: side },
-      source: { kind: 'sym', dict: ['tp'], codes: source },
-    },
+    yield {
+      rows,
+      cols: {
+        time: { kind: 'num', type: 'TIMESTAMP', values: time },
+        symbol: { kind: 'sym', dict: dicts.symbol!, codes: sym },
+        price: { kind: 'num', type: 'FLOAT', values: price },
+        volume: { kind: 'num', type: 'FLOAT', values: volume },
+        side: { kind: 'sym', dict: dicts.side!, codes: side },
+        source: { kind: 'sym', dict: dicts.source!, codes: source },
+      },
+    };
+  }
+}
+
+/** Generates one partition's rows in one piece (the micro benchmark's input). */
+export function generatePartition(seed: number, day: number, symbols: string[], rowsPerSymbol: number): { cols: Columns; rows: number } {
+  const [whole] = partitionBlocks(seed, day, symbols, rowsPerSymbol, Math.max(1, symbols.length * rowsPerSymbol));
+  if (whole) return whole;
+  const d = partitionDicts(symbols);
+  const none = new Uint32Array(0);
+  const cols: Columns = {
+    time: { kind: 'num', type: 'TIMESTAMP', values: new Float64Array(0) },
+    symbol: { kind: 'sym', dict: d.symbol!, codes: none },
+    price: { kind: 'num', type: 'FLOAT', values: new Float32Array(0) },
+    volume: { kind: 'num', type: 'FLOAT', values: new Float32Array(0) },
+    side: { kind: 'sym', dict: d.side!, codes: none },
+    source: { kind: 'sym', dict: d.source!, codes: none },
   };
+  return { rows: 0, cols };
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import { CvError } from '../common/errors.js';
 import { syncDirAsync } from '../common/fsio.js';
 import { PIPELINE_DEFAULTS } from './defaults.js';
@@ -65,7 +66,9 @@ export class CopyPipeline {
       throttle: this.throttle.sab,
       blockSize: opts.blockSize ?? PIPELINE_DEFAULTS.blockSize,
     };
-    this.pool = new Piscina<WorkerTask, WorkerReply>({
+    // Loaded here, not at import: commands that copy nothing (a no-change backup, points, list) never load the pool.
+    const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+    this.pool = new Pool<WorkerTask, WorkerReply>({
       filename: new URL('./copy-worker.js', import.meta.url).href,
       minThreads: 1,
       maxThreads: opts.workers,

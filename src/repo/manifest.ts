@@ -1,11 +1,12 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CvError, corrupt, notFound, usage } from '../common/errors.js';
+import { CvError, corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
-import { sealJson, unsealJson } from './sealed-json.js';
+import { linesRead, sealJsonRuns, unsealJsonBytes, unsealJsonLines } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
-import { ensureDirs, listDir, readRegularFile } from './safe-fs.js';
+import { ensureDirs, listDir, openRegularFile } from './safe-fs.js';
 
 /** One file of a table version as it was copied: its checksum describes exactly the bytes written. */
 export interface ManifestFile {
@@ -62,22 +63,36 @@ export function listPointIds(repo: string): string[] {
 /** Commits a restore point: the manifest's temp is fsynced, renamed into points/, and points/ is fsynced. */
 export function writeManifest(repo: string, m: Manifest): void {
   ensureDirs(repo, ['points']); // never through a planted link
-  writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJson(m));
+  writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJsonRuns(m));
 }
 
 /** Reads a manifest and verifies it (checksum, names, scheme, counts): it comes from an untrusted directory. */
 export function readManifest(repo: string, pointId: string): Manifest {
   if (!POINT_RE.test(pointId)) throw usage(`bad restore point id "${pointId}"`);
-  const buf = readRegularFile(repo, ['points', `${pointId}.json`]);
-  if (buf === undefined) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
-  return parseManifest(buf, pointId, path.join(pointsDir(repo), `${pointId}.json`));
+  const f = openRegularFile(repo, ['points', `${pointId}.json`]);
+  if (f === undefined) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
+  // Read in pieces, a line at a time: a point of 100,000 partitions is never held as one buffer.
+  try {
+    const read = (buf: Buffer, position: number) => fs.readSync(f.fd, buf, 0, buf.length, position);
+    const whole = () => fs.readFileSync(f.fd).toString('utf8');
+    return checked(() => unsealJsonLines(linesRead(read), whole, `restore point ${f.file}`) as unknown as Manifest, pointId, f.file);
+  } catch (err) {
+    // A system error while reading (EIO…) names the file; anything else (CORRUPT…) passes as it is.
+    throw err instanceof CvError || !(err as NodeJS.ErrnoException).code ? err : fromSystemError(err, `cannot read ${f.file}`);
+  } finally {
+    fs.closeSync(f.fd);
+  }
 }
 
 export const isPointId = (id: string) => POINT_RE.test(id);
 
 /** Verifies a manifest's bytes (checksum, names, scheme, counts); `file` names it in errors. */
 export function parseManifest(buf: Uint8Array, pointId: string, file: string): Manifest {
-  const m = unsealJson(Buffer.from(buf).toString('utf8'), `restore point ${file}`) as unknown as Manifest;
+  return checked(() => unsealJsonBytes(buf, `restore point ${file}`) as unknown as Manifest, pointId, file);
+}
+
+function checked(parse: () => Manifest, pointId: string, file: string): Manifest {
+  const m = parse();
   try {
     validateManifest(m, pointId, file);
   } catch (err) {

@@ -8,18 +8,72 @@ import { newXxh3, toHex } from '../io/index.js';
  * reader recomputes it from the parsed value (whitespace is free, every value and name counts).
  * It catches damage and naive edits; it is not authentication (an editor can recompute it), which
  * is why readers also tie a manifest to its data (store/version-check.ts).
+ *
+ * At scale (a manifest of 100,000 partitions is ~100 MB) neither the checksum nor the file is
+ * built as one string: both go piece by piece, one top-level value or one array element at a time.
  */
 const PREFIX = 'xxh3:';
+/** Pieces are hashed and written in runs of about this many characters. */
+const RUN = 1 << 20;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+/** What JSON.stringify leaves out of an object (and writes as null in an array). */
+const omitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+/**
+ * The compact JSON of `body` in pieces whose concatenation is exactly JSON.stringify(body); with
+ * `lines`, each top-level key and each element of a top-level array starts a new line (whitespace
+ * the checksum ignores), so the file reads one partition per line.
+ */
+function* pieces(body: Record<string, unknown>, lines: boolean): Generator<string> {
+  const nl = lines ? '\n' : '';
+  yield '{';
+  let first = true;
+  for (const [k, v] of Object.entries(body)) {
+    if (omitted(v)) continue;
+    yield `${first ? '' : ','}${nl}${JSON.stringify(k)}:`;
+    first = false;
+    if (Array.isArray(v)) {
+      yield '[';
+      for (let i = 0; i < v.length; i++) yield `${i ? ',' : ''}${nl}${omitted(v[i]) ? 'null' : JSON.stringify(v[i])}`;
+      yield `${v.length ? nl : ''}]`;
+    } else yield JSON.stringify(v);
+  }
+  yield `${nl}}`;
+}
+
+/** Joins pieces into runs of about RUN characters. */
+function* runs(parts: Iterable<string>): Generator<string> {
+  let buf: string[] = [];
+  let n = 0;
+  for (const p of parts) {
+    buf.push(p);
+    n += p.length;
+    if (n >= RUN) {
+      yield buf.join('');
+      buf = [];
+      n = 0;
+    }
+  }
+  if (buf.length) yield buf.join('');
+}
 
 function digest(body: unknown): string {
   const h = newXxh3();
-  h.update(Buffer.from(JSON.stringify(body), 'utf8'));
+  if (isRecord(body)) for (const r of runs(pieces(body, false))) h.update(Buffer.from(r, 'utf8'));
+  else h.update(Buffer.from(JSON.stringify(body), 'utf8'));
   return PREFIX + toHex(h.digest());
 }
 
-export function sealJson(body: object): string {
+/** The sealed file, in runs of text: one top-level key, or one element of a top-level array, per line. */
+export function* sealJsonRuns(body: object): Generator<string> {
   if ('checksum' in body) throw new Error('internal: a sealed body has no checksum field of its own');
-  return JSON.stringify({ ...body, checksum: digest(body) }, null, 1) + '\n';
+  yield* runs(pieces({ ...body, checksum: digest(body) }, true));
+  yield '\n';
+}
+
+export function sealJson(body: object): string {
+  return [...sealJsonRuns(body)].join('');
 }
 
 /** Parses untrusted JSON into null-prototype objects; CORRUPT (naming `what`) when it is not JSON. */
@@ -33,7 +87,91 @@ export function parseUntrusted(text: string, what: string): unknown {
 
 /** Parses sealed JSON and verifies its checksum; returns the body (without the checksum). */
 export function unsealJson(text: string, what: string): Record<string, unknown> {
-  const v = parseUntrusted(text, what);
+  return verified(parseUntrusted(text, what), what);
+}
+
+/**
+ * The lines sealJsonRuns writes, parsed one at a time from the bytes: no string of the whole file
+ * is made (at 100,000 partitions a manifest is ~130 MB). Undefined when the text is laid out any
+ * other way (an older, indented point), for the caller to parse it whole.
+ */
+function parseLines(lines: Iterable<string>): Record<string, unknown> | undefined {
+  const out = nameMap<unknown>();
+  let arr: unknown[] | undefined;
+  let line = 0;
+  let done = false;
+  try {
+    for (const text of lines) {
+      if (done) {
+        if (text.trim() !== '') return undefined;
+        continue;
+      }
+      if (line++ === 0) {
+        if (text !== '{') return undefined;
+        continue;
+      }
+      if (text === '}') {
+        done = true;
+        continue;
+      }
+      const item = text.endsWith(',') ? text.slice(0, -1) : text;
+      if (arr) {
+        if (item === ']') arr = undefined;
+        else arr.push(parseJson(item));
+      } else if (item.endsWith(':[')) out[JSON.parse(item.slice(0, -2)) as string] = arr = [];
+      else Object.assign(out, parseJson(`{${item}}`));
+    }
+  } catch {
+    return undefined;
+  }
+  return done ? out : undefined;
+}
+
+/** The lines of a buffer. */
+function* linesOf(buf: Buffer): Generator<string> {
+  for (let pos = 0; pos < buf.length; ) {
+    let end = buf.indexOf(0x0a, pos);
+    if (end < 0) end = buf.length;
+    yield buf.toString('utf8', pos, end);
+    pos = end + 1;
+  }
+}
+
+/** The lines of a file read through `read(buf, position)` in 1 MiB pieces: the file is never held whole. */
+export function* linesRead(read: (buf: Buffer, position: number) => number): Generator<string> {
+  const buf = Buffer.allocUnsafe(RUN);
+  let carry: Buffer | undefined;
+  for (let pos = 0; ; ) {
+    const n = read(buf, pos);
+    if (n <= 0) break;
+    pos += n;
+    let chunk = buf.subarray(0, n);
+    if (carry) chunk = Buffer.concat([carry, chunk]);
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      yield chunk.toString('utf8', start, nl);
+      start = nl + 1;
+    }
+    carry = start < chunk.length ? Buffer.from(chunk.subarray(start)) : undefined;
+  }
+  if (carry) yield carry.toString('utf8');
+}
+
+/**
+ * unsealJson over a file read in pieces (`linesRead`), line by line when it is laid out as
+ * sealJsonRuns writes it; otherwise `whole()` gives its text to be parsed whole.
+ */
+export function unsealJsonLines(lines: Iterable<string>, whole: () => string, what: string): Record<string, unknown> {
+  return verified(parseLines(lines) ?? parseUntrusted(whole(), what), what);
+}
+
+/** unsealJson from bytes: line by line when the file is laid out as sealJsonRuns writes it. */
+export function unsealJsonBytes(buf: Uint8Array, what: string): Record<string, unknown> {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return verified(parseLines(linesOf(b)) ?? parseUntrusted(b.toString('utf8'), what), what);
+}
+
+function verified(v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw corrupt(`${what} is not a JSON object`);
   const { checksum, ...body } = v as Record<string, unknown>;
   if (typeof checksum !== 'string') throw corrupt(`${what} has no checksum of its content`);

@@ -30,8 +30,8 @@ export function xxh3Of(parts: Uint8Array[]): bigint {
   return h.digest();
 }
 
-/** Writes header + payload and fdatasyncs; the caller fsyncs the directory once for all files. */
-export function writeFramed(file: string, head: Header, payload: Uint8Array[]): number {
+/** The 64-byte header of a payload of `len` bytes whose xxh3 is `payloadXxh3`. */
+export function frameHeader(head: Header, len: number, payloadXxh3: bigint): Buffer {
   const buf = Buffer.alloc(HEADER_BYTES);
   magicBytes(head.magic).copy(buf, 0);
   buf.writeUInt16LE(1, 8);
@@ -39,10 +39,16 @@ export function writeFramed(file: string, head: Header, payload: Uint8Array[]): 
   buf.writeUInt8(head.codeWidth, 11);
   buf.writeUInt32LE(head.count, 12);
   buf.writeBigUInt64LE(BigInt(head.rows), 16);
-  const len = payload.reduce((a, p) => a + p.byteLength, 0);
   buf.writeBigUInt64LE(BigInt(len), 24);
-  buf.writeBigUInt64LE(xxh3Of(payload), 32);
+  buf.writeBigUInt64LE(payloadXxh3, 32);
   buf.writeBigUInt64LE(xxh3Of([buf.subarray(0, 56)]), 56);
+  return buf;
+}
+
+/** Writes header + payload and fdatasyncs; the caller fsyncs the directory once for all files. */
+export function writeFramed(file: string, head: Header, payload: Uint8Array[]): number {
+  const len = payload.reduce((a, p) => a + p.byteLength, 0);
+  const buf = frameHeader(head, len, xxh3Of(payload));
   const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
   const fd = openFile(file, O_WRONLY | O_CREAT | O_EXCL, 0o644);
   try {

@@ -30,7 +30,7 @@ export function listLevelFiles(dir: string): string[] {
   return fs.readdirSync(dir).filter((f) => LEVEL_RE.test(f)).sort();
 }
 
-function nameBlock(name: string, typeId: number, codeWidth: number, bytes: number): Buffer {
+export function nameBlock(name: string, typeId: number, codeWidth: number, bytes: number): Buffer {
   const n = Buffer.from(name, 'utf8');
   const b = Buffer.alloc(2 + n.length + 2 + 8);
   b.writeUInt16LE(n.length, 0);

@@ -1,4 +1,5 @@
-import zstd from '@toondepauw/node-zstd';
+import { createRequire } from 'node:module';
+import type zstdModule from '@toondepauw/node-zstd';
 import { corrupt } from '../../common/errors.js';
 import type { BlobCodecSpec } from './types.js';
 
@@ -72,12 +73,18 @@ export function zstdDecodedBound(bytes: Uint8Array): number {
   return Math.min(bound, declared);
 }
 
+/** The native binding, loaded when the first codec is made, so commands that never compress do not load it. */
+let binding: typeof zstdModule | undefined;
+const zstdBinding = () => (binding ??= createRequire(import.meta.url)('@toondepauw/node-zstd') as typeof zstdModule);
+
 /** One zstd level's encoder and a decoder, made once per codec (per worker). */
 export class Zstd {
-  private readonly enc: zstd.Encoder;
-  private readonly dec = new zstd.Decoder();
+  private readonly enc: zstdModule.Encoder;
+  private readonly dec: zstdModule.Decoder;
   constructor(readonly level: number) {
+    const zstd = zstdBinding();
     this.enc = new zstd.Encoder(level);
+    this.dec = new zstd.Decoder();
   }
 
   compress(plain: Uint8Array): Buffer {
