@@ -1,5 +1,5 @@
 import { CvError, notFound, usage } from '../common/errors.js';
-import type { LockFile } from '../common/lockfile.js';
+import type { RepoLock } from '../repo/backend/index.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
@@ -150,7 +150,7 @@ async function checkItems(x: EntryCheckContext, sel: Item[], lanes: number, dead
  * A check holds the repository lock so that a backup, repair or prune cannot move data under it
  * (which would read as "missing"). On read-only media it runs unlocked, but cannot keep a cursor.
  */
-function takeLock(repo: Repository, holder: string, needWrite: boolean): LockFile | undefined {
+function takeLock(repo: Repository, holder: string, needWrite: boolean): RepoLock | undefined {
   try {
     return repo.lock(holder);
   } catch (err) {

@@ -14,6 +14,7 @@ import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
 import { PackedStore } from './packed.js';
+import type { RepoLock } from './backend/index.js';
 import { PLAIN_CODEC, type BlobCodecSpec } from './codec/index.js';
 import { toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
@@ -78,7 +79,7 @@ export class Repository {
   }
 
   /** One writer per repository: fails fast naming the holder; a dead holder's lock is taken over. */
-  lock(holder: string): LockFile {
+  lock(holder: string): RepoLock {
     if (this.packs) return this.packs.backend.lock(holder, `backup repository ${this.dir}`);
     // A lock that is not a regular file was planted: taking it over would delete what is there.
     const kind = entryKind(this.dir, ['lock']);
