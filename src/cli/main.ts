@@ -14,6 +14,7 @@ import { registerRestoreCommands } from './commands/restore-commands.js';
 import { registerRepoCommands } from './commands/repo-commands.js';
 import { registerServerCommands } from './commands/server-command.js';
 import { applyFlagSources } from './flag-sources.js';
+import { addS3Options, applyS3Flags } from './s3-flags.js';
 
 export function buildProgram(): Command {
   const program = new Command('chunkvault')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride()
     // One line, in the same shape as every other error.
     .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
+  addS3Options(program);
   registerStoreCommands(program);
   registerDataCommands(program);
   registerLoadCommands(program);
@@ -42,6 +44,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   // Flag > environment (CHUNKVAULT_<FLAG>) > config file: fill what the command line left unset.
   program.hook('preAction', (root, cmd) => applyFlagSources(root, cmd));
+  program.hook('preAction', (root) => applyS3Flags(root));
   return program;
 }
 

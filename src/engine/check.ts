@@ -82,7 +82,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     const deadline = o.maxDurationSec !== undefined ? Date.now() + o.maxDurationSec * 1000 : Infinity;
     const totalBytes = sel.reduce((a, it) => a + it.e.bytes, 0);
     const run = await withPipeline(hashing, o.observer, totalBytes, (pipeline) =>
-      checkItems({ repo, m, pipeline, disk: diskOf(repo.dir) }, sel, hashing.inFlight, deadline, (it) => o.observer?.partitionDone?.(it.table)),
+      checkItems({ repo, m, pipeline, disk: repo.ioQueue ?? diskOf(repo.dir) }, sel, hashing.inFlight, deadline, (it) => o.observer?.partitionDone?.(it.table)),
     );
 
     const found = run.bad.filter((b): b is BadChunk => b !== undefined);

@@ -14,7 +14,7 @@ import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
 import { PackedStore } from './packed.js';
-import type { RepoLock } from './backend/index.js';
+import { endpointQueueId, isS3Url, s3Spec, type RepoLock } from './backend/index.js';
 import { PLAIN_CODEC, type BlobCodecSpec } from './codec/index.js';
 import { toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
@@ -36,7 +36,12 @@ export class Repository {
     readonly backupDir: string,
     readonly dbPath: string,
   ) {
-    this.dir = path.join(backupDir, dbNameOf(dbPath));
+    this.dir = isS3Url(backupDir) ? `${backupDir.replace(/\/+$/, '')}/${dbNameOf(dbPath)}` : path.join(backupDir, dbNameOf(dbPath));
+  }
+
+  /** The I/O queue the repository's objects go through: its S3 endpoint's; undefined for a local disk (diskOf(dir)). */
+  get ioQueue(): string | undefined {
+    return this.packs?.backendSpec.kind === 's3' ? endpointQueueId(this.packs.backendSpec) : undefined;
   }
 
   get format(): RepoFormat {
@@ -48,6 +53,7 @@ export class Repository {
    * repository is v2 (packs) unless `newFormat` says 1; an existing one keeps its format.
    */
   static open(backupDir: string, dbPath: string, create: boolean, newFormat: RepoFormat = 2): Repository {
+    if (isS3Url(backupDir)) return Repository.openS3(backupDir, dbPath, create);
     const r = new Repository(path.resolve(backupDir), dbPath);
     try {
       // backupDir is the operator's own path (it may be a link); only what is inside it is untrusted.
@@ -75,6 +81,30 @@ export class Repository {
       r.packs = new PackedStore({ kind: 'local', root: r.dir }, codec);
       r.packs.backend.write('repo.json', Buffer.from(sealJson({ format: 3, dbPath, created: new Date().toISOString(), compression: codec.compression, encryption: codec.encryption })));
     } else throw notFound(`no backup of ${dbPath} in ${r.backupDir}`);
+    return r;
+  }
+
+  /** An S3 repository is always v2: repo.json, points, index and packs are objects under `<prefix>/<db>/`. */
+  private static openS3(url: string, dbPath: string, create: boolean): Repository {
+    const r = new Repository(url, dbPath);
+    const spec = s3Spec(url, dbNameOf(dbPath));
+    const probe = new PackedStore(spec, PLAIN_CODEC);
+    const buf = probe.backend.read('repo.json');
+    if (buf !== undefined) {
+      const info = parseRepoInfo(Buffer.from(buf), `${r.dir}/repo.json`);
+      if (info.dbPath !== dbPath) throw new CvError('CONFLICT', `${r.dir} holds a backup of ${info.dbPath}, not ${dbPath}`);
+      if (!info.codec) throw corrupt(`${r.dir}/repo.json describes a v1 repository, which S3 cannot hold`);
+      r.packs = new PackedStore(spec, info.codec);
+    } else if (create) {
+      r.packs = probe;
+      const desc = sealJson({ format: 3, dbPath, created: new Date().toISOString(), compression: PLAIN_CODEC.compression, encryption: PLAIN_CODEC.encryption });
+      try {
+        probe.backend.write('repo.json', Buffer.from(desc), { createOnly: true });
+      } catch (err) {
+        if (!(err instanceof CvError && err.code === 'CONFLICT')) throw err;
+        return Repository.openS3(url, dbPath, false); // a concurrent first backup created it
+      }
+    } else throw notFound(`no backup of ${dbPath} in ${url}`);
     return r;
   }
 
@@ -131,6 +161,7 @@ export class Repository {
 
   /** The cursors of time-boxed checks; damaged content only costs a fresh pass. */
   checkState(): CheckState {
+    if (this.ioQueue) throw new CvError('USAGE', `--sample and --max-duration keep a cursor beside the repository, which an S3 repository (${this.dir}) does not support yet`);
     return readState(this.dir);
   }
   advanceCheckCursor(state: CheckState, reach: RunReach): CheckCoverage {
@@ -240,6 +271,10 @@ function readRepoInfo(dir: string): { dbPath: string; codec?: BlobCodecSpec } {
   const file = path.join(dir, 'repo.json');
   const buf = readRegularFile(dir, ['repo.json']);
   if (buf === undefined) throw notFound(`repository description ${file} does not exist`);
+  return parseRepoInfo(buf, file);
+}
+
+function parseRepoInfo(buf: Buffer, file: string): { dbPath: string; codec?: BlobCodecSpec } {
   const meta = unsealJson(buf.toString('utf8'), `repository description ${file}`);
   if ((meta.format !== 2 && meta.format !== 3) || typeof meta.dbPath !== 'string') throw corrupt(`${file} is not a chunkvault repository description`);
   if (meta.format === 2) return { dbPath: meta.dbPath };
