@@ -14,6 +14,7 @@ import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, readRegularFile, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
 import { PackedStore } from './packed.js';
+import { listS3Repositories } from './s3-repos.js';
 import { endpointQueueId, isS3Url, s3Spec, type RepoLock } from './backend/index.js';
 import { PLAIN_CODEC, type BlobCodecSpec } from './codec/index.js';
 import { toManifestEntry } from './pack-format.js';
@@ -285,6 +286,7 @@ function parseRepoInfo(buf: Buffer, file: string): { dbPath: string; codec?: Blo
 
 /** The databases backed up in backupDir: every real subdirectory with a repo.json. */
 export function listRepositories(backupDir: string): string[] {
+  if (isS3Url(backupDir)) return listS3Repositories(backupDir);
   if (!fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
   const root = path.resolve(backupDir);
   return listDir(root, [])
