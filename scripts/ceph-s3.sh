@@ -4,6 +4,7 @@
 #   scripts/ceph-s3.sh up       install the Debian packages if missing, create or restart the cluster,
 #                               wait until a signed ListBuckets succeeds, print endpoint and keys
 #   scripts/ceph-s3.sh down     stop the daemons this script started (data kept)
+#   scripts/ceph-s3.sh stop-gateway   stop radosgw only (fault tests; `up` starts it again)
 #   scripts/ceph-s3.sh purge    down, then remove the cluster directory
 #   scripts/ceph-s3.sh status   one line per daemon, then whether the gateway answers
 #   scripts/ceph-s3.sh env      export lines for AWS_* (eval "$(scripts/ceph-s3.sh env)")
@@ -188,7 +189,7 @@ up() {
 
 down() {
   local d pid
-  for d in client.rgw.cv osd.0 mgr.x mon.a; do
+  for d in ${1:-client.rgw.cv osd.0 mgr.x mon.a}; do
     [ -f "$DIR/run/$d.pid" ] || continue
     pid=$(cat "$DIR/run/$d.pid")
     if kill -0 "$pid" 2>/dev/null; then
@@ -212,8 +213,9 @@ status() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
+  stop-gateway) down client.rgw.cv ;;
   purge) down; rm -rf "$DIR"; log "removed $DIR" ;;
   status) status ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|purge|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|stop-gateway|purge|status|env" >&2; exit 2 ;;
 esac

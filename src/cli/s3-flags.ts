@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { S3_ENV } from '../repo/backend/index.js';
+import { S3_ENV } from '../engine/index.js';
 
 /** The S3 flags every command takes (with `s3://bucket/prefix` wherever a backup directory goes). */
 export function addS3Options(program: Command): Command {

@@ -4,6 +4,7 @@ import type { Backend, BackendSpec } from './types.js';
 
 export type { Backend, BackendSpec, ByteRange, LocalSpec, ObjectInfo, ObjectReader, ObjectSink, RepoLock, WriteOptions } from './types.js';
 export { S3Backend } from './s3.js';
+export { s3Retries } from './s3-retries.js';
 export { endpointQueueId, isS3Url, s3Spec, S3_ENV, type S3Spec } from './s3-config.js';
 
 const made = new Map<string, Backend>();

@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CvError, corrupt } from '../../common/errors.js';
 import { backoffMs, retryBudget, type S3Spec } from './s3-config.js';
+import { announceRetry } from './s3-retries.js';
 import type { ByteRange, ObjectInfo } from './types.js';
 
 interface SdkError {
@@ -97,6 +98,7 @@ export class S3Ops {
         if (err instanceof CvError) throw err;
         if (!isRetryable(e) || attempt >= this.budget) throw describeS3Error(e, this.spec, what, attempt);
         this.retries++;
+        announceRetry();
         await new Promise((r) => setTimeout(r, backoffMs(attempt)));
       }
     }

@@ -3,6 +3,7 @@ import { nameParts } from './local.js';
 import { S3Bridge } from './s3-bridge.js';
 import type { S3Spec } from './s3-config.js';
 import { S3Lock } from './s3-lock.js';
+import { listenForRetries } from './s3-retries.js';
 import type { Backend, ByteRange, ObjectInfo, ObjectReader, ObjectSink, RepoLock, WriteOptions } from './types.js';
 
 /**
@@ -24,6 +25,7 @@ export class S3Backend implements Backend {
   private uploads = 0;
 
   constructor(readonly spec: S3Spec) {
+    listenForRetries();
     this.agent = new S3Bridge(spec);
   }
 
