@@ -12,6 +12,7 @@ import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerJobCommands, registerJobOptions } from './commands/job-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
 import { registerRepoCommands } from './commands/repo-commands.js';
+import { registerCopy } from './commands/copy-command.js';
 import { registerServerCommands } from './commands/server-command.js';
 import { applyFlagSources } from './flag-sources.js';
 import { addS3Options, applyS3Flags } from './s3-flags.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerRestoreCommands(program);
   registerRepoCommands(program);
+  registerCopy(program);
   registerDemo(program);
   registerBench(program);
   registerPlan(program);

@@ -12,5 +12,6 @@ export { chunkPathOf, getBackupList, getBackupMeta, physName, type BackupListRow
 export * from './jobs/index.js';
 export { openTargetCluster } from './restore-plan.js';
 export * from './repo-admin.js';
+export { copyPoints, type CopyOptions, type CopyResult } from './copy.js';
 export { S3_ENV, s3Retries } from '../repo/backend/index.js';
 export { verifyRestore, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyResult } from './verify.js';
