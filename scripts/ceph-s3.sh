@@ -163,6 +163,10 @@ print_env() {
 }
 
 up() {
+  # Concurrent callers (test files in parallel) wait for one bring-up instead of racing it.
+  mkdir -p "$(dirname "$DIR")"
+  exec 9>"$DIR.lock"
+  flock 9
   install_packages
   local t0=$SECONDS
   if [ ! -f "$DIR/mon/a/done" ]; then
