@@ -120,18 +120,21 @@ create_osd() {
   touch "$DIR/osd/0/done"
 }
 
+# A daemon keeps neither the bring-up lock (fd 9) nor the caller's stdio (a test runner's pipe).
+daemon() { "$@" </dev/null >>"$DIR/log/daemons.out" 2>&1 9>&-; }
+
 start_daemons() {
-  pid_alive mon.a || ceph-mon "${C[@]}" -i a
+  pid_alive mon.a || daemon ceph-mon "${C[@]}" -i a
   if [ "${CV_CEPH_MGR:-0}" = 1 ] && ! pid_alive mgr.x; then
     mkdir -p "$DIR/mgr/x"
     [ -f "$DIR/mgr.x.keyring" ] || ceph "${C[@]}" auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' mds 'allow *' -o "$DIR/mgr.x.keyring"
-    ceph-mgr "${C[@]}" -i x
+    daemon ceph-mgr "${C[@]}" -i x
   fi
   [ -f "$DIR/osd/0/done" ] || create_osd
-  pid_alive osd.0 || ceph-osd "${C[@]}" -i 0
+  pid_alive osd.0 || daemon ceph-osd "${C[@]}" -i 0
   [ -f "$DIR/client.rgw.cv.keyring" ] ||
     ceph "${C[@]}" auth get-or-create client.rgw.cv mon 'allow rw' osd 'allow rwx' -o "$DIR/client.rgw.cv.keyring"
-  pid_alive client.rgw.cv || radosgw "${C[@]}" -n client.rgw.cv
+  pid_alive client.rgw.cv || daemon radosgw "${C[@]}" -n client.rgw.cv
 }
 
 # A signed ListBuckets (curl's SigV4; RGW needs the payload header).

@@ -37,6 +37,8 @@ export function testClient(env = s3Env()): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    // Other S3 test files run while the fault test stops the gateway for a few seconds.
+    maxAttempts: 10,
   });
 }
 
