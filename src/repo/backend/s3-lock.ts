@@ -69,6 +69,8 @@ export class S3Lock implements RepoLock {
       const cur = backend.readTagged(S3_LOCK.name);
       if (!cur) continue; // released between our PUT and GET: try again
       const owner = parseOwner(cur.bytes);
+      // Our own create landed on an attempt whose reply was lost (a retry then saw 412).
+      if (owner?.nonce === me.nonce) return new S3Lock(backend, me, cur.etag);
       if (!lockIsStale(owner)) {
         throw new CvError('LOCKED', `${what} is locked by ${owner!.holder} (pid ${owner!.pid} on ${owner!.host} since ${owner!.since}, refreshed ${owner!.refreshed})`);
       }

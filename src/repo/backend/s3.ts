@@ -87,7 +87,10 @@ export class S3Backend implements Backend {
   write(name: string, data: Uint8Array, opts: WriteOptions = {}): void {
     nameParts(name);
     const etag = this.agent.call<string | undefined>({ op: 'put', name, body: data, ...(opts.createOnly ? { createOnly: true } : {}) });
-    if (etag === undefined) throw new CvError('CONFLICT', `repository object ${this.spec.root}/${name} already exists`);
+    if (etag !== undefined) return;
+    // A retried create-only PUT whose first attempt landed (its reply lost to a reset) meets itself: same bytes, no conflict.
+    const there = this.read(name);
+    if (there === undefined || Buffer.compare(Buffer.from(there), Buffer.from(data)) !== 0) throw new CvError('CONFLICT', `repository object ${this.spec.root}/${name} already exists`);
   }
 
   /** One guarded PUT (If-None-Match: * or If-Match: etag); the new ETag, or undefined on 412. */
