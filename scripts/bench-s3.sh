@@ -58,9 +58,20 @@ echo "generating $SIZE of quotes data in $WORK/home"
 BYTES=$(du -sb "$WORK/home/volumes" | cut -f1)
 for b in cv rclone restic; do mkbucket "cvbench-$b-$RUN"; done
 
-phase "chunkvault backup-db" "$BYTES" "${CV[@]}" backup-db "s3://cvbench-cv-$RUN/b" dfs://testdb
-phase "chunkvault check" "$BYTES" "${CV[@]}" check "s3://cvbench-cv-$RUN/b" dfs://testdb
-phase "chunkvault restore-db" "$BYTES" "${CV[@]}" restore-db "s3://cvbench-cv-$RUN/b" dfs://testdb dfs://restored
+# Both generated databases, as rclone and restic copy every volume.
+cv_all() {
+  local db
+  for db in testdb testdb_tsdb; do
+    case $1 in
+      backup) "${CV[@]}" backup-db "s3://cvbench-cv-$RUN/b" "dfs://$db" ;;
+      check) "${CV[@]}" check "s3://cvbench-cv-$RUN/b" "dfs://$db" ;;
+      restore) "${CV[@]}" restore-db "s3://cvbench-cv-$RUN/b" "dfs://$db" "dfs://${db}_r" ;;
+    esac
+  done
+}
+phase "chunkvault backup-db" "$BYTES" cv_all backup
+phase "chunkvault check" "$BYTES" cv_all check
+phase "chunkvault restore-db" "$BYTES" cv_all restore
 
 export RCLONE_CONFIG_CEPH_TYPE=s3 RCLONE_CONFIG_CEPH_PROVIDER=Ceph RCLONE_CONFIG_CEPH_ENDPOINT=$AWS_ENDPOINT_URL \
   RCLONE_CONFIG_CEPH_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RCLONE_CONFIG_CEPH_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
