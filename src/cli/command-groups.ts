@@ -15,6 +15,7 @@ export const COMMAND_GROUPS: { names: string[]; load: () => Promise<Register[]> 
   { names: ['list', 'meta', 'check', 'verify'], load: async () => [(await import('./commands/inspect-commands.js')).registerInspectCommands] },
   { names: ['jobs', 'job', 'job-log', 'cancel', 'throttle', 'status'], load: async () => [(await import('./commands/job-commands.js')).registerJobCommands] },
   { names: ['restore', 'restore-db', 'restore-table', 'migrate'], load: async () => [(await import('./commands/restore-commands.js')).registerRestoreCommands] },
+  { names: ['copy'], load: async () => [(await import('./commands/copy-command.js')).registerCopy] },
   { names: ['repo', 'key'], load: async () => [(await import('./commands/repo-commands.js')).registerRepoCommands] },
   { names: ['demo'], load: async () => [(await import('./commands/demo.js')).registerDemo] },
   { names: ['bench'], load: async () => [(await import('./commands/bench-command.js')).registerBench] },
@@ -23,7 +24,7 @@ export const COMMAND_GROUPS: { names: string[]; load: () => Promise<Register[]> 
 ];
 
 /** Root options that take a value: the word after them is not the command's name. */
-const VALUE_OPTIONS = new Set(['--home', '--password-file', '--password-command', '--config', '--job-id']);
+const VALUE_OPTIONS = new Set(['--home', '--password-file', '--password-command', '--config', '--job-id', '--s3-endpoint']);
 
 /** The command named on the command line, or undefined (none given, or only root options). */
 export function commandNameOf(args: string[]): string | undefined {

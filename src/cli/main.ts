@@ -4,6 +4,7 @@ import { printJson, reportError } from './output.js';
 import { registersFor, type Register } from './command-groups.js';
 import { registerJobOptions } from './job-options.js';
 import { applyFlagSources } from './flag-sources.js';
+import { addS3Options, applyS3Flags } from './s3-flags.js';
 
 export function buildProgram(groups: Register[]): Command {
   const program = new Command('chunkvault')
@@ -17,10 +18,12 @@ export function buildProgram(groups: Register[]): Command {
     .exitOverride()
     // One line, in the same shape as every other error.
     .configureOutput({ outputError: (str, write) => write(`chunkvault: ${str.replace(/^error: /, '').trim()}\n`) });
+  addS3Options(program);
   for (const register of groups) register(program);
   registerJobOptions(program);
   // Flag > environment (CHUNKVAULT_<FLAG>) > config file: fill what the command line left unset.
   program.hook('preAction', (root, cmd) => applyFlagSources(root, cmd));
+  program.hook('preAction', (root) => applyS3Flags(root));
   return program;
 }
 

@@ -13,16 +13,18 @@ export function addPipelineOptions(cmd: Command, withMethod = true): Command {
     // Help only: the engine fills what is not given from the same table (applyDefaults).
     .option('--workers <n>', `worker threads (default: ${describeDefault(kind, 'workers')})`, intOpt('--workers'))
     .option('--disk-concurrency <n>', `tasks in flight per disk (default: ${describeDefault(kind, 'diskConcurrency')})`, intOpt('--disk-concurrency'))
+    .option('--net-concurrency <n>', `tasks in flight per S3 endpoint (default: ${describeDefault(kind, 'netConcurrency')})`, intOpt('--net-concurrency'))
     .option('--max-rate <rate>', 'shared rate limit per second, e.g. 200MB (200,000,000 B/s) or 64MiB');
   if (withMethod) cmd.option('--copy-method <m>', `copy method: ${METHODS.join('|')} (default: ${PIPELINE_DEFAULTS.copyMethod})`);
   return cmd;
 }
 
-export function pipelineOptions(o: { workers?: number; diskConcurrency?: number; maxRate?: string; copyMethod?: string }): PipelineOptions {
+export function pipelineOptions(o: { workers?: number; diskConcurrency?: number; netConcurrency?: number; maxRate?: string; copyMethod?: string }): PipelineOptions {
   if (o.copyMethod && !METHODS.includes(o.copyMethod as CopyMethod)) throw usage(`bad --copy-method "${o.copyMethod}": expected ${METHODS.join(', ')}`);
   return {
     ...(o.workers ? { workers: o.workers } : {}),
     ...(o.diskConcurrency ? { diskConcurrency: o.diskConcurrency } : {}),
+    ...(o.netConcurrency ? { netConcurrency: o.netConcurrency } : {}),
     ...(o.maxRate ? { maxRate: parseBytes(o.maxRate) } : {}),
     ...(o.copyMethod ? { copyMethod: o.copyMethod as CopyMethod } : {}),
   };

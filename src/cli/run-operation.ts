@@ -1,5 +1,5 @@
 import { CvError } from '../common/errors.js';
-import { JobTracker, msgFile, openTargetCluster, submitJob, type JobType, type Observer } from '../engine/index.js';
+import { JobTracker, msgFile, openTargetCluster, s3Retries, submitJob, type JobType, type Observer } from '../engine/index.js';
 import { isCluster, resolveHome } from '../store/index.js';
 import type { Ctx } from './action.js';
 import { printJson } from './output.js';
@@ -81,10 +81,14 @@ export async function runOperation<T>(
   try {
     result = await fn(observer, tracker?.holder ?? `pid ${process.pid}`);
   } catch (err) {
+    await noteRetries(tracker);
     throw tracker ? tracker.fail(err) : err;
   } finally {
     bar.stop();
   }
+  const retries = await noteRetries(tracker);
+  // An operation on an S3 repository reports its retries (--json: netRetries).
+  if (retries !== undefined && result && typeof result === 'object' && !Array.isArray(result)) (result as Record<string, unknown>).netRetries = retries;
   let code: number | void;
   try {
     code = render(result);
@@ -94,6 +98,13 @@ export async function runOperation<T>(
   }
   tracker?.finish(result, code ?? 0);
   return code;
+}
+
+/** The S3 retries of this run into the job log; undefined when no S3 repository was used. */
+async function noteRetries(tracker: JobTracker | undefined): Promise<number | undefined> {
+  const n = await s3Retries();
+  if (n !== undefined) tracker?.note(`S3 retries: ${n}`);
+  return n;
 }
 
 /** A path as a POSIX shell word: unchanged when it is safe, else single-quoted. */

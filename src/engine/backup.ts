@@ -10,6 +10,7 @@ import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
 import type { BlobCodecSpec } from '../repo/codec/index.js';
+import { isS3Url } from '../repo/backend/index.js';
 import { copyIntoPacks, type PackSizing } from './backup-packs.js';
 
 export interface BackupOptions extends OperationOptions {
@@ -57,6 +58,7 @@ export interface BackupResult {
 
 /** Refuses a backup directory inside a volume: GC there would delete it and it shares the disk's fate. */
 function checkBackupDir(c: Cluster, backupDir: string): string {
+  if (isS3Url(backupDir)) return backupDir;
   const dir = path.resolve(backupDir);
   for (const v of c.volumes) {
     const rel = path.relative(path.resolve(v.path), dir);
@@ -158,7 +160,7 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
   if (repo.packs) {
     const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     if (!plan.toCopy.length) return { bytes: 0, methods: new Set() };
-    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: diskOf(repo.dir), inFlight: x.copying.inFlight, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
+    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: repo.ioQueue ?? diskOf(repo.dir), inFlight: x.copying.inFlight, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
     return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe));
   }
   const def = x.snapshot.def;

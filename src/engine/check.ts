@@ -1,5 +1,5 @@
 import { CvError, notFound, usage } from '../common/errors.js';
-import type { LockFile } from '../common/lockfile.js';
+import type { RepoLock } from '../repo/backend/index.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
@@ -82,7 +82,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     const deadline = o.maxDurationSec !== undefined ? Date.now() + o.maxDurationSec * 1000 : Infinity;
     const totalBytes = sel.reduce((a, it) => a + it.e.bytes, 0);
     const run = await withPipeline(hashing, o.observer, totalBytes, (pipeline) =>
-      checkItems({ repo, m, pipeline, disk: diskOf(repo.dir) }, sel, hashing.inFlight, deadline, (it) => o.observer?.partitionDone?.(it.table)),
+      checkItems({ repo, m, pipeline, disk: repo.ioQueue ?? diskOf(repo.dir) }, sel, hashing.inFlight, deadline, (it) => o.observer?.partitionDone?.(it.table)),
     );
 
     const found = run.bad.filter((b): b is BadChunk => b !== undefined);
@@ -150,7 +150,7 @@ async function checkItems(x: EntryCheckContext, sel: Item[], lanes: number, dead
  * A check holds the repository lock so that a backup, repair or prune cannot move data under it
  * (which would read as "missing"). On read-only media it runs unlocked, but cannot keep a cursor.
  */
-function takeLock(repo: Repository, holder: string, needWrite: boolean): LockFile | undefined {
+function takeLock(repo: Repository, holder: string, needWrite: boolean): RepoLock | undefined {
   try {
     return repo.lock(holder);
   } catch (err) {

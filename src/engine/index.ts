@@ -3,7 +3,7 @@ export { listPoints, prune, type PointInfo, type PruneResult } from './points.js
 export { applyRetention, checkPolicy, isoWeek, parseKeepCount, parseWithin, type RetentionDecision, type RetentionInput, type RetentionPolicy } from './retention.js';
 export type { Observer, OperationOptions } from './options.js';
 export { Repository } from '../repo/repository.js';
-export { listRepositories } from '../repo/settings.js';
+export { listRepositories } from '../repo/repository.js';
 export type { ExtraEntry, RepoExtras } from '../repo/extras.js';
 export { readManifest, resolvePoint, type Manifest, type ManifestEntry, type ManifestFile, type ManifestPartition } from '../repo/manifest.js';
 export { restore, restoreDb, restoreTable, type RestoreOptions, type RestoreDbOptions, type RestoreTableOptions, type RestoreResult, type RestoreRow } from './restore.js';
@@ -13,4 +13,6 @@ export { chunkPathOf, getBackupList, getBackupMeta, physName, type BackupListRow
 export * from './jobs/index.js';
 export { openTargetCluster } from './restore-plan.js';
 export * from './repo-admin.js';
+export { copyPoints, type CopyOptions, type CopyResult } from './copy.js';
+export { S3_ENV, s3Retries } from '../repo/backend/index.js';
 export { verifyRestore, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyResult } from './verify.js';

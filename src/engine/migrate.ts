@@ -4,7 +4,8 @@ import { applyDefaults } from '../io/index.js';
 import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
 import { withPipeline, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
-import { listRepositories, once } from '../repo/settings.js';
+import { once } from '../repo/settings.js';
+import { listRepositories } from '../repo/repository.js';
 import { runRestore, type RestoreTarget } from './restore.js';
 import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
 

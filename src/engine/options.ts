@@ -28,7 +28,7 @@ export const defaultHolder = () => `pid ${process.pid}`;
  * progress while fn runs, and closed however fn ends.
  */
 export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number, fn: (pipeline: CopyPipeline) => Promise<T>): Promise<T> {
-  const pipeline = new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod });
+  const pipeline = new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, netConcurrency: o.netConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod });
   try {
     observer?.attach?.(pipeline);
     const tick = () => observer?.bytes?.(pipeline.bytesDone, totalBytes);

@@ -122,7 +122,7 @@ async function restoreFromPack(x: RunContext, job: CopyJob, chunk: ChunkMeta, ds
  */
 export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: CopyJob[]; failures: Failure[]; bytes: number }> {
   const dstDisks = new Map(x.c.volumes.map((v) => [v.path, v.disk]));
-  const srcDisk = diskOf(x.src.repo.dir);
+  const srcDisk = x.src.repo.ioQueue ?? diskOf(x.src.repo.dir);
   const done: CopyJob[] = [];
   const failures: Failure[] = [];
   let bytes = 0;

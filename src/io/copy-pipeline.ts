@@ -15,6 +15,8 @@ export interface CopyPipelineOptions {
   workers: number;
   /** Tasks holding a slot on one disk at once (DolphinDB: diskIOConcurrencyLevel). */
   diskConcurrency: number;
+  /** Tasks holding a slot on one network endpoint (queue ids `net:…`) at once; default diskConcurrency. */
+  netConcurrency?: number;
   /** Shared by all workers; 0 or absent = unlimited. Change it live with setRate(). */
   maxRateBytesPerSec?: number;
   method?: CopyMethod;
@@ -55,7 +57,8 @@ export class CopyPipeline {
 
   constructor(opts: CopyPipelineOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new CvError('USAGE', `workers must be >= 1, got ${opts.workers}`);
-    this.queue = new DiskQueue(opts.diskConcurrency);
+    const net = opts.netConcurrency ?? opts.diskConcurrency;
+    this.queue = net === opts.diskConcurrency ? new DiskQueue(opts.diskConcurrency) : new DiskQueue((id) => (id.startsWith('net:') ? net : opts.diskConcurrency));
     this.method = resolveMethod(opts.method);
     this.batchBytes = opts.batchBytes ?? PIPELINE_DEFAULTS.batchBytes;
     this.batchFiles = opts.batchFiles ?? PIPELINE_DEFAULTS.batchFiles;

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { conflict, corrupt, fromSystemError, keyError, notFound } from '../common/errors.js';
+import { conflict, corrupt, fromSystemError, keyError, notFound, usage } from '../common/errors.js';
+import { isS3Url } from './backend/index.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { makeDirs } from '../common/fsio.js';
 import { COMPRESSIONS, ENCRYPTIONS, codecFor, isSealedObject, newMasterKey, type BlobCodecSpec } from './codec/index.js';
@@ -56,6 +57,7 @@ export function isRepository(dir: string): boolean {
 
 /** Opens a repository: reads its config, asking for the password only when it is encrypted. */
 export function openRepo(dir: string, password: PasswordSource): OpenedRepo {
+  if (isS3Url(dir)) throw usage(`repo and key commands do not take S3 repositories yet (${dir}); an S3 repository is created by its first backup`);
   const bytes = readRegularFile(dir, [CONFIG]);
   if (!bytes) throw notFound(fs.existsSync(dir) ? `${dir} is not a repository (no config; create one with repo init)` : `repository ${dir} does not exist`);
   if (!isSealedObject(bytes)) {
@@ -100,6 +102,7 @@ function checkEmpty(dir: string): void {
  * each durable before the next. Nothing is created when the password is missing.
  */
 export function initRepo(dir: string, o: InitOptions): OpenedRepo {
+  if (isS3Url(dir)) throw usage(`repo and key commands do not take S3 repositories yet (${dir}); an S3 repository is created by its first backup`);
   const abs = path.resolve(dir);
   const password = o.encryption === 'none' ? undefined : o.password();
   if (o.encryption !== 'none' && !password) throw keyError(`an encrypted repository needs a password (CHUNKVAULT_PASSWORD, --password-file or --password-command); nothing was created`);

@@ -14,10 +14,12 @@ import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKin
 import { checkFileName } from './names.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
-import { isNewDirectory, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
+import { isNewDirectory, listLocalRepositories, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
 import { toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
+import { listS3Repositories, openS3Store, s3RepoDir } from './s3-repos.js';
+import { endpointQueueId, isS3Url, type RepoLock } from './backend/index.js';
 
 /** Repository layout: 1 is the file mirror (repo.json format 2), 2 is packs (repo.json format 3). */
 export type RepoFormat = 1 | 2;
@@ -45,6 +47,11 @@ export class Repository {
     readonly dir: string,
   ) {}
 
+  /** The I/O queue the repository's objects go through: its S3 endpoint's; undefined for a local disk (diskOf(dir)). */
+  get ioQueue(): string | undefined {
+    return this.packs?.backendSpec.kind === 's3' ? endpointQueueId(this.packs.backendSpec) : undefined;
+  }
+
   get format(): RepoFormat {
     return this.packs ? 2 : 1;
   }
@@ -57,6 +64,12 @@ export class Repository {
    * password or a compression is given, else NEW_REPO_FORMAT); an existing one keeps its format.
    */
   static open(backupDir: string, dbPath: string, create: boolean, format?: RepoFormat, opened: RepoAccess = {}): Repository {
+    if (isS3Url(backupDir)) {
+      // An S3 repository is always v2 and unencrypted (config and keys are local files: FORMAT.md, "S3 repositories").
+      const r = new Repository(backupDir, dbPath, s3RepoDir(backupDir, dbPath));
+      r.packs = openS3Store(backupDir, dbPath, create, opened);
+      return r;
+    }
     const root = path.resolve(backupDir);
     const access = { ...opened, password: once(opened.password) };
     // v1 can neither compress nor encrypt: asking for compression makes a new repository v2, and a
@@ -106,7 +119,7 @@ export class Repository {
   }
 
   /** One writer per repository: fails fast naming the holder; a dead holder's lock is taken over. */
-  lock(holder: string): LockFile {
+  lock(holder: string): RepoLock {
     if (this.packs) return this.packs.backend.lock(holder, `backup repository ${this.dir}`);
     // A lock that is not a regular file was planted: taking it over would delete what is there.
     const kind = entryKind(this.dir, ['lock']);
@@ -158,6 +171,7 @@ export class Repository {
 
   /** The cursors of time-boxed checks; damaged content only costs a fresh pass. */
   checkState(): CheckState {
+    if (this.ioQueue) throw new CvError('USAGE', `--sample and --max-duration keep a cursor beside the repository, which an S3 repository (${this.dir}) does not support yet`);
     return readState(this.dir, this.packs?.codec);
   }
   advanceCheckCursor(state: CheckState, reach: RunReach): CheckCoverage {
@@ -262,4 +276,9 @@ export class Repository {
         }
       }
   }
+}
+
+/** The databases backed up in backupDir (a directory or an S3 URL), by dbPath. */
+export function listRepositories(backupDir: string, access: RepoAccess = {}): string[] {
+  return isS3Url(backupDir) ? listS3Repositories(backupDir) : listLocalRepositories(backupDir, access);
 }

@@ -111,7 +111,12 @@ export function readRepoJson(dir: string, codec: BlobCodec | undefined): RepoJso
   const file = path.join(dir, 'repo.json');
   const buf = readRegularFile(dir, ['repo.json']);
   if (buf === undefined) throw notFound(`repository description ${file} does not exist`);
-  const plain = codec ? Buffer.from(codec.openObject(buf)) : buf;
+  return parseRepoJson(buf, file, codec);
+}
+
+/** repo.json's bytes (from a file or an object) checked as readRepoJson describes; `file` names it in errors. */
+export function parseRepoJson(buf: Uint8Array, file: string, codec: BlobCodec | undefined): RepoJson {
+  const plain = Buffer.from(codec ? codec.openObject(buf) : buf);
   const meta = unsealJson(plain.toString('utf8'), `repository description ${file}`);
   if ((meta.format !== 2 && meta.format !== 3) || typeof meta.dbPath !== 'string') throw corrupt(`${file} is not a chunkvault repository description`);
   if (meta.format === 2) {
@@ -134,7 +139,7 @@ export function repoJsonBytes(dbPath: string, codec: BlobCodec): Uint8Array {
  * The databases backed up in backupDir: every real subdirectory with a repo.json. With a config,
  * each repo.json is opened with the directory's codec and must sit under the name its dbPath gives.
  */
-export function listRepositories(backupDir: string, access: RepoAccess = {}): string[] {
+export function listLocalRepositories(backupDir: string, access: RepoAccess = {}): string[] {
   if (!fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
   const root = path.resolve(backupDir);
   return repositoriesIn(root, openSettings(root, access, false)).map((r) => r.dbPath);

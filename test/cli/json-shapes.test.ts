@@ -59,6 +59,9 @@ function runDataCommands(): void {
   out['restore-table'] = json(['restore-table', bak, DB, 'quotes', 'dfs://r2']);
   out['migrate'] = json(['migrate', bak, DB, 'quotes', 'dfs://m1']);
   out['prune'] = json(['prune', bak, DB, '--keep-last', '2']);
+  const v2 = path.join(dir, 'bak-v2');
+  json(['backup-db', v2, DB, '--repo-format', '2']);
+  out['copy'] = json(['copy', v2, path.join(dir, 'bak-copy'), DB]);
   runLoadCommands();
   out['server-token'] = json(['server-token', '--user', 'ops', '--admin']);
   out['any failing command'] = json(['db', 'describe', 'dfs://nope'], 3);

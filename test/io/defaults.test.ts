@@ -13,8 +13,8 @@ const usageError = (fn: () => unknown) => {
 };
 
 describe('applyDefaults', () => {
-  it('fills a copying operation with 4 workers, 4 tasks per disk, no rate limit, stream, and 16 entries in flight', () => {
-    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 16 });
+  it('fills a copying operation with 4 workers, 4 tasks per disk and per S3 endpoint, no rate limit, stream, and 16 entries in flight', () => {
+    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 16 });
   });
 
   it('fills a hashing operation with one worker per core and workers x disk concurrency x 2 entries in flight', () => {
@@ -23,7 +23,7 @@ describe('applyDefaults', () => {
   });
 
   it('keeps the values a caller gives and derives entries in flight from them', () => {
-    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, maxRate: 5e6, copyMethod: 'reflink', inFlight: 12 });
+    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink', inFlight: 12 });
     expect(applyDefaults('hash', { workers: 3, diskConcurrency: 2 }).inFlight).toBe(12);
   });
 
@@ -32,8 +32,9 @@ describe('applyDefaults', () => {
     expect(applyDefaults('hash', { workers: 1, diskConcurrency: 1 }).inFlight).toBe(4);
   });
 
-  it('refuses a worker count or disk concurrency that is not a positive integer as a usage error', () => {
+  it('refuses a worker count, disk or net concurrency that is not a positive integer as a usage error', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(usageError(() => applyDefaults('copy', { netConcurrency: bad }))).toBe('USAGE');
       expect(usageError(() => applyDefaults('copy', { workers: bad }))).toBe('USAGE');
       expect(usageError(() => applyDefaults('hash', { diskConcurrency: bad }))).toBe('USAGE');
     }

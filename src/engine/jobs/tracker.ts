@@ -145,6 +145,11 @@ export class JobTracker {
     },
   };
 
+  /** A line in the job log (e.g. the S3 retry count), between the start and end lines. */
+  note(line: string): void {
+    this.log(line);
+  }
+
   /** The operation returned; `exitCode` non-zero (e.g. check found damage) marks the job failed. */
   finish(result: unknown, exitCode = 0): void {
     this.stop();

@@ -1,4 +1,4 @@
-import type { LockFile } from '../../common/lockfile.js';
+import type { S3Spec } from './s3-config.js';
 
 /**
  * Where repository objects live (restic's backend layer). An object name is a relative path of
@@ -8,13 +8,19 @@ import type { LockFile } from '../../common/lockfile.js';
  * file-mirror code path.
  *
  * The interface is synchronous: the local backend runs inside worker threads with synchronous
- * I/O (DESIGN.md §5). An S3 backend will add an async twin; the call sites are few (pack tasks,
- * Repository, prune).
+ * I/O (DESIGN.md §5). The S3 backend keeps it by running its requests on a helper thread and
+ * waiting with Atomics.wait (s3-bridge.ts; ARCHITECTURE.md, "S3").
  */
-export interface BackendSpec {
+export interface LocalSpec {
   kind: 'local';
   /** Absolute path of the repository directory. */
   root: string;
+}
+export type BackendSpec = LocalSpec | S3Spec;
+
+/** A held writer lock. */
+export interface RepoLock {
+  release(): void;
 }
 
 export interface ObjectInfo {
@@ -67,5 +73,5 @@ export interface Backend {
   /** Removes an object durably; a missing one is no error. */
   remove(name: string): void;
   /** One writer per repository, built on a create-only write; a dead holder's lock is taken over. */
-  lock(holder: string, what: string): LockFile;
+  lock(holder: string, what: string): RepoLock;
 }

@@ -1,0 +1,94 @@
+/**
+ * The S3 agent: a helper thread that owns one S3 client and runs requests asynchronously for a
+ * thread that waits synchronously (s3-bridge.ts). Each reply is posted, then a shared counter is
+ * bumped and notified, so the waiting thread can take it with receiveMessageOnPort.
+ * Multipart parts run concurrently here while the caller keeps building the pack.
+ */
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { CvError } from '../../common/errors.js';
+import { S3Ops } from './s3-ops.js';
+import type { S3Spec } from './s3-config.js';
+
+export interface AgentRequest {
+  id: number;
+  op: 'stat' | 'list' | 'get' | 'put' | 'remove' | 'part' | 'commit' | 'abort' | 'retries';
+  name?: string;
+  body?: Uint8Array;
+  range?: { offset: number; length: number };
+  createOnly?: boolean;
+  ifMatch?: string;
+  /** Multipart handle (one per ObjectSink) and part number (from 1). */
+  upload?: number;
+  part?: number;
+}
+export interface AgentReply {
+  id: number;
+  value?: unknown;
+  error?: { code: CvError['code'] | 'INTERNAL'; message: string };
+}
+
+const { port, seq, spec } = workerData as { port: MessagePort; seq: Int32Array; spec: S3Spec };
+const ops = new S3Ops(spec);
+interface Upload {
+  name: string;
+  id: Promise<string>;
+  parts: Promise<string>[];
+}
+const uploads = new Map<number, Upload>();
+
+function reply(r: AgentReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(r, transfer);
+  Atomics.add(seq, 0, 1);
+  Atomics.notify(seq, 0);
+}
+
+async function handle(q: AgentRequest): Promise<unknown> {
+  switch (q.op) {
+    case 'stat':
+      return ops.stat(q.name!);
+    case 'list':
+      return ops.list(q.name!);
+    case 'get':
+      return ops.get(q.name!, q.range);
+    case 'put':
+      return ops.put(q.name!, q.body!, { ...(q.createOnly ? { createOnly: true } : {}), ...(q.ifMatch ? { ifMatch: q.ifMatch } : {}) });
+    case 'remove':
+      return ops.remove(q.name!);
+    case 'part': {
+      let u = uploads.get(q.upload!);
+      if (!u) uploads.set(q.upload!, (u = { name: q.name!, id: ops.startUpload(q.name!), parts: [] }));
+      const p = u.id.then((uploadId) => ops.uploadPart(u.name, uploadId, q.part!, q.body!));
+      p.catch(() => undefined); // awaited by commit; an unobserved rejection must not kill the thread
+      u.parts[q.part! - 1] = p;
+      return p.then(() => undefined);
+    }
+    case 'commit': {
+      const u = uploads.get(q.upload!)!;
+      const uploadId = await u.id;
+      await ops.completeUpload(u.name, uploadId, await Promise.all(u.parts));
+      uploads.delete(q.upload!);
+      return undefined;
+    }
+    case 'abort': {
+      const u = uploads.get(q.upload!);
+      uploads.delete(q.upload!);
+      if (u) await ops.abortUpload(u.name, await u.id).catch(() => undefined);
+      return undefined;
+    }
+    case 'retries':
+      return ops.retries;
+  }
+}
+
+port.on('message', (q: AgentRequest) => {
+  handle(q).then(
+    (value) => {
+      const bytes = (value as { bytes?: Uint8Array } | undefined)?.bytes;
+      reply({ id: q.id, value }, bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : []);
+    },
+    (err: unknown) => {
+      const e = err instanceof CvError ? { code: err.code, message: err.message } : { code: 'INTERNAL' as const, message: `S3 agent: ${(err as Error)?.name ?? 'error'}` };
+      reply({ id: q.id, error: e });
+    },
+  );
+});

@@ -1,0 +1,162 @@
+import { CvError, corrupt } from '../../common/errors.js';
+import { nameParts } from './local.js';
+import { S3Bridge } from './s3-bridge.js';
+import type { S3Spec } from './s3-config.js';
+import { S3Lock } from './s3-lock.js';
+import { listenForRetries } from './s3-retries.js';
+import type { Backend, ByteRange, ObjectInfo, ObjectReader, ObjectSink, RepoLock, WriteOptions } from './types.js';
+
+/**
+ * Multipart part size: 16 MiB, the object size the Ceph notes measured at 132-211 MiB/s PUT with
+ * 8 in flight. A pack smaller than one part is a single create-only PUT.
+ */
+export const S3_PART_BYTES = 16 << 20;
+/** Parts of one pack in flight while its worker keeps building it (memory: 4 x 16 MiB per worker). */
+export const S3_PARTS_IN_FLIGHT = 4;
+/**
+ * Range reads read ahead while they stay sequential: the first fetches at least 1 MiB, each next
+ * window doubles up to 8 MiB. A restore task reads one entry's blobs in order, so small blobs
+ * share a GET (4 ms each at concurrency 1 here) and a task over-reads at most one window.
+ */
+export const S3_READ_AHEAD = { first: 1 << 20, max: 8 << 20 } as const;
+
+/**
+ * An S3 bucket and prefix as a backend: one object per repository object, reached through a
+ * helper thread (s3-bridge.ts) so the interface stays synchronous for workers and the main thread.
+ */
+export class S3Backend implements Backend {
+  private readonly agent: S3Bridge;
+  private uploads = 0;
+
+  constructor(readonly spec: S3Spec) {
+    listenForRetries();
+    this.agent = new S3Bridge(spec);
+  }
+
+  /** Retries this thread's agent has made (5xx, throttling, connection resets). */
+  retries(): number {
+    return this.agent.call<number>({ op: 'retries' });
+  }
+
+  stat(name: string): ObjectInfo | undefined {
+    nameParts(name);
+    return this.agent.call<ObjectInfo | undefined>({ op: 'stat', name });
+  }
+
+  list(prefix: string): ObjectInfo[] {
+    if (prefix !== '') nameParts(prefix.replace(/\/$/, ''));
+    return this.agent.call<ObjectInfo[]>({ op: 'list', name: prefix });
+  }
+
+  read(name: string, range?: ByteRange): Uint8Array | undefined {
+    nameParts(name);
+    return this.readTagged(name, range)?.bytes;
+  }
+
+  /** The object and its ETag (unquoted), for guarded replaces (locks). */
+  readTagged(name: string, range?: ByteRange): { bytes: Uint8Array; etag: string } | undefined {
+    return this.agent.call<{ bytes: Uint8Array; etag: string } | undefined>({ op: 'get', name, ...(range ? { range } : {}) });
+  }
+
+  open(name: string): ObjectReader | undefined {
+    const info = this.stat(name);
+    if (!info) return undefined;
+    const { size } = info;
+    let window: { at: number; bytes: Uint8Array } | undefined;
+    let ahead: number = S3_READ_AHEAD.first;
+    return {
+      size,
+      readAt: (dst: Uint8Array, offset: number, length: number): void => {
+        if (offset < 0 || length < 0 || offset + length > size) throw corrupt(`${this.spec.root}/${name} is ${size} bytes; bytes ${offset}..${offset + length} are past its end`);
+        if (!window || offset < window.at || offset + length > window.at + window.bytes.byteLength) {
+          if (window && offset >= window.at && offset <= window.at + window.bytes.byteLength) ahead = Math.min(S3_READ_AHEAD.max, ahead * 2);
+          else if (window) ahead = S3_READ_AHEAD.first;
+          const want = Math.min(size - offset, Math.max(length, ahead));
+          const got = this.readTagged(name, { offset, length: want });
+          if (!got) throw corrupt(`${this.spec.root}/${name} vanished while being read`);
+          window = { at: offset, bytes: got.bytes };
+        }
+        dst.set(window.bytes.subarray(offset - window.at, offset - window.at + length), 0);
+      },
+      close: () => {
+        window = undefined;
+      },
+    };
+  }
+
+  write(name: string, data: Uint8Array, opts: WriteOptions = {}): void {
+    nameParts(name);
+    const etag = this.agent.call<string | undefined>({ op: 'put', name, body: data, ...(opts.createOnly ? { createOnly: true } : {}) });
+    if (etag !== undefined) return;
+    // A retried create-only PUT whose first attempt landed (its reply lost to a reset) meets itself: same bytes, no conflict.
+    const there = this.read(name);
+    if (there === undefined || Buffer.compare(Buffer.from(there), Buffer.from(data)) !== 0) throw new CvError('CONFLICT', `repository object ${this.spec.root}/${name} already exists`);
+  }
+
+  /** One guarded PUT (If-None-Match: * or If-Match: etag); the new ETag, or undefined on 412. */
+  agentPut(name: string, data: Uint8Array, guard: { createOnly?: boolean; ifMatch?: string }): string | undefined {
+    nameParts(name);
+    return this.agent.call<string | undefined>({ op: 'put', name, body: data, ...guard });
+  }
+
+  create(name: string): ObjectSink {
+    nameParts(name);
+    const upload = ++this.uploads;
+    let chunks: Uint8Array[] = [];
+    let buffered = 0;
+    let size = 0;
+    let parts = 0;
+    const pending: number[] = [];
+    const flush = () => {
+      const body = Buffer.concat(chunks, buffered);
+      chunks = [];
+      buffered = 0;
+      while (pending.length >= S3_PARTS_IN_FLIGHT) this.agent.wait(pending.shift()!);
+      pending.push(this.agent.post({ op: 'part', name, upload, part: ++parts, body }, body.byteOffset === 0 && body.byteLength === body.buffer.byteLength));
+    };
+    const sink: ObjectSink = {
+      get size() {
+        return size;
+      },
+      append: (bytes: Uint8Array) => {
+        // Copied: the caller reuses its buffer for the next blob.
+        chunks.push(Buffer.from(bytes));
+        buffered += bytes.byteLength;
+        size += bytes.byteLength;
+        if (buffered >= S3_PART_BYTES) flush();
+      },
+      commit: () => {
+        if (parts === 0) return this.write(name, Buffer.concat(chunks, buffered), { createOnly: true });
+        if (buffered > 0) flush();
+        try {
+          while (pending.length) this.agent.wait(pending.shift()!);
+          this.agent.call({ op: 'commit', upload });
+        } catch (err) {
+          sink.abort();
+          throw err;
+        }
+      },
+      abort: () => {
+        for (const id of pending.splice(0)) {
+          try {
+            this.agent.wait(id);
+          } catch {
+            /* the upload is dropped anyway */
+          }
+        }
+        if (parts > 0) this.agent.call({ op: 'abort', upload });
+        chunks = [];
+      },
+    };
+    return sink;
+  }
+
+  remove(name: string): void {
+    nameParts(name);
+    this.agent.call({ op: 'remove', name });
+  }
+
+  lock(holder: string, what: string): RepoLock {
+    return S3Lock.acquire(this, holder, what);
+  }
+}

@@ -1,0 +1,52 @@
+import { CvError, corrupt, notFound } from '../common/errors.js';
+import { dbNameOf } from '../store/index.js';
+import { backendFor, s3Spec } from './backend/index.js';
+import { PLAIN_CODEC, codecFor } from './codec/index.js';
+import { PackedStore } from './packed.js';
+import { parseRepoJson, repoJsonBytes, runSpec, type RepoAccess } from './settings.js';
+
+/** The databases backed up under an S3 URL: every `<prefix>/<db>/` holding a repo.json that names one. */
+export function listS3Repositories(url: string): string[] {
+  const top = backendFor(s3Spec(url));
+  const out: string[] = [];
+  for (const o of top.list('')) {
+    if (!o.irregular) continue; // objects at the top are not databases
+    const bytes = backendFor(s3Spec(url, o.name)).read('repo.json');
+    if (!bytes) continue;
+    out.push(parseRepoJson(bytes, `${url}/${o.name}/repo.json`, undefined).dbPath);
+  }
+  return out.sort();
+}
+
+/** Where a database's repository lives under an S3 URL. */
+export function s3RepoDir(url: string, dbPath: string): string {
+  return `${url.replace(/\/+$/, '')}/${dbNameOf(dbPath)}`;
+}
+
+/**
+ * The store of an S3 repository, always v2 and unencrypted (keys and config are local files):
+ * repo.json, points, index and packs are objects under `<prefix>/<db>/`. A first backup writes
+ * repo.json create-only, so two racing first backups agree on one.
+ */
+export function openS3Store(url: string, dbPath: string, create: boolean, access: RepoAccess): PackedStore {
+  const dir = s3RepoDir(url, dbPath);
+  const spec = s3Spec(url, dbNameOf(dbPath));
+  const backend = backendFor(spec);
+  const buf = backend.read('repo.json');
+  if (buf !== undefined) {
+    const info = parseRepoJson(buf, `${dir}/repo.json`, undefined);
+    if (info.dbPath !== dbPath) throw new CvError('CONFLICT', `${dir} holds a backup of ${info.dbPath}, not ${dbPath}`);
+    if (!info.codec) throw corrupt(`${dir}/repo.json describes a v1 repository, which S3 cannot hold`);
+    if (info.codec.encryption !== 'none') throw corrupt(`${dir}/repo.json says it is encrypted, but S3 repositories have no keys`);
+    return new PackedStore(spec, runSpec(info.codec, access));
+  }
+  if (!create) throw notFound(`no backup of ${dbPath} in ${url}`);
+  const codecSpec = { ...PLAIN_CODEC, compression: access.compression ?? 'default' };
+  try {
+    backend.write('repo.json', repoJsonBytes(dbPath, codecFor(codecSpec)), { createOnly: true });
+  } catch (err) {
+    if (!(err instanceof CvError && err.code === 'CONFLICT')) throw err;
+    return openS3Store(url, dbPath, false, access); // a concurrent first backup created it
+  }
+  return new PackedStore(spec, runSpec(codecSpec, access));
+}

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { ROOT } from './cli.js';
+import { isRoot } from './tmp.js';
+
+/**
+ * The real S3 server for tests: the one-host Ceph of scripts/ceph-s3.sh (idempotent and locked,
+ * so every S3 test file may call it; a running cluster answers in milliseconds). Not an in-process
+ * fake: locks, paging and multipart need a real server (reference/s3-ceph-notes.md).
+ */
+export const CEPH_REASON = 'skipped: the S3 tests start a one-host Ceph cluster (scripts/ceph-s3.sh), which needs root';
+export const SCRIPT = path.join(ROOT, 'scripts/ceph-s3.sh');
+
+export function s3Env(): Record<string, string> {
+  const out = execFileSync(SCRIPT, ['env'], { encoding: 'utf8' });
+  return Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** Starts (or finds running) the gateway and puts its endpoint and test keys into process.env. */
+export function ensureCeph(): Record<string, string> {
+  execFileSync(SCRIPT, ['up'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  const env = s3Env();
+  Object.assign(process.env, env);
+  return env;
+}
+
+export function ceph(cmd: 'up' | 'stop-gateway'): void {
+  execFileSync(SCRIPT, [cmd], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+}
+
+export function testClient(env = s3Env()): S3Client {
+  return new S3Client({
+    endpoint: env.AWS_ENDPOINT_URL!,
+    region: env.AWS_REGION!,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    // Other S3 test files run while the fault test stops the gateway for a few seconds.
+    maxAttempts: 10,
+  });
+}
+
+/** A fresh bucket with a unique name (tests never share one). */
+export async function newBucket(tag: string): Promise<string> {
+  const name = `cv-${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`.toLowerCase();
+  await testClient().send(new CreateBucketCommand({ Bucket: name }));
+  return name;
+}
+
+export { isRoot };
