@@ -84,23 +84,29 @@ export class Batch {
     if (rows === 0) return;
     const keyCols = this.t.partitionColumns.map((name) => ({ type: this.t.schema.find((s) => s.name === name)!.type, vec: cols[name]! }));
     const { paths, rowPath, newValues } = routeRows(this.def.scheme, keyCols);
+    this.place(splitByPath(cols, rows, paths, rowPath), newValues);
+  }
+
+  /**
+   * Stages rows a caller already routed with routeRows over this batch's scheme (a load's worker
+   * threads do): `parts[i]` holds the rows of `paths[i]`. The scheme the caller routed with may
+   * lack VALUE partitions other blocks added: it reports those values again in `newValues`.
+   */
+  addRouted(paths: string[], parts: Record<string, Vector>[], newValues: ReadonlyMap<number, Iterable<string | number>>): void {
+    if (this.state !== 'open') throw new Error(`internal: a ${this.state} batch cannot take rows`);
+    this.place(paths.map((p, i) => ({ path: p, ...normalizeBatch(this.t, parts[i]!) })), newValues);
+  }
+
+  private place(pieces: { path: string; cols: Columns; rows: number }[], newValues: ReadonlyMap<number, Iterable<string | number>>): void {
     extendValueLevels(this.def.scheme, newValues);
     for (const [li, vals] of newValues) for (const v of vals) (this.newValues.get(li) ?? this.newValues.set(li, new Set()).get(li)!).add(v);
-    const counts = new Uint32Array(paths.length);
-    for (let i = 0; i < rows; i++) counts[rowPath[i]!]!++;
-    const idx = paths.map((_, p) => new Uint32Array(counts[p]!));
-    const fill = new Uint32Array(paths.length);
-    for (let i = 0; i < rows; i++) {
-      const p = rowPath[i]!;
-      idx[p]![fill[p]!++] = i;
-    }
-    paths.forEach((p, i) => {
+    for (const { path: p, cols, rows } of pieces) {
       const part = this.part(p);
-      part.buffered.push(paths.length === 1 ? cols : Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, takeRows(v, idx[i]!)])));
-      part.bufferedRows += idx[i]!.length;
-      part.rows += idx[i]!.length;
-    });
-    this.bufferedBytes += rows * this.rowBytes;
+      part.buffered.push(cols);
+      part.bufferedRows += rows;
+      part.rows += rows;
+      this.bufferedBytes += rows * this.rowBytes;
+    }
     if (this.bufferedBytes > (this.opts.bufferBytes ?? 64_000_000)) this.spillAll();
   }
 
@@ -183,4 +189,18 @@ export class Batch {
 /** Starts a load into `table`: add batches, then commit (all partitions at once) or abort. */
 export function beginBatch(c: Cluster, db: string, table: string, opts?: BatchOptions): Batch {
   return new Batch(c, db, table, opts);
+}
+
+/** The rows of each path (routeRows' paths and rowPath) as their own columns. */
+export function splitByPath(cols: Columns, rows: number, paths: string[], rowPath: Uint32Array): { path: string; cols: Columns; rows: number }[] {
+  if (paths.length === 1) return [{ path: paths[0]!, cols, rows }];
+  const counts = new Uint32Array(paths.length);
+  for (let i = 0; i < rows; i++) counts[rowPath[i]!]!++;
+  const idx = paths.map((_, p) => new Uint32Array(counts[p]!));
+  const fill = new Uint32Array(paths.length);
+  for (let i = 0; i < rows; i++) {
+    const p = rowPath[i]!;
+    idx[p]![fill[p]!++] = i;
+  }
+  return paths.map((p, i) => ({ path: p, cols: Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, takeRows(v, idx[i]!)])), rows: idx[i]!.length }));
 }

@@ -24,7 +24,7 @@ export { addValuePartitions, createDatabase, createPartitionedTable, dropDatabas
 export { ensureChunks, stageVersion, type Stage, type StagedFiles } from './commit.js';
 export { append, writeTableFiles } from './writer.js';
 // A load: many partitions committed at once (a commit record), or none.
-export { Batch, beginBatch, type BatchOptions, type BatchResult } from './batch.js';
+export { Batch, beginBatch, splitByPath, type BatchOptions, type BatchResult } from './batch.js';
 
 // Reading: pinned snapshots, partitions and tables, statistics and digests.
 export { pinDatabase, type Snapshot } from './mvcc.js';
