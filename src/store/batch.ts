@@ -163,7 +163,7 @@ export class Batch {
       if (!part.bufferedRows) continue;
       const dir = path.join(part.stage.dir, `.spill-${part.spills.length}`);
       makeDir(dir);
-      writeOlapFiles(dir, this.t.schema, this.concat(part.buffered), part.bufferedRows);
+      writeOlapFiles(dir, this.t.schema, this.concat(part.buffered), part.bufferedRows, false);
       part.spills.push(dir);
       part.buffered = [];
       part.bufferedRows = 0;

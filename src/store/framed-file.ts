@@ -30,8 +30,8 @@ export function xxh3Of(parts: Uint8Array[]): bigint {
   return h.digest();
 }
 
-/** Writes header + payload and fdatasyncs; the caller fsyncs the directory once for all files. */
-export function writeFramed(file: string, head: Header, payload: Uint8Array[]): number {
+/** Writes header + payload and fdatasyncs (unless `sync` is false: scratch files); the caller fsyncs the directory once for all files. */
+export function writeFramed(file: string, head: Header, payload: Uint8Array[], sync = true): number {
   const buf = Buffer.alloc(HEADER_BYTES);
   magicBytes(head.magic).copy(buf, 0);
   buf.writeUInt16LE(1, 8);
@@ -48,7 +48,7 @@ export function writeFramed(file: string, head: Header, payload: Uint8Array[]): 
   try {
     // writev may stop short on a full disk; the staging directory holding this file is removed on the error.
     writeAllv(fd, [buf, ...payload]);
-    syncFile(fd);
+    if (sync) syncFile(fd);
   } finally {
     closeFile(fd);
   }
