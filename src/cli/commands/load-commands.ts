@@ -43,7 +43,7 @@ function registerLoad(program: Command): void {
 type ExportFlags = { partition?: string; columns?: string; limit?: number; format: string; output?: string; delimiter: string; header: boolean };
 
 /** Writes to stdout, waiting for it to drain so memory stays flat when the reader is slow. */
-function stdoutWriter(text: string): Promise<void> | void {
+function stdoutWriter(text: Uint8Array): Promise<void> | void {
   if (process.stdout.write(text)) return;
   return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
