@@ -24,14 +24,14 @@ function registerLoad(program: Command): void {
     .option('--workers <n>', `CSV parser threads (default: ${DATAIO_DEFAULTS.loadWorkers}; 0: parse in the main thread)`, intOpt('--workers', 0))
     .action(
       action(async (ctx, dbPath: string, table: string, file: string, o: LoadFlags) => {
-        const bar = progressBar('load', ctx.json);
+        const bar = progressBar('load', ctx.json, { rows: true });
         const r = await loadFile(ctx.cluster(), dbPath, table, file, {
           ...(o.format ? { format: o.format as 'csv' } : {}),
           delimiter: o.delimiter === '\\t' ? '\t' : o.delimiter,
           ...(o.nullString !== undefined ? { nullString: o.nullString } : {}),
           header: o.header,
           parallel: loadParallelism(o.workers),
-          onProgress: (bytes, _rows, total) => bar.update(bytes, total || bytes),
+          onProgress: (bytes, rows, total) => bar.update(bytes, total || bytes, rows),
         });
         bar.stop();
         if (ctx.json) printJson(r);
