@@ -2,12 +2,12 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { makeDir, makeDirs, removeEmptyDir, removeTree } from '../common/fsio.js';
-import { dbNameOf, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type TableDef } from './catalog.js';
+import { dbNameOf, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type FileEntry, type TableDef } from './catalog.js';
 import { concatVectors, takeRows } from './codec.js';
 import { stageVersion, type Stage } from './commit.js';
 import { pinDatabase, type Snapshot } from './mvcc.js';
 import { commitPartsLocked, type StagedPart } from './multi-commit.js';
-import { readOlapFiles, writeOlapFiles } from './olap-format.js';
+import { readColumnFile, readOlapFiles, writeColumnFile, writeOlapFiles } from './olap-format.js';
 import { extendValueLevels, routeRows } from './scheme.js';
 import { TYPES, type Columns, type Vector } from './types.js';
 import { normalizeBatch, writeTableFiles } from './writer.js';
@@ -178,11 +178,33 @@ export class Batch {
 
   /** Writes a partition's final files into its stage: the base version's rows (OLAP) or links (TSDB), then the new rows. */
   private finish(part: Part): StagedPart {
-    const segments = [...part.spills.map((d) => readOlapFiles(d, this.t.schema)), ...part.buffered];
+    const { rows, files } = this.def.engine === 'OLAP' ? this.finishOlap(part) : this.finishTsdb(part);
     part.buffered = [];
-    const { rows, files } = writeTableFiles(part.stage.dir, this.def.engine, this.t, this.concat(segments), part.rows, this.base(part));
     for (const d of part.spills) removeTree(d);
     return { chunk: part.chunk, isNew: part.isNew, baseCid: part.baseCid, dir: part.stage.dir, rows, files };
+  }
+
+  /** TSDB sorts the new rows into one level file: every segment at once. */
+  private finishTsdb(part: Part): { rows: number; files: FileEntry[] } {
+    const segments = [...part.spills.map((d) => readOlapFiles(d, this.t.schema)), ...part.buffered];
+    return writeTableFiles(part.stage.dir, this.def.engine, this.t, this.concat(segments), part.rows, this.base(part));
+  }
+
+  /**
+   * OLAP, one column at a time (the files writeTableFiles writes, with a fraction of the memory):
+   * the base version's column, then each spill's, then the buffered rows.
+   */
+  private finishOlap(part: Part): { rows: number; files: FileEntry[] } {
+    const base = this.base(part);
+    const rows = part.rows + (base?.rows ?? 0);
+    const files = this.t.schema.map((c) => {
+      const name = `${c.name}.col`;
+      const segs = [...(base ? [base.dir] : []), ...part.spills].map((d) => readColumnFile(path.join(d, name), c));
+      for (const b of part.buffered) segs.push(b[c.name]!);
+      const v = segs.length === 1 ? segs[0]! : concatVectors(c.type, segs);
+      return { name, size: writeColumnFile(path.join(part.stage.dir, name), c, v, rows) };
+    });
+    return { rows, files };
   }
 }
 
