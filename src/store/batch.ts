@@ -7,7 +7,7 @@ import { concatVectors, takeRows } from './codec.js';
 import { stageVersion, type Stage } from './commit.js';
 import { pinDatabase, type Snapshot } from './mvcc.js';
 import { commitPartsLocked, type StagedPart } from './multi-commit.js';
-import { readColumnFile, readOlapFiles, writeColumnFile, writeOlapFiles } from './olap-format.js';
+import { readColumnFile, readOlapFiles, writeColumnSegments, writeOlapFiles } from './olap-format.js';
 import { extendValueLevels, routeRows } from './scheme.js';
 import { TYPES, type Columns, type Vector } from './types.js';
 import { normalizeBatch, writeTableFiles } from './writer.js';
@@ -191,18 +191,17 @@ export class Batch {
   }
 
   /**
-   * OLAP, one column at a time (the files writeTableFiles writes, with a fraction of the memory):
-   * the base version's column, then each spill's, then the buffered rows.
+   * OLAP, one column and one segment at a time (the files writeTableFiles writes, with a fraction
+   * of the memory): the base version's column, then each spill's, then the buffered rows.
    */
   private finishOlap(part: Part): { rows: number; files: FileEntry[] } {
     const base = this.base(part);
     const rows = part.rows + (base?.rows ?? 0);
     const files = this.t.schema.map((c) => {
       const name = `${c.name}.col`;
-      const segs = [...(base ? [base.dir] : []), ...part.spills].map((d) => readColumnFile(path.join(d, name), c));
-      for (const b of part.buffered) segs.push(b[c.name]!);
-      const v = segs.length === 1 ? segs[0]! : concatVectors(c.type, segs);
-      return { name, size: writeColumnFile(path.join(part.stage.dir, name), c, v, rows) };
+      const segs = [...(base ? [base.dir] : []), ...part.spills].map((d) => () => readColumnFile(path.join(d, name), c));
+      for (const b of part.buffered) segs.push(() => b[c.name]!);
+      return { name, size: writeColumnSegments(path.join(part.stage.dir, name), c, segs, rows) };
     });
     return { rows, files };
   }

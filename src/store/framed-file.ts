@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import xxhash from '@node-rs/xxhash';
 import { corrupt } from '../common/errors.js';
-import { closeFile, openFile, syncFile, writeAllv } from '../common/fsio.js';
+import { closeFile, openFile, syncFile, writeAll, writeAllv } from '../common/fsio.js';
 
 /**
  * Every store data file is a 64-byte header followed by a payload. The header carries the payload's
@@ -30,8 +30,7 @@ export function xxh3Of(parts: Uint8Array[]): bigint {
   return h.digest();
 }
 
-/** Writes header + payload and fdatasyncs (unless `sync` is false: scratch files); the caller fsyncs the directory once for all files. */
-export function writeFramed(file: string, head: Header, payload: Uint8Array[], sync = true): number {
+function headerOf(head: Header, len: number, payloadXxh3: bigint): Buffer {
   const buf = Buffer.alloc(HEADER_BYTES);
   magicBytes(head.magic).copy(buf, 0);
   buf.writeUInt16LE(1, 8);
@@ -39,10 +38,39 @@ export function writeFramed(file: string, head: Header, payload: Uint8Array[], s
   buf.writeUInt8(head.codeWidth, 11);
   buf.writeUInt32LE(head.count, 12);
   buf.writeBigUInt64LE(BigInt(head.rows), 16);
-  const len = payload.reduce((a, p) => a + p.byteLength, 0);
   buf.writeBigUInt64LE(BigInt(len), 24);
-  buf.writeBigUInt64LE(xxh3Of(payload), 32);
+  buf.writeBigUInt64LE(payloadXxh3, 32);
   buf.writeBigUInt64LE(xxh3Of([buf.subarray(0, 56)]), 56);
+  return buf;
+}
+
+/**
+ * The same file as writeFramed, with the payload handed over in pieces (`produce` calls `emit`
+ * with each): written and hashed as they come, the header last. Holds one piece at a time.
+ */
+export function writeFramedPieces(file: string, head: Header, produce: (emit: (piece: Uint8Array) => void) => void): number {
+  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+  const fd = openFile(file, O_WRONLY | O_CREAT | O_EXCL, 0o644);
+  try {
+    const h = xxhash.xxh3.Xxh3.withSeed(0n);
+    let pos = HEADER_BYTES;
+    produce((piece) => {
+      h.update(piece);
+      writeAll(fd, piece, pos);
+      pos += piece.byteLength;
+    });
+    writeAll(fd, headerOf(head, pos - HEADER_BYTES, h.digest()), 0);
+    syncFile(fd);
+    return pos;
+  } finally {
+    closeFile(fd);
+  }
+}
+
+/** Writes header + payload and fdatasyncs (unless `sync` is false: scratch files); the caller fsyncs the directory once for all files. */
+export function writeFramed(file: string, head: Header, payload: Uint8Array[], sync = true): number {
+  const len = payload.reduce((a, p) => a + p.byteLength, 0);
+  const buf = headerOf(head, len, xxh3Of(payload));
   const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
   const fd = openFile(file, O_WRONLY | O_CREAT | O_EXCL, 0o644);
   try {
