@@ -22,6 +22,8 @@ export interface LoadOptions {
   header?: boolean;
   /** Rows per batch handed to the store (default 65,536). */
   batchRows?: number;
+  /** Bytes of rows the store buffers before spilling them to the stages (the store's default: 64 MB). */
+  bufferBytes?: number;
   /** Parse CSV in worker threads (the CLI passes DATAIO_DEFAULTS from src/io/defaults.ts); without it, in this thread. */
   parallel?: ParallelOptions;
   onProgress?(bytes: number, rows: number, totalBytes: number): void;
@@ -176,7 +178,7 @@ export async function loadFile(c: Cluster, dbPath: string, table: string, file: 
       throw fromSystemError(err, `cannot read ${file}`);
     }
   }
-  const batch = beginBatch(c, dbPath, table);
+  const batch = beginBatch(c, dbPath, table, opts.bufferBytes ? { bufferBytes: opts.bufferBytes } : {});
   const sink = new RowSink(batch, batch.schema, file === '-' ? 'stdin' : file, opts.batchRows ?? 65_536);
   let bytes = 0;
   const onBytes = (n: number) => {

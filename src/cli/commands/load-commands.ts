@@ -31,6 +31,7 @@ function registerLoad(program: Command): void {
           ...(o.nullString !== undefined ? { nullString: o.nullString } : {}),
           header: o.header,
           parallel: loadParallelism(o.workers),
+          bufferBytes: DATAIO_DEFAULTS.loadBufferBytes,
           onProgress: (bytes, rows, total) => bar.update(bytes, total || bytes, rows),
         });
         bar.stop();
