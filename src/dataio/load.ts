@@ -155,9 +155,10 @@ function loneCrFile(file: string): boolean {
   }
 }
 
-async function readCsv(sink: RowSink, file: string, opts: LoadOptions, onBytes: (n: number) => void): Promise<void> {
+/** A file of one piece or less, or with lone-CR line ends, is parsed in this thread: no pool to start for nothing. */
+async function readCsv(sink: RowSink, file: string, size: number, opts: LoadOptions, onBytes: (n: number) => void): Promise<void> {
   const p = opts.parallel;
-  if (!p || p.workers < 1 || loneCrFile(file)) {
+  if (!p || p.workers < 1 || (file !== '-' && size <= p.chunkBytes) || loneCrFile(file)) {
     const input = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: 1 << 20 });
     return loadCsv(sink, input, opts, onBytes);
   }
@@ -191,7 +192,7 @@ export async function loadFile(c: Cluster, dbPath: string, table: string, file: 
       if (file === '-') throw usage('Parquet cannot be read from stdin: give the file');
       await loadParquet(sink, file, onBytes);
     } else {
-      await readCsv(sink, file, opts, onBytes).catch((err: unknown) => {
+      await readCsv(sink, file, totalBytes, opts, onBytes).catch((err: unknown) => {
         throw (err as NodeJS.ErrnoException).syscall ? fromSystemError(err, `cannot read ${file}`) : err;
       });
     }
