@@ -25,6 +25,8 @@ export interface BenchOptions {
   emulateCopies?: number;
   /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
   scale: boolean;
+  /** `dataio`: generate, then only the export, read-csv and load phases (issue 11's figures at a given size). */
+  only?: 'dataio';
   keep?: boolean;
   /**
    * `many`: the many-partition data set of issue 12 (400 dates × 50 symbols × 10 rows: 2,000

@@ -125,6 +125,11 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
   const checked = em ? await runDeviceCheck(em, ctx.log, o.deviceTestBytes, o.deviceTolerance) : undefined;
   if (em) ctx.io = new IoBook(em.disks.map((d) => ({ role: d.role, name: d.device.replace('/dev/', ''), readLimitMbPerSec: d.bytesPerSec / 1e6, writeLimitMbPerSec: d.bytesPerSec / 1e6 })));
   const data = await runGeneratePhase(ctx, shape, estBytes);
+  if (o.only === 'dataio') {
+    // Only load and export (and the plain read of the CSV they are measured against).
+    for (let rep = 1; rep <= o.repeat; rep++) await runDataioPhases(ctx, `run ${rep}/${o.repeat}`);
+    return { shape, data, device: { limits: [], devs: { volumes: [], backup: '' } }, sweep: [] };
+  }
   const device = checked ?? (await runDevicePhase(ctx, data.dataset.bytes));
   const bak = path.join(layout.backupRoot, 'chunkvault');
   for (let rep = 1; rep <= o.repeat; rep++) {

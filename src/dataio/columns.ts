@@ -1,3 +1,4 @@
+import { usage } from '../common/errors.js';
 import { NULL_VALUE, allocNumeric, type ColumnDef, type NumArray, type Vector } from '../store/index.js';
 import { parseValue } from './values.js';
 
@@ -92,5 +93,15 @@ export class ColumnBuilder {
     if (this.codes) return { kind: 'sym', dict: this.dict, codes: this.codes.subarray(0, this.n) };
     if (!this.nums) return { kind: 'str', values: this.strs };
     return { kind: 'num', type: t, values: this.nums.subarray(0, this.n) };
+  }
+}
+
+/** One CSV record into the builders (`map[j]` is the field of table column j); a short or long row or a bad value throws, naming the line. */
+export function fillRow(builders: ColumnBuilder[], map: number[], fields: string[], line: number, file: string, nullString: string): void {
+  if (fields.length !== map.length) throw usage(`${file}:${line}: ${fields.length < map.length ? 'short' : 'long'} row: ${fields.length} field(s), expected ${map.length}`);
+  for (let j = 0; j < builders.length; j++) {
+    const text = fields[map[j]!]!;
+    if (!builders[j]!.add(text, text === nullString))
+      throw usage(`${file}:${line}: column ${builders[j]!.col.name}: "${text.length > 60 ? text.slice(0, 60) + '…' : text}" is not a ${builders[j]!.col.type}`);
   }
 }

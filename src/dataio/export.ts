@@ -3,7 +3,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { usage } from '../common/errors.js';
 import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../common/fsio.js';
-import { dbNameOf, pinDatabase, readVersionDir, tableOf, valueAt, type Cluster, type ColumnDef, type Vector } from '../store/index.js';
+import { dbNameOf, forEachRowRange, pinDatabase, rangeReadable, readVersionDir, tableOf, valueAt, type Cluster, type ColumnDef, type Vector } from '../store/index.js';
+import { ByteSink, cellWriter } from './csv-out.js';
 import { formatValue } from './values.js';
 
 /**
@@ -32,6 +33,9 @@ export interface ExportResult {
   mbPerSec: number;
 }
 
+/** Rows per range read from a partition: ~7 MB of quotes columns in memory. */
+const RANGE_ROWS = 262_144;
+
 function patternTest(dbPath: string, pattern: string | undefined): (p: string) => boolean {
   if (!pattern) return () => true;
   if (!/^[A-Za-z0-9_.%?/-]+$/.test(pattern) || !/^[/%?]/.test(pattern)) throw usage(`bad partition pattern "${pattern}": a path like /Key3/tp/20120101 with % (any run) and ? (one character)`);
@@ -40,9 +44,6 @@ function patternTest(dbPath: string, pattern: string | undefined): (p: string) =
   return (p) => re.test(p) || re.test(`/${name}${p}`);
 }
 
-function csvCell(s: string, delim: string): string {
-  return s.includes(delim) || s.includes('"') || s.includes('\n') || s.includes('\r') ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function jsonCell(col: ColumnDef, s: string, raw: number | bigint | string): unknown {
   if (s === '' && col.type !== 'SYMBOL' && col.type !== 'STRING') return null;
@@ -51,18 +52,34 @@ function jsonCell(col: ColumnDef, s: string, raw: number | bigint | string): unk
   return s;
 }
 
-/** The rows of one partition's columns as text lines. */
-function formatRows(cols: ColumnDef[], vecs: Vector[], from: number, to: number, o: Required<Pick<ExportOptions, 'format' | 'delimiter'>>): string {
+/** The rows of one partition's columns as JSON lines. */
+function jsonRows(cols: ColumnDef[], vecs: Vector[], from: number, to: number): string {
   const lines: string[] = [];
-  for (let i = from; i < to; i++) {
-    if (o.format === 'csv') lines.push(cols.map((c, j) => csvCell(formatValue(c.type, valueAt(vecs[j]!, i)), o.delimiter)).join(o.delimiter));
-    else lines.push(JSON.stringify(Object.fromEntries(cols.map((c, j) => { const raw = valueAt(vecs[j]!, i); return [c.name, jsonCell(c, formatValue(c.type, raw), raw)]; }))));
-  }
+  for (let i = from; i < to; i++) lines.push(JSON.stringify(Object.fromEntries(cols.map((c, j) => { const raw = valueAt(vecs[j]!, i); return [c.name, jsonCell(c, formatValue(c.type, raw), raw)]; }))));
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
-/** Streams a table's rows to `write` (which may return a promise to apply backpressure). */
-export async function exportTable(c: Cluster, dbPath: string, table: string, opts: ExportOptions, write: (text: string) => void | Promise<void>): Promise<ExportResult> {
+/** The rows of one partition as CSV into the sink. */
+async function csvRows(out: ByteSink, cols: ColumnDef[], vecs: Vector[], n: number, delim: string): Promise<void> {
+  const writers = cols.map((c, j) => cellWriter(c, vecs[j]!, delim));
+  const width = writers.reduce((a, w) => a + w.width + 1, 1);
+  const d = delim.charCodeAt(0) < 128 ? delim.charCodeAt(0) : -1;
+  const last = writers.length - 1;
+  for (let i = 0; i < n; i++) {
+    if (out.pos + width > out.buf.length) await out.room(width);
+    const b = out.buf;
+    let p = out.pos;
+    for (let j = 0; j <= last; j++) {
+      p = writers[j]!.write(b, p, i);
+      if (j < last) p = d >= 0 ? ((b[p] = d), p + 1) : p + b.write(delim, p, 'utf8');
+    }
+    b[p] = 10;
+    out.pos = p + 1;
+  }
+}
+
+/** Streams a table's rows to `write` in chunks of UTF-8 (which may return a promise to apply backpressure). */
+export async function exportTable(c: Cluster, dbPath: string, table: string, opts: ExportOptions, write: (chunk: Uint8Array) => void | Promise<void>): Promise<ExportResult> {
   const t0 = performance.now();
   const format = opts.format ?? 'csv';
   if (format !== 'csv' && format !== 'jsonl') throw usage(`bad --format "${String(format)}": expected csv or jsonl`);
@@ -76,22 +93,35 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
   try {
     const t = tableOf(snap.def, table);
     const cols = opts.columns ? opts.columns.map((n) => t.schema.find((s) => s.name === n) ?? (() => { throw usage(`unknown column "${n}": table ${table} has ${t.schema.map((s) => s.name).join(', ')}`); })()) : t.schema;
+    const out = new ByteSink(1 << 20, async (chunk) => {
+      bytes += chunk.length;
+      await write(chunk);
+    });
     const emit = async (text: string) => {
-      bytes += Buffer.byteLength(text);
-      await write(text);
+      await out.room(Buffer.byteLength(text));
+      out.pos += out.buf.write(text, out.pos, 'utf8');
     };
     if (format === 'csv' && opts.header !== false) await emit(cols.map((c) => c.name).join(o.delimiter) + '\n');
     const limit = opts.limit ?? Infinity;
     for (const k of snap.chunks) {
       const v = k.tables[table];
       if (!v || !test(k.path) || rows >= limit) continue;
-      const data = readVersionDir(path.join(c.chunkDir(k, dbPath), v.version), snap.def, t);
-      const vecs = cols.map((col) => data[col.name]!);
+      const dir = path.join(c.chunkDir(k, dbPath), v.version);
       const n = Math.min(v.rows, limit - rows);
       partitions++;
-      for (let i = 0; i < n; i += 16_384) await emit(formatRows(cols, vecs, i, Math.min(n, i + 16_384), o));
+      const put = async (vecs: Vector[], m: number) => {
+        if (format === 'csv') await csvRows(out, cols, vecs, m, o.delimiter);
+        else for (let i = 0; i < m; i += 16_384) await emit(jsonRows(cols, vecs, i, Math.min(m, i + 16_384)));
+      };
+      // A range of rows at a time where the store can (OLAP without STRING): memory is one range, not the partition.
+      if (rangeReadable(snap.def, t)) await forEachRowRange(dir, cols, v.rows, n, RANGE_ROWS, put);
+      else {
+        const data = readVersionDir(dir, snap.def, t);
+        await put(cols.map((col) => data[col.name]!), n);
+      }
       rows += n;
     }
+    await out.flush();
   } finally {
     snap.release();
   }
@@ -107,7 +137,7 @@ export async function exportToFile(c: Cluster, dbPath: string, table: string, op
   const fd = openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
   let open = true;
   try {
-    const res = await exportTable(c, dbPath, table, opts, (text) => writeAll(fd, Buffer.from(text)));
+    const res = await exportTable(c, dbPath, table, opts, (chunk) => writeAll(fd, chunk));
     syncFile(fd);
     open = false;
     closeFile(fd);

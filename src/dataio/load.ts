@@ -1,9 +1,12 @@
 import fs from 'node:fs';
-import { CvError, fromSystemError, usage } from '../common/errors.js';
-import { beginBatch, levelsOf, routeRows, type Batch, type Cluster, type TableDef, type Vector } from '../store/index.js';
-import { ColumnBuilder } from './columns.js';
+import { fromSystemError, usage } from '../common/errors.js';
+import { beginBatch, type Batch, type Scheme, type Cluster, type TableDef, type Vector } from '../store/index.js';
+import { ColumnBuilder, fillRow } from './columns.js';
 import { CsvParser } from './csv.js';
+import { hasLoneCr, ParallelCsvLoad, type ParallelOptions } from './load-parallel.js';
+import type { ParseReply } from './load-worker.js';
 import { loadParquet } from './parquet.js';
+import { locateRouteError } from './route.js';
 
 /**
  * `load`: a CSV or Parquet file (or stdin) into a table, in batches through the store's Batch,
@@ -19,6 +22,10 @@ export interface LoadOptions {
   header?: boolean;
   /** Rows per batch handed to the store (default 65,536). */
   batchRows?: number;
+  /** Bytes of rows the store buffers before spilling them to the stages (the store's default: 64 MB). */
+  bufferBytes?: number;
+  /** Parse CSV in worker threads (the CLI passes DATAIO_DEFAULTS from src/io/defaults.ts); without it, in this thread. */
+  parallel?: ParallelOptions;
   onProgress?(bytes: number, rows: number, totalBytes: number): void;
 }
 
@@ -61,6 +68,28 @@ export class RowSink {
     if (this.lines.length >= this.batchRows) this.flush();
   }
 
+  get schema(): TableDef['schema'] {
+    return this.t.schema;
+  }
+
+  get scheme(): Scheme {
+    return this.batch.def.scheme;
+  }
+
+  get partitionColumns(): string[] {
+    return this.t.partitionColumns;
+  }
+
+  columnMap(header: string[] | undefined): number[] {
+    return columnMap(this.t, this.file, header);
+  }
+
+  /** A block parsed and routed by a worker. */
+  addBlock(r: Extract<ParseReply, { ok: true }>): void {
+    this.batch.addRouted(r.paths, r.parts, new Map(r.newValues));
+    this.rows += r.rows;
+  }
+
   flush(): void {
     if (!this.lines.length) return;
     const cols: Record<string, Vector> = {};
@@ -68,36 +97,16 @@ export class RowSink {
     try {
       this.batch.add(cols);
     } catch (err) {
-      throw this.locate(err, cols);
+      throw this.locate(err, cols, (i) => this.lines[i]!);
     }
     this.rows += this.lines.length;
     this.lines = [];
     for (const b of this.builders) b.reset();
   }
 
-  /** A routing error (a value outside every RANGE, a NULL partition key) gets the line and column of the first row that causes it. */
-  private locate(err: unknown, cols: Record<string, Vector>): unknown {
-    if (!(err instanceof CvError)) return err;
-    const levels = levelsOf(this.batch.def.scheme);
-    for (let i = 0; i < this.lines.length; i++) {
-      for (let li = 0; li < levels.length; li++) {
-        const name = this.t.partitionColumns[li]!;
-        try {
-          routeRows(levels[li]!, [{ type: this.t.schema.find((s) => s.name === name)!.type, vec: slice(cols[name]!, i) }]);
-        } catch (e) {
-          if (e instanceof CvError) return new CvError(e.code, `${this.file}:${this.lines[i]}: column ${name}: ${e.message}`);
-          throw e;
-        }
-      }
-    }
-    return err;
+  private locate(err: unknown, cols: Record<string, Vector>, lineOf: (row: number) => number): unknown {
+    return locateRouteError(err, this.batch.def.scheme, this.t, cols, this.file, lineOf);
   }
-}
-
-function slice(v: Vector, i: number): Vector {
-  if (v.kind === 'sym') return { kind: 'sym', dict: v.dict, codes: v.codes.subarray(i, i + 1) };
-  if (v.kind === 'str') return { kind: 'str', values: v.values.slice(i, i + 1) };
-  return { kind: 'num', type: v.type, values: v.values.subarray(i, i + 1) };
 }
 
 /** Maps header names to the table's columns: every table column must be there, and no other. */
@@ -122,13 +131,7 @@ async function loadCsv(sink: RowSink, input: NodeJS.ReadableStream, opts: LoadOp
       map = columnMap(t, file, fields);
       return;
     }
-    if (fields.length !== map.length) throw usage(`${file}:${line}: ${fields.length < map.length ? 'short' : 'long'} row: ${fields.length} field(s), expected ${map.length}`);
-    const bs = sink.builders;
-    for (let j = 0; j < bs.length; j++) {
-      const text = fields[map[j]!]!;
-      if (!bs[j]!.add(text, text === nullString))
-        throw usage(`${file}:${line}: column ${bs[j]!.col.name}: "${text.length > 60 ? text.slice(0, 60) + '…' : text}" is not a ${bs[j]!.col.type}`);
-    }
+    fillRow(sink.builders, map, fields, line, file, nullString);
     sink.rowDone(line);
   });
   input.setEncoding('utf8');
@@ -138,6 +141,30 @@ async function loadCsv(sink: RowSink, input: NodeJS.ReadableStream, opts: LoadOp
   }
   parser.end();
   if (!map) throw usage(`${file}: the file is empty (no header row)`);
+}
+
+/** True when the file's first 64 KiB end lines with a lone CR, which only the serial parser reads. */
+function loneCrFile(file: string): boolean {
+  if (file === '-') return false;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(65_536);
+    return hasLoneCr(b.subarray(0, fs.readSync(fd, b, 0, b.length, 0)));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A file of one piece or less, or with lone-CR line ends, is parsed in this thread: no pool to start for nothing. */
+async function readCsv(sink: RowSink, file: string, size: number, opts: LoadOptions, onBytes: (n: number) => void): Promise<void> {
+  const p = opts.parallel;
+  if (!p || p.workers < 1 || (file !== '-' && size <= p.chunkBytes) || loneCrFile(file)) {
+    const input = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: 1 << 20 });
+    return loadCsv(sink, input, opts, onBytes);
+  }
+  const input = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: p.chunkBytes });
+  const load = new ParallelCsvLoad(sink, { ...p, delimiter: opts.delimiter ?? ',', nullString: opts.nullString ?? '', header: opts.header !== false }, onBytes);
+  await load.run(input as AsyncIterable<Buffer>);
 }
 
 /** Loads a file ('-' is stdin) into dbPath/table; all rows become visible at once, or none. */
@@ -152,7 +179,7 @@ export async function loadFile(c: Cluster, dbPath: string, table: string, file: 
       throw fromSystemError(err, `cannot read ${file}`);
     }
   }
-  const batch = beginBatch(c, dbPath, table);
+  const batch = beginBatch(c, dbPath, table, opts.bufferBytes ? { bufferBytes: opts.bufferBytes } : {});
   const sink = new RowSink(batch, batch.schema, file === '-' ? 'stdin' : file, opts.batchRows ?? 65_536);
   let bytes = 0;
   const onBytes = (n: number) => {
@@ -165,8 +192,7 @@ export async function loadFile(c: Cluster, dbPath: string, table: string, file: 
       if (file === '-') throw usage('Parquet cannot be read from stdin: give the file');
       await loadParquet(sink, file, onBytes);
     } else {
-      const input = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: 1 << 20 });
-      await loadCsv(sink, input, opts, onBytes).catch((err: unknown) => {
+      await readCsv(sink, file, totalBytes, opts, onBytes).catch((err: unknown) => {
         throw (err as NodeJS.ErrnoException).syscall ? fromSystemError(err, `cannot read ${file}`) : err;
       });
     }

@@ -15,7 +15,7 @@ const TS_RE = /^(\d{4})[.-](\d{2})[.-](\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?
 const INT_RE = /^[+-]?\d+$/;
 
 /** Days since 1970 of a real calendar date, or undefined (2012.02.30 is not a date). */
-function days(y: number, m: number, d: number): number | undefined {
+export function calendarDays(y: number, m: number, d: number): number | undefined {
   if (m < 1 || m > 12 || d < 1 || d > 31) return undefined;
   const n = dateToDays(y, m, d);
   const back = new Date(n * MS_PER_DAY);
@@ -28,7 +28,7 @@ function cachedDays(s: string): number | undefined {
   let v = dayCache.get(s);
   if (v === undefined && !dayCache.has(s)) {
     const m = DATE_RE.exec(s);
-    v = m ? days(+m[1]!, +m[2]!, +m[3]!) : undefined;
+    v = m ? calendarDays(+m[1]!, +m[2]!, +m[3]!) : undefined;
     if (dayCache.size > 100_000) dayCache.clear();
     dayCache.set(s, v);
   }
@@ -52,7 +52,7 @@ function parseTimestamp(t: string): number | undefined {
   }
   const m = TS_RE.exec(t);
   if (!m) return undefined;
-  const d = days(+m[1]!, +m[2]!, +m[3]!);
+  const d = calendarDays(+m[1]!, +m[2]!, +m[3]!);
   const tm = parseTime(+(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), m[7]);
   if (d === undefined || tm === undefined) return undefined;
   let off = 0;
@@ -94,7 +94,7 @@ export function parseValue(type: ColType, t: string): number | bigint | string |
     }
     case 'DATE': {
       const m = DATE_RE.exec(t);
-      return m ? days(+m[1]!, +m[2]!, +m[3]!) : undefined;
+      return m ? calendarDays(+m[1]!, +m[2]!, +m[3]!) : undefined;
     }
     case 'MONTH': {
       const m = MONTH_RE.exec(t);

@@ -2,12 +2,12 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { makeDir, makeDirs, removeEmptyDir, removeTree } from '../common/fsio.js';
-import { dbNameOf, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type TableDef } from './catalog.js';
+import { dbNameOf, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type FileEntry, type TableDef } from './catalog.js';
 import { concatVectors, takeRows } from './codec.js';
 import { stageVersion, type Stage } from './commit.js';
 import { pinDatabase, type Snapshot } from './mvcc.js';
 import { commitPartsLocked, type StagedPart } from './multi-commit.js';
-import { readOlapFiles, writeOlapFiles } from './olap-format.js';
+import { readColumnFile, readOlapFiles, writeColumnSegments, writeOlapFiles } from './olap-format.js';
 import { extendValueLevels, routeRows } from './scheme.js';
 import { TYPES, type Columns, type Vector } from './types.js';
 import { normalizeBatch, writeTableFiles } from './writer.js';
@@ -84,23 +84,29 @@ export class Batch {
     if (rows === 0) return;
     const keyCols = this.t.partitionColumns.map((name) => ({ type: this.t.schema.find((s) => s.name === name)!.type, vec: cols[name]! }));
     const { paths, rowPath, newValues } = routeRows(this.def.scheme, keyCols);
+    this.place(splitByPath(cols, rows, paths, rowPath), newValues);
+  }
+
+  /**
+   * Stages rows a caller already routed with routeRows over this batch's scheme (a load's worker
+   * threads do): `parts[i]` holds the rows of `paths[i]`. The scheme the caller routed with may
+   * lack VALUE partitions other blocks added: it reports those values again in `newValues`.
+   */
+  addRouted(paths: string[], parts: Record<string, Vector>[], newValues: ReadonlyMap<number, Iterable<string | number>>): void {
+    if (this.state !== 'open') throw new Error(`internal: a ${this.state} batch cannot take rows`);
+    this.place(paths.map((p, i) => ({ path: p, ...normalizeBatch(this.t, parts[i]!) })), newValues);
+  }
+
+  private place(pieces: { path: string; cols: Columns; rows: number }[], newValues: ReadonlyMap<number, Iterable<string | number>>): void {
     extendValueLevels(this.def.scheme, newValues);
     for (const [li, vals] of newValues) for (const v of vals) (this.newValues.get(li) ?? this.newValues.set(li, new Set()).get(li)!).add(v);
-    const counts = new Uint32Array(paths.length);
-    for (let i = 0; i < rows; i++) counts[rowPath[i]!]!++;
-    const idx = paths.map((_, p) => new Uint32Array(counts[p]!));
-    const fill = new Uint32Array(paths.length);
-    for (let i = 0; i < rows; i++) {
-      const p = rowPath[i]!;
-      idx[p]![fill[p]!++] = i;
-    }
-    paths.forEach((p, i) => {
+    for (const { path: p, cols, rows } of pieces) {
       const part = this.part(p);
-      part.buffered.push(paths.length === 1 ? cols : Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, takeRows(v, idx[i]!)])));
-      part.bufferedRows += idx[i]!.length;
-      part.rows += idx[i]!.length;
-    });
-    this.bufferedBytes += rows * this.rowBytes;
+      part.buffered.push(cols);
+      part.bufferedRows += rows;
+      part.rows += rows;
+      this.bufferedBytes += rows * this.rowBytes;
+    }
     if (this.bufferedBytes > (this.opts.bufferBytes ?? 64_000_000)) this.spillAll();
   }
 
@@ -157,7 +163,7 @@ export class Batch {
       if (!part.bufferedRows) continue;
       const dir = path.join(part.stage.dir, `.spill-${part.spills.length}`);
       makeDir(dir);
-      writeOlapFiles(dir, this.t.schema, this.concat(part.buffered), part.bufferedRows);
+      writeOlapFiles(dir, this.t.schema, this.concat(part.buffered), part.bufferedRows, false);
       part.spills.push(dir);
       part.buffered = [];
       part.bufferedRows = 0;
@@ -172,15 +178,50 @@ export class Batch {
 
   /** Writes a partition's final files into its stage: the base version's rows (OLAP) or links (TSDB), then the new rows. */
   private finish(part: Part): StagedPart {
-    const segments = [...part.spills.map((d) => readOlapFiles(d, this.t.schema)), ...part.buffered];
+    const { rows, files } = this.def.engine === 'OLAP' ? this.finishOlap(part) : this.finishTsdb(part);
     part.buffered = [];
-    const { rows, files } = writeTableFiles(part.stage.dir, this.def.engine, this.t, this.concat(segments), part.rows, this.base(part));
     for (const d of part.spills) removeTree(d);
     return { chunk: part.chunk, isNew: part.isNew, baseCid: part.baseCid, dir: part.stage.dir, rows, files };
+  }
+
+  /** TSDB sorts the new rows into one level file: every segment at once. */
+  private finishTsdb(part: Part): { rows: number; files: FileEntry[] } {
+    const segments = [...part.spills.map((d) => readOlapFiles(d, this.t.schema)), ...part.buffered];
+    return writeTableFiles(part.stage.dir, this.def.engine, this.t, this.concat(segments), part.rows, this.base(part));
+  }
+
+  /**
+   * OLAP, one column and one segment at a time (the files writeTableFiles writes, with a fraction
+   * of the memory): the base version's column, then each spill's, then the buffered rows.
+   */
+  private finishOlap(part: Part): { rows: number; files: FileEntry[] } {
+    const base = this.base(part);
+    const rows = part.rows + (base?.rows ?? 0);
+    const files = this.t.schema.map((c) => {
+      const name = `${c.name}.col`;
+      const segs = [...(base ? [base.dir] : []), ...part.spills].map((d) => () => readColumnFile(path.join(d, name), c));
+      for (const b of part.buffered) segs.push(() => b[c.name]!);
+      return { name, size: writeColumnSegments(path.join(part.stage.dir, name), c, segs, rows) };
+    });
+    return { rows, files };
   }
 }
 
 /** Starts a load into `table`: add batches, then commit (all partitions at once) or abort. */
 export function beginBatch(c: Cluster, db: string, table: string, opts?: BatchOptions): Batch {
   return new Batch(c, db, table, opts);
+}
+
+/** The rows of each path (routeRows' paths and rowPath) as their own columns. */
+export function splitByPath(cols: Columns, rows: number, paths: string[], rowPath: Uint32Array): { path: string; cols: Columns; rows: number }[] {
+  if (paths.length === 1) return [{ path: paths[0]!, cols, rows }];
+  const counts = new Uint32Array(paths.length);
+  for (let i = 0; i < rows; i++) counts[rowPath[i]!]!++;
+  const idx = paths.map((_, p) => new Uint32Array(counts[p]!));
+  const fill = new Uint32Array(paths.length);
+  for (let i = 0; i < rows; i++) {
+    const p = rowPath[i]!;
+    idx[p]![fill[p]!++] = i;
+  }
+  return paths.map((p, i) => ({ path: p, cols: Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, takeRows(v, idx[i]!)])), rows: idx[i]!.length }));
 }

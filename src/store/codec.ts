@@ -9,8 +9,13 @@ export function encodeCodes(codes: Uint32Array, width: number): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
+/** b itself when typed arrays of `align`-byte elements can view it, else an aligned copy (no copy of a whole column that is aligned already). */
+function aligned(b: Buffer, align: number): Buffer {
+  return b.byteOffset % align === 0 ? b : Buffer.from(b);
+}
+
 export function decodeCodes(buf: Buffer, width: number, rows: number): Uint32Array {
-  const copy = Buffer.from(buf.subarray(0, rows * width)); // realign
+  const copy = aligned(buf.subarray(0, rows * width), width);
   const src = width === 1 ? new Uint8Array(copy.buffer, copy.byteOffset, rows) : width === 2 ? new Uint16Array(copy.buffer, copy.byteOffset, rows) : new Uint32Array(copy.buffer, copy.byteOffset, rows);
   return Uint32Array.from(src);
 }
@@ -34,7 +39,7 @@ export function encodeNumeric(type: ColType, values: NumArray): Uint8Array {
 export function decodeNumeric(type: ColType, buf: Buffer, rows: number): NumArray {
   const width = TYPES[type].width;
   if (buf.length < rows * width) throw corrupt(`column block too short for ${rows} ${type} values`);
-  const copy = Buffer.from(buf.subarray(0, rows * width));
+  const copy = aligned(buf.subarray(0, rows * width), type === 'TIMESTAMP' ? 4 : width);
   if (type === 'TIMESTAMP') {
     const halves = new Int32Array(copy.buffer, copy.byteOffset, rows * 2);
     const out = new Float64Array(rows);

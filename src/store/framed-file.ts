@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import xxhash from '@node-rs/xxhash';
 import { corrupt } from '../common/errors.js';
-import { closeFile, openFile, syncFile, writeAllv } from '../common/fsio.js';
+import { closeFile, openFile, syncFile, writeAll, writeAllv } from '../common/fsio.js';
 
 /**
  * Every store data file is a 64-byte header followed by a payload. The header carries the payload's
@@ -45,8 +45,31 @@ export function frameHeader(head: Header, len: number, payloadXxh3: bigint): Buf
   return buf;
 }
 
-/** Writes header + payload and fdatasyncs; the caller fsyncs the directory once for all files. */
-export function writeFramed(file: string, head: Header, payload: Uint8Array[]): number {
+/**
+ * The same file as writeFramed, with the payload handed over in pieces (`produce` calls `emit`
+ * with each): written and hashed as they come, the header last. Holds one piece at a time.
+ */
+export function writeFramedPieces(file: string, head: Header, produce: (emit: (piece: Uint8Array) => void) => void): number {
+  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+  const fd = openFile(file, O_WRONLY | O_CREAT | O_EXCL, 0o644);
+  try {
+    const h = xxhash.xxh3.Xxh3.withSeed(0n);
+    let pos = HEADER_BYTES;
+    produce((piece) => {
+      h.update(piece);
+      writeAll(fd, piece, pos);
+      pos += piece.byteLength;
+    });
+    writeAll(fd, frameHeader(head, pos - HEADER_BYTES, h.digest()), 0);
+    syncFile(fd);
+    return pos;
+  } finally {
+    closeFile(fd);
+  }
+}
+
+/** Writes header + payload and fdatasyncs (unless `sync` is false: scratch files); the caller fsyncs the directory once for all files. */
+export function writeFramed(file: string, head: Header, payload: Uint8Array[], sync = true): number {
   const len = payload.reduce((a, p) => a + p.byteLength, 0);
   const buf = frameHeader(head, len, xxh3Of(payload));
   const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
@@ -54,7 +77,7 @@ export function writeFramed(file: string, head: Header, payload: Uint8Array[]): 
   try {
     // writev may stop short on a full disk; the staging directory holding this file is removed on the error.
     writeAllv(fd, [buf, ...payload]);
-    syncFile(fd);
+    if (sync) syncFile(fd);
   } finally {
     closeFile(fd);
   }

@@ -25,10 +25,11 @@ export { ensureChunks, stageVersion, type Stage, type StagedFiles } from './comm
 export { append, writeTableFiles } from './writer.js';
 export { openTableStream, type TableStream } from './stream-writer.js';
 // A load: many partitions committed at once (a commit record), or none.
-export { Batch, beginBatch, type BatchOptions, type BatchResult } from './batch.js';
+export { Batch, beginBatch, splitByPath, type BatchOptions, type BatchResult } from './batch.js';
 
 // Reading: pinned snapshots, partitions and tables, statistics and digests.
 export { pinDatabase, type Snapshot } from './mvcc.js';
+export { forEachRowRange, rangeReadable } from './column-ranges.js';
 export { partitionStats, readPartition, readTable, readVersionDir, type PartitionStat } from './reader.js';
 export { databaseDigest, tableDigest, type PartitionDigest, type TableDigest } from './digest.js';
 export { databaseSummary, type DatabaseSummary } from './summary.js';

@@ -9,6 +9,8 @@ import { rmTmp, sleep, tmpDir } from '../helpers/tmp.js';
 /**
  * A load is atomic across partitions: `kill -9` of the loading process at random moments leaves
  * the table's digest equal to the digest before the load or to the digest with the whole load.
+ * The CSV is several 2 MiB pieces, so the kills land in the parallel path (worker threads parsing,
+ * the main thread staging and committing).
  */
 const DAYS = 6;
 const SYMS = ['IBM', 'MSFT', 'GOOG', 'AAPL', 'ORCL', 'SAP', 'FB', 'AMZN'];
@@ -48,6 +50,7 @@ beforeAll(() => {
     lines.push(`2012.01.0${d}T09:${String(30 + (i % 30)).padStart(2, '0')}:00.${String(i % 1000).padStart(3, '0')},${SYMS[i % SYMS.length]},${(i % 997) / 4},${i}`);
   }
   fs.writeFileSync(csv, lines.join('\n') + '\n');
+  expect(fs.statSync(csv).size).toBeGreaterThan(2 * (2 << 20));
   const ref = freshHome();
   before = digest(ref);
   const t0 = performance.now();

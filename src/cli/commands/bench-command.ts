@@ -20,6 +20,7 @@ interface Flags {
   label?: string;
   devices: number;
   scale: boolean;
+  only?: string;
   keep?: boolean;
   symbols?: number;
   rowsPerSymbol?: number;
@@ -47,6 +48,11 @@ function tolerance(text: string): number {
   return v / 100;
 }
 
+function onlyOf(v: string): 'dataio' {
+  if (v !== 'dataio') throw usage(`bad --only "${v}": expected dataio`);
+  return v;
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
@@ -63,6 +69,7 @@ export function registerBench(program: Command): void {
     .option('--emulate <spec>', "as root (cgroup v1 blkio): emulated disks, e.g. 'volumes=4x500MB/s,backup=1x500MB/s[,iops=N][,fs=xfs][,backing=tmpfs|sparse]': throttled loop devices, checked within ±5% before timing, removed afterwards")
     .option('--device-tolerance <pct>', 'with --emulate: how far (percent) a disk may be from its asked rate in the device check; default 5, anything else is stated in bold in the report')
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
+    .option('--only <phases>', 'dataio: generate, then only export, read-csv and load (CSV MB/s against a plain read, peak RSS)')
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
     .option('--shape <shape>', 'data set: default (picked from --size) or many (issue 12: 2,000 partitions per table, ~150 MB)', 'default')
     .option('--symbols <n>', 'advanced: symbols in the generated data (default 500)', intOpt('--symbols'))
@@ -88,6 +95,7 @@ export function registerBench(program: Command): void {
           ...(o.emulate ? { emulate: parseEmulateSpec(o.emulate) } : {}),
           ...(o.deviceTolerance ? { deviceTolerance: tolerance(o.deviceTolerance) } : {}),
           scale: o.scale,
+          ...(o.only ? { only: onlyOf(o.only) } : {}),
           keep: !!o.keep,
           ...(o.shape === 'many' ? { shape: 'many' as const } : {}),
           ...(o.symbols ? { symbols: o.symbols } : {}),

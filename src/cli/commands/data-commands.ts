@@ -89,10 +89,10 @@ function registerDbHead(db: Command): void {
     .option('--partition <pattern>', 'only partitions matching this pattern (% any run, ? one character)')
     .action(
       action(async (ctx, dbPath: string, table: string, o: { rows: number; partition?: string }) => {
-        let text = '';
+        const chunks: Buffer[] = [];
         const opts = { limit: o.rows, format: ctx.json ? ('jsonl' as const) : ('csv' as const), header: false, delimiter: '\t', ...(o.partition ? { partition: o.partition } : {}) };
-        await exportTable(ctx.cluster(), dbPath, table, opts, (s) => void (text += s));
-        const lines = text.split('\n').filter(Boolean);
+        await exportTable(ctx.cluster(), dbPath, table, opts, (s) => void chunks.push(Buffer.from(s)));
+        const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
         const columns = loadDatabase(ctx.cluster(), dbPath).tables[table]!.schema.map((s) => s.name);
         if (ctx.json) printJson({ columns, rows: lines.map((l) => JSON.parse(l) as unknown) });
         else printTable(lines.map((l) => Object.fromEntries(l.split('\t').map((v, i) => [columns[i]!, v]))), columns);

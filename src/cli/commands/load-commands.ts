@@ -4,13 +4,14 @@ import { usage } from '../../common/errors.js';
 import { formatBytes } from '../../common/units.js';
 import { exportTable, exportToFile, type ExportResult } from '../../dataio/export.js';
 import { loadFile } from '../../dataio/load.js';
+import { DATAIO_DEFAULTS, loadParallelism } from '../../io/defaults.js';
 import { splitList } from '../../dataio/schema-spec.js';
 import { dropDatabase, dropPartition, dropTable } from '../../store/index.js';
 import { action, intOpt, type Ctx } from '../action.js';
 import { printJson, printKeyValues } from '../output.js';
 import { progressBar } from '../progress.js';
 
-type LoadFlags = { format?: string; delimiter: string; nullString?: string; header: boolean };
+type LoadFlags = { format?: string; delimiter: string; nullString?: string; header: boolean; workers?: number };
 
 function registerLoad(program: Command): void {
   program
@@ -20,15 +21,18 @@ function registerLoad(program: Command): void {
     .option('--delimiter <c>', 'CSV field delimiter', ',')
     .option('--null-string <s>', 'the text that means NULL (default: the empty field)')
     .option('--no-header', 'the CSV has no header row: its columns are the table\'s, in order')
+    .option('--workers <n>', `CSV parser threads (default: ${DATAIO_DEFAULTS.loadWorkers}; 0: parse in the main thread)`, intOpt('--workers', 0))
     .action(
       action(async (ctx, dbPath: string, table: string, file: string, o: LoadFlags) => {
-        const bar = progressBar('load', ctx.json);
+        const bar = progressBar('load', ctx.json, { rows: true });
         const r = await loadFile(ctx.cluster(), dbPath, table, file, {
           ...(o.format ? { format: o.format as 'csv' } : {}),
           delimiter: o.delimiter === '\\t' ? '\t' : o.delimiter,
           ...(o.nullString !== undefined ? { nullString: o.nullString } : {}),
           header: o.header,
-          onProgress: (bytes, _rows, total) => bar.update(bytes, total || bytes),
+          parallel: loadParallelism(o.workers),
+          bufferBytes: DATAIO_DEFAULTS.loadBufferBytes,
+          onProgress: (bytes, rows, total) => bar.update(bytes, total || bytes, rows),
         });
         bar.stop();
         if (ctx.json) printJson(r);
@@ -40,7 +44,7 @@ function registerLoad(program: Command): void {
 type ExportFlags = { partition?: string; columns?: string; limit?: number; format: string; output?: string; delimiter: string; header: boolean };
 
 /** Writes to stdout, waiting for it to drain so memory stays flat when the reader is slow. */
-function stdoutWriter(text: string): Promise<void> | void {
+function stdoutWriter(text: Uint8Array): Promise<void> | void {
   if (process.stdout.write(text)) return;
   return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
