@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../common/durable.js';
+import { readJson, writeFileAtomic, writeFilesAtomicGrouped, writeJsonAtomic } from '../common/durable.js';
 import { makeDirs, removeFile, syncDir } from '../common/fsio.js';
 import { withLock } from '../common/lockfile.js';
 import { loadCluster, volumesOf, type ClusterConfig, type Volume } from './cluster.js';
@@ -153,6 +153,12 @@ export function saveChunk(c: Cluster, db: string, chunk: ChunkMeta): void {
   writeJsonAtomic(path.join(chunksDir(c, db), `${chunk.chunkId}.json`), chunk);
 }
 
+/** saveChunk for many chunks, made durable as a group (common/durable writeFilesAtomicGrouped). */
+export function saveChunks(c: Cluster, db: string, chunks: ChunkMeta[]): void {
+  makeDirs(chunksDir(c, db));
+  writeFilesAtomicGrouped(chunks.map((k) => ({ file: path.join(chunksDir(c, db), `${k.chunkId}.json`), data: JSON.stringify(k, null, 1) + '\n' })));
+}
+
 export function deleteChunkMeta(c: Cluster, db: string, chunkId: string): void {
   removeFile(path.join(chunksDir(c, db), `${chunkId}.json`));
 }
@@ -176,10 +182,14 @@ export function pendingCommit(c: Cluster, db: string): CommitRecord | undefined 
   return fs.existsSync(file) ? readJson<CommitRecord>(file) : undefined;
 }
 
-/** Applies a commit record: database.json, then every chunk file, then the record goes. Idempotent. */
+/**
+ * Applies a commit record: database.json, then every chunk file, then the record goes. Idempotent.
+ * The chunk files are written as a group (saveChunks) before the record is removed: until then
+ * the record still holds their content.
+ */
 export function applyCommitLocked(c: Cluster, db: string, rec: CommitRecord): void {
   if (rec.def) writeJsonAtomic(path.join(c.dbDir(db), 'database.json'), rec.def);
-  for (const k of rec.chunks) saveChunk(c, db, k);
+  saveChunks(c, db, rec.chunks);
   removeFile(commitRecordFile(c, db));
   syncDir(c.dbDir(db));
 }
