@@ -141,6 +141,26 @@ export function loadChunks(c: Cluster, db: string): ChunkMeta[] {
   return [...byId.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/**
+ * Reads every chunk file of a database once, asynchronously and many at a time, so that the
+ * synchronous reads under the database lock (a pin, loadChunks) find them in the page cache. Cold,
+ * 2,000 chunk files read one by one under the lock took 1.7 s of a 7 s backup (profile in
+ * docs/PERFORMANCE.md). Changes nothing; errors are left for the real read to report.
+ */
+export async function warmChunks(c: Cluster, db: string, concurrency = 32): Promise<void> {
+  let names: string[];
+  try {
+    names = (await fs.promises.readdir(chunksDir(c, db))).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+  } catch {
+    return;
+  }
+  let next = 0;
+  const lane = async () => {
+    while (next < names.length) await fs.promises.readFile(path.join(chunksDir(c, db), names[next++]!)).catch(() => undefined);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane));
+}
+
 export function loadChunk(c: Cluster, db: string, chunkId: string): ChunkMeta | undefined {
   const file = path.join(chunksDir(c, db), `${chunkId}.json`);
   const k = fs.existsSync(file) ? readJson<ChunkMeta>(file) : undefined;

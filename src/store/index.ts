@@ -14,7 +14,7 @@ export { hashString, levelName, levelNames, levelsOf, parsePartitionPath, partit
 export { initCluster, isCluster, isUnfinishedHome, loadCluster, resolveHome, volumesOf, type ClusterConfig, type InitOptions, type NodeConfig, type Volume, type VolumeConfig } from './cluster.js';
 
 // The catalog, read side.
-export { Cluster, dbNameOf, hasDatabase, listDatabases, loadChunks, loadDatabase, tableOf } from './catalog.js';
+export { Cluster, dbNameOf, hasDatabase, listDatabases, loadChunks, loadDatabase, tableOf, warmChunks } from './catalog.js';
 export type { ChunkMeta, DatabaseDef, Engine, FileEntry, TableDef, TableVersion } from './catalog.js';
 
 // Databases, tables and partitions: each takes the lock it needs.
