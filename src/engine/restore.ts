@@ -118,7 +118,8 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   let bytes = 0;
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
-  const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })));
+  // Missing chunks are placed, not written: each group commit creates them with their first version.
+  const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })), { placeOnly: true });
   const group = new GroupCommitter<CopyJob>(x.c, x.targetDb, x.group, (settled, err) => {
     if (err !== undefined) return void failures.push(...settled.map((job) => ({ job, err })));
     for (const job of settled) {

@@ -45,10 +45,14 @@ class VersionStage implements Stage {
   constructor(
     private readonly c: Cluster,
     private readonly db: string,
-    readonly chunkId: string,
+    readonly chunk: ChunkMeta,
     readonly table: string,
     readonly dir: string,
   ) {}
+
+  get chunkId(): string {
+    return this.chunk.chunkId;
+  }
 
   commit(staged: StagedFiles): ChunkMeta {
     return this.c.withDbLock(this.db, () => this.commitLocked(staged));
@@ -79,7 +83,7 @@ export function stageVersion(c: Cluster, db: string, chunk: ChunkMeta, table: st
   // The name carries the pid, so GC can tell a live writer's stage from a dead one's.
   const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
   makeDir(dir);
-  return new VersionStage(c, db, chunk.chunkId, table, dir);
+  return new VersionStage(c, db, chunk, table, dir);
 }
 
 /** A stage and what its files make up, for commitStages. */
@@ -104,11 +108,14 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
     await groupSyncAsync(stages.map((s) => s.dir));
     const chunks = c.withDbLock(db, () => {
       const def = loadDatabase(c, db);
-      const byId = new Map(loadChunks(c, db).map((k) => [k.chunkId, k]));
+      const live = loadChunks(c, db);
+      const byId = new Map(live.map((k) => [k.chunkId, k]));
+      const paths = new Set(live.map((k) => k.path));
       const publish: PublishItem[] = items.map(({ staged }, i) => {
         const s = stages[i]!;
-        const chunk = byId.get(s.chunkId);
-        if (!chunk) throw conflict(`partition ${s.chunkId} of ${db} was dropped while being written`);
+        // A chunk placed by ensureChunks({ placeOnly }) is created here, unless its path is taken meanwhile.
+        const chunk = byId.get(s.chunkId) ?? (Object.keys(s.chunk.tables).length === 0 && !paths.has(s.chunk.path) ? s.chunk : undefined);
+        if (!chunk) throw conflict(`partition ${s.chunk.path} (${s.chunkId}) of ${db} was dropped or created by another writer while being written`);
         return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, ...staged };
       });
       return publishLocked(c, db, publish);
@@ -129,8 +136,10 @@ export function commitStageLocked(stage: Stage, staged: StagedFiles): ChunkMeta 
 
 /**
  * The chunks for partition paths, creating missing ones (placed round-robin over volumes, with
- * the given chunkId if any), all under one database lock and one catalog read.
+ * the given chunkId if any), all under one database lock and one catalog read. With `placeOnly` the
+ * missing chunks are not written to the catalog: only commitStages may then publish into them (it
+ * creates each chunk file with the chunk's first version, a new name rather than a replaced one).
  */
-export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[]): Map<string, ChunkMeta> {
-  return c.withDbLock(db, () => ensureChunksLocked(c, db, wanted));
+export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[], opts: { placeOnly?: boolean } = {}): Map<string, ChunkMeta> {
+  return c.withDbLock(db, () => ensureChunksLocked(c, db, wanted, opts));
 }
