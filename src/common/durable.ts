@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseJson } from './json.js';
 import { closeFile, closeQuietly, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from './fsio.js';
+import { groupSync } from './group-sync.js';
 
 export interface AtomicWriteOptions {
   /** The file's exact mode (umask does not apply); the temp file has it from creation. Default 0644. */
@@ -41,8 +42,39 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | Iterab
   if (durable) syncDir(dir);
 }
 
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
+/**
+ * Many files replaced atomically, made durable as a group: every temp file is written, the temps
+ * are made durable together (one group sync), then each is renamed over its name and the renames
+ * are made durable together. Two syncfs calls instead of two fsyncs per file; and a rename over an
+ * existing file whose temp still has delayed allocations makes ext4 (auto_da_alloc) start a
+ * flush per rename (4.7 s for 2,000 chunk files in a profile of restore), which the first sync
+ * avoids. Readers see each file old or new; a crash may keep any mix of old and new files.
+ */
+export function writeFilesAtomicGrouped(files: { file: string; data: string | Uint8Array }[]): void {
+  const temps: string[] = [];
+  try {
+    for (const f of files) {
+      const tmp = path.join(path.dirname(f.file), `.${path.basename(f.file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const fd = openFile(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+      temps.push(tmp);
+      try {
+        writeAll(fd, typeof f.data === 'string' ? Buffer.from(f.data) : f.data);
+      } finally {
+        closeFile(fd);
+      }
+    }
+    const dirs = [...new Set(files.map((f) => path.dirname(f.file)))];
+    groupSync(dirs, temps);
+    files.forEach((f, i) => renamePath(temps[i]!, f.file));
+    temps.length = 0;
+    groupSync(dirs, []);
+  } finally {
+    for (const t of temps) removeFile(t);
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown, opts: AtomicWriteOptions = {}): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n', opts);
 }
 
 /** Reads JSON into null-prototype objects (common/json.ts): names read from disk are never inherited keys. */

@@ -40,6 +40,11 @@ export function installIoHooks(h: IoHooks | undefined): void {
   hooks = h;
 }
 
+/** True under the test fault layer: group syncs then take the per-file path, which it can see. */
+export function hooksInstalled(): boolean {
+  return hooks !== undefined;
+}
+
 const { O_CREAT } = fs.constants;
 
 export function openFile(file: string, flags: number, mode = 0o644): number {
@@ -178,10 +183,15 @@ export function makeDir(dir: string, mode = 0o755): boolean {
  * have flushed it yet when our caller goes on to rely on it.
  */
 export function makeDirs(dir: string): void {
+  for (const p of makeDirsDeferred(dir)) syncDir(p);
+}
+
+/** mkdir -p without the fsyncs: returns the parents whose fsync makes the new levels durable. */
+export function makeDirsDeferred(dir: string): string[] {
   const missing: string[] = [];
   for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
   for (const d of missing) makeDir(d);
-  for (const d of missing) syncDir(path.dirname(d));
+  return missing.map((d) => path.dirname(d));
 }
 
 export function removeFile(file: string): void {

@@ -23,19 +23,34 @@ export interface PackSizing {
   target: number;
 }
 
-/** Groups jobs into packs: per source disk, in plan order; a large entry alone, small ones up to the target. */
-export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, sizing: PackSizing = { shareBelow: PACK_SHARE_BELOW, target: PACK_TARGET_BYTES }): CopyJob[][] {
+/**
+ * Groups jobs into packs: per source disk, in plan order; a large entry alone, small ones up to the
+ * target. Small entries are also spread over at least `spread` packs per disk (the workers): a
+ * pack is written by one worker, so a small database that fits one pack would otherwise be read
+ * file by file by one worker (the many shape's 14,000 opens serially, 2026-11-27-packs-sweep.md).
+ */
+export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, sizing: PackSizing = { shareBelow: PACK_SHARE_BELOW, target: PACK_TARGET_BYTES }, spread = 1): CopyJob[][] {
   const out: CopyJob[][] = [];
+  const small = new Map<string, { jobs: number; bytes: number }>();
+  const sizeOf = (j: CopyJob) => j.chunk.tables[j.table]!.bytes;
+  for (const j of jobs) {
+    if (sizeOf(j) >= sizing.shareBelow) continue;
+    const t = small.get(diskOfJob(j)) ?? { jobs: 0, bytes: 0 };
+    small.set(diskOfJob(j), { jobs: t.jobs + 1, bytes: t.bytes + sizeOf(j) });
+  }
+  // Per disk: a pack closes at the target, at its share of the disk's small bytes, or of its entries.
+  const caps = new Map([...small].map(([d, t]) => [d, { bytes: Math.min(sizing.target, Math.ceil(t.bytes / spread)), jobs: Math.ceil(t.jobs / spread) }]));
   const open = new Map<string, { jobs: CopyJob[]; bytes: number }>();
   for (const j of jobs) {
-    const bytes = j.chunk.tables[j.table]!.bytes;
+    const bytes = sizeOf(j);
     if (bytes >= sizing.shareBelow) {
       out.push([j]);
       continue;
     }
     const disk = diskOfJob(j);
+    const cap = caps.get(disk)!;
     let g = open.get(disk);
-    if (g && g.bytes + bytes > sizing.target) {
+    if (g && (g.bytes + bytes > cap.bytes || g.jobs.length >= cap.jobs)) {
       out.push(g.jobs);
       g = undefined;
     }
@@ -58,6 +73,8 @@ export interface PackCopyInput {
   inFlight: number;
   observer: Observer | undefined;
   sizing?: PackSizing;
+  /** The pool's workers: small entries are spread over at least this many packs per disk. */
+  workers: number;
 }
 
 /**
@@ -66,7 +83,7 @@ export interface PackCopyInput {
  */
 export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<{ bytes: number; stored: number; methods: Set<UsedMethod> }> {
   const diskOfJob = (j: CopyJob) => x.disks.get(j.chunk.volume) ?? diskOf(j.chunk.volume);
-  const groups = groupPacks(x.plan.toCopy, diskOfJob, x.sizing);
+  const groups = groupPacks(x.plan.toCopy, diskOfJob, x.sizing, x.workers);
   let bytes = 0;
   let stored = 0;
   // Packs are big tasks already: two per worker-disk slot keeps the queues fed.

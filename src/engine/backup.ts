@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, fsTypeOf, mayClone, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
-import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
+import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, warmChunks, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
 import { planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
@@ -91,6 +91,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const lock = repo.lock(o.holder ?? defaultHolder());
   let snapshot: Snapshot | undefined;
   try {
+    await warmChunks(c, o.dbPath);
     snapshot = pinDatabase(c, o.dbPath);
     const createdAt = new Date().toISOString();
     const tables = tablesOf(snapshot.def);
@@ -160,7 +161,7 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
   if (repo.packs) {
     const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     if (!plan.toCopy.length) return { bytes: 0, methods: new Set() };
-    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: repo.ioQueue ?? diskOf(repo.dir), inFlight: x.copying.inFlight, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
+    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: repo.ioQueue ?? diskOf(repo.dir), inFlight: x.copying.inFlight, workers: x.copying.workers, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
     return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe));
   }
   const def = x.snapshot.def;

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
-import { Cluster, dbNameOf, dropPartition, ensureChunks, stageVersion, versionProblem, type ChunkMeta } from '../store/index.js';
+import { PIPELINE_DEFAULTS, applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
+import { Cluster, dbNameOf, dropPartition, ensureChunks, stageVersion, versionProblem, type ChunkMeta, type StagedCommit } from '../store/index.js';
+import { GroupCommitter, type GroupLimits } from './restore-group.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { readEntryFromPack } from './restore-packs.js';
@@ -64,6 +65,7 @@ interface RunContext {
   pipeline: CopyPipeline;
   observer?: Observer;
   inFlight: number;
+  group: GroupLimits;
 }
 
 interface Failure {
@@ -71,45 +73,32 @@ interface Failure {
   err: unknown;
 }
 
-/** Copies one table partition into a staging directory of the target chunk and commits it. */
-async function restoreOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
+/**
+ * Copies one table partition into a staging directory of the target chunk, without an fdatasync
+ * per file: the group commit (restore-group.ts) makes the stage durable and publishes it.
+ */
+async function copyOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<StagedCommit> {
   const { c, targetDb } = x;
   const { entry, pair } = job;
-  if (x.src.repo.packs) return restoreFromPack(x, job, chunk, dstDisks, srcDisk);
-  if (!x.src.repo.hasData(job.srcChunkId, pair.src, entry.cid)) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid})`);
-  const srcFiles = x.src.repo.entryFiles(job.srcChunkId, pair.src, entry);
+  const dstDisk = dstDisks.get(chunk.volume) ?? diskOf(chunk.volume);
+  const packs = x.src.repo.packs;
+  if (!packs && !x.src.repo.hasData(job.srcChunkId, pair.src, entry.cid)) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid})`);
   const stage = stageVersion(c, targetDb, chunk, pair.dst);
   try {
-    const copied = await x.pipeline
-      .copyFiles(
-        entry.files.map((f, i) => ({ src: srcFiles[i]!, dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 })),
-        srcDisk,
-        dstDisks.get(chunk.volume) ?? diskOf(chunk.volume),
-      )
-      .catch((err: unknown) => {
+    let heads: { size: number; head?: Uint8Array }[];
+    if (packs) heads = await readEntryFromPack(packs, x.pipeline, job.srcChunkId, pair.src, entry, stage.dir, [srcDisk, dstDisk], false);
+    else {
+      const srcFiles = x.src.repo.entryFiles(job.srcChunkId, pair.src, entry);
+      const files = entry.files.map((f, i) => ({ src: srcFiles[i]!, dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 }));
+      heads = await x.pipeline.copyFiles(files, srcDisk, dstDisk, { durable: false }).catch((err: unknown) => {
         // The manifest lists the file, so a file the repository lacks is damage, not bad input.
         throw err instanceof CvError && err.code === 'NOT_FOUND' ? corrupt(`the backup lacks a data file of ${job.path} table ${pair.src}: ${err.message}`) : err;
       });
+    }
     const m = x.src.manifest;
-    const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, copied.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head })));
+    const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, heads.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
     if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
-    stage.commit({ rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } });
-  } catch (err) {
-    stage.abort();
-    throw err;
-  }
-}
-
-/** restoreOne for a repository v2: the entry's blobs are read by range from its pack. */
-async function restoreFromPack(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<void> {
-  const { entry, pair } = job;
-  const stage = stageVersion(x.c, x.targetDb, chunk, pair.dst);
-  try {
-    const read = await readEntryFromPack(x.src.repo.packs!, x.pipeline, job.srcChunkId, pair.src, entry, stage.dir, [srcDisk, dstDisks.get(chunk.volume) ?? diskOf(chunk.volume)]);
-    const m = x.src.manifest;
-    const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, read.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
-    if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
-    stage.commit({ rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } });
+    return { stage, staged: { rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } } };
   } catch (err) {
     stage.abort();
     throw err;
@@ -117,8 +106,9 @@ async function restoreFromPack(x: RunContext, job: CopyJob, chunk: ChunkMeta, ds
 }
 
 /**
- * Runs every copy job. A failed partition leaves the target's previous version live and does not
- * stop the others; the failures are returned for the caller to report.
+ * Runs every copy job; copied partitions are committed in groups. A failed partition (or a failed
+ * group commit) leaves the target's previous versions live and does not stop the others; the
+ * failures are returned for the caller to report.
  */
 export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: CopyJob[]; failures: Failure[]; bytes: number }> {
   const dstDisks = new Map(x.c.volumes.map((v) => [v.path, v.disk]));
@@ -128,18 +118,26 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   let bytes = 0;
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
-  const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })));
-  await runLimited(jobs, x.inFlight, async (job) => {
-    try {
-      if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
-      await restoreOne(x, job, chunks.get(job.path)!, dstDisks, srcDisk);
+  // Missing chunks are placed, not written: each group commit creates them with their first version.
+  const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })), { placeOnly: true });
+  const group = new GroupCommitter<CopyJob>(x.c, x.targetDb, x.group, (settled, err) => {
+    if (err !== undefined) return void failures.push(...settled.map((job) => ({ job, err })));
+    for (const job of settled) {
       done.push(job);
       bytes += job.entry.bytes;
       x.observer?.partitionDone?.(job.pair.dst);
+    }
+  });
+  await runLimited(jobs, x.inFlight, async (job) => {
+    try {
+      if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
+      group.add(job, await copyOne(x, job, chunks.get(job.path)!, dstDisks, srcDisk), job.entry.bytes);
     } catch (err) {
       failures.push({ job, err });
     }
   });
+  // What was copied is committed even after a failure or a cancel: a rerun then need not copy it again.
+  await group.flush();
   return { done, failures, bytes };
 }
 
@@ -180,7 +178,8 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, copying: Fi
     const plan = planRestore(c, m, targetDb, pairs, spec.pattern, spec);
     if (!shared) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
     for (const s of plan.skipped) o.observer?.partitionDone?.(s.table);
-    const run = (pipeline: CopyPipeline) => runJobs({ c, targetDb, src, pipeline, inFlight: copying.inFlight, ...(o.observer ? { observer: o.observer } : {}) }, plan.jobs);
+    const group = { entries: PIPELINE_DEFAULTS.commitGroupEntries, bytes: PIPELINE_DEFAULTS.commitGroupBytes, ms: PIPELINE_DEFAULTS.commitGroupMs };
+    const run = (pipeline: CopyPipeline) => runJobs({ c, targetDb, src, pipeline, inFlight: copying.inFlight, group, ...(o.observer ? { observer: o.observer } : {}) }, plan.jobs);
     const total = plan.jobs.reduce((a, j) => a + j.entry.bytes, 0);
     const { done, failures, bytes } = shared ? await run(shared) : await withPipeline(copying, o.observer, total, run);
     if (failures.length) throw failureError(targetDb, failures, done.length);

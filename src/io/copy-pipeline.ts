@@ -85,12 +85,16 @@ export class CopyPipeline {
    * Results come back in input order. On the first failure no further batch starts, batches in
    * flight are told to stop, and once all have settled the first error is thrown; copied files
    * are left in place for the caller (who writes into a staging dir) to remove.
-   * After the last file, each distinct dst directory is fsynced once.
+   * After the last file, each distinct dst directory is fsynced once. With `durable: false` (the
+   * stream method only) neither the files nor the directories are synced: the caller makes them
+   * durable together (restore's group commit).
    */
-  async copyFiles(files: FileJob[], srcDisk: string, dstDisk: string): Promise<FileResult[]> {
+  async copyFiles(files: FileJob[], srcDisk: string, dstDisk: string, opts: { durable?: boolean } = {}): Promise<FileResult[]> {
     for (const f of files) if (!f.dst) throw new CvError('USAGE', `no destination given for ${f.src}`);
     const method = this.method;
-    const results = (await this.runBatches(files, [srcDisk, dstDisk], (batch, abort) => ({ kind: 'copy', method, files: batch, abort }))) as FileResult[];
+    const sync = opts.durable !== false || method !== 'stream';
+    const results = (await this.runBatches(files, [srcDisk, dstDisk], (batch, abort) => ({ kind: 'copy', method, files: batch, abort, sync }))) as FileResult[];
+    if (!sync) return results;
     const dirs = [...new Set(files.map((f) => path.dirname(f.dst!)))];
     // Directly, not as a pool task: queued behind other calls' copy batches it would delay this
     // call's commit by a whole wave of copies. A directory fsync is a short metadata flush.

@@ -38,7 +38,7 @@ export default function run(task: WorkerTask): WorkerReply | Promise<WorkerReply
     const abort = new CancelFlag(task.abort);
     const stopped = () => cancel.isSet || abort.isSet;
     if (task.kind === 'hash') return { ok: true, results: task.files.map((f) => hashOne(f, stopped)) };
-    return { ok: true, results: task.files.map((f) => copyOne(f, task.method, stopped)) };
+    return { ok: true, results: task.files.map((f) => copyOne(f, task.method, stopped, task.sync !== false)) };
   } catch (err) {
     const e = fromSystemError(err, 'copy worker');
     return { ok: false, code: e.code, message: e.message };
@@ -121,7 +121,7 @@ function unchanged(src: Src, label: string): void {
   }
 }
 
-function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): FileResult {
+function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean, sync: boolean): FileResult {
   if (!job.dst) throw new CvError('USAGE', `no destination given for ${job.src}`);
   const dst = job.dst;
   if (stopped()) throw cancelled();
@@ -137,7 +137,7 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean): File
       const out = dfd;
       ({ xxh3, head } = pump(src.fd, src.st.size, job.src, stopped, (b) => guard(() => writeAll(out, b), `write ${dst}`)));
       unchanged(src, job.src);
-      guard(() => syncFile(out), `fdatasync ${dst}`);
+      if (sync) guard(() => syncFile(out), `fdatasync ${dst}`);
     } else {
       cloneOrCopyRange(job.src, dst, method);
       created = true;

@@ -40,9 +40,12 @@ export interface HashResult {
   detail?: string;
 }
 
-/** One piscina task. `abort` is a per-call flag: set when a sibling batch failed. */
+/**
+ * One piscina task. `abort` is a per-call flag: set when a sibling batch failed. A copy with
+ * `sync: false` skips the per-file fdatasync (the caller makes the files durable together).
+ */
 export type WorkerTask =
-  | { kind: 'copy'; method: UsedMethod; files: FileJob[]; abort: SharedArrayBuffer }
+  | { kind: 'copy'; method: UsedMethod; files: FileJob[]; abort: SharedArrayBuffer; sync?: boolean }
   | { kind: 'hash'; files: FileJob[]; abort: SharedArrayBuffer }
   | { kind: 'fsync-dirs'; dirs: string[] }
   | { kind: 'module'; module: string; payload: unknown; abort: SharedArrayBuffer };

@@ -36,6 +36,8 @@ export interface ReadPackTask {
   pack: string;
   packSize: number;
   files: ReadFile[];
+  /** false: restored files are not fdatasynced one by one (the caller syncs them as a group). */
+  sync?: boolean;
 }
 export interface ReadResult {
   size: number;
@@ -142,13 +144,13 @@ export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
   if (!reader) return bad('missing', `pack ${t.pack} is missing`);
   try {
     if (reader.size !== t.packSize) return bad('size', `pack ${t.pack} is ${reader.size} bytes, its index says ${t.packSize}`);
-    return t.files.map((f) => readFile(f, reader!, codec, ctx));
+    return t.files.map((f) => readFile(f, reader!, codec, ctx, t.sync !== false));
   } finally {
     reader.close();
   }
 }
 
-function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: WorkerContext): ReadResult {
+function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: WorkerContext, sync: boolean): ReadResult {
   const whole = newXxh3();
   let head: Uint8Array | undefined;
   let out: number | undefined;
@@ -169,7 +171,7 @@ function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: Work
     }
     const xxh3 = toHex(whole.digest());
     if (xxh3 !== f.xxh3) throw corrupt(`${f.name}: expected xxh3 ${f.xxh3}, got ${xxh3}`);
-    if (out !== undefined) syncFile(out);
+    if (out !== undefined && sync) syncFile(out);
     return { size: f.size, xxh3, head: head ?? new Uint8Array(0) };
   } catch (err) {
     if (f.dst || (err instanceof CvError && err.code === 'CANCELLED')) throw err instanceof CvError ? err : fromSystemError(err, `restore ${f.name}`);

@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { conflict } from '../common/errors.js';
 import { makeDir, removeTree } from '../common/fsio.js';
-import { loadDatabase, tableOf, type ChunkMeta, type Cluster, type FileEntry } from './catalog.js';
+import { groupSyncAsync } from '../common/group-sync.js';
+import { loadChunks, loadDatabase, tableOf, type ChunkMeta, type Cluster, type FileEntry } from './catalog.js';
 import { commitVersionLocked, ensureChunksLocked } from './mvcc.js';
+import { publishLocked, type PublishItem } from './multi-commit.js';
 
 /**
  * The store's commit API: the one way anything outside the store (restore, generate, the coming
@@ -14,7 +17,7 @@ import { commitVersionLocked, ensureChunksLocked } from './mvcc.js';
 /** What the files written into a stage make up. */
 export interface StagedFiles {
   rows: number;
-  /** Every file of the version, each written into the stage and fdatasynced. */
+  /** Every file of the version, written into the stage: fdatasynced for Stage.commit; commitStages syncs them together. */
   files: FileEntry[];
   /** Where restored data came from, so a rerun can tell the target already holds it. */
   origin?: { chunkId: string; cid: number };
@@ -37,15 +40,19 @@ export interface Stage {
 }
 
 class VersionStage implements Stage {
-  private state: 'open' | 'committed' | 'aborted' = 'open';
+  state: 'open' | 'committed' | 'aborted' = 'open';
 
   constructor(
     private readonly c: Cluster,
     private readonly db: string,
-    private readonly chunkId: string,
-    private readonly table: string,
+    readonly chunk: ChunkMeta,
+    readonly table: string,
     readonly dir: string,
   ) {}
+
+  get chunkId(): string {
+    return this.chunk.chunkId;
+  }
 
   commit(staged: StagedFiles): ChunkMeta {
     return this.c.withDbLock(this.db, () => this.commitLocked(staged));
@@ -76,7 +83,49 @@ export function stageVersion(c: Cluster, db: string, chunk: ChunkMeta, table: st
   // The name carries the pid, so GC can tell a live writer's stage from a dead one's.
   const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
   makeDir(dir);
-  return new VersionStage(c, db, chunk.chunkId, table, dir);
+  return new VersionStage(c, db, chunk, table, dir);
+}
+
+/** A stage and what its files make up, for commitStages. */
+export interface StagedCommit {
+  stage: Stage;
+  staged: StagedFiles;
+}
+
+/**
+ * Group durability: commits many stages (any tables, any chunks of one database) together, with
+ * one multi-partition commit (multi-commit.ts): every stage becomes visible, or none does. The
+ * stages' files need not be fdatasynced: they are made durable together, first off the event loop
+ * (where most of the flushing happens) and then once more under the lock, after the renames.
+ * A chunk dropped meanwhile fails the whole group (CONFLICT); on any failure every stage is removed.
+ */
+export async function commitStages(c: Cluster, db: string, items: StagedCommit[]): Promise<ChunkMeta[]> {
+  const stages = items.map((x) => {
+    if (!(x.stage instanceof VersionStage) || x.stage.state !== 'open') throw new Error('internal: commitStages takes open stages made by stageVersion');
+    return x.stage;
+  });
+  try {
+    await groupSyncAsync(stages.map((s) => s.dir));
+    const chunks = c.withDbLock(db, () => {
+      const def = loadDatabase(c, db);
+      const live = loadChunks(c, db);
+      const byId = new Map(live.map((k) => [k.chunkId, k]));
+      const paths = new Set(live.map((k) => k.path));
+      const publish: PublishItem[] = items.map(({ staged }, i) => {
+        const s = stages[i]!;
+        // A chunk placed by ensureChunks({ placeOnly }) is created here, unless its path is taken meanwhile.
+        const chunk = byId.get(s.chunkId) ?? (Object.keys(s.chunk.tables).length === 0 && !paths.has(s.chunk.path) ? s.chunk : undefined);
+        if (!chunk) throw conflict(`partition ${s.chunk.path} (${s.chunkId}) of ${db} was dropped or created by another writer while being written`);
+        return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, ...staged };
+      });
+      return publishLocked(c, db, publish);
+    });
+    for (const s of stages) s.state = 'committed';
+    return chunks;
+  } catch (err) {
+    for (const s of stages) s.abort();
+    throw err;
+  }
 }
 
 /** Commits a stage inside the store's own locked sections (append); the caller holds the database lock. */
@@ -87,8 +136,10 @@ export function commitStageLocked(stage: Stage, staged: StagedFiles): ChunkMeta 
 
 /**
  * The chunks for partition paths, creating missing ones (placed round-robin over volumes, with
- * the given chunkId if any), all under one database lock and one catalog read.
+ * the given chunkId if any), all under one database lock and one catalog read. With `placeOnly` the
+ * missing chunks are not written to the catalog: only commitStages may then publish into them (it
+ * creates each chunk file with the chunk's first version, a new name rather than a replaced one).
  */
-export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[]): Map<string, ChunkMeta> {
-  return c.withDbLock(db, () => ensureChunksLocked(c, db, wanted));
+export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[], opts: { placeOnly?: boolean } = {}): Map<string, ChunkMeta> {
+  return c.withDbLock(db, () => ensureChunksLocked(c, db, wanted, opts));
 }

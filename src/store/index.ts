@@ -14,14 +14,14 @@ export { hashString, levelName, levelNames, levelsOf, parsePartitionPath, partit
 export { initCluster, isCluster, isUnfinishedHome, loadCluster, resolveHome, volumesOf, type ClusterConfig, type InitOptions, type NodeConfig, type Volume, type VolumeConfig } from './cluster.js';
 
 // The catalog, read side.
-export { Cluster, dbNameOf, hasDatabase, listDatabases, loadChunks, loadDatabase, tableOf } from './catalog.js';
+export { Cluster, dbNameOf, hasDatabase, listDatabases, loadChunks, loadDatabase, tableOf, warmChunks } from './catalog.js';
 export type { ChunkMeta, DatabaseDef, Engine, FileEntry, TableDef, TableVersion } from './catalog.js';
 
 // Databases, tables and partitions: each takes the lock it needs.
 export { addValuePartitions, createDatabase, createPartitionedTable, dropDatabase, dropPartition, dropTable, type TableSpec } from './database.js';
 
 // Publishing data: stage a version of (chunk, table), write its files, commit it.
-export { ensureChunks, stageVersion, type Stage, type StagedFiles } from './commit.js';
+export { commitStages, ensureChunks, stageVersion, type Stage, type StagedCommit, type StagedFiles } from './commit.js';
 export { append, writeTableFiles } from './writer.js';
 export { openTableStream, type TableStream } from './stream-writer.js';
 // A load: many partitions committed at once (a commit record), or none.

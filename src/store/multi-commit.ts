@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { conflict } from '../common/errors.js';
 import { writeJsonAtomic } from '../common/durable.js';
-import { removeTree, renamePath, syncDir } from '../common/fsio.js';
+import { removeTree, renamePath } from '../common/fsio.js';
+import { groupSync } from '../common/group-sync.js';
 import { applyCommitLocked, commitRecordFile, loadChunks, loadDatabase, nextCids, tableOf, type ChunkMeta, type Cluster, type CommitRecord, type DatabaseDef, type FileEntry } from './catalog.js';
-import { gcChunkLocked } from './mvcc.js';
+import { gcChunkLocked, livePins } from './mvcc.js';
 import { extendValueLevels } from './scheme.js';
 
 /**
@@ -40,42 +41,62 @@ function checkBases(c: Cluster, db: string, table: string, parts: StagedPart[]):
   return byPath;
 }
 
+/** One staged version to publish: the chunk as the catalog holds it now, and what the stage holds. */
+export interface PublishItem {
+  chunk: ChunkMeta;
+  table: string;
+  physIndex: number;
+  dir: string;
+  rows: number;
+  files: FileEntry[];
+  origin?: { chunkId: string; cid: number };
+}
+
 /**
- * Publishes every stage: check the bases, allocate the cids in one write, rename each stage to
- * its version directory (fsynced), write the commit record (the commit point), apply it to
- * database.json and the chunk files, remove it, then GC. Before the commit point a failure leaves
- * the catalog as it was (renamed directories are removed, or GC removes them as unreferenced).
+ * Publishes staged versions of any tables in any chunks of one database together: allocate the
+ * cids in one write, rename each stage to its version directory, make the stages' files and every
+ * rename durable in one group sync (common/group-sync.ts; the stages' files need no fdatasync of
+ * their own), write the commit record (the commit point), apply it to the chunk files, remove it,
+ * then GC. Before the commit point a failure leaves the catalog as it was (renamed directories
+ * are removed, or GC removes them as unreferenced). Runs under the database lock.
  */
-export function commitPartsLocked(c: Cluster, db: string, table: string, physIndex: number, parts: StagedPart[], newValues: ReadonlyMap<number, Iterable<string | number>>): ChunkMeta[] {
-  const def: DatabaseDef = loadDatabase(c, db);
-  if (tableOf(def, table).physIndex !== physIndex) throw conflict(`table ${table} of ${db} was dropped and created again during the load; nothing was loaded`);
-  const byPath = checkBases(c, db, table, parts);
-  const grew = extendValueLevels(def.scheme, newValues);
-  const cid0 = nextCids(c, db, parts.length);
+export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?: DatabaseDef): ChunkMeta[] {
+  const cid0 = nextCids(c, db, items.length);
   const renamed: string[] = [];
-  const chunks: ChunkMeta[] = [];
+  const merged = new Map<string, ChunkMeta>();
   try {
-    parts.forEach((p, i) => {
+    items.forEach((p, i) => {
       const cid = cid0 + i;
-      const version = `${table}_${physIndex}_${cid}`;
-      const chunkDir = c.chunkDir(p.chunk, db);
-      syncDir(p.dir);
-      renamePath(p.dir, path.join(chunkDir, version));
-      renamed.push(path.join(chunkDir, version));
-      syncDir(chunkDir);
-      const base = byPath.get(p.chunk.path) ?? p.chunk;
+      const version = `${p.table}_${p.physIndex}_${cid}`;
+      const to = path.join(c.chunkDir(p.chunk, db), version);
+      renamePath(p.dir, to);
+      renamed.push(to);
+      const base = merged.get(p.chunk.chunkId) ?? p.chunk;
       const bytes = p.files.reduce((a, f) => a + f.size, 0);
-      chunks.push({ ...base, tables: { ...base.tables, [table]: { cid, version, rows: p.rows, bytes, files: p.files, updateTime: new Date().toISOString() } } });
+      const v = { cid, version, rows: p.rows, bytes, files: p.files, updateTime: new Date().toISOString(), ...(p.origin ? { origin: p.origin } : {}) };
+      merged.set(p.chunk.chunkId, { ...base, tables: { ...base.tables, [p.table]: v } });
     });
-    const rec: CommitRecord = { format: 1, ...(grew ? { def } : {}), chunks };
-    writeJsonAtomic(commitRecordFile(c, db), rec);
+    groupSync([...renamed, ...new Set(renamed.map((d) => path.dirname(d)))]);
+    writeJsonAtomic(commitRecordFile(c, db), { format: 1, ...(def ? { def } : {}), chunks: [...merged.values()] } satisfies CommitRecord);
   } catch (err) {
     // A record that made it to its name is committed (the next lock holder applies it): keep its directories.
     if (!fs.existsSync(commitRecordFile(c, db))) for (const d of renamed) removeTree(d);
     throw err;
   }
-  // Past the commit point: the record makes the load visible; applying it is idempotent.
-  applyCommitLocked(c, db, { format: 1, ...(grew ? { def } : {}), chunks });
-  for (const k of chunks) gcChunkLocked(c, db, k);
+  // Past the commit point: the record makes the versions visible; applying it is idempotent.
+  const chunks = [...merged.values()];
+  applyCommitLocked(c, db, { format: 1, ...(def ? { def } : {}), chunks });
+  const pins = livePins(c);
+  for (const k of chunks) gcChunkLocked(c, db, k, pins);
   return chunks;
+}
+
+/** A load's commit: check the bases of one table's stages, extend the scheme, publish them together. */
+export function commitPartsLocked(c: Cluster, db: string, table: string, physIndex: number, parts: StagedPart[], newValues: ReadonlyMap<number, Iterable<string | number>>): ChunkMeta[] {
+  const def: DatabaseDef = loadDatabase(c, db);
+  if (tableOf(def, table).physIndex !== physIndex) throw conflict(`table ${table} of ${db} was dropped and created again during the load; nothing was loaded`);
+  const byPath = checkBases(c, db, table, parts);
+  const grew = extendValueLevels(def.scheme, newValues);
+  const items = parts.map((p) => ({ chunk: byPath.get(p.chunk.path) ?? p.chunk, table, physIndex, dir: p.dir, rows: p.rows, files: p.files }));
+  return publishLocked(c, db, items, grew ? def : undefined);
 }

@@ -3,7 +3,9 @@ import { usage } from '../../common/errors.js';
 import { formatBytes, parseBytes } from '../../common/units.js';
 import { BASELINES, type BaselineName } from '../../bench/baselines.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
-import { runBench } from '../../bench/harness.js';
+import { runBench, type BenchOptions } from '../../bench/harness.js';
+import { runBothShapes } from '../../bench/shapes.js';
+import type { BenchResult } from '../../bench/result.js';
 import { parseEmulateSpec } from '../../bench/emulate.js';
 import { action, intOpt } from '../action.js';
 import { printJson, printTable } from '../output.js';
@@ -71,7 +73,7 @@ export function registerBench(program: Command): void {
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
     .option('--only <phases>', 'dataio: generate, then only export, read-csv and load (CSV MB/s against a plain read, peak RSS)')
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
-    .option('--shape <shape>', 'data set: default (picked from --size) or many (issue 12: 2,000 partitions per table, ~150 MB)', 'default')
+    .option('--shape <shape>', 'data set: wide (default: few big partitions, picked from --size), many (issue 12: 2,000 partitions per table, ~150 MB) or both (one run, every baseline on each, a side-by-side report)', 'wide')
     .option('--symbols <n>', 'advanced: symbols in the generated data (default 500)', intOpt('--symbols'))
     .option('--rows-per-symbol <n>', 'advanced: rows per symbol per date (default 80000, or fewer below one date)', intOpt('--rows-per-symbol'))
     .option('--device-test-size <bytes>', 'size of the raw device test file (default min(1GB, data size))')
@@ -81,7 +83,8 @@ export function registerBench(program: Command): void {
         const size = parseBytes(o.size);
         if (size < 1 << 20) throw usage('--size must be at least 1MB');
         const label = (o.label ?? `${o.size.toLowerCase()}`).replace(/[^A-Za-z0-9_.-]+/g, '-');
-        const { result, files } = await runBench({
+        if (!['wide', 'default', 'many', 'both'].includes(o.shape ?? 'wide')) throw usage(`--shape must be wide, many or both, got ${o.shape}`);
+        const opts: BenchOptions = {
           size,
           ...(ctx.globals.home ? { home: ctx.globals.home } : {}),
           ...(o.backupDir ? { backupDir: o.backupDir } : {}),
@@ -97,13 +100,19 @@ export function registerBench(program: Command): void {
           scale: o.scale,
           ...(o.only ? { only: onlyOf(o.only) } : {}),
           keep: !!o.keep,
-          ...(o.shape === 'many' ? { shape: 'many' as const } : {}),
           ...(o.symbols ? { symbols: o.symbols } : {}),
           ...(o.rowsPerSymbol ? { rowsPerSymbol: o.rowsPerSymbol } : {}),
           ...(o.deviceTestSize ? { deviceTestBytes: parseBytes(o.deviceTestSize) } : {}),
           argv: ['chunkvault', ...process.argv.slice(2)],
           ...(ctx.json ? { log: (s: string) => process.stderr.write(`[bench] ${s}\n`) } : {}),
-        });
+        };
+        if (o.shape === 'both') {
+          const both = await runBothShapes(opts, runBench);
+          if (ctx.json) return printJson({ md: both.md, results: both.results });
+          for (const r of both.results) printGoals(r);
+          return void process.stdout.write(`\nwrote ${both.md} (and one report per shape beside it)\n`);
+        }
+        const { result, files } = await runBench({ ...opts, ...(o.shape === 'many' ? { shape: 'many' as const } : {}) });
         if (ctx.json) return printJson({ files, result });
         printTable(
           [...result.phases, ...result.baselines].map((m) => ({
@@ -116,8 +125,12 @@ export function registerBench(program: Command): void {
           })),
         );
         process.stdout.write('\n');
-        printTable(result.goals.map((g) => ({ goal: g.goal, measured: g.measured === null ? '' : g.unit === 's' ? `${g.measured.toFixed(3)} s` : `${g.measured.toFixed(3)}x`, met: g.met === null ? 'not measured' : g.met ? 'met' : 'MISSED' })));
+        printGoals(result);
         process.stdout.write(`\n${result.cache === 'cold' ? 'cold cache' : 'WARM cache (not root): figures are optimistic'}\nwrote ${files.json}\n      ${files.md}\n      ${files.svg}\n`);
       }),
     );
+}
+
+function printGoals(result: BenchResult): void {
+  printTable(result.goals.map((g) => ({ goal: g.goal, measured: g.measured === null ? '' : g.unit === 's' ? `${g.measured.toFixed(3)} s` : `${g.measured.toFixed(3)}x`, met: g.met === null ? 'not measured' : g.met ? 'met' : 'MISSED' })));
 }

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
+import { closeFile, hooksInstalled, openFile, syncDir, syncFile } from './fsio.js';
+
+/**
+ * Group durability: many files written without an fdatasync each are made durable together with
+ * one syncfs(2) per file system (coreutils `sync -f`; Node has no binding), which flushes the
+ * file system's dirty data and commits its journal once. Measured here (ext4, virtio):
+ * 2,000 files of 8 KiB, fdatasync each: 0.45–0.9 s; written without and then one syncfs: 35 ms;
+ * 2,000 directory renames then an fsync of each parent: 180 ms, one syncfs: 15 ms.
+ *
+ * `dirs` are the directories whose files and entries must be durable: each directory's own
+ * entries and the regular files directly in it (or only `files`, when the caller names them). Where `sync -f` cannot run (or under the test
+ * fault layer, which sees only fsio calls) the same set is fsynced one by one: every file
+ * directly in each directory, then the directory. syncfs covers a superset of that set, so
+ * ordering that is correct for the fallback is correct for syncfs.
+ */
+
+let syncfsWorks: boolean | undefined;
+
+function oneDirPerDevice(dirs: string[]): string[] {
+  const byDev = new Map<number, string>();
+  for (const d of new Set(dirs)) {
+    const st = fs.statSync(d, { throwIfNoEntry: false });
+    if (st && !byDev.has(st.dev)) byDev.set(st.dev, d);
+  }
+  return [...byDev.values()];
+}
+
+function syncPath(file: string): void {
+  const fd = openFile(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    syncFile(fd);
+  } finally {
+    closeFile(fd);
+  }
+}
+
+/**
+ * The per-file fallback: `files` if given, else every regular file directly in each directory;
+ * then each directory.
+ */
+export function syncEach(dirs: string[], files?: string[]): void {
+  if (files) for (const f of files) syncPath(f);
+  for (const d of new Set(dirs)) {
+    if (!fs.existsSync(d)) continue;
+    if (!files) for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isFile()) syncPath(path.join(d, e.name));
+    syncDir(d);
+  }
+}
+
+const useSyncfs = () => !hooksInstalled() && syncfsWorks !== false;
+
+/** Makes the directories' files and entries durable, blocking (for use under a lock). */
+export function groupSync(dirs: string[], files?: string[]): void {
+  if (!dirs.length) return;
+  if (useSyncfs()) {
+    const r = spawnSync('sync', ['-f', ...oneDirPerDevice(dirs)], { stdio: 'ignore' });
+    if (!r.error && r.status === 0) return void (syncfsWorks = true);
+    syncfsWorks = false;
+  }
+  syncEach(dirs, files);
+}
+
+/** groupSync off the event loop: the syncfs runs in a child process while the loop goes on. */
+export async function groupSyncAsync(dirs: string[]): Promise<void> {
+  if (!dirs.length) return;
+  if (useSyncfs()) {
+    const ok = await new Promise<boolean>((resolve) => execFile('sync', ['-f', ...oneDirPerDevice(dirs)], (err) => resolve(!err)));
+    if (ok) return void (syncfsWorks = true);
+    syncfsWorks = false;
+  }
+  syncEach(dirs);
+}

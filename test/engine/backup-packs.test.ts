@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { groupPacks } from '../../dist/engine/backup-packs.js';
+
+/** A copy job of `bytes` on `volume`, shaped as groupPacks reads it. */
+function job(bytes: number, volume = '/v0'): never {
+  return { chunk: { volume, tables: { t: { bytes } } }, table: 't' } as never;
+}
+const disk = (j: { chunk: { volume: string } }) => j.chunk.volume;
+const sizing = { shareBelow: 4 << 20, target: 16 << 20 };
+
+describe('groupPacks', () => {
+  it('spreads a small database that fits one pack over one pack per worker', () => {
+    const jobs = Array.from({ length: 4000 }, () => job(1750));
+    const packs = groupPacks(jobs, disk as never, sizing, 4);
+    expect(packs).toHaveLength(4);
+    expect(packs.map((p) => p.length)).toEqual([1000, 1000, 1000, 1000]);
+  });
+
+  it('still closes a pack at the target when the share per worker is larger', () => {
+    const jobs = Array.from({ length: 20 }, () => job(3 << 20));
+    const packs = groupPacks(jobs, disk as never, sizing, 2);
+    expect(Math.max(...packs.map((p) => p.reduce((a, j) => a + (j as never as { chunk: { tables: { t: { bytes: number } } } }).chunk.tables.t.bytes, 0)))).toBeLessThanOrEqual(16 << 20);
+    expect(packs.flat()).toHaveLength(20);
+  });
+
+  it('gives a large entry a pack of its own and spreads each disk separately', () => {
+    const jobs = [job(8 << 20), ...Array.from({ length: 6 }, () => job(100, '/v0')), ...Array.from({ length: 6 }, () => job(100, '/v1'))];
+    const packs = groupPacks(jobs, disk as never, sizing, 3);
+    expect(packs[0]).toHaveLength(1);
+    expect(packs.slice(1).map((p) => p.length)).toEqual([2, 2, 2, 2, 2, 2]);
+  });
+});

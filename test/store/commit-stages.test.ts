@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CvError } from '../../dist/common/errors.js';
+import { append, commitStages, dropPartition, loadChunks, readPartition, stageVersion } from '../../dist/store/index.js';
+import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
+
+const D20120102 = D20120101 + 1;
+import { rmTmp, tmpDir } from '../helpers/tmp.js';
+
+let home: string | undefined;
+afterEach(() => {
+  rmTmp(home);
+  home = undefined;
+});
+
+/** Two partitions of 20 rows each, and a stage per partition holding a copy of its current files. */
+function setup() {
+  home = tmpDir('commit-stages');
+  const { c, db } = makeTradesDb(path.join(home, 'h'));
+  append(c, db, 'trades', tradeRows(40, ['IBM'], [D20120101, D20120102]));
+  const chunks = loadChunks(c, db);
+  const items = chunks.map((k) => {
+    const v = k.tables.trades!;
+    const stage = stageVersion(c, db, k, 'trades');
+    fs.cpSync(path.join(c.chunkDir(k, db), v.version), stage.dir, { recursive: true });
+    return { stage, staged: { rows: v.rows, files: v.files, origin: { chunkId: k.chunkId, cid: v.cid } } };
+  });
+  return { c, db, chunks, items };
+}
+
+describe('commitStages', () => {
+  it('publishes every stage of the group in one commit, each with a new cid and its origin', async () => {
+    const { c, db, chunks, items } = setup();
+    const after = await commitStages(c, db, items);
+    expect(after).toHaveLength(2);
+    for (const k of loadChunks(c, db)) {
+      const before = chunks.find((x) => x.chunkId === k.chunkId)!.tables.trades!;
+      expect(k.tables.trades!.cid).toBeGreaterThan(before.cid);
+      expect(k.tables.trades!.origin).toEqual({ chunkId: k.chunkId, cid: before.cid });
+      expect(readPartition(c, db, 'trades', k.path).rows).toBe(before.rows);
+    }
+    for (const { stage } of items) expect(fs.existsSync(stage.dir)).toBe(false);
+    expect(fs.existsSync(path.join(c.dbDir(db), 'commit.json'))).toBe(false);
+  });
+
+  it('commits nothing when one chunk of the group was dropped meanwhile, and removes every stage', async () => {
+    const { c, db, chunks, items } = setup();
+    dropPartition(c, db, chunks[1]!.path);
+    const err = await commitStages(c, db, items).catch((e: unknown) => e);
+    expect(err instanceof CvError && err.code).toBe('CONFLICT');
+    expect(loadChunks(c, db).map((k) => k.tables.trades!.cid)).toEqual([chunks[0]!.tables.trades!.cid]);
+    for (const { stage } of items) expect(fs.existsSync(stage.dir)).toBe(false);
+  });
+});
