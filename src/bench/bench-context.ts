@@ -27,6 +27,13 @@ export interface BenchContext {
   stage?: string;
 }
 
+/** A repository format for the backup phases: extra backup flags, and the environment (a password) of every command. */
+export interface RepoVariant {
+  args: string[];
+  env: Record<string, string>;
+}
+const NO_VARIANT: RepoVariant = { args: [], env: {} };
+
 export const parse = <T>(r: ChildRun): T => JSON.parse(r.stdout) as T;
 export const tune = (w: number, d: number) => ['--workers', String(w), '--disk-concurrency', String(d)];
 /** Tuning flags only for a command whose help lists them (older builds' restore had none). */
@@ -37,12 +44,12 @@ export const tuneIf = (h: string | null, w: number, d: number) => (h?.includes('
  * (`--version`, untimed) so Node and the CLI's modules are warm and the timed run reads the data
  * and metadata from the device. A non-zero exit throws with the CLI's own error line.
  */
-export async function cvRun(ctx: BenchContext, home: string, args: string[]): Promise<ChildRun> {
+export async function cvRun(ctx: BenchContext, home: string, args: string[], env: Record<string, string> = {}): Promise<ChildRun> {
   ctx.layout.emulated?.trim(); // freed blocks back to the backing store, untimed
   dropCaches();
   if (ctx.o.warmProgram !== false) await runChunkvault(home, ['--version']);
   const snap = ctx.stage ? ctx.io?.begin() : undefined;
-  const r = await runChunkvault(home, [...args, '--json']);
+  const r = await runChunkvault(home, [...args, '--json'], env);
   if (snap) ctx.io!.end(ctx.stage!, snap, r);
   if (r.code !== 0) throw new Error(`chunkvault ${args[0]} exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
   return r;
@@ -55,27 +62,28 @@ export async function commandHelp(home: string, cmd: string): Promise<string | n
 }
 
 /** backup-db of every database into `dir`, as one measurement. */
-export async function backupAll(ctx: BenchContext, dir: string, w: number, d: number) {
+export async function backupAll(ctx: BenchContext, dir: string, w: number, d: number, variant: RepoVariant = NO_VARIANT) {
   const runs: ChildRun[] = [];
-  let bytes = 0, copied = 0, skipped = 0, engine = 0;
+  let bytes = 0, stored = 0, copied = 0, skipped = 0, engine = 0;
   for (const db of ctx.dbs) {
-    const r = await cvRun(ctx, ctx.layout.home, ['backup-db', dir, db, ...tune(w, d)]);
-    const j = parse<{ bytesCopied: number; partitions: number; skipped: number; seconds: number }>(r);
+    const r = await cvRun(ctx, ctx.layout.home, ['backup-db', dir, db, ...tune(w, d), ...variant.args], variant.env);
+    const j = parse<{ bytesCopied: number; bytesStored?: number; partitions: number; skipped: number; seconds: number }>(r);
     runs.push(r);
     bytes += j.bytesCopied;
+    stored += j.bytesStored ?? j.bytesCopied;
     copied += j.partitions;
     skipped += j.skipped;
     engine += j.seconds;
   }
-  return { run: addRuns(runs), bytes, detail: { partitionsCopied: copied, partitionsSkipped: skipped, engineSeconds: engine } };
+  return { run: addRuns(runs), bytes, detail: { partitionsCopied: copied, partitionsSkipped: skipped, engineSeconds: engine, bytesStored: stored } };
 }
 
 /** restore-db of every database from `dir` into `<db>_restored` in `home`, as one measurement. */
-export async function restoreAll(ctx: BenchContext, dir: string, home: string, w: number, d: number) {
+export async function restoreAll(ctx: BenchContext, dir: string, home: string, w: number, d: number, variant: RepoVariant = NO_VARIANT) {
   const runs: ChildRun[] = [];
   let bytes = 0, engine = 0;
   for (const db of ctx.dbs) {
-    const r = await cvRun(ctx, home, ['restore-db', dir, db, `${db}_restored`, ...tuneIf(ctx.restoreHelp, w, d)]);
+    const r = await cvRun(ctx, home, ['restore-db', dir, db, `${db}_restored`, ...tuneIf(ctx.restoreHelp, w, d)], variant.env);
     const j = parse<Record<string, unknown>>(r);
     runs.push(r);
     // Builds differ in what they call the bytes they restored.

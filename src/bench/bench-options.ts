@@ -28,6 +28,8 @@ export interface BenchOptions {
   /** `dataio`: generate, then only the export, read-csv and load phases (issue 11's figures at a given size). */
   only?: 'dataio';
   keep?: boolean;
+  /** Repository formats to back up and restore after the main phases (phase-variants.ts), e.g. v1, v2-off, v2, v2-aes. */
+  repoVariants?: string[];
   /**
    * `many`: the many-partition data set of issue 12 (400 dates × 50 symbols × 10 rows: 2,000
    * partitions per table, ~32k files, ~150 MB), whatever --size says. Default: picked from size.

@@ -22,6 +22,7 @@ import { runQueuePhase, type QueueCell } from './phase-queues.js';
 import { runGeneratePhase, type GeneratedData } from './phase-generate.js';
 import { PhaseBook } from './phase-record.js';
 import { runScalePhase } from './phase-scale.js';
+import { runVariantPhases } from './phase-variants.js';
 import { runSweepPhase } from './phase-sweep.js';
 import { writeReport } from './report.js';
 import { RESULT_SCHEMA, type BenchResult, type SweepCell } from './result.js';
@@ -136,6 +137,7 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
     const tag = `run ${rep}/${o.repeat}`;
     const full = await runChunkvaultPhases(ctx, bak, tag);
     await runBaselinePhases(ctx, bak, full.ok, tag, data.dataset.bytes);
+    if (o.repoVariants?.length) await runVariantPhases(ctx, o.repoVariants, tag);
     await runDataioPhases(ctx, tag);
   }
   const sweep = await runSweepPhase(ctx);

@@ -63,11 +63,11 @@ function collect(child: ReturnType<typeof spawn>, elapsed: () => number): Promis
  * Runs the chunkvault CLI as a child, as an operator would. CPU and peak RSS come from the child's
  * own process.resourceUsage() at exit (it covers every worker thread), written by a wrapper.
  */
-export async function runChunkvault(home: string, args: string[]): Promise<ChildRun> {
+export async function runChunkvault(home: string, args: string[], env: Record<string, string> = {}): Promise<ChildRun> {
   const usageFile = path.join(os.tmpdir(), `cv-bench-rusage-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const elapsed = stopwatch();
   const child = spawn(process.execPath, [WRAPPER, CLI_MAIN, '--home', home, ...args], {
-    env: { ...process.env, CV_BENCH_RUSAGE: usageFile },
+    env: { ...process.env, ...env, CV_BENCH_RUSAGE: usageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const r = await collect(child, elapsed);

@@ -5,6 +5,7 @@ import { BASELINES, type BaselineName } from '../../bench/baselines.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
 import { runBench, type BenchOptions } from '../../bench/harness.js';
 import { runBothShapes } from '../../bench/shapes.js';
+import { REPO_VARIANTS, parseRepoVariants } from '../../bench/phase-variants.js';
 import type { BenchResult } from '../../bench/result.js';
 import { parseEmulateSpec } from '../../bench/emulate.js';
 import { action, intOpt } from '../action.js';
@@ -24,6 +25,7 @@ interface Flags {
   scale: boolean;
   only?: string;
   keep?: boolean;
+  repoVariants?: string;
   symbols?: number;
   rowsPerSymbol?: number;
   deviceTestSize?: string;
@@ -72,6 +74,7 @@ export function registerBench(program: Command): void {
     .option('--device-tolerance <pct>', 'with --emulate: how far (percent) a disk may be from its asked rate in the device check; default 5, anything else is stated in bold in the report')
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
     .option('--only <phases>', 'dataio: generate, then only export, read-csv and load (CSV MB/s against a plain read, peak RSS)')
+    .option('--repo-variants <list>', `also back up and restore into repositories of these formats, each fresh: ${Object.keys(REPO_VARIANTS).join(', ')} (issue 12: v2 without compression against v1, zstd's and AES-GCM's cost)`)
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
     .option('--shape <shape>', 'data set: wide (default: few big partitions, picked from --size), many (issue 12: 2,000 partitions per table, ~150 MB) or both (one run, every baseline on each, a side-by-side report)', 'wide')
     .option('--symbols <n>', 'advanced: symbols in the generated data (default 500)', intOpt('--symbols'))
@@ -100,6 +103,7 @@ export function registerBench(program: Command): void {
           scale: o.scale,
           ...(o.only ? { only: onlyOf(o.only) } : {}),
           keep: !!o.keep,
+          ...(o.repoVariants ? { repoVariants: parseRepoVariants(o.repoVariants) } : {}),
           ...(o.symbols ? { symbols: o.symbols } : {}),
           ...(o.rowsPerSymbol ? { rowsPerSymbol: o.rowsPerSymbol } : {}),
           ...(o.deviceTestSize ? { deviceTestBytes: parseBytes(o.deviceTestSize) } : {}),
