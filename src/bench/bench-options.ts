@@ -25,6 +25,8 @@ export interface BenchOptions {
   emulateCopies?: number;
   /** Measure the no-change incremental backup of 500 partitions × 3 tables (a separate small data set). */
   scale: boolean;
+  /** Run the load/export phases in each repetition (default true; `--no-dataio` leaves them out). */
+  dataio?: boolean;
   /** `dataio`: generate, then only the export, read-csv and load phases (issue 11's figures at a given size). */
   only?: 'dataio';
   keep?: boolean;

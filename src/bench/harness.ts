@@ -138,7 +138,7 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
     const full = await runChunkvaultPhases(ctx, bak, tag);
     await runBaselinePhases(ctx, bak, full.ok, tag, data.dataset.bytes);
     if (o.repoVariants?.length) await runVariantPhases(ctx, o.repoVariants, tag);
-    await runDataioPhases(ctx, tag);
+    if (o.dataio !== false) await runDataioPhases(ctx, tag);
   }
   const sweep = await runSweepPhase(ctx);
   const queues = await runQueuePhase(ctx);

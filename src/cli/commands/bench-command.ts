@@ -25,6 +25,7 @@ interface Flags {
   scale: boolean;
   only?: string;
   keep?: boolean;
+  dataio: boolean;
   repoVariants?: string;
   symbols?: number;
   rowsPerSymbol?: number;
@@ -73,6 +74,7 @@ export function registerBench(program: Command): void {
     .option('--emulate <spec>', "as root (cgroup v1 blkio): emulated disks, e.g. 'volumes=4x500MB/s,backup=1x500MB/s[,iops=N][,fs=xfs][,backing=tmpfs|sparse]': throttled loop devices, checked within ±5% before timing, removed afterwards")
     .option('--device-tolerance <pct>', 'with --emulate: how far (percent) a disk may be from its asked rate in the device check; default 5, anything else is stated in bold in the report')
     .option('--no-scale', 'skip the no-change incremental backup over 500 partitions × 3 tables (about 90 s of setup)')
+    .option('--no-dataio', 'skip the load and export phases of each run')
     .option('--only <phases>', 'dataio: generate, then only export, read-csv and load (CSV MB/s against a plain read, peak RSS)')
     .option('--repo-variants <list>', `also back up and restore into repositories of these formats, each fresh: ${Object.keys(REPO_VARIANTS).join(', ')} (issue 12: v2 without compression against v1, zstd's and AES-GCM's cost)`)
     .option('--keep', 'keep the working directories (homes, backups) afterwards')
@@ -101,6 +103,7 @@ export function registerBench(program: Command): void {
           ...(o.emulate ? { emulate: parseEmulateSpec(o.emulate) } : {}),
           ...(o.deviceTolerance ? { deviceTolerance: tolerance(o.deviceTolerance) } : {}),
           scale: o.scale,
+          dataio: o.dataio,
           ...(o.only ? { only: onlyOf(o.only) } : {}),
           keep: !!o.keep,
           ...(o.repoVariants ? { repoVariants: parseRepoVariants(o.repoVariants) } : {}),
