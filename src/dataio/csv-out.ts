@@ -126,3 +126,38 @@ export function cellWriter(col: ColumnDef, v: Vector, delim: string): CellWriter
   if (t === 'FLOAT') return { width: 48, write: fast((b, p, x) => { const e = writeFloat32(b, p, x, hint); return e >= 0 ? e : p + b.write(formatFloat32(x), p, 'latin1'); }) };
   return { width: 48, write: slow };
 }
+
+/** The writers of a row's cells and the widest row they can write. */
+export interface RowWriter {
+  writers: CellWriter[];
+  width: number;
+  delim: string;
+}
+
+export function rowWriter(cols: ColumnDef[], vecs: Vector[], delim: string): RowWriter {
+  const writers = cols.map((c, j) => cellWriter(c, vecs[j]!, delim));
+  return { writers, width: writers.reduce((a, w) => a + w.width + 1, 1), delim };
+}
+
+/**
+ * Writes rows from..to-1 as CSV lines into out.buf at out.pos while a widest row still fits;
+ * returns the next row to write (to when all are written). The one row loop of the serial and
+ * the parallel export.
+ */
+export function writeRows(out: { buf: Buffer; pos: number }, rw: RowWriter, from: number, to: number): number {
+  const { writers, width, delim } = rw;
+  const d = delim.charCodeAt(0) < 128 ? delim.charCodeAt(0) : -1;
+  const last = writers.length - 1;
+  const b = out.buf;
+  let p = out.pos;
+  let i = from;
+  for (; i < to && p + width <= b.length; i++) {
+    for (let j = 0; j <= last; j++) {
+      p = writers[j]!.write(b, p, i);
+      if (j < last) p = d >= 0 ? ((b[p] = d), p + 1) : p + b.write(delim, p, 'utf8');
+    }
+    b[p++] = 10;
+  }
+  out.pos = p;
+  return i;
+}
