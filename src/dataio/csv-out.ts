@@ -111,11 +111,16 @@ export function cellWriter(col: ColumnDef, v: Vector, delim: string): CellWriter
     const x = vals[i] as number;
     return x === nul ? p : write(b, p, x);
   };
+  // The day's bytes of the last row: rows of a partition mostly share their day (no map look-up).
+  let lastDay = NaN;
+  let lastDate: Buffer = Buffer.alloc(0);
   if (t === 'TIMESTAMP')
     return { width: 40, write: fast((b, p, x) => {
       const d = Math.floor(x / MS_PER_DAY);
       if (d < -719_162 || d > 2_932_896) return p + b.write(formatValue(t, x), p, 'latin1');
-      p = date(b, p, d);
+      if (d !== lastDay) lastDate = dateBytes((lastDay = d));
+      for (let k = 0; k < lastDate.length; k++) b[p + k] = lastDate[k]!;
+      p += lastDate.length;
       b[p++] = 84;
       return time(b, p, x - d * MS_PER_DAY);
     }) };

@@ -11,7 +11,7 @@ export function writeUint(b: Uint8Array, p: number, n: number, width = 1): numbe
   while (len < 16 && n >= POW10[len]!) len++;
   if (len < width) len = width;
   for (let i = p + len - 1; i >= p; i--) {
-    const q = Math.floor(n / 10);
+    const q = n < 2147483648 ? (n / 10) | 0 : Math.floor(n / 10);
     b[i] = 48 + n - q * 10;
     n = q;
   }
@@ -36,15 +36,23 @@ export function writeFloat32(b: Uint8Array, p: number, v: number, hint: { k: num
     if (k > 8) return -1;
   }
   hint.k = k;
-  const m = Math.round(a * POW10[k]!);
+  // m's digits from the right, at least k + 1 of them, with the point before the last k.
+  let n = Math.round(a * POW10[k]!);
   if (v < 0) b[p++] = 45;
-  const int = Math.floor(m / POW10[k]!);
-  p = writeUint(b, p, int);
-  if (k) {
-    b[p++] = 46;
-    p = writeUint(b, p, m - int * POW10[k]!, k);
+  let len = 1;
+  while (len < 16 && n >= POW10[len]!) len++;
+  if (len <= k) len = k + 1;
+  const end = p + len + (k ? 1 : 0);
+  for (let i = end - 1, f = 0; i >= p; i--, f++) {
+    if (f === k && k) {
+      b[i] = 46;
+      continue;
+    }
+    const q = n < 2147483648 ? (n / 10) | 0 : Math.floor(n / 10);
+    b[i] = 48 + n - q * 10;
+    n = q;
   }
-  return p;
+  return end;
 }
 
 const scratch = Buffer.alloc(32);
