@@ -21,7 +21,7 @@ export interface ExportOptions {
   format?: 'csv' | 'jsonl';
   delimiter?: string;
   header?: boolean;
-  /** CSV written in worker threads (the CLI passes io/defaults' exportParallelism); absent or 0 workers: in this thread. */
+  /** CSV written in worker threads on OLAP tables without STRING (the CLI passes io/defaults' exportParallelism); absent or 0 workers: in this thread. */
   parallel?: ExportParallelism;
 }
 
@@ -96,7 +96,9 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
       out.pos += out.buf.write(text, out.pos, 'utf8');
     };
     if (format === 'csv' && opts.header !== false) await emit(cols.map((c) => c.name).join(o.delimiter) + '\n');
-    if (format === 'csv' && opts.parallel && opts.parallel.workers > 0) {
+    // Workers only where partitions are read in row ranges: on TSDB / STRING tables (whole partitions
+    // read in this thread) they measured slower and larger than serial (PERFORMANCE.md).
+    if (format === 'csv' && opts.parallel && opts.parallel.workers > 0 && rangeReadable(snap.def, t)) {
       await out.flush();
       par = new ParallelCsv(opts.parallel, o.delimiter, async (b) => {
         bytes += b.length;
