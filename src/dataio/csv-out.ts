@@ -1,16 +1,16 @@
 import { NULL_VALUE, type ColumnDef, type Vector } from '../store/index.js';
+import { formatFloat32, writeFloat32, writeUint as uint } from './float32.js';
 import { formatValue } from './values.js';
 
 /**
  * CSV rows written straight into a byte buffer: the fast path of `export`. Dates come from a
  * day → bytes table filled once per distinct day, times and integers from integer math, FLOAT from
- * the fewest decimals that read back as the same float32 (integer math, checked with Math.fround),
+ * float32.ts (the shortest decimal that reads back as the same float32, shared with formatValue),
  * SYMBOL cells from their dictionary entries encoded (and quoted) once per partition. Every cell
  * reads back as the value `formatValue` (the reference, and the fallback for anything else) gives.
  */
 
 const MS_PER_DAY = 86_400_000;
-const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 export function csvCell(s: string, delim: string): string {
   return s.includes(delim) || s.includes('"') || s.includes('\n') || s.includes('\r') ? `"${s.replace(/"/g, '""')}"` : s;
@@ -39,19 +39,6 @@ export class ByteSink {
     this.pos = 0;
     await this.flushTo(out);
   }
-}
-
-/** Writes n >= 0 as decimal digits at p (at least `width` of them, zero-padded); returns the end. */
-function uint(b: Buffer, p: number, n: number, width = 1): number {
-  let len = 1;
-  while (len < 16 && n >= POW10[len]!) len++;
-  if (len < width) len = width;
-  for (let i = p + len - 1; i >= p; i--) {
-    const q = Math.floor(n / 10);
-    b[i] = 48 + n - q * 10;
-    n = q;
-  }
-  return p + len;
 }
 
 const dayBytes = new Map<number, Buffer>();
@@ -90,34 +77,6 @@ function time(b: Buffer, p: number, ms: number): number {
   return p + 12;
 }
 
-const fits = (a: number, k: number) => Math.fround(Math.round(a * POW10[k]!) / POW10[k]!) === a;
-
-/**
- * The fewest decimals (up to 8) that read back as the float32 v, or -1 (the caller uses
- * formatValue). If k decimals read back, so do k + 1: the search starts at the last column's k.
- */
-function float(b: Buffer, p: number, v: number, hint: { k: number }): number {
-  const a = Math.abs(v);
-  if (!(a >= 1e-3 && a < 1e7) && v !== 0) return -1;
-  let k = hint.k;
-  if (fits(a, k)) while (k > 0 && fits(a, k - 1)) k--;
-  else {
-    do k++;
-    while (k <= 8 && !fits(a, k));
-    if (k > 8) return -1;
-  }
-  hint.k = k;
-  const m = Math.round(a * POW10[k]!);
-  if (v < 0) b[p++] = 45;
-  const int = Math.floor(m / POW10[k]!);
-  p = uint(b, p, int);
-  if (k) {
-    b[p++] = 46;
-    p = uint(b, p, m - int * POW10[k]!, k);
-  }
-  return p;
-}
-
 /** One column of a partition, ready to write: its widest cell and a writer of row i at p. */
 export interface CellWriter {
   width: number;
@@ -152,11 +111,16 @@ export function cellWriter(col: ColumnDef, v: Vector, delim: string): CellWriter
     const x = vals[i] as number;
     return x === nul ? p : write(b, p, x);
   };
+  // The day's bytes of the last row: rows of a partition mostly share their day (no map look-up).
+  let lastDay = NaN;
+  let lastDate: Buffer = Buffer.alloc(0);
   if (t === 'TIMESTAMP')
     return { width: 40, write: fast((b, p, x) => {
       const d = Math.floor(x / MS_PER_DAY);
       if (d < -719_162 || d > 2_932_896) return p + b.write(formatValue(t, x), p, 'latin1');
-      p = date(b, p, d);
+      if (d !== lastDay) lastDate = dateBytes((lastDay = d));
+      for (let k = 0; k < lastDate.length; k++) b[p + k] = lastDate[k]!;
+      p += lastDate.length;
       b[p++] = 84;
       return time(b, p, x - d * MS_PER_DAY);
     }) };
@@ -164,6 +128,41 @@ export function cellWriter(col: ColumnDef, v: Vector, delim: string): CellWriter
   if (t === 'TIME') return { width: 16, write: fast((b, p, x) => time(b, p, x)) };
   if (t === 'INT') return { width: 12, write: fast((b, p, x) => (x < 0 ? ((b[p] = 45), uint(b, p + 1, -x)) : uint(b, p, x))) };
   const hint = { k: 0 };
-  if (t === 'FLOAT') return { width: 48, write: fast((b, p, x) => { const e = float(b, p, x, hint); return e >= 0 ? e : p + b.write(formatValue(t, x), p, 'latin1'); }) };
+  if (t === 'FLOAT') return { width: 48, write: fast((b, p, x) => { const e = writeFloat32(b, p, x, hint); return e >= 0 ? e : p + b.write(formatFloat32(x), p, 'latin1'); }) };
   return { width: 48, write: slow };
+}
+
+/** The writers of a row's cells and the widest row they can write. */
+export interface RowWriter {
+  writers: CellWriter[];
+  width: number;
+  delim: string;
+}
+
+export function rowWriter(cols: ColumnDef[], vecs: Vector[], delim: string): RowWriter {
+  const writers = cols.map((c, j) => cellWriter(c, vecs[j]!, delim));
+  return { writers, width: writers.reduce((a, w) => a + w.width + 1, 1), delim };
+}
+
+/**
+ * Writes rows from..to-1 as CSV lines into out.buf at out.pos while a widest row still fits;
+ * returns the next row to write (to when all are written). The one row loop of the serial and
+ * the parallel export.
+ */
+export function writeRows(out: { buf: Buffer; pos: number }, rw: RowWriter, from: number, to: number): number {
+  const { writers, width, delim } = rw;
+  const d = delim.charCodeAt(0) < 128 ? delim.charCodeAt(0) : -1;
+  const last = writers.length - 1;
+  const b = out.buf;
+  let p = out.pos;
+  let i = from;
+  for (; i < to && p + width <= b.length; i++) {
+    for (let j = 0; j <= last; j++) {
+      p = writers[j]!.write(b, p, i);
+      if (j < last) p = d >= 0 ? ((b[p] = d), p + 1) : p + b.write(delim, p, 'utf8');
+    }
+    b[p++] = 10;
+  }
+  out.pos = p;
+  return i;
 }

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { usage } from '../common/errors.js';
 import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../common/fsio.js';
 import { dbNameOf, forEachRowRange, pinDatabase, rangeReadable, readVersionDir, tableOf, valueAt, type Cluster, type ColumnDef, type Vector } from '../store/index.js';
-import { ByteSink, cellWriter } from './csv-out.js';
+import { ByteSink, rowWriter, writeRows } from './csv-out.js';
+import { ParallelCsv, type ExportParallelism } from './export-parallel.js';
 import { formatValue } from './values.js';
 
 /**
@@ -20,6 +21,8 @@ export interface ExportOptions {
   format?: 'csv' | 'jsonl';
   delimiter?: string;
   header?: boolean;
+  /** CSV written in worker threads on OLAP tables without STRING (the CLI passes io/defaults' exportParallelism); absent or 0 workers: in this thread. */
+  parallel?: ExportParallelism;
 }
 
 export interface ExportResult {
@@ -61,20 +64,10 @@ function jsonRows(cols: ColumnDef[], vecs: Vector[], from: number, to: number): 
 
 /** The rows of one partition as CSV into the sink. */
 async function csvRows(out: ByteSink, cols: ColumnDef[], vecs: Vector[], n: number, delim: string): Promise<void> {
-  const writers = cols.map((c, j) => cellWriter(c, vecs[j]!, delim));
-  const width = writers.reduce((a, w) => a + w.width + 1, 1);
-  const d = delim.charCodeAt(0) < 128 ? delim.charCodeAt(0) : -1;
-  const last = writers.length - 1;
-  for (let i = 0; i < n; i++) {
-    if (out.pos + width > out.buf.length) await out.room(width);
-    const b = out.buf;
-    let p = out.pos;
-    for (let j = 0; j <= last; j++) {
-      p = writers[j]!.write(b, p, i);
-      if (j < last) p = d >= 0 ? ((b[p] = d), p + 1) : p + b.write(delim, p, 'utf8');
-    }
-    b[p] = 10;
-    out.pos = p + 1;
+  const rw = rowWriter(cols, vecs, delim);
+  for (let i = 0; i < n; ) {
+    await out.room(rw.width);
+    i = writeRows(out, rw, i, n);
   }
 }
 
@@ -90,6 +83,7 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
   let rows = 0;
   let bytes = 0;
   let partitions = 0;
+  let par: ParallelCsv | undefined;
   try {
     const t = tableOf(snap.def, table);
     const cols = opts.columns ? opts.columns.map((n) => t.schema.find((s) => s.name === n) ?? (() => { throw usage(`unknown column "${n}": table ${table} has ${t.schema.map((s) => s.name).join(', ')}`); })()) : t.schema;
@@ -102,6 +96,15 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
       out.pos += out.buf.write(text, out.pos, 'utf8');
     };
     if (format === 'csv' && opts.header !== false) await emit(cols.map((c) => c.name).join(o.delimiter) + '\n');
+    // Workers only where partitions are read in row ranges: on TSDB / STRING tables (whole partitions
+    // read in this thread) they measured slower and larger than serial (PERFORMANCE.md).
+    if (format === 'csv' && opts.parallel && opts.parallel.workers > 0 && rangeReadable(snap.def, t)) {
+      await out.flush();
+      par = new ParallelCsv(opts.parallel, o.delimiter, async (b) => {
+        bytes += b.length;
+        await write(b);
+      });
+    }
     const limit = opts.limit ?? Infinity;
     for (const k of snap.chunks) {
       const v = k.tables[table];
@@ -110,7 +113,8 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
       const n = Math.min(v.rows, limit - rows);
       partitions++;
       const put = async (vecs: Vector[], m: number) => {
-        if (format === 'csv') await csvRows(out, cols, vecs, m, o.delimiter);
+        if (par) await par.put(cols, vecs, m);
+        else if (format === 'csv') await csvRows(out, cols, vecs, m, o.delimiter);
         else for (let i = 0; i < m; i += 16_384) await emit(jsonRows(cols, vecs, i, Math.min(m, i + 16_384)));
       };
       // A range of rows at a time where the store can (OLAP without STRING): memory is one range, not the partition.
@@ -121,8 +125,10 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
       }
       rows += n;
     }
+    await par?.finish();
     await out.flush();
   } finally {
+    await par?.close();
     snap.release();
   }
   const seconds = (performance.now() - t0) / 1000;

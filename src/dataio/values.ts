@@ -1,4 +1,5 @@
 import { dateToDays, NULL_VALUE, type ColType } from '../store/index.js';
+import { formatFloat32 } from './float32.js';
 
 /**
  * Text <-> value for one column type: DolphinDB's literals (2012.01.01, 2012.01M, 09:30:00.000,
@@ -125,15 +126,6 @@ function formatDate(d: number): string {
 }
 const formatTime = (ms: number) => `${pad(Math.floor(ms / 3_600_000), 2)}:${pad(Math.floor(ms / 60_000) % 60, 2)}:${pad(Math.floor(ms / 1000) % 60, 2)}.${pad(ms % 1000, 3)}`;
 
-/** The shortest decimal that reads back as the same float32. */
-function formatFloat(v: number): string {
-  for (let p = 6; p < 9; p++) {
-    const s = String(Number(v.toPrecision(p)));
-    if (Math.fround(Number(s)) === v) return s;
-  }
-  return String(v);
-}
-
 /** DolphinDB's literal for a value; '' for NULL. */
 export function formatValue(type: ColType, v: number | bigint | string): string {
   if (typeof v === 'string') return v;
@@ -153,7 +145,7 @@ export function formatValue(type: ColType, v: number | bigint | string): string 
       return `${formatDate(d)}T${formatTime(v - d * MS_PER_DAY)}`;
     }
     case 'FLOAT':
-      return formatFloat(v);
+      return formatFloat32(v);
     default:
       return String(v);
   }

@@ -4,7 +4,7 @@ import { usage } from '../../common/errors.js';
 import { formatBytes } from '../../common/units.js';
 import { exportTable, exportToFile, type ExportResult } from '../../dataio/export.js';
 import { loadFile } from '../../dataio/load.js';
-import { DATAIO_DEFAULTS, loadParallelism } from '../../io/defaults.js';
+import { DATAIO_DEFAULTS, exportParallelism, loadParallelism } from '../../io/defaults.js';
 import { splitList } from '../../dataio/schema-spec.js';
 import { dropDatabase, dropPartition, dropTable } from '../../store/index.js';
 import { action, intOpt, type Ctx } from '../action.js';
@@ -41,7 +41,7 @@ function registerLoad(program: Command): void {
     );
 }
 
-type ExportFlags = { partition?: string; columns?: string; limit?: number; format: string; output?: string; delimiter: string; header: boolean };
+type ExportFlags = { partition?: string; columns?: string; limit?: number; format: string; output?: string; delimiter: string; header: boolean; workers?: number };
 
 /** Writes to stdout, waiting for it to drain so memory stays flat when the reader is slow. */
 function stdoutWriter(text: Uint8Array): Promise<void> | void {
@@ -59,6 +59,7 @@ function registerExport(program: Command): void {
     .option('--format <format>', 'csv or jsonl', 'csv')
     .option('--delimiter <c>', 'CSV field delimiter', ',')
     .option('--no-header', 'no header row (CSV)')
+    .option('--workers <n>', 'CSV writer threads (default: one per core; 0: write in the main thread)', intOpt('--workers', 0))
     .option('-o, --output <file>', 'write into this file (it appears whole, or not at all); default stdout')
     .action(
       action(async (ctx, dbPath: string, table: string, o: ExportFlags) => {
@@ -67,6 +68,7 @@ function registerExport(program: Command): void {
           format: o.format as 'csv',
           delimiter: o.delimiter === '\\t' ? '\t' : o.delimiter,
           header: o.header,
+          parallel: exportParallelism(o.workers),
           ...(o.partition ? { partition: o.partition } : {}),
           ...(o.columns ? { columns: splitList(o.columns) } : {}),
           ...(o.limit !== undefined ? { limit: o.limit } : {}),
