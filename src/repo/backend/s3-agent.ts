@@ -16,6 +16,8 @@ export interface AgentRequest {
   body?: Uint8Array;
   range?: { offset: number; length: number };
   createOnly?: boolean;
+  /** A range GET that may end early (the object is shorter): read-ahead's first window. */
+  short?: boolean;
   ifMatch?: string;
   /** Multipart handle (one per ObjectSink) and part number (from 1). */
   upload?: number;
@@ -49,7 +51,7 @@ async function handle(q: AgentRequest): Promise<unknown> {
     case 'list':
       return ops.list(q.name!);
     case 'get':
-      return ops.get(q.name!, q.range);
+      return ops.get(q.name!, q.range, q.short === true);
     case 'put':
       return ops.put(q.name!, q.body!, { ...(q.createOnly ? { createOnly: true } : {}), ...(q.ifMatch ? { ifMatch: q.ifMatch } : {}) });
     case 'remove':

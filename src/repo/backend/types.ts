@@ -65,7 +65,11 @@ export interface Backend {
   list(prefix: string): ObjectInfo[];
   /** The whole object, or a range of it; undefined when it does not exist. */
   read(name: string, range?: ByteRange): Uint8Array | undefined;
-  open(name: string): ObjectReader | undefined;
+  /**
+   * Opens an object for range reads. `span`, when given, is where the caller's reads lie (in
+   * order): a hint for read-ahead, which never reads past it. Without it reads are on demand.
+   */
+  open(name: string, span?: ByteRange): ObjectReader | undefined;
   /** Writes an object durably (temp, fdatasync, rename or link, directory fsync). */
   write(name: string, data: Uint8Array, opts?: WriteOptions): void;
   /** A streamed create-only write (packs). */
