@@ -70,6 +70,8 @@ export function prune(backupDir: string, dbPath: string, policy: RetentionPolicy
       p,
     );
     const plan = repo.planPrune(new Set(decisions.filter((d) => d.keep).map((d) => d.pointId)), maxUnusedPercent === undefined ? undefined : maxUnusedPercent / 100);
+    // Prune deletes what the plan found unreferenced: a writer that took the lock over may have referenced it since.
+    lock?.confirm?.();
     if (!dryRun) repo.executePrune(plan);
     const packs = 'packsRemoved' in plan ? { removedDataDirs: 0, removedPacks: plan.packsRemoved.length + plan.orphans.filter((n) => n.startsWith('packs/')).length, repackedPacks: plan.repack.length } : { removedDataDirs: plan.dataDirs.length, removedPacks: 0, repackedPacks: 0 };
     return { removedPoints: plan.removedPoints, keptPoints: plan.keptPoints, ...packs, dryRun, decisions };

@@ -21,6 +21,11 @@ export type BackendSpec = LocalSpec | S3Spec;
 /** A held writer lock. */
 export interface RepoLock {
   release(): void;
+  /**
+   * Proves the lock is still ours right before a commit (a point, a prune): throws LOCKED when it
+   * was taken over. Local locks name a live process on this host and cannot be lost.
+   */
+  confirm?(): void;
 }
 
 export interface ObjectInfo {
