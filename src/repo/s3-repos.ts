@@ -7,15 +7,22 @@ import { parseRepoJson, repoJsonBytes, runSpec, type RepoAccess } from './settin
 
 /** The databases backed up under an S3 URL: every `<prefix>/<db>/` holding a repo.json that names one. */
 export function listS3Repositories(url: string): string[] {
+  // Objects at the top are not databases; "directories" holding a repo.json are.
+  return s3RepositoriesWithCodec(url).map((r) => r.dbPath);
+}
+
+/** Each database repository under an S3 URL, with the codec its repo.json records, by dbPath. */
+export function s3RepositoriesWithCodec(url: string): { dbPath: string; dir: string; compression: string; encryption: string }[] {
   const top = backendFor(s3Spec(url));
-  const out: string[] = [];
+  const out: { dbPath: string; dir: string; compression: string; encryption: string }[] = [];
   for (const o of top.list('')) {
-    if (!o.irregular) continue; // objects at the top are not databases
+    if (!o.irregular) continue;
     const bytes = backendFor(s3Spec(url, o.name)).read('repo.json');
     if (!bytes) continue;
-    out.push(parseRepoJson(bytes, `${url}/${o.name}/repo.json`, undefined).dbPath);
+    const info = parseRepoJson(bytes, `${url}/${o.name}/repo.json`, undefined);
+    out.push({ dbPath: info.dbPath, dir: o.name, compression: info.codec?.compression ?? 'v1', encryption: info.codec?.encryption ?? 'none' });
   }
-  return out.sort();
+  return out.sort((a, b) => (a.dbPath < b.dbPath ? -1 : a.dbPath > b.dbPath ? 1 : 0));
 }
 
 /** Where a database's repository lives under an S3 URL. */
