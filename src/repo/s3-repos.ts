@@ -1,6 +1,7 @@
 import { CvError, corrupt, notFound } from '../common/errors.js';
 import { dbNameOf } from '../store/index.js';
-import { backendFor, s3Spec } from './backend/index.js';
+import { S3Backend, backendFor, s3Spec } from './backend/index.js';
+import { orphanUploadAgeMs } from './backend/s3-config.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
 import { PackedStore } from './packed.js';
 import { parseRepoJson, repoJsonBytes, runSpec, type RepoAccess } from './settings.js';
@@ -56,4 +57,14 @@ export function openS3Store(url: string, dbPath: string, create: boolean, access
     return openS3Store(url, dbPath, false, access); // a concurrent first backup created it
   }
   return new PackedStore(spec, runSpec(codecSpec, access));
+}
+
+/**
+ * Prune's sweep of an S3 repository: multipart uploads under its prefix older than
+ * CHUNKVAULT_S3_UPLOAD_AGE (default an hour) are a killed run's packs, never completed; they are
+ * aborted (RGW keeps their parts otherwise). Undefined for a local store.
+ */
+export function abortOrphanUploads(store: PackedStore): number | undefined {
+  const b = store.backend;
+  return b instanceof S3Backend ? b.abortOrphanUploads(orphanUploadAgeMs()) : undefined;
 }

@@ -11,7 +11,9 @@ import type { S3Spec } from './s3-config.js';
 
 export interface AgentRequest {
   id: number;
-  op: 'stat' | 'list' | 'get' | 'put' | 'remove' | 'part' | 'commit' | 'abort' | 'retries';
+  op: 'stat' | 'list' | 'get' | 'put' | 'remove' | 'part' | 'commit' | 'abort' | 'retries' | 'abortOld';
+  /** abortOld: multipart uploads started before this time (ms since the epoch). */
+  before?: number;
   name?: string;
   body?: Uint8Array;
   range?: { offset: number; length: number };
@@ -79,6 +81,8 @@ async function handle(q: AgentRequest): Promise<unknown> {
     }
     case 'retries':
       return ops.retries;
+    case 'abortOld':
+      return ops.abortUploadsBefore(q.before!);
   }
 }
 

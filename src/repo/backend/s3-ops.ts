@@ -12,6 +12,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -182,6 +183,22 @@ export class S3Ops {
         new CompleteMultipartUploadCommand({ Bucket: this.spec.bucket, Key: this.key(name), UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
       ),
     );
+  }
+
+  /** Aborts every multipart upload under the prefix started before `before` (ms); how many. */
+  async abortUploadsBefore(before: number): Promise<number> {
+    let n = 0;
+    let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const page = await this.run('list multipart uploads', () => this.client.send(new ListMultipartUploadsCommand({ Bucket: this.spec.bucket, Prefix: this.spec.prefix, ...marker })));
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated.getTime() >= before) continue;
+        await this.abortUpload(u.Key.slice(this.spec.prefix.length), u.UploadId);
+        n++;
+      }
+      if (!page.IsTruncated) return n;
+      marker = { ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}), ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}) };
+    }
   }
 
   async abortUpload(name: string, uploadId: string): Promise<void> {

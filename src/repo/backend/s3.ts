@@ -129,6 +129,11 @@ export class S3Backend implements Backend {
     this.agent.call({ op: 'remove', name });
   }
 
+  /** Aborts the multipart uploads under this prefix older than `ageMs` (a killed run's packs); how many. */
+  abortOrphanUploads(ageMs: number): number {
+    return this.agent.call<number>({ op: 'abortOld', before: Date.now() - ageMs });
+  }
+
   lock(holder: string, what: string): RepoLock {
     return S3Lock.acquire(this, holder, what);
   }
