@@ -114,6 +114,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       partitions: [...plan.parts.values()].filter((p) => Object.keys(p.tables).length).sort((a, b) => (a.path < b.path ? -1 : 1)),
       stats: { copiedEntries: plan.toCopy.length, skippedEntries: plan.skippedTables.length, droppedEntries: plan.dropped, copiedBytes: copied.bytes },
     };
+    lock.confirm?.();
     repo.commitPoint(manifest);
     copied.journal?.remove();
     repo.removeJournals(plan.oldJournals);

@@ -96,6 +96,7 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
       }),
     );
     for (const m of todo.sort((a, b) => (a.pointId < b.pointId ? -1 : 1))) {
+      lock.confirm?.();
       dst.commitPoint(m);
       counts.points++;
     }

@@ -1,6 +1,7 @@
 import { usage } from '../common/errors.js';
 import { defaultHolder } from './options.js';
 import { Repository } from '../repo/repository.js';
+import { abortOrphanUploads } from '../repo/s3-repos.js';
 import type { PasswordSource } from '../repo/config.js';
 import { applyRetention, checkPolicy, type RetentionDecision, type RetentionPolicy } from './retention.js';
 
@@ -40,6 +41,8 @@ export interface PruneResult {
   /** v2: packs removed whole, and packs rewritten with only their referenced entries. */
   removedPacks: number;
   repackedPacks: number;
+  /** S3: multipart uploads of killed runs aborted (older than CHUNKVAULT_S3_UPLOAD_AGE, default an hour). */
+  abortedUploads?: number;
 }
 
 /**
@@ -70,9 +73,12 @@ export function prune(backupDir: string, dbPath: string, policy: RetentionPolicy
       p,
     );
     const plan = repo.planPrune(new Set(decisions.filter((d) => d.keep).map((d) => d.pointId)), maxUnusedPercent === undefined ? undefined : maxUnusedPercent / 100);
+    // Prune deletes what the plan found unreferenced: a writer that took the lock over may have referenced it since.
+    lock?.confirm?.();
     if (!dryRun) repo.executePrune(plan);
+    const uploads = !dryRun && repo.packs ? abortOrphanUploads(repo.packs) : undefined;
     const packs = 'packsRemoved' in plan ? { removedDataDirs: 0, removedPacks: plan.packsRemoved.length + plan.orphans.filter((n) => n.startsWith('packs/')).length, repackedPacks: plan.repack.length } : { removedDataDirs: plan.dataDirs.length, removedPacks: 0, repackedPacks: 0 };
-    return { removedPoints: plan.removedPoints, keptPoints: plan.keptPoints, ...packs, dryRun, decisions };
+    return { removedPoints: plan.removedPoints, keptPoints: plan.keptPoints, ...packs, ...(uploads !== undefined ? { abortedUploads: uploads } : {}), dryRun, decisions };
   } finally {
     lock?.release();
   }

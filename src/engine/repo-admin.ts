@@ -1,6 +1,8 @@
 import { usage } from '../common/errors.js';
+import { isS3Url } from '../repo/backend/index.js';
 import { ZSTD_LEVELS, type BlobCodecSpec } from '../repo/codec/index.js';
 import { initRepo, openRepo, type OpenedRepo, type PasswordSource } from '../repo/config.js';
+import { s3RepositoriesWithCodec } from '../repo/s3-repos.js';
 import { once, repositoriesIn } from '../repo/settings.js';
 import { addKeyFile, keyIds, listKeys, removeKeyFile, resolveKeyId, withKeysLock, type KdfParams } from '../repo/keys.js';
 
@@ -49,16 +51,39 @@ export interface RepoInfo {
   /** Key files (0 when unencrypted). */
   keys: number;
   /** The databases backed up in the directory and their repository directories (a keyed hash of the dbPath when encrypted). */
-  databases: { dbPath: string; dir: string }[];
+  databases: { dbPath: string; dir: string; compression?: string }[];
 }
 
 /** The repository's settings; never a key, a salt or the password. */
 export function repoInfo(dir: string, password: PasswordSource): RepoInfo {
+  if (isS3Url(dir)) return s3RepoInfo(dir);
   const r = openRepo(dir, once(password));
   const c = r.config;
   const zstdLevel = c.compression === 'off' ? null : ZSTD_LEVELS[c.compression];
   const databases = repositoriesIn(r.dir, { config: c, spec: r.spec });
   return { dir: r.dir, id: c.id, version: c.version, created: c.created, encryption: c.encryption, compression: c.compression, zstdLevel, keys: keyIds(r.dir).length, databases };
+}
+
+/**
+ * An S3 URL has no config of its own (S3 repositories are v2, unencrypted, each database's
+ * settings in its repo.json): no id, no keys; compression is each database's, joined when they differ.
+ */
+function s3RepoInfo(url: string): RepoInfo {
+  const dbs = s3RepositoriesWithCodec(url);
+  const levels = [...new Set(dbs.map((d) => d.compression))].sort();
+  const one = levels.length === 1 ? (levels[0] as BlobCodecSpec['compression']) : undefined;
+  const zstdLevel = one && one !== 'off' && one in ZSTD_LEVELS ? ZSTD_LEVELS[one] : null;
+  return {
+    dir: url,
+    id: 'none (S3)',
+    version: 2,
+    created: dbs.length ? 'at its first backup' : 'not yet (by its first backup)',
+    encryption: 'none',
+    compression: levels.length ? levels.join(', ') : 'none yet (the first backup sets it: --compression, default "default")',
+    zstdLevel,
+    keys: 0,
+    databases: dbs.map((d) => ({ dbPath: d.dbPath, dir: d.dir, ...(levels.length > 1 ? { compression: d.compression } : {}) })),
+  };
 }
 
 function openEncrypted(dir: string, password: PasswordSource): OpenedRepo & { keyId: string } {

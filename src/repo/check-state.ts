@@ -2,10 +2,12 @@ import path from 'node:path';
 import { writeFileAtomic } from '../common/durable.js';
 import { nameMap, parseJson } from '../common/json.js';
 import { readRegularFile } from './safe-fs.js';
+import type { Backend } from './backend/index.js';
 import type { BlobCodec } from './codec/index.js';
 
 /**
- * The cursor of time-boxed and sampled checks, kept per scope in `<repo>/check-state.json`, so
+ * The cursor of time-boxed and sampled checks, kept per scope in `<repo>/check-state.json` (a file
+ * or an S3 object), so
  * repeated runs cover the whole repository in key order.
  */
 export interface ScopeState {
@@ -24,12 +26,27 @@ export interface CheckState {
 export const checkStateFile = (repoDir: string) => path.join(repoDir, 'check-state.json');
 
 /**
+ * Where the cursors live: `check-state.json` beside a local repository's other files, or the
+ * object of that name in an S3 repository (through its backend, replaced whole by each run,
+ * under the repository lock).
+ */
+export interface CursorPlace {
+  read(): Uint8Array | undefined;
+  write(bytes: Uint8Array): void;
+}
+export function cursorPlace(repoDir: string, backend: Backend | undefined): CursorPlace {
+  const name = path.basename(checkStateFile(repoDir));
+  if (backend?.spec.kind === 's3') return { read: () => backend.read(name), write: (b) => backend.write(name, b) };
+  return { read: () => readRegularFile(repoDir, [name]), write: (b) => writeFileAtomic(checkStateFile(repoDir), b) };
+}
+
+/**
  * The cursors; a link, FIFO or directory there is CORRUPT, damaged content only costs a fresh pass.
  * In a v2 repository the file goes through the codec's object sealing: encrypted, its entry keys
  * (which name tables) are unreadable without the key.
  */
-export function readState(repoDir: string, codec?: BlobCodec): CheckState {
-  const buf = readRegularFile(repoDir, [path.basename(checkStateFile(repoDir))]);
+export function readState(place: CursorPlace, codec?: BlobCodec): CheckState {
+  const buf = place.read();
   try {
     const s = buf && (parseJson(Buffer.from(codec ? codec.openObject(buf) : buf).toString('utf8')) as CheckState);
     // Scope keys are names read from disk: keep them in an object without a prototype.
@@ -50,7 +67,7 @@ export interface RunReach {
 }
 
 /** Moves the scope's cursor past what this run finished, writes it, and says where the pass stands. */
-export function advanceCursor(repoDir: string, state: CheckState, r: RunReach, codec?: BlobCodec): CheckCoverage {
+export function advanceCursor(place: CursorPlace, state: CheckState, r: RunReach, codec?: BlobCodec): CheckCoverage {
   const prior = state.scopes[r.scopeKey];
   const now = new Date().toISOString();
   const total = r.scopeKeys.length;
@@ -69,7 +86,7 @@ export function advanceCursor(repoDir: string, state: CheckState, r: RunReach, c
         updated: now,
       };
   const json = Buffer.from(JSON.stringify(state, null, 1) + '\n');
-  writeFileAtomic(checkStateFile(repoDir), codec ? codec.sealObject(json) : json);
+  place.write(codec ? codec.sealObject(json) : json);
   return { checked: reached, total, percent: total ? Math.round((reached / total) * 1000) / 10 : 100, passComplete, passesCompleted, badInPass };
 }
 

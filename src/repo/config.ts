@@ -57,7 +57,7 @@ export function isRepository(dir: string): boolean {
 
 /** Opens a repository: reads its config, asking for the password only when it is encrypted. */
 export function openRepo(dir: string, password: PasswordSource): OpenedRepo {
-  if (isS3Url(dir)) throw usage(`repo and key commands do not take S3 repositories yet (${dir}); an S3 repository is created by its first backup`);
+  if (isS3Url(dir)) throw usage(`repo init and key commands do not take S3 repositories (${dir}): an S3 repository is created by its first backup, unencrypted (keys are local files); repo info does`);
   const bytes = readRegularFile(dir, [CONFIG]);
   if (!bytes) throw notFound(fs.existsSync(dir) ? `${dir} is not a repository (no config; create one with repo init)` : `repository ${dir} does not exist`);
   if (!isSealedObject(bytes)) {
@@ -102,7 +102,7 @@ function checkEmpty(dir: string): void {
  * each durable before the next. Nothing is created when the password is missing.
  */
 export function initRepo(dir: string, o: InitOptions): OpenedRepo {
-  if (isS3Url(dir)) throw usage(`repo and key commands do not take S3 repositories yet (${dir}); an S3 repository is created by its first backup`);
+  if (isS3Url(dir)) throw usage(`repo init and key commands do not take S3 repositories (${dir}): an S3 repository is created by its first backup, unencrypted (keys are local files); repo info does`);
   const abs = path.resolve(dir);
   const password = o.encryption === 'none' ? undefined : o.password();
   if (o.encryption !== 'none' && !password) throw keyError(`an encrypted repository needs a password (CHUNKVAULT_PASSWORD, --password-file or --password-command); nothing was created`);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { CvError, corrupt, fromSystemError } from '../common/errors.js';
 import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
 import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
-import { backendFor, type BackendSpec, type ObjectReader } from './backend/index.js';
+import { backendFor, type BackendSpec, type ByteRange, type ObjectReader } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { BLOB_RAW_MAX, BLOB_STORED_MAX, packHeader, packObject, type BlobRef, type PackedFile } from './pack-format.js';
 
@@ -137,7 +137,7 @@ export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
   };
   let reader: ObjectReader | undefined;
   try {
-    reader = backendFor(t.backend).open(packObject(t.pack));
+    reader = backendFor(t.backend).open(packObject(t.pack), blobSpan(t.files));
   } catch (err) {
     return bad('unreadable', err instanceof Error ? err.message : String(err));
   }
@@ -148,6 +148,17 @@ export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
   } finally {
     reader.close();
   }
+}
+
+/** Where a task's blobs lie in their pack (read in this order), for the backend's read-ahead. */
+function blobSpan(files: ReadFile[]): ByteRange | undefined {
+  let from = Infinity;
+  let to = 0;
+  for (const b of files.flatMap((f) => f.blobs)) {
+    from = Math.min(from, b.offset);
+    to = Math.max(to, b.offset + b.length);
+  }
+  return to > from ? { offset: from, length: to - from } : undefined;
 }
 
 function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: WorkerContext, sync: boolean): ReadResult {

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../common/durable.js';
 import { sealJson } from './sealed-json.js';
 import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
-import { advanceCursor, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
+import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
 import { listPointIds, resolvePoint, writeManifest, type Manifest } from './manifest.js';
@@ -171,11 +171,10 @@ export class Repository {
 
   /** The cursors of time-boxed checks; damaged content only costs a fresh pass. */
   checkState(): CheckState {
-    if (this.ioQueue) throw new CvError('USAGE', `--sample and --max-duration keep a cursor beside the repository, which an S3 repository (${this.dir}) does not support yet`);
-    return readState(this.dir, this.packs?.codec);
+    return readState(cursorPlace(this.dir, this.packs?.backend), this.packs?.codec);
   }
   advanceCheckCursor(state: CheckState, reach: RunReach): CheckCoverage {
-    return advanceCursor(this.dir, state, reach, this.packs?.codec);
+    return advanceCursor(cursorPlace(this.dir, this.packs?.backend), state, reach, this.packs?.codec);
   }
   latest(): Manifest | undefined {
     return this.points().length ? this.point() : undefined;

@@ -40,7 +40,7 @@ export function registerPrune(program: Command): void {
         if (o.dryRun) {
           printTable(res.decisions.map((d) => ({ pointId: d.pointId, created: d.created, action: d.keep ? 'keep' : 'remove', why: d.reasons.join(', ') })));
           process.stdout.write(`dry run: would remove ${res.removedPoints.length} point(s), ${res.removedDataDirs} data directories and ${res.removedPacks} pack(s), and repack ${res.repackedPacks}; nothing was changed\n`);
-        } else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs, removedPacks: res.removedPacks, repackedPacks: res.repackedPacks });
+        } else printKeyValues({ removedPoints: res.removedPoints.length, keptPoints: res.keptPoints.length, removedDataDirs: res.removedDataDirs, removedPacks: res.removedPacks, repackedPacks: res.repackedPacks, ...(res.abortedUploads !== undefined ? { abortedUploads: res.abortedUploads } : {}) });
       }),
     );
 }

@@ -63,7 +63,7 @@ export class LocalBackend implements Backend {
     }
   }
 
-  open(name: string): ObjectReader | undefined {
+  open(name: string, _span?: ByteRange): ObjectReader | undefined {
     const f = openRegularFile(this.spec.root, nameParts(name));
     if (!f) return undefined;
     const { fd, file, size } = f;

@@ -11,11 +11,15 @@ import type { S3Spec } from './s3-config.js';
 
 export interface AgentRequest {
   id: number;
-  op: 'stat' | 'list' | 'get' | 'put' | 'remove' | 'part' | 'commit' | 'abort' | 'retries';
+  op: 'stat' | 'list' | 'get' | 'put' | 'remove' | 'part' | 'commit' | 'abort' | 'retries' | 'abortOld';
+  /** abortOld: multipart uploads started before this time (ms since the epoch). */
+  before?: number;
   name?: string;
   body?: Uint8Array;
   range?: { offset: number; length: number };
   createOnly?: boolean;
+  /** A range GET that may end early (the object is shorter): read-ahead's first window. */
+  short?: boolean;
   ifMatch?: string;
   /** Multipart handle (one per ObjectSink) and part number (from 1). */
   upload?: number;
@@ -49,7 +53,7 @@ async function handle(q: AgentRequest): Promise<unknown> {
     case 'list':
       return ops.list(q.name!);
     case 'get':
-      return ops.get(q.name!, q.range);
+      return ops.get(q.name!, q.range, q.short === true);
     case 'put':
       return ops.put(q.name!, q.body!, { ...(q.createOnly ? { createOnly: true } : {}), ...(q.ifMatch ? { ifMatch: q.ifMatch } : {}) });
     case 'remove':
@@ -77,6 +81,8 @@ async function handle(q: AgentRequest): Promise<unknown> {
     }
     case 'retries':
       return ops.retries;
+    case 'abortOld':
+      return ops.abortUploadsBefore(q.before!);
   }
 }
 

@@ -63,6 +63,19 @@ export function retryBudget(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
+ * A multipart upload under a repository's prefix older than this is an orphan (a killed backup's
+ * pack: an aborted one is aborted at once) and prune aborts it. An hour, like the time a pack's
+ * upload could take on a slow link several times over; CHUNKVAULT_S3_UPLOAD_AGE (seconds) sets it.
+ */
+export function orphanUploadAgeMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env[S3_ENV.uploadAge];
+  if (v === undefined || v === '') return 3600_000;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw usage(`${S3_ENV.uploadAge} must be a number of seconds >= 0, got ${v}`);
+  return n * 1000;
+}
+
+/**
  * Retry schedule: exponential backoff from 200 ms, capped at 5 s per wait, with full jitter
  * (AWS's "exponential backoff and jitter"). 8 retries wait up to ~21 s in all, enough to ride out
  * a gateway restart (a radosgw restart with data kept answers in 5-10 s here, ceph-s3.sh).

@@ -54,6 +54,7 @@ export class S3Lock implements RepoLock {
     private readonly backend: S3Backend,
     private readonly me: S3LockOwner,
     private etag: string,
+    private readonly what: string,
   ) {
     this.timer = setInterval(() => this.refresh(), S3_LOCK.refreshMs);
     this.timer.unref();
@@ -65,32 +66,50 @@ export class S3Lock implements RepoLock {
     const body = Buffer.from(JSON.stringify(me));
     for (let attempt = 0; attempt < 10; attempt++) {
       const etag = backend.agentPut(S3_LOCK.name, body, { createOnly: true });
-      if (etag !== undefined) return new S3Lock(backend, me, etag);
+      if (etag !== undefined) return new S3Lock(backend, me, etag, what);
       const cur = backend.readTagged(S3_LOCK.name);
       if (!cur) continue; // released between our PUT and GET: try again
       const owner = parseOwner(cur.bytes);
       // Our own create landed on an attempt whose reply was lost (a retry then saw 412).
-      if (owner?.nonce === me.nonce) return new S3Lock(backend, me, cur.etag);
+      if (owner?.nonce === me.nonce) return new S3Lock(backend, me, cur.etag, what);
       if (!lockIsStale(owner)) {
         throw new CvError('LOCKED', `${what} is locked by ${owner!.holder} (pid ${owner!.pid} on ${owner!.host} since ${owner!.since}, refreshed ${owner!.refreshed})`);
       }
       const took = backend.agentPut(S3_LOCK.name, body, { ifMatch: cur.etag });
-      if (took !== undefined) return new S3Lock(backend, me, took);
+      if (took !== undefined) return new S3Lock(backend, me, took, what);
       // Another contender replaced the stale lock first: look again.
     }
     throw new CvError('LOCKED', `${what}: could not take its lock after 10 attempts (contended)`);
   }
 
   private refresh(): void {
-    if (this.lost) return;
-    const next = { ...this.me, refreshed: new Date().toISOString() };
     try {
-      const etag = this.backend.agentPut(S3_LOCK.name, Buffer.from(JSON.stringify(next)), { ifMatch: this.etag });
-      if (etag === undefined) this.lost = true;
-      else this.etag = etag;
+      this.rewrite();
     } catch {
       /* a failed refresh is retried at the next tick; staleness allows several misses */
     }
+  }
+
+  /** One guarded rewrite (If-Match on our ETag); a 412 means another holder replaced it. */
+  private rewrite(): void {
+    if (this.lost) return;
+    const next = { ...this.me, refreshed: new Date().toISOString() };
+    const etag = this.backend.agentPut(S3_LOCK.name, Buffer.from(JSON.stringify(next)), { ifMatch: this.etag });
+    if (etag === undefined) this.lost = true;
+    else this.etag = etag;
+  }
+
+  /**
+   * A refresh now, before a commit: a lock that was taken over (we stalled past its stale time and
+   * another writer replaced it) must not be followed by our point, which that writer never saw.
+   */
+  confirm(): void {
+    this.rewrite();
+    if (!this.lost) return;
+    const cur = this.backend.readTagged(S3_LOCK.name);
+    const owner = cur ? parseOwner(cur.bytes) : undefined;
+    const by = owner ? ` by ${owner.holder} (pid ${owner.pid} on ${owner.host} since ${owner.since})` : '';
+    throw new CvError('LOCKED', `the lock of ${this.what} was taken over${by} while this run held it; nothing was committed`);
   }
 
   release(): void {

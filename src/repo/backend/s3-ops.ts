@@ -12,6 +12,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -126,20 +127,24 @@ export class S3Ops {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** The object or a range of it, with its ETag (unquoted); undefined when it does not exist. */
-  async get(name: string, range?: ByteRange): Promise<{ bytes: Uint8Array; etag: string } | undefined> {
+  /**
+   * The object or a range of it, with its ETag (unquoted) and, for a range, the object's size
+   * (from Content-Range); undefined when it does not exist. `short` accepts a range cut by the end.
+   */
+  async get(name: string, range?: ByteRange, short = false): Promise<{ bytes: Uint8Array; etag: string; size?: number } | undefined> {
     if (range && range.length === 0) return { bytes: new Uint8Array(0), etag: '' };
     const notThere = (e: SdkError) => (codeOf(e) === 'NoSuchKey' || (status(e) === 404 && codeOf(e) !== 'NoSuchBucket') ? null : undefined);
     const r = await this.run(
       `read ${name}`,
       async () => {
         const res = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: this.key(name), ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }));
-        return { bytes: await res.Body!.transformToByteArray(), etag: (res.ETag ?? '').replace(/"/g, '') };
+        const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
+        return { bytes: await res.Body!.transformToByteArray(), etag: (res.ETag ?? '').replace(/"/g, ''), ...(total ? { size: Number(total) } : {}) };
       },
       (e) => (status(e) === 416 ? { bytes: new Uint8Array(0), etag: '' } : notThere(e)),
     );
     if (r === null) return undefined;
-    if (range && r.bytes.byteLength !== range.length) throw corrupt(`${this.spec.root}/${name}: bytes ${range.offset}..${range.offset + range.length} are past its end`);
+    if (range && r.bytes.byteLength !== range.length && !short) throw corrupt(`${this.spec.root}/${name}: bytes ${range.offset}..${range.offset + range.length} are past its end`);
     return r;
   }
 
@@ -178,6 +183,22 @@ export class S3Ops {
         new CompleteMultipartUploadCommand({ Bucket: this.spec.bucket, Key: this.key(name), UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
       ),
     );
+  }
+
+  /** Aborts every multipart upload under the prefix started before `before` (ms); how many. */
+  async abortUploadsBefore(before: number): Promise<number> {
+    let n = 0;
+    let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const page = await this.run('list multipart uploads', () => this.client.send(new ListMultipartUploadsCommand({ Bucket: this.spec.bucket, Prefix: this.spec.prefix, ...marker })));
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated.getTime() >= before) continue;
+        await this.abortUpload(u.Key.slice(this.spec.prefix.length), u.UploadId);
+        n++;
+      }
+      if (!page.IsTruncated) return n;
+      marker = { ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}), ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}) };
+    }
   }
 
   async abortUpload(name: string, uploadId: string): Promise<void> {

@@ -1,8 +1,9 @@
-import { CvError, corrupt } from '../../common/errors.js';
+import { CvError } from '../../common/errors.js';
 import { nameParts } from './local.js';
 import { S3Bridge } from './s3-bridge.js';
 import type { S3Spec } from './s3-config.js';
 import { S3Lock } from './s3-lock.js';
+import { openS3Reader } from './s3-reader.js';
 import { listenForRetries } from './s3-retries.js';
 import type { Backend, ByteRange, ObjectInfo, ObjectReader, ObjectSink, RepoLock, WriteOptions } from './types.js';
 
@@ -13,13 +14,6 @@ import type { Backend, ByteRange, ObjectInfo, ObjectReader, ObjectSink, RepoLock
 export const S3_PART_BYTES = 16 << 20;
 /** Parts of one pack in flight while its worker keeps building it (memory: 4 x 16 MiB per worker). */
 export const S3_PARTS_IN_FLIGHT = 4;
-/**
- * Range reads read ahead while they stay sequential: the first fetches at least 1 MiB, each next
- * window doubles up to 8 MiB. A restore task reads one entry's blobs in order, so small blobs
- * share a GET (4 ms each at concurrency 1 here) and a task over-reads at most one window.
- */
-export const S3_READ_AHEAD = { first: 1 << 20, max: 8 << 20 } as const;
-
 /**
  * An S3 bucket and prefix as a backend: one object per repository object, reached through a
  * helper thread (s3-bridge.ts) so the interface stays synchronous for workers and the main thread.
@@ -58,30 +52,9 @@ export class S3Backend implements Backend {
     return this.agent.call<{ bytes: Uint8Array; etag: string } | undefined>({ op: 'get', name, ...(range ? { range } : {}) });
   }
 
-  open(name: string): ObjectReader | undefined {
-    const info = this.stat(name);
-    if (!info) return undefined;
-    const { size } = info;
-    let window: { at: number; bytes: Uint8Array } | undefined;
-    let ahead: number = S3_READ_AHEAD.first;
-    return {
-      size,
-      readAt: (dst: Uint8Array, offset: number, length: number): void => {
-        if (offset < 0 || length < 0 || offset + length > size) throw corrupt(`${this.spec.root}/${name} is ${size} bytes; bytes ${offset}..${offset + length} are past its end`);
-        if (!window || offset < window.at || offset + length > window.at + window.bytes.byteLength) {
-          if (window && offset >= window.at && offset <= window.at + window.bytes.byteLength) ahead = Math.min(S3_READ_AHEAD.max, ahead * 2);
-          else if (window) ahead = S3_READ_AHEAD.first;
-          const want = Math.min(size - offset, Math.max(length, ahead));
-          const got = this.readTagged(name, { offset, length: want });
-          if (!got) throw corrupt(`${this.spec.root}/${name} vanished while being read`);
-          window = { at: offset, bytes: got.bytes };
-        }
-        dst.set(window.bytes.subarray(offset - window.at, offset - window.at + length), 0);
-      },
-      close: () => {
-        window = undefined;
-      },
-    };
+  open(name: string, span?: ByteRange): ObjectReader | undefined {
+    nameParts(name);
+    return openS3Reader(this.agent, this.spec.root, name, span, () => this.stat(name)?.size);
   }
 
   write(name: string, data: Uint8Array, opts: WriteOptions = {}): void {
@@ -154,6 +127,11 @@ export class S3Backend implements Backend {
   remove(name: string): void {
     nameParts(name);
     this.agent.call({ op: 'remove', name });
+  }
+
+  /** Aborts the multipart uploads under this prefix older than `ageMs` (a killed run's packs); how many. */
+  abortOrphanUploads(ageMs: number): number {
+    return this.agent.call<number>({ op: 'abortOld', before: Date.now() - ageMs });
   }
 
   lock(holder: string, what: string): RepoLock {

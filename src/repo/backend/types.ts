@@ -21,6 +21,11 @@ export type BackendSpec = LocalSpec | S3Spec;
 /** A held writer lock. */
 export interface RepoLock {
   release(): void;
+  /**
+   * Proves the lock is still ours right before a commit (a point, a prune): throws LOCKED when it
+   * was taken over. Local locks name a live process on this host and cannot be lost.
+   */
+  confirm?(): void;
 }
 
 export interface ObjectInfo {
@@ -65,7 +70,11 @@ export interface Backend {
   list(prefix: string): ObjectInfo[];
   /** The whole object, or a range of it; undefined when it does not exist. */
   read(name: string, range?: ByteRange): Uint8Array | undefined;
-  open(name: string): ObjectReader | undefined;
+  /**
+   * Opens an object for range reads. `span`, when given, is where the caller's reads lie (in
+   * order): a hint for read-ahead, which never reads past it. Without it reads are on demand.
+   */
+  open(name: string, span?: ByteRange): ObjectReader | undefined;
   /** Writes an object durably (temp, fdatasync, rename or link, directory fsync). */
   write(name: string, data: Uint8Array, opts?: WriteOptions): void;
   /** A streamed create-only write (packs). */
