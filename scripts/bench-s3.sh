@@ -11,12 +11,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-500MB}
 WORK=$(mktemp -d /tmp/cv-bench-s3.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+RUN=$(date +%s)
+# The run's buckets go when it ends: the OSD is a 30 GB sparse file, and a day of runs filled it
+# once (the gateway then stops answering).
+cleanup() {
+  local b
+  for b in cv rclone restic; do
+    radosgw-admin -c "${CV_CEPH_DIR:-/var/lib/chunkvault-ceph}/ceph.conf" -n client.admin bucket rm --bucket "cvbench-$b-$RUN" --purge-objects >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 scripts/ceph-s3.sh up >/dev/null
 eval "$(scripts/ceph-s3.sh env)"
 DIR=${CV_CEPH_DIR:-/var/lib/chunkvault-ceph}
 CV=(node dist/cli/main.js --home "$WORK/home")
-RUN=$(date +%s)
 
 mkbucket() {
   curl -sf -X PUT --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
