@@ -1,9 +1,8 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, ensureCeph, isRoot, newBucket, testClient } from '../helpers/ceph.js';
+import { CEPH_REASON, ensureCeph, isRoot, testClient } from '../helpers/ceph.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { DB, cv, cvJson, digest, smallCluster } from './s3-helpers.js';
+import { DB, cv, cvJson, digest, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
@@ -18,11 +17,9 @@ async function packKeys(prefix: string): Promise<string[]> {
 describe.skipIf(!isRoot)('backups in S3 (Ceph RGW)', () => {
   beforeAll(async () => {
     secret = ensureCeph().AWS_SECRET_ACCESS_KEY!;
-    bucket = await newBucket('e2e');
-    home = scratchDir('s3-e2e');
-    smallCluster(home);
+    ({ bucket, home } = await s3Scene('e2e'));
   }, 300_000);
-  afterAll(() => rmTmp(home));
+  afterAll(() => endScene(bucket, home));
 
   it('backup-db to s3:// then restore-db gives a database with the same digest', () => {
     const b = cvJson<{ partitions: number; netRetries: number }>(home, ['backup-db', `s3://${bucket}/a`, DB]);

@@ -1,8 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, ensureCeph, isRoot, newBucket, testClient } from '../helpers/ceph.js';
-import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { DB, cv, cvJson, smallCluster } from './s3-helpers.js';
+import { CEPH_REASON, isRoot, testClient } from '../helpers/ceph.js';
+import { DB, cv, cvJson, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
@@ -15,12 +14,9 @@ interface Checked {
 
 describe.skipIf(!isRoot)('check --sample / --max-duration on S3 (Ceph RGW)', () => {
   beforeAll(async () => {
-    ensureCeph();
-    bucket = await newBucket('cursor');
-    home = scratchDir('s3-cursor');
-    smallCluster(home);
+    ({ bucket, home } = await s3Scene('cursor'));
   }, 300_000);
-  afterAll(() => rmTmp(home));
+  afterAll(() => endScene(bucket, home));
 
   it('keeps its cursor as an object in the repository, so repeated runs cover every entry', async () => {
     const url = `s3://${bucket}/k`;

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, ensureCeph, isRoot, newBucket } from '../helpers/ceph.js';
-import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { DB, cvJson, digest, smallCluster } from './s3-helpers.js';
+import { CEPH_REASON, isRoot } from '../helpers/ceph.js';
+import { DB, cvJson, digest, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
@@ -17,12 +16,9 @@ interface CopyResult {
 
 describe.skipIf(!isRoot)('copy between local and S3 repositories', () => {
   beforeAll(async () => {
-    ensureCeph();
-    bucket = await newBucket('copy');
-    home = scratchDir('s3-copy');
-    smallCluster(home);
+    ({ bucket, home } = await s3Scene('copy'));
   }, 300_000);
-  afterAll(() => rmTmp(home));
+  afterAll(() => endScene(bucket, home));
 
   it('copies local -> S3 -> S3 -> local, and the last copy restores to the same digest', () => {
     const local = path.join(home, 'bak-local');

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, ceph, ensureCeph, isRoot, newBucket } from '../helpers/ceph.js';
+import { CEPH_REASON, ceph, isRoot } from '../helpers/ceph.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { rmTmp, scratchDir, sleep } from '../helpers/tmp.js';
-import { DB, cv, cvJson, digest, smallCluster } from './s3-helpers.js';
+import { sleep } from '../helpers/tmp.js';
+import { DB, cv, cvJson, digest, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
@@ -33,14 +33,11 @@ function expectWhole(url: string, target: string): void {
 
 describe.skipIf(!isRoot)('S3 backups when the gateway stops mid-backup', () => {
   beforeAll(async () => {
-    ensureCeph();
-    bucket = await newBucket('faults');
-    home = scratchDir('s3-faults');
-    smallCluster(home);
+    ({ bucket, home } = await s3Scene('faults'));
   }, 300_000);
   afterAll(() => {
     ceph('up');
-    rmTmp(home);
+    endScene(bucket, home);
   });
 
   it('rides out a gateway restart by retrying, counts the retries, and the new point is whole', async () => {

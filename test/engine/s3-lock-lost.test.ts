@@ -1,10 +1,9 @@
 import os from 'node:os';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, ensureCeph, isRoot, newBucket, testClient } from '../helpers/ceph.js';
+import { CEPH_REASON, isRoot, testClient } from '../helpers/ceph.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { DB, cvJson, smallCluster } from './s3-helpers.js';
+import { DB, cvJson, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
@@ -20,12 +19,9 @@ async function exists(key: string): Promise<boolean> {
 
 describe.skipIf(!isRoot)('a backup whose S3 lock was taken over (Ceph RGW)', () => {
   beforeAll(async () => {
-    ensureCeph();
-    bucket = await newBucket('lost');
-    home = scratchDir('s3-lost');
-    smallCluster(home);
+    ({ bucket, home } = await s3Scene('lost'));
   }, 300_000);
-  afterAll(() => rmTmp(home));
+  afterAll(() => endScene(bucket, home));
 
   it('does not commit its point and exits 5 naming the new holder', async () => {
     // Slowed down so the lock can be replaced while the backup copies.

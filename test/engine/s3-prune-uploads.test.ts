@@ -1,8 +1,7 @@
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, ensureCeph, isRoot, newBucket, testClient } from '../helpers/ceph.js';
-import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { DB, cvJson, smallCluster } from './s3-helpers.js';
+import { CEPH_REASON, isRoot, testClient } from '../helpers/ceph.js';
+import { DB, cvJson, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
@@ -20,12 +19,9 @@ async function uploads(): Promise<string[]> {
 
 describe.skipIf(!isRoot)('prune aborts orphan multipart uploads (Ceph RGW)', () => {
   beforeAll(async () => {
-    ensureCeph();
-    bucket = await newBucket('orphans');
-    home = scratchDir('s3-orphans');
-    smallCluster(home);
+    ({ bucket, home } = await s3Scene('orphans'));
   }, 300_000);
-  afterAll(() => rmTmp(home));
+  afterAll(() => endScene(bucket, home));
 
   it('older than CHUNKVAULT_S3_UPLOAD_AGE under the repository prefix only', async () => {
     const url = `s3://${bucket}/u`;

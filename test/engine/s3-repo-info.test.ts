@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, ensureCeph, isRoot, newBucket } from '../helpers/ceph.js';
-import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { DB, cv, cvJson, smallCluster } from './s3-helpers.js';
+import { CEPH_REASON, isRoot } from '../helpers/ceph.js';
+import { DB, cv, cvJson, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
@@ -18,12 +17,9 @@ interface Info {
 
 describe.skipIf(!isRoot)('repo info and key commands on s3:// (Ceph RGW)', () => {
   beforeAll(async () => {
-    ensureCeph();
-    bucket = await newBucket('info');
-    home = scratchDir('s3-info');
-    smallCluster(home);
+    ({ bucket, home } = await s3Scene('info'));
   }, 300_000);
-  afterAll(() => rmTmp(home));
+  afterAll(() => endScene(bucket, home));
 
   it('repo info shows v2, no encryption, the compression and the databases', () => {
     const url = `s3://${bucket}/i`;

@@ -49,4 +49,14 @@ export async function newBucket(tag: string): Promise<string> {
   return name;
 }
 
+/**
+ * Removes a test's bucket with every object and unfinished upload in it (radosgw-admin, as the
+ * S3 API refuses to delete a bucket that is not empty): the OSD is a 30 GB file that the
+ * buckets of a day of runs once filled, after which the gateway stopped answering.
+ */
+export function removeBucket(name: string): void {
+  const conf = path.join(process.env.CV_CEPH_DIR ?? '/var/lib/chunkvault-ceph', 'ceph.conf');
+  execFileSync('radosgw-admin', ['-c', conf, '-n', 'client.admin', 'bucket', 'rm', '--bucket', name, '--purge-objects'], { stdio: 'ignore', timeout: 120_000 });
+}
+
 export { isRoot };

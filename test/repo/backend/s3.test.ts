@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendFor, s3Spec, type Backend } from '../../../dist/repo/backend/index.js';
-import { CEPH_REASON, ensureCeph, isRoot, newBucket, testClient } from '../../helpers/ceph.js';
+import { CEPH_REASON, ensureCeph, isRoot, newBucket, removeBucket, testClient } from '../../helpers/ceph.js';
 import { ROOT } from '../../helpers/cli.js';
 import { rmTmp, tmpDir } from '../../helpers/tmp.js';
 
@@ -20,6 +20,7 @@ describe.skipIf(!isRoot)('the S3 backend against Ceph RGW', () => {
     ensureCeph();
     bucket = await newBucket('backend');
   }, 300_000);
+  afterAll(() => removeBucket(bucket));
 
   it('writes an object and reads it back whole and by range', () => {
     const b = fresh();
