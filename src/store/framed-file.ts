@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import xxhash from '@node-rs/xxhash';
 import { corrupt } from '../common/errors.js';
-import { closeFile, openFile, syncFile, writeAll, writeAllv } from '../common/fsio.js';
+import { closeFile, closeQuietly, openFile, syncFile, writeAll, writeAllv } from '../common/fsio.js';
 
 /**
  * Every store data file is a 64-byte header followed by a payload. The header carries the payload's
@@ -31,7 +31,7 @@ export function xxh3Of(parts: Uint8Array[]): bigint {
 }
 
 /** The 64-byte header of a payload of `len` bytes whose xxh3 is `payloadXxh3`. */
-export function frameHeader(head: Header, len: number, payloadXxh3: bigint): Buffer {
+function frameHeader(head: Header, len: number, payloadXxh3: bigint): Buffer {
   const buf = Buffer.alloc(HEADER_BYTES);
   magicBytes(head.magic).copy(buf, 0);
   buf.writeUInt16LE(1, 8);
@@ -50,21 +50,56 @@ export function frameHeader(head: Header, len: number, payloadXxh3: bigint): Buf
  * with each): written and hashed as they come, the header last. Holds one piece at a time.
  */
 export function writeFramedPieces(file: string, head: Header, produce: (emit: (piece: Uint8Array) => void) => void): number {
-  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
-  const fd = openFile(file, O_WRONLY | O_CREAT | O_EXCL, 0o644);
+  const f = new FramedFile(file, head);
   try {
-    const h = xxhash.xxh3.Xxh3.withSeed(0n);
-    let pos = HEADER_BYTES;
-    produce((piece) => {
-      h.update(piece);
-      writeAll(fd, piece, pos);
-      pos += piece.byteLength;
-    });
-    writeAll(fd, frameHeader(head, pos - HEADER_BYTES, h.digest()), 0);
-    syncFile(fd);
-    return pos;
-  } finally {
-    closeFile(fd);
+    produce((piece) => f.append(piece));
+  } catch (err) {
+    f.abort();
+    throw err;
+  }
+  return f.finish();
+}
+
+const READ_BACK = 4 << 20;
+
+/** One framed file: the header is written last, once the payload's length and xxh3 are known. */
+export class FramedFile {
+  private readonly fd: number;
+  private readonly h = xxhash.xxh3.Xxh3.withSeed(0n);
+  private len = 0;
+  constructor(readonly file: string, private readonly head: Header) {
+    const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
+    this.fd = openFile(file, O_RDWR | O_CREAT | O_EXCL, 0o644);
+  }
+  /** Appends to the payload (and hashes it). */
+  append(part: Uint8Array): void {
+    writeAll(this.fd, part, HEADER_BYTES + this.len);
+    this.h.update(part);
+    this.len += part.byteLength;
+  }
+  /** Writes at a payload offset; the payload is then hashed by reading it back (finish(true)). */
+  writeAt(offset: number, part: Uint8Array): void {
+    writeAll(this.fd, part, HEADER_BYTES + offset);
+    this.len = Math.max(this.len, offset + part.byteLength);
+  }
+  finish(readBack = false): number {
+    if (readBack) this.hashBack();
+    writeAll(this.fd, frameHeader(this.head, this.len, this.h.digest()), 0);
+    syncFile(this.fd);
+    closeFile(this.fd);
+    return HEADER_BYTES + this.len;
+  }
+  private hashBack(): void {
+    const buf = Buffer.allocUnsafe(Math.min(READ_BACK, Math.max(1, this.len)));
+    for (let off = 0; off < this.len; ) {
+      const n = fs.readSync(this.fd, buf, 0, Math.min(buf.length, this.len - off), HEADER_BYTES + off);
+      if (n <= 0) throw new Error(`internal: ${this.file} is shorter than written`);
+      this.h.update(buf.subarray(0, n));
+      off += n;
+    }
+  }
+  abort(): void {
+    closeQuietly(this.fd);
   }
 }
 

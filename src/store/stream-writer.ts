@@ -1,11 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import xxhash from '@node-rs/xxhash';
 import { usage } from '../common/errors.js';
-import { closeFile, closeQuietly, openFile, syncFile, writeAll } from '../common/fsio.js';
 import type { Engine, FileEntry, TableDef } from './catalog.js';
 import { codeWidthFor, encodeStrings } from './codec.js';
-import { HEADER_BYTES, frameHeader, type Header } from './framed-file.js';
+import { FramedFile } from './framed-file.js';
 import { DICT_FILE, levelFileName, nameBlock, writeDict } from './tsdb-format.js';
 import { TYPES, type ColType, type ColumnDef, type Columns, type NumArray, type Vector } from './types.js';
 
@@ -21,49 +18,6 @@ export interface TableStream {
   /** Makes every file durable (fdatasync; the caller's commit fsyncs the directory) and lists them. */
   finish(): { rows: number; files: FileEntry[] };
   abort(): void;
-}
-
-const READ_BACK = 4 << 20;
-
-/** One framed file: the header is written last, once the payload's length and xxh3 are known. */
-class FramedFile {
-  private readonly fd: number;
-  private readonly h = xxhash.xxh3.Xxh3.withSeed(0n);
-  private len = 0;
-  constructor(readonly file: string, private readonly head: Header) {
-    const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
-    this.fd = openFile(file, O_RDWR | O_CREAT | O_EXCL, 0o644);
-  }
-  /** Appends to the payload (and hashes it). */
-  append(part: Uint8Array): void {
-    writeAll(this.fd, part, HEADER_BYTES + this.len);
-    this.h.update(part);
-    this.len += part.byteLength;
-  }
-  /** Writes at a payload offset; the payload is then hashed by reading it back (finish(true)). */
-  writeAt(offset: number, part: Uint8Array): void {
-    writeAll(this.fd, part, HEADER_BYTES + offset);
-    this.len = Math.max(this.len, offset + part.byteLength);
-  }
-  finish(readBack = false): number {
-    if (readBack) this.hashBack();
-    writeAll(this.fd, frameHeader(this.head, this.len, this.h.digest()), 0);
-    syncFile(this.fd);
-    closeFile(this.fd);
-    return HEADER_BYTES + this.len;
-  }
-  private hashBack(): void {
-    const buf = Buffer.allocUnsafe(Math.min(READ_BACK, Math.max(1, this.len)));
-    for (let off = 0; off < this.len; ) {
-      const n = fs.readSync(this.fd, buf, 0, Math.min(buf.length, this.len - off), HEADER_BYTES + off);
-      if (n <= 0) throw new Error(`internal: ${this.file} is shorter than written`);
-      this.h.update(buf.subarray(0, n));
-      off += n;
-    }
-  }
-  abort(): void {
-    closeQuietly(this.fd);
-  }
 }
 
 /**
