@@ -6,19 +6,10 @@
  * packs branch's bench integration measures that).
  */
 import { Bench } from 'tinybench';
+import { rows, type MicroRow } from './micro-rows.js';
 import { generatePartition } from '../generate/quotes.js';
 import { codecFor, type BlobCodecSpec } from '../engine/index.js';
 import { randomBytes } from 'node:crypto';
-
-export interface CodecRow {
-  group: string;
-  name: string;
-  meanMs: number | null;
-  rmePercent: number | null;
-  samples: number;
-  figure: string;
-  error?: string;
-}
 
 /** One partition of 20 symbols x 12,000 rows, as column files would hold it, concatenated. */
 export function quotesBlob(): Buffer {
@@ -46,7 +37,7 @@ const SPECS: [string, Omit<BlobCodecSpec, 'masterKey'>][] = [
 /** The event loop must turn between iterations: the zstd binding's buffers are freed from setImmediate. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function codecMicro(): Promise<CodecRow[]> {
+export async function codecMicro(): Promise<MicroRow[]> {
   const plain = quotesBlob();
   const masterKey = randomBytes(32).toString('base64');
   const bench = new Bench({ time: 500, iterations: 10, warmupIterations: 2 });
@@ -60,12 +51,9 @@ export async function codecMicro(): Promise<CodecRow[]> {
   }
   await bench.run();
   const group = `blob codec, ${(plain.length / 1e6).toFixed(1)} MB of quotes columns (one thread)`;
-  return bench.tasks.map((t) => {
-    const r = t.result;
+  return rows(group, bench, (t, meanMs) => {
     const spec = t.name.replace(/^\w+ \((.*)\)$/, '$1');
     const ratio = ((stored.get(spec) ?? 0) / plain.length).toFixed(3);
-    if (r.state === 'completed' || r.state === 'aborted-with-statistics')
-      return { group, name: t.name, meanMs: r.latency.mean, rmePercent: r.latency.rme, samples: t.runs, figure: `${(plain.length / 1e3 / r.latency.mean).toFixed(0)} MB/s, ${ratio}` };
-    return { group, name: t.name, meanMs: null, rmePercent: null, samples: 0, figure: '', error: r.state };
+    return `${(plain.length / 1e3 / meanMs).toFixed(0)} MB/s, ${ratio}`;
   });
 }

@@ -14,32 +14,12 @@ import path from 'node:path';
 import { randomFillSync } from 'node:crypto';
 import xxhash from '@node-rs/xxhash';
 import { Piscina } from 'piscina';
-import { Bench, type Task } from 'tinybench';
+import { Bench } from 'tinybench';
 import { CopyPipeline, diskOf, type CopyMethod } from '../io/index.js';
 import { codecMicro } from './micro-codec.js';
+import { rows, type MicroRow } from './micro-rows.js';
 
 const MiB = 1 << 20;
-
-export interface MicroRow {
-  group: string;
-  name: string;
-  /** Mean milliseconds per iteration. */
-  meanMs: number | null;
-  /** Relative margin of error, percent. */
-  rmePercent: number | null;
-  samples: number;
-  /** Derived figure (MB/s or µs per task) for the group. */
-  figure: string;
-  error?: string;
-}
-
-function rows(group: string, bench: Bench, figure: (t: Task, meanMs: number) => string): MicroRow[] {
-  return bench.tasks.map((t) => {
-    const r = t.result;
-    if (r.state === 'completed' || r.state === 'aborted-with-statistics') return { group, name: t.name, meanMs: r.latency.mean, rmePercent: r.latency.rme, samples: t.runs, figure: figure(t, r.latency.mean) };
-    return { group, name: t.name, meanMs: null, rmePercent: null, samples: 0, figure: '', error: r.state === 'errored' ? r.error.message.split('\n')[0]! : r.state };
-  });
-}
 
 const mbs = (bytes: number, ms: number) => `${((bytes / 1e6) / (ms / 1e3)).toFixed(0)} MB/s`;
 
