@@ -65,7 +65,9 @@ export function isUnfinishedHome(home: string): boolean {
   if (!st?.isDirectory() || isCluster(home)) return false;
   const onlyDirs = (dir: string, depth: number): boolean =>
     depth < 6 && fs.readdirSync(dir, { withFileTypes: true }).every((e) => e.isDirectory() && onlyDirs(path.join(dir, e.name), depth + 1));
-  return fs.readdirSync(home, { withFileTypes: true }).every((e) => LAYOUT.includes(e.name) && e.isDirectory() && onlyDirs(path.join(home, e.name), 1));
+  // A kill inside cluster.json's own atomic write leaves its temp file: still unfinished.
+  const ownTemp = (e: fs.Dirent) => e.isFile() && e.name.startsWith(`.${CLUSTER_FILE}.tmp-`);
+  return fs.readdirSync(home, { withFileTypes: true }).every((e) => ownTemp(e) || (LAYOUT.includes(e.name) && e.isDirectory() && onlyDirs(path.join(home, e.name), 1)));
 }
 
 export function loadCluster(home: string): ClusterConfig {
@@ -118,6 +120,7 @@ export function initCluster(home: string, opts: InitOptions = {}): ClusterConfig
   for (const d of ['catalog', 'pins', 'jobs', 'batchJobs']) makeDirs(path.join(home, d));
   // Any user may record their own jobs and pins; the sticky bit stops them replacing anyone else's.
   for (const d of ['pins', 'jobs', 'batchJobs']) fs.chmodSync(path.join(home, d), 0o1777);
+  for (const e of fs.readdirSync(home)) if (e.startsWith(`.${CLUSTER_FILE}.tmp-`)) fs.rmSync(path.join(home, e), { force: true });
   writeJsonAtomic(path.join(home, CLUSTER_FILE), cfg);
   return cfg;
 }
