@@ -7,7 +7,7 @@ import { concatVectors, takeRows } from './codec.js';
 import { stageVersion, type Stage } from './commit.js';
 import { pinDatabase, type Snapshot } from './mvcc.js';
 import { commitPartsLocked, type StagedPart } from './multi-commit.js';
-import { readColumnFile, readOlapFiles, writeColumnSegments, writeOlapFiles } from './olap-format.js';
+import { readColumnFile, readOlapFiles, writeColumnSegments } from './olap-format.js';
 import { extendValueLevels, routeRows } from './scheme.js';
 import { TYPES, type Columns, type Vector } from './types.js';
 import { normalizeBatch, writeTableFiles } from './writer.js';
@@ -163,7 +163,11 @@ export class Batch {
       if (!part.bufferedRows) continue;
       const dir = path.join(part.stage.dir, `.spill-${part.spills.length}`);
       makeDir(dir);
-      writeOlapFiles(dir, this.t.schema, this.concat(part.buffered), part.bufferedRows, false);
+      // Column by column from the buffered blocks: no concatenated copy of the partition's rows.
+      for (const c of this.t.schema) {
+        const segs = part.buffered.map((b) => () => b[c.name]!);
+        writeColumnSegments(path.join(dir, `${c.name}.col`), c, segs, part.bufferedRows, false);
+      }
       part.spills.push(dir);
       part.buffered = [];
       part.bufferedRows = 0;

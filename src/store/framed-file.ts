@@ -49,7 +49,7 @@ function frameHeader(head: Header, len: number, payloadXxh3: bigint): Buffer {
  * The same file as writeFramed, with the payload handed over in pieces (`produce` calls `emit`
  * with each): written and hashed as they come, the header last. Holds one piece at a time.
  */
-export function writeFramedPieces(file: string, head: Header, produce: (emit: (piece: Uint8Array) => void) => void): number {
+export function writeFramedPieces(file: string, head: Header, produce: (emit: (piece: Uint8Array) => void) => void, sync = true): number {
   const f = new FramedFile(file, head);
   try {
     produce((piece) => f.append(piece));
@@ -57,7 +57,7 @@ export function writeFramedPieces(file: string, head: Header, produce: (emit: (p
     f.abort();
     throw err;
   }
-  return f.finish();
+  return f.finish(false, sync);
 }
 
 const READ_BACK = 4 << 20;
@@ -82,10 +82,11 @@ export class FramedFile {
     writeAll(this.fd, part, HEADER_BYTES + offset);
     this.len = Math.max(this.len, offset + part.byteLength);
   }
-  finish(readBack = false): number {
+  /** `sync` false: a scratch file (a load's spill), read back before the real files are written and synced. */
+  finish(readBack = false, sync = true): number {
     if (readBack) this.hashBack();
     writeAll(this.fd, frameHeader(this.head, this.len, this.h.digest()), 0);
-    syncFile(this.fd);
+    if (sync) syncFile(this.fd);
     closeFile(this.fd);
     return HEADER_BYTES + this.len;
   }

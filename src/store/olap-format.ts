@@ -44,18 +44,18 @@ export function readOlapFiles(dir: string, schema: ColumnDef[]): Columns {
  * The column file writeColumnFile writes for the concatenation of `segments` (each a function
  * that loads one segment's vector: read from a file, or in memory), holding one segment at a
  * time. SYMBOL reads each segment twice: once for the dictionary (merged as concatVectors does),
- * once for the codes. STRING concatenates in memory.
+ * once for the codes. STRING concatenates in memory. `sync` false: a scratch file.
  */
-export function writeColumnSegments(file: string, col: ColumnDef, segments: (() => Vector)[], rows: number): number {
+export function writeColumnSegments(file: string, col: ColumnDef, segments: (() => Vector)[], rows: number, sync = true): number {
   const typeId = TYPES[col.type].id;
-  if (col.type === 'STRING') return writeColumnFile(file, col, concatVectors(col.type, segments.map((s) => s())), rows);
+  if (col.type === 'STRING') return writeColumnFile(file, col, concatVectors(col.type, segments.map((s) => s())), rows, sync);
   if (col.type !== 'SYMBOL')
     return writeFramedPieces(file, { magic: 'CVCOL', typeId, codeWidth: 0, count: 0, rows }, (emit) => {
       for (const s of segments) {
         const v = s();
         if (v.kind === 'num') emit(encodeNumeric(col.type, v.values));
       }
-    });
+    }, sync);
   const dict: string[] = [];
   const index = new Map<string, number>();
   for (const s of segments) {
@@ -73,5 +73,5 @@ export function writeColumnSegments(file: string, col: ColumnDef, segments: (() 
       for (let i = 0; i < codes.length; i++) codes[i] = remap[v.codes[i]!]!;
       emit(encodeCodes(codes, w));
     }
-  });
+  }, sync);
 }
