@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { usage } from '../common/errors.js';
 import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../common/fsio.js';
-import { dbNameOf, forEachRowRange, pinDatabase, rangeReadable, readVersionDir, tableOf, valueAt, type Cluster, type ColumnDef, type Vector } from '../store/index.js';
+import { dbNameOf, forEachVersionRange, pinDatabase, rangeReadable, readVersionDir, tableOf, valueAt, type Cluster, type ColumnDef, type Vector } from '../store/index.js';
 import { ByteSink, rowWriter, writeRows } from './csv-out.js';
 import { ParallelCsv, type ExportParallelism } from './export-parallel.js';
 import { formatValue } from './values.js';
@@ -96,9 +96,9 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
       out.pos += out.buf.write(text, out.pos, 'utf8');
     };
     if (format === 'csv' && opts.header !== false) await emit(cols.map((c) => c.name).join(o.delimiter) + '\n');
-    // Workers only where partitions are read in row ranges: on TSDB / STRING tables (whole partitions
-    // read in this thread) they measured slower and larger than serial (PERFORMANCE.md).
-    if (format === 'csv' && opts.parallel && opts.parallel.workers > 0 && rangeReadable(snap.def, t)) {
+    // Workers only where partitions are read in row ranges: on STRING tables (whole partitions read
+    // in this thread) they measured slower and larger than serial (PERFORMANCE.md).
+    if (format === 'csv' && opts.parallel && opts.parallel.workers > 0 && rangeReadable(t)) {
       await out.flush();
       par = new ParallelCsv(opts.parallel, o.delimiter, async (b) => {
         bytes += b.length;
@@ -117,8 +117,8 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
         else if (format === 'csv') await csvRows(out, cols, vecs, m, o.delimiter);
         else for (let i = 0; i < m; i += 16_384) await emit(jsonRows(cols, vecs, i, Math.min(m, i + 16_384)));
       };
-      // A range of rows at a time where the store can (OLAP without STRING): memory is one range, not the partition.
-      if (rangeReadable(snap.def, t)) await forEachRowRange(dir, cols, v.rows, n, RANGE_ROWS, put);
+      // A range of rows at a time where the store can (no STRING column): memory is one range, not the partition.
+      if (rangeReadable(t)) await forEachVersionRange(dir, snap.def, t, cols, v.rows, n, RANGE_ROWS, put);
       else {
         const data = readVersionDir(dir, snap.def, t);
         await put(cols.map((col) => data[col.name]!), n);

@@ -5,6 +5,8 @@ import { corrupt } from '../common/errors.js';
 import { closeQuietly } from '../common/fsio.js';
 import type { DatabaseDef, TableDef } from './catalog.js';
 import { decodeCodes, decodeNumeric, decodeStrings } from './codec.js';
+import { forEachTsdbRowRange } from './level-ranges.js';
+import { readTsdbFiles } from './tsdb-format.js';
 import { HEADER_BYTES, parseHeader } from './framed-file.js';
 import { TYPES, typeById, type ColumnDef, type Vector } from './types.js';
 
@@ -13,10 +15,10 @@ import { TYPES, typeById, type ColumnDef, type Vector } from './types.js';
  * one range of every column rather than the partition. Each file's payload is hashed as it is
  * read; `close()` checks every hash against its header, so damage is still found, at the end of
  * the partition rather than before its first row. Only fixed-width columns and SYMBOL: a table
- * with a STRING column, or a TSDB table, is read whole (`rangeReadable` says which).
+ * with a STRING column is read whole (`rangeReadable` says which). TSDB versions: level-ranges.ts.
  */
-export function rangeReadable(def: DatabaseDef, t: TableDef): boolean {
-  return def.engine === 'OLAP' && !t.schema.some((c) => c.type === 'STRING');
+export function rangeReadable(t: TableDef): boolean {
+  return !t.schema.some((c) => c.type === 'STRING');
 }
 
 class ColumnRanges {
@@ -104,4 +106,27 @@ export async function forEachRowRange(dir: string, cols: ColumnDef[], rows: numb
     throw err;
   }
   for (const r of readers) r.close();
+}
+
+/**
+ * forEachRowRange for a version of either engine (the table has no STRING column). A TSDB version
+ * whose levels cannot be merged range by range (one is not sorted on its own) is read whole and
+ * handed out in the same ranges.
+ */
+export async function forEachVersionRange(dir: string, def: DatabaseDef, t: TableDef, cols: ColumnDef[], rows: number, take: number, rangeRows: number, each: (v: Vector[], n: number) => Promise<void>): Promise<void> {
+  if (def.engine === 'OLAP') return forEachRowRange(dir, cols, rows, take, rangeRows, each);
+  const sortColumns = t.sortColumns ?? [];
+  if (await forEachTsdbRowRange(dir, t.schema, sortColumns, cols, rows, take, rangeRows, each)) return;
+  const data = readTsdbFiles(dir, t.schema, sortColumns);
+  for (let from = 0; from < take; from += rangeRows) {
+    const n = Math.min(rangeRows, take - from);
+    await each(cols.map((c) => rowsOf(data[c.name]!, from, n)), n);
+  }
+}
+
+/** Rows [from, from + n) of a vector read whole, as a view (strings: a copy). */
+function rowsOf(v: Vector, from: number, n: number): Vector {
+  if (v.kind === 'sym') return { kind: 'sym', dict: v.dict, codes: v.codes.subarray(from, from + n) };
+  if (v.kind === 'str') return { kind: 'str', values: v.values.slice(from, from + n) };
+  return { kind: 'num', type: v.type, values: v.values.subarray(from, from + n) };
 }

@@ -29,7 +29,7 @@ export { Batch, beginBatch, splitByPath, type BatchOptions, type BatchResult } f
 
 // Reading: pinned snapshots, partitions and tables, statistics and digests.
 export { pinDatabase, type Snapshot } from './mvcc.js';
-export { forEachRowRange, rangeReadable } from './column-ranges.js';
+export { forEachVersionRange, rangeReadable } from './column-ranges.js';
 export { partitionStats, readPartition, readTable, readVersionDir, type PartitionStat } from './reader.js';
 export { databaseDigest, tableDigest, type PartitionDigest, type TableDigest } from './digest.js';
 export { databaseSummary, type DatabaseSummary } from './summary.js';

@@ -29,7 +29,7 @@ const PAR = { workers: 2, pieceRows: 97, inFlight: 2 };
 
 describe('parallel CSV export', () => {
   for (const engine of ['OLAP', 'TSDB'] as const)
-    it(`gives the serial export's bytes (${engine}${engine === 'TSDB' ? ', which stays in this thread' : ', in workers'}), with --limit, --partition, --columns and a delimiter`, async () => {
+    it(`gives the serial export's bytes (${engine}, in workers), with --limit, --partition, --columns and a delimiter`, async () => {
       const { c, db: d } = db(engine);
       for (const o of [{}, { limit: 1234 }, { partition: '/Key1/%' }, { columns: ['qty', 'symbol', 'price'] }, { delimiter: '|', header: false }] as ExportOptions[]) {
         const serial = await bytesOf(c, d, o);
