@@ -7,7 +7,8 @@ import { concatVectors, takeRows } from './codec.js';
 import { stageVersion, type Stage } from './commit.js';
 import { pinDatabase, type Snapshot } from './mvcc.js';
 import { commitPartsLocked, type StagedPart } from './multi-commit.js';
-import { readColumnFile, readOlapFiles, writeColumnSegments } from './olap-format.js';
+import { writeColumnFromSources, type ColumnSource } from './column-copy.js';
+import { readOlapFiles } from './olap-format.js';
 import { extendValueLevels, routeRows } from './scheme.js';
 import { TYPES, type Columns, type Vector } from './types.js';
 import { normalizeBatch, writeTableFiles } from './writer.js';
@@ -165,8 +166,8 @@ export class Batch {
       makeDir(dir);
       // Column by column from the buffered blocks: no concatenated copy of the partition's rows.
       for (const c of this.t.schema) {
-        const segs = part.buffered.map((b) => () => b[c.name]!);
-        writeColumnSegments(path.join(dir, `${c.name}.col`), c, segs, part.bufferedRows, false);
+        const blocks = part.buffered.map((b) => ({ vector: b[c.name]! }));
+        writeColumnFromSources(path.join(dir, `${c.name}.col`), c, blocks, part.bufferedRows, false);
       }
       part.spills.push(dir);
       part.buffered = [];
@@ -195,17 +196,17 @@ export class Batch {
   }
 
   /**
-   * OLAP, one column and one segment at a time (the files writeTableFiles writes, with a fraction
-   * of the memory): the base version's column, then each spill's, then the buffered rows.
+   * OLAP, one column at a time, a range of rows at a time (the files writeTableFiles writes, with a
+   * fraction of the memory): the base version's column, then each spill's, then the buffered rows.
    */
   private finishOlap(part: Part): { rows: number; files: FileEntry[] } {
     const base = this.base(part);
     const rows = part.rows + (base?.rows ?? 0);
     const files = this.t.schema.map((c) => {
       const name = `${c.name}.col`;
-      const segs = [...(base ? [base.dir] : []), ...part.spills].map((d) => () => readColumnFile(path.join(d, name), c));
-      for (const b of part.buffered) segs.push(() => b[c.name]!);
-      return { name, size: writeColumnSegments(path.join(part.stage.dir, name), c, segs, rows) };
+      const sources: ColumnSource[] = [...(base ? [base.dir] : []), ...part.spills].map((d) => ({ file: path.join(d, name) }));
+      for (const b of part.buffered) sources.push({ vector: b[c.name]! });
+      return { name, size: writeColumnFromSources(path.join(part.stage.dir, name), c, sources, rows) };
     });
     return { rows, files };
   }

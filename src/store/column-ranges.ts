@@ -21,7 +21,7 @@ export function rangeReadable(t: TableDef): boolean {
   return !t.schema.some((c) => c.type === 'STRING');
 }
 
-class ColumnRanges {
+export class ColumnRanges {
   private readonly fd: number;
   private readonly hash = xxhash.xxh3.Xxh3.withSeed(0n);
   private readonly expect: bigint;
@@ -58,8 +58,8 @@ class ColumnRanges {
     }
   }
 
-  private readAt(pos: number, n: number): Buffer {
-    const b = Buffer.allocUnsafe(n);
+  private readAt(pos: number, n: number, into: Buffer = Buffer.allocUnsafe(n)): Buffer {
+    const b = into.subarray(0, n);
     let got = 0;
     while (got < n) {
       const k = fs.readSync(this.fd, b, got, n - got, pos + got);
@@ -67,6 +67,18 @@ class ColumnRanges {
       got += k;
     }
     this.hash.update(b);
+    return b;
+  }
+
+  /** The SYMBOL column's dictionary, and the width of its codes. */
+  get symbols(): { dict: string[]; width: number } {
+    return { dict: this.dict ?? [], width: this.width };
+  }
+
+  /** Rows [next, next + n) as the file's bytes, read into `into` (reused by the caller: no allocation). */
+  readRaw(n: number, into: Buffer): Buffer {
+    const b = this.readAt(this.dataAt + this.next * this.width, n * this.width, into);
+    this.next += n;
     return b;
   }
 

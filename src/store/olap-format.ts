@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { corrupt } from '../common/errors.js';
-import { codeWidthFor, concatVectors, decodeCodes, decodeNumeric, decodeStrings, encodeCodes, encodeNumeric, encodeStrings } from './codec.js';
-import { readFramed, writeFramed, writeFramedPieces } from './framed-file.js';
+import { codeWidthFor, decodeCodes, decodeNumeric, decodeStrings, encodeCodes, encodeNumeric, encodeStrings } from './codec.js';
+import { readFramed, writeFramed } from './framed-file.js';
 import { TYPES, typeById, type ColumnDef, type Columns, type Vector } from './types.js';
 
 /**
@@ -38,40 +38,4 @@ export function readOlapFiles(dir: string, schema: ColumnDef[]): Columns {
   const out: Columns = {};
   for (const c of schema) out[c.name] = readColumnFile(path.join(dir, `${c.name}.col`), c);
   return out;
-}
-
-/**
- * The column file writeColumnFile writes for the concatenation of `segments` (each a function
- * that loads one segment's vector: read from a file, or in memory), holding one segment at a
- * time. SYMBOL reads each segment twice: once for the dictionary (merged as concatVectors does),
- * once for the codes. STRING concatenates in memory. `sync` false: a scratch file.
- */
-export function writeColumnSegments(file: string, col: ColumnDef, segments: (() => Vector)[], rows: number, sync = true): number {
-  const typeId = TYPES[col.type].id;
-  if (col.type === 'STRING') return writeColumnFile(file, col, concatVectors(col.type, segments.map((s) => s())), rows, sync);
-  if (col.type !== 'SYMBOL')
-    return writeFramedPieces(file, { magic: 'CVCOL', typeId, codeWidth: 0, count: 0, rows }, (emit) => {
-      for (const s of segments) {
-        const v = s();
-        if (v.kind === 'num') emit(encodeNumeric(col.type, v.values));
-      }
-    }, sync);
-  const dict: string[] = [];
-  const index = new Map<string, number>();
-  for (const s of segments) {
-    const v = s();
-    if (v.kind === 'sym') for (const x of v.dict) if (!index.has(x)) index.set(x, dict.push(x) - 1);
-  }
-  const w = codeWidthFor(dict.length);
-  return writeFramedPieces(file, { magic: 'CVCOL', typeId, codeWidth: w, count: dict.length, rows }, (emit) => {
-    for (const p of encodeStrings(dict)) emit(p);
-    for (const s of segments) {
-      const v = s();
-      if (v.kind !== 'sym') continue;
-      const remap = Uint32Array.from(v.dict, (x) => index.get(x)!);
-      const codes = new Uint32Array(v.codes.length);
-      for (let i = 0; i < codes.length; i++) codes[i] = remap[v.codes[i]!]!;
-      emit(encodeCodes(codes, w));
-    }
-  }, sync);
 }
