@@ -8,10 +8,11 @@ import { stageVersion, type Stage } from './commit.js';
 import { pinDatabase, type Snapshot } from './mvcc.js';
 import { commitPartsLocked, type StagedPart } from './multi-commit.js';
 import { writeColumnFromSources, type ColumnSource } from './column-copy.js';
+import { columnDict } from './column-ranges.js';
 import { readOlapFiles } from './olap-format.js';
 import { extendValueLevels, routeRows } from './scheme.js';
 import { TYPES, type Columns, type Vector } from './types.js';
-import { normalizeBatch, writeTableFiles } from './writer.js';
+import { normalizeBatch, writeTsdbVersion, type TsdbSegment } from './writer.js';
 
 /**
  * A load: rows added in batches, routed to partitions and staged there, then committed to every
@@ -36,7 +37,7 @@ interface Part {
   stage: Stage;
   buffered: Columns[];
   bufferedRows: number;
-  spills: string[];
+  spills: { dir: string; rows: number }[];
   rows: number;
 }
 
@@ -169,7 +170,7 @@ export class Batch {
         const blocks = part.buffered.map((b) => ({ vector: b[c.name]! }));
         writeColumnFromSources(path.join(dir, `${c.name}.col`), c, blocks, part.bufferedRows, false);
       }
-      part.spills.push(dir);
+      part.spills.push({ dir, rows: part.bufferedRows });
       part.buffered = [];
       part.bufferedRows = 0;
     }
@@ -185,14 +186,22 @@ export class Batch {
   private finish(part: Part): StagedPart {
     const { rows, files } = this.def.engine === 'OLAP' ? this.finishOlap(part) : this.finishTsdb(part);
     part.buffered = [];
-    for (const d of part.spills) removeTree(d);
+    for (const s of part.spills) removeTree(s.dir);
     return { chunk: part.chunk, isNew: part.isNew, baseCid: part.baseCid, dir: part.stage.dir, rows, files };
   }
 
-  /** TSDB sorts the new rows into one level file: every segment at once. */
+  /** TSDB: one sorted level file per spill, and one for the buffered rows; one segment in memory at a time. */
   private finishTsdb(part: Part): { rows: number; files: FileEntry[] } {
-    const segments = [...part.spills.map((d) => readOlapFiles(d, this.t.schema)), ...part.buffered];
-    return writeTableFiles(part.stage.dir, this.def.engine, this.t, this.concat(segments), part.rows, this.base(part));
+    const schema = this.t.schema;
+    const syms = schema.filter((c) => c.type === 'SYMBOL');
+    const segments: TsdbSegment[] = part.spills.map((s) => ({
+      rows: s.rows,
+      symbols: () => syms.flatMap((c) => columnDict(path.join(s.dir, `${c.name}.col`), c)),
+      load: () => readOlapFiles(s.dir, schema),
+    }));
+    const rest = this.concat(part.buffered);
+    segments.push({ rows: part.bufferedRows, symbols: () => Object.values(rest).flatMap((v) => (v.kind === 'sym' ? v.dict : [])), load: () => rest });
+    return writeTsdbVersion(part.stage.dir, this.t, segments, this.base(part));
   }
 
   /**
@@ -204,7 +213,7 @@ export class Batch {
     const rows = part.rows + (base?.rows ?? 0);
     const files = this.t.schema.map((c) => {
       const name = `${c.name}.col`;
-      const sources: ColumnSource[] = [...(base ? [base.dir] : []), ...part.spills].map((d) => ({ file: path.join(d, name) }));
+      const sources: ColumnSource[] = [...(base ? [base.dir] : []), ...part.spills.map((s) => s.dir)].map((d) => ({ file: path.join(d, name) }));
       for (const b of part.buffered) sources.push({ vector: b[c.name]! });
       return { name, size: writeColumnFromSources(path.join(part.stage.dir, name), c, sources, rows) };
     });

@@ -1,5 +1,5 @@
 import { codeWidthFor, concatVectors, encodeNumeric, encodeStrings } from './codec.js';
-import { ColumnRanges } from './column-ranges.js';
+import { ColumnRanges, columnDict } from './column-ranges.js';
 import { writeFramedPieces } from './framed-file.js';
 import { readColumnFile, writeColumnFile } from './olap-format.js';
 import { TYPES, type ColumnDef, type Vector } from './types.js';
@@ -53,9 +53,7 @@ function mergedDict(col: ColumnDef, sources: ColumnSource[]): Map<string, number
       if (s.vector.kind === 'sym') add(s.vector.dict);
       continue;
     }
-    const r = new ColumnRanges(s.file, col);
-    r.abandon();
-    add(r.symbols.dict);
+    add(columnDict(s.file, col));
   }
   return index;
 }

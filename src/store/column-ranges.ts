@@ -100,6 +100,13 @@ export class ColumnRanges {
   }
 }
 
+/** A SYMBOL column file's dictionary (read and hashed up to it; the rest of the file is not read). */
+export function columnDict(file: string, col: ColumnDef): string[] {
+  const r = new ColumnRanges(file, col);
+  r.abandon();
+  return r.symbols.dict;
+}
+
 /**
  * Calls `each` with every range of up to `rangeRows` rows of the first `take` rows of the version
  * in `dir` (which has `rows`), in order. The checksums are checked when every row was read.

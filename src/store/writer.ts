@@ -46,6 +46,25 @@ export function writeTableFiles(dir: string, engine: Engine, t: TableDef, cols: 
     const total = rows + (base?.rows ?? 0);
     return { rows: total, files: writeOlapFiles(dir, t.schema, all, total) };
   }
+  const symbols = () => Object.values(cols).flatMap((v) => (v.kind === 'sym' ? v.dict : []));
+  return writeTsdbVersion(dir, t, [{ rows, symbols, load: () => cols }], base);
+}
+
+/** New rows of a TSDB version in segments, each loaded only when its level file is written. */
+export interface TsdbSegment {
+  rows: number;
+  /** Every SYMBOL string the segment holds (or more): the chunk dictionary is written before any level. */
+  symbols(): string[];
+  load(): Columns;
+}
+
+/**
+ * A TSDB version: the base version's level files hard-linked, a dictionary holding every segment's
+ * symbols, then one level file per segment, sorted, so memory is one segment (a load's spill). A
+ * read merges the levels on the sort columns, ties to the earlier level, which is the order one
+ * level of all the new rows sorted stably would give: same rows, same order, same digest.
+ */
+export function writeTsdbVersion(dir: string, t: TableDef, segments: TsdbSegment[], base?: { dir: string; rows: number }): { rows: number; files: FileEntry[] } {
   const files: FileEntry[] = [];
   let seq = 1;
   const dict = base ? readDict(base.dir) : [];
@@ -56,16 +75,18 @@ export function writeTableFiles(dir: string, engine: Engine, t: TableDef, cols: 
       seq = Math.max(seq, Number(f.slice(2)) + 1);
     }
   const index = new Map(dict.map((s, i) => [s, i]));
-  for (const c of t.schema) {
-    const v = cols[c.name]!;
-    if (v.kind === 'sym') for (const s of v.dict) if (!index.has(s)) index.set(s, dict.push(s) - 1);
-  }
+  for (const s of segments) for (const x of s.symbols()) if (!index.has(x)) index.set(x, dict.push(x) - 1);
   files.push({ name: DICT_FILE, size: writeDict(dir, dict) });
-  const sorted = sortColumnsBy(t.schema, cols, t.sortColumns ?? []);
-  const lvl = levelFileName(0, seq);
-  files.push({ name: lvl, size: writeLevelFile(path.join(dir, lvl), t.schema, sorted, rows, index) });
+  let rows = base?.rows ?? 0;
+  for (const s of segments) {
+    if (s.rows === 0 && segments.length > 1) continue;
+    const lvl = levelFileName(0, seq++);
+    const sorted = sortColumnsBy(t.schema, s.load(), t.sortColumns ?? []);
+    files.push({ name: lvl, size: writeLevelFile(path.join(dir, lvl), t.schema, sorted, s.rows, index) });
+    rows += s.rows;
+  }
   files.sort((a, b) => (a.name < b.name ? -1 : 1));
-  return { rows: rows + (base?.rows ?? 0), files };
+  return { rows, files };
 }
 
 /** Appends rows: routes them to partitions (adding new VALUE partitions) and commits one version per partition. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
 import { append, beginBatch, createDatabase, createPartitionedTable, databaseDigest, isNullValue, loadChunks, loadDatabase, readTable, valueAt, type Cluster } from '../../dist/store/index.js';
+import { listLevelFiles } from '../../dist/store/tsdb-format.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
 import { rmTmp, tmpDir } from '../helpers/tmp.js';
 
@@ -58,6 +59,26 @@ describe('a batch commits every partition at once', () => {
     plain.commit();
     expect(databaseDigest(a.c, a.db)).toEqual(databaseDigest(other.c, other.db));
     expect(readTable(a.c, a.db, 'trades').rows).toBe(1050);
+  });
+
+  it('a spilled TSDB batch writes a level per spill and reads back the rows, in the order, of an unspilled one', () => {
+    home = tmpDir('batch');
+    const a = makeTradesDb(path.join(home, 'h'), 'TSDB');
+    const other = makeTradesDb(path.join(home, 'h2'), 'TSDB');
+    for (const x of [a, other]) append(x.c, x.db, 'trades', tradeRows(50, SYMS, [D20120101]));
+    const spilled = beginBatch(a.c, a.db, 'trades', { bufferBytes: 1000 });
+    const plain = beginBatch(other.c, other.db, 'trades');
+    for (let k = 0; k < 5; k++) {
+      // Rows that tie on (symbol, time) across batches: the merge must keep them in load order.
+      spilled.add(tradeRows(200, SYMS, DAYS, k));
+      plain.add(tradeRows(200, SYMS, DAYS, k));
+    }
+    spilled.commit();
+    plain.commit();
+    const levels = (c: Cluster, db: string) => loadChunks(c, db).map((k) => listLevelFiles(path.join(c.chunkDir(k, db), k.tables.trades!.version)).length);
+    expect(Math.max(...levels(a.c, a.db))).toBeGreaterThan(3);
+    expect(Math.max(...levels(other.c, other.db))).toBeLessThanOrEqual(2);
+    expect(databaseDigest(a.c, a.db)).toEqual(databaseDigest(other.c, other.db));
   });
 
   it('a commit fails with CONFLICT and loads nothing when another writer changed a partition meanwhile', () => {
