@@ -7,7 +7,7 @@ import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tab
 import { planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
-import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
+import { entryKey, newPointId, withTotals, type Manifest, type ManifestEntry } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
 import type { BlobCodecSpec } from '../repo/codec/index.js';
 import { isS3Url } from '../repo/backend/index.js';
@@ -111,7 +111,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       tables: plan.manifestTables,
       created: createdAt,
       committed: new Date().toISOString(),
-      partitions: [...plan.parts.values()].filter((p) => Object.keys(p.tables).length).sort((a, b) => (a.path < b.path ? -1 : 1)),
+      ...withTotals([...plan.parts.values()].filter((p) => Object.keys(p.tables).length).sort((a, b) => (a.path < b.path ? -1 : 1))),
       stats: { copiedEntries: plan.toCopy.length, skippedEntries: plan.skippedTables.length, droppedEntries: plan.dropped, copiedBytes: copied.bytes },
     };
     lock.confirm?.();

@@ -8,7 +8,8 @@ import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
-import { listPointIds, resolvePoint, writeManifest, type Manifest } from './manifest.js';
+import { listPointIds, resolvePoint, resolvePointIn, writeManifest, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
+import { scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
@@ -185,6 +186,21 @@ export class Repository {
     const m = this.packs ? this.packs.resolve(asOf) : resolvePoint(this.dir, asOf);
     if (m.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${m.pointId} in ${this.dir} describes ${m.dbPath}, not ${this.dbPath}`);
     return m;
+  }
+
+  /**
+   * point() read a partition at a time: each of its partitions goes to `each` (none when omitted),
+   * and the head is returned once all of them passed the checks (manifest-scan.ts).
+   */
+  scanPoint(asOf: string | undefined, each?: (p: ManifestPartition) => void): ManifestHead {
+    let head: ManifestHead;
+    if (this.packs) head = splitWhole(this.packs.resolve(asOf), each);
+    else {
+      head = resolvePointIn(this.points(), (id) => scanManifest(this.dir, id), this.dir, asOf);
+      if (each) scanManifest(this.dir, head.pointId, each);
+    }
+    if (head.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${head.pointId} in ${this.dir} describes ${head.dbPath}, not ${this.dbPath}`);
+    return head;
   }
 
   /**
