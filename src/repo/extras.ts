@@ -1,5 +1,4 @@
-import type { JournalRecord } from './journal.js';
-import { entryKey, type Manifest } from './manifest.js';
+import { entryKey } from './manifest.js';
 import { listDir, type EntryKind } from './safe-fs.js';
 
 /** An entry of the repository that no restore point explains; path is relative to the repository. */
@@ -30,27 +29,27 @@ const TOP: ReadonlyMap<string, EntryKind> = new Map([
   ['data', 'directory'],
 ]);
 
-/** Every file name each referenced (chunkId, table, cid) should hold, from every point and journal. */
-function referenced(points: Manifest[], journals: Iterable<JournalRecord>): Map<string, Set<string>> {
-  const keys = new Map<string, Set<string>>();
-  const add = (key: string, names: string[]) => {
-    const set = keys.get(key) ?? new Set<string>();
-    names.forEach((n) => set.add(n));
-    keys.set(key, set);
-  };
-  for (const m of points) for (const p of m.partitions) for (const [t, e] of Object.entries(p.tables)) add(entryKey(p.chunkId, t, e.cid), e.files.map((f) => f.name));
-  for (const r of journals) add(r.key, r.entry.files.map((f) => f.name));
-  return keys;
+/**
+ * Every file name each referenced (chunkId, table, cid) should hold, from every point and journal:
+ * the names joined by "/" (which no file name holds), one string per entry rather than a set, so
+ * the references of 200,000 entries stay a few tens of MB (issue 14).
+ */
+export type ReferencedFiles = Map<string, string>;
+
+export function addReference(keys: ReferencedFiles, key: string, files: readonly { name: string }[]): void {
+  const had = keys.get(key);
+  const names = files.map((f) => f.name);
+  if (had === undefined) keys.set(key, names.join('/'));
+  else if (had !== names.join('/')) keys.set(key, [...new Set([...had.split('/'), ...names])].join('/'));
 }
 
 /**
  * Lists what does not belong in a repository. Only lstat and readdir are used: nothing found is
  * followed or opened, so the scan itself is safe on a hostile repository.
  */
-export function scanExtras(repoDir: string, points: Manifest[], journals: Iterable<JournalRecord>): RepoExtras {
+export function scanExtras(repoDir: string, keys: ReferencedFiles): RepoExtras {
   const out: RepoExtras = { unexpected: [], unreferenced: [] };
   const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
-  const keys = referenced(points, journals);
   const prefixes = new Set([...keys.keys()].flatMap((k) => [k.split('/')[0]!, k.split('/').slice(0, 2).join('/')]));
 
   const top = listDir(repoDir, []);
@@ -62,7 +61,7 @@ export function scanExtras(repoDir: string, points: Manifest[], journals: Iterab
   return out;
 }
 
-function scanData(repoDir: string, keys: Map<string, Set<string>>, prefixes: Set<string>, out: RepoExtras): void {
+function scanData(repoDir: string, keys: ReferencedFiles, prefixes: Set<string>, out: RepoExtras): void {
   const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
   const stale = (rel: string[], kind: EntryKind) => out.unreferenced.push({ path: rel.join('/'), kind });
   for (const chunk of listDir(repoDir, ['data'])) {
@@ -77,12 +76,12 @@ function scanData(repoDir: string, keys: Map<string, Set<string>>, prefixes: Set
         else
           for (const cid of listDir(repoDir, t)) {
             const v = [...t, cid.name];
-            const files = /^\d+$/.test(cid.name) ? keys.get(entryKey(chunk.name, table.name, Number(cid.name))) : undefined;
+            const files = /^\d+$/.test(cid.name) ? keys.get(entryKey(chunk.name, table.name, Number(cid.name)))?.split('/') : undefined;
             // A killed run's staging copy, or a copy an older --force left aside: the next backup removes it.
             if (cid.kind === 'directory' && /^\.(staging|old)-\d+-/.test(cid.name)) stale(v, cid.kind);
             else if (cid.kind !== 'directory' || !/^\d+$/.test(cid.name)) odd(v, cid.kind);
             else if (!files) stale(v, cid.kind);
-            else for (const f of listDir(repoDir, v)) if (f.kind !== 'file' || !files.has(f.name)) odd([...v, f.name], f.kind);
+            else for (const f of listDir(repoDir, v)) if (f.kind !== 'file' || !files.includes(f.name)) odd([...v, f.name], f.kind);
           }
       }
   }

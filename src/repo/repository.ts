@@ -6,9 +6,9 @@ import { sealJson } from './sealed-json.js';
 import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
-import { scanExtras, type RepoExtras } from './extras.js';
+import { addReference, scanExtras, type ReferencedFiles, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
-import { listPointIds, resolvePoint, resolvePointIn, writeManifest, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
+import { entryKey, listPointIds, resolvePoint, resolvePointIn, writeManifest, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
 import { scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
@@ -167,7 +167,11 @@ export class Repository {
   /** What no layout rule or restore point explains (check lists them). */
   extras(): RepoExtras {
     if (this.packs) return scanPackExtras(this.packs, this.points().map((id) => this.point(id)));
-    return scanExtras(this.dir, this.points().map((id) => this.point(id)), this.journals().records.values());
+    // One point at a time: only the names each entry references are kept (extras.ts).
+    const keys: ReferencedFiles = new Map();
+    for (const id of this.points()) this.scanPoint(id, (p) => Object.entries(p.tables).forEach(([t, e]) => addReference(keys, entryKey(p.chunkId, t, e.cid), e.files)));
+    for (const r of this.journals().records.values()) addReference(keys, r.key, r.entry.files);
+    return scanExtras(this.dir, keys);
   }
 
   /** The cursors of time-boxed checks; damaged content only costs a fresh pass. */
