@@ -13,9 +13,10 @@ import { lineBuffers, walkSealed } from './sealed-json.js';
  * reader wants them, its partitions are parsed one line at a time, each checked (names, scheme,
  * counts) before it reaches `each`. A caller believes nothing it was given until this returns:
  * a partition that fails its checks, or a file whose bytes change between the passes, throws
- * CORRUPT. A point laid out any other way (older, indented) is read whole as readManifest reads it.
+ * CORRUPT. `each` also gets the partition's line (reused after the call; none for a point read
+ * whole). A point laid out any other way (older, indented) is read whole as readManifest reads it.
  */
-export function scanManifest(repo: string, pointId: string, each?: (p: ManifestPartition) => void): ManifestHead {
+export function scanManifest(repo: string, pointId: string, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
   return withPointFile(repo, pointId, (read, file) => {
     const verified = walkSealed(lineBuffers(read));
     if (!verified || verified.arrayKey !== 'partitions') return splitWhole(readPointFile(read, pointId, file), each);
@@ -26,7 +27,7 @@ export function scanManifest(repo: string, pointId: string, each?: (p: ManifestP
     const again = walkSealed(lineBuffers(read), (line) => {
       const p = parseJson(line.toString('utf8')) as ManifestPartition;
       asMalformed(file, () => check(p));
-      each(p);
+      each(p, line);
     });
     if (!again) throw corrupt(`restore point ${file} changed while it was read`);
     return head;

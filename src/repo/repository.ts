@@ -196,7 +196,7 @@ export class Repository {
    * point() read a partition at a time: each of its partitions goes to `each` (none when omitted),
    * and the head is returned once all of them passed the checks (manifest-scan.ts).
    */
-  scanPoint(asOf: string | undefined, each?: (p: ManifestPartition) => void): ManifestHead {
+  scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
     let head: ManifestHead;
     if (this.packs) head = splitWhole(this.packs.resolve(asOf), each);
     else {
