@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
-import { linesRead, sealJsonRuns, unsealJsonBytes, unsealJsonLines } from './sealed-json.js';
+import { linesRead, sealJsonRuns, unsealJsonBytes, unsealJsonLines, type RawJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, openRegularFile } from './safe-fs.js';
 
@@ -40,7 +40,11 @@ export interface Manifest {
   /** When the backup pinned its snapshot: the point is consistent as of this instant. */
   created: string;
   committed: string;
-  /** What `partitions` holds, so `points` reads it without parsing them; absent in points written before it. */
+  /**
+   * What `partitions` holds, so `points` reads it without parsing them; absent in points written
+   * before it. Covered by the checksum like every field; nothing but `points` reads it (an edit
+   * that re-seals a point changes only what `points` prints; check and restore go by the partitions).
+   */
   totals?: ManifestTotals;
   partitions: ManifestPartition[];
   stats: { copiedEntries: number; skippedEntries: number; droppedEntries: number; copiedBytes: number };
@@ -54,25 +58,8 @@ export interface ManifestTotals {
 /** Every field of a manifest but its partitions: what is read before (and without) them. */
 export type ManifestHead = Omit<Manifest, 'partitions'>;
 
-/**
- * The totals of a point's partitions, written in front of them for `points`. They are covered by
- * the checksum like every field; nothing but `points` reads them (an edit that re-seals a point
- * changes only what `points` prints; check and restore go by the partitions).
- */
-export function totalsOf(partitions: Iterable<ManifestPartition>): ManifestTotals {
-  const t = { partitions: 0, entries: 0, bytes: 0 };
-  for (const p of partitions) {
-    t.partitions++;
-    for (const e of Object.values(p.tables)) {
-      t.entries++;
-      t.bytes += e.bytes;
-    }
-  }
-  return t;
-}
-
-/** A writer's partitions with their totals in front, in the order a manifest writes them. */
-export const withTotals = (partitions: ManifestPartition[]) => ({ totals: totalsOf(partitions), partitions });
+/** A manifest as a backup hands it to be written: partitions carried unchanged may be their verified lines. */
+export type ManifestToWrite = ManifestHead & { partitions: (ManifestPartition | RawJson)[] };
 
 export const pointsDir = (repo: string) => path.join(repo, 'points');
 
@@ -91,7 +78,7 @@ export function listPointIds(repo: string): string[] {
 }
 
 /** Commits a restore point: the manifest's temp is fsynced, renamed into points/, and points/ is fsynced. */
-export function writeManifest(repo: string, m: Manifest): void {
+export function writeManifest(repo: string, m: ManifestToWrite): void {
   ensureDirs(repo, ['points']); // never through a planted link
   writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJsonRuns(m));
 }

@@ -37,10 +37,15 @@ export class PartitionLines implements Iterable<ManifestPartition> {
 
   at(i: number): ManifestPartition {
     if (this.last?.i === i) return this.last.p;
-    const a = this.at3;
-    const p = parseJson(this.slabs[a[i * 3]!]!.toString('utf8', a[i * 3 + 1], a[i * 3 + 2])) as ManifestPartition;
+    const p = parseJson(this.text(i)) as ManifestPartition;
     this.last = { i, p };
     return p;
+  }
+
+  /** The partition's line: compact JSON, as a writer serialises it. */
+  text(i: number): string {
+    const a = this.at3;
+    return this.slabs[a[i * 3]!]!.toString('utf8', a[i * 3 + 1], a[i * 3 + 2]);
   }
 
   *[Symbol.iterator](): Iterator<ManifestPartition> {

@@ -8,7 +8,7 @@ import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { addReference, scanExtras, type ReferencedFiles, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
-import { entryKey, listPointIds, resolvePoint, resolvePointIn, writeManifest, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
+import { entryKey, listPointIds, resolvePoint, resolvePointIn, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
 import { scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
@@ -133,7 +133,7 @@ export class Repository {
   }
 
   /** Commits a restore point (the commit point of a backup: see FORMAT.md, durability invariants). */
-  commitPoint(m: Manifest): void {
+  commitPoint(m: ManifestToWrite): void {
     if (this.packs) this.packs.writePoint(m);
     else writeManifest(this.dir, m);
   }

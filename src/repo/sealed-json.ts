@@ -21,6 +21,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
 const omitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
 /**
+ * An element of a top-level array already serialised as compact JSON (a partition a backup carries
+ * from the previous point as the line it read and verified): written, and hashed, as it is. The
+ * text is asked for as it is written, so 100,000 of them are never held as strings at once.
+ */
+export class RawJson {
+  constructor(readonly text: () => string) {}
+}
+
+/**
  * The compact JSON of `body` in pieces whose concatenation is exactly JSON.stringify(body); with
  * `lines`, each top-level key and each element of a top-level array starts a new line (whitespace
  * the checksum ignores), so the file reads one partition per line.
@@ -35,7 +44,7 @@ function* pieces(body: Record<string, unknown>, lines: boolean): Generator<strin
     first = false;
     if (Array.isArray(v)) {
       yield '[';
-      for (let i = 0; i < v.length; i++) yield `${i ? ',' : ''}${nl}${omitted(v[i]) ? 'null' : JSON.stringify(v[i])}`;
+      for (let i = 0; i < v.length; i++) yield `${i ? ',' : ''}${nl}${v[i] instanceof RawJson ? (v[i] as RawJson).text() : omitted(v[i]) ? 'null' : JSON.stringify(v[i])}`;
       yield `${v.length ? nl : ''}]`;
     } else yield JSON.stringify(v);
   }
