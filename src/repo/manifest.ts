@@ -212,15 +212,22 @@ export function resolvePoint(repo: string, asOf?: string): Manifest {
 
 /** resolvePoint over any store of points: `ids` sorted, `read` verifies (a whole manifest, or its head). */
 export function resolvePointIn<M extends { created: string }>(ids: string[], read: (id: string) => M, where: string, asOf?: string): M {
+  const seen = new Map<string, M>();
+  const id = resolvePointId(ids, (x) => seen.set(x, read(x)).get(x)!.created, where, asOf);
+  return seen.get(id) ?? read(id);
+}
+
+/** The id of the latest point, of the point --as-of names, or of the latest created at or before an ISO time (`createdOf` reads only then). */
+export function resolvePointId(ids: string[], createdOf: (id: string) => string, where: string, asOf?: string): string {
   if (!ids.length) throw notFound(`no restore point in ${where}`);
-  if (!asOf) return read(ids[ids.length - 1]!);
+  if (!asOf) return ids[ids.length - 1]!;
   if (POINT_RE.test(asOf)) {
     if (!ids.includes(asOf)) throw notFound(`restore point ${asOf} does not exist in ${where}`);
-    return read(asOf);
+    return asOf;
   }
   const t = Date.parse(asOf);
   if (Number.isNaN(t)) throw usage(`bad --as-of "${asOf}": expected a restore point id or an ISO time`);
-  const candidates = ids.map(read).filter((m) => Date.parse(m.created) <= t);
+  const candidates = ids.filter((id) => Date.parse(createdOf(id)) <= t);
   if (!candidates.length) throw notFound(`no restore point in ${where} as of ${asOf}`);
   return candidates[candidates.length - 1]!;
 }

@@ -8,7 +8,7 @@ import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { addReference, scanExtras, type ReferencedFiles, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
-import { entryKey, listPointIds, resolvePoint, resolvePointIn, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
+import { entryKey, listPointIds, resolvePoint, resolvePointId, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
 import { scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
@@ -200,8 +200,9 @@ export class Repository {
     let head: ManifestHead;
     if (this.packs) head = splitWhole(this.packs.resolve(asOf), each);
     else {
-      head = resolvePointIn(this.points(), (id) => scanManifest(this.dir, id), this.dir, asOf);
-      if (each) scanManifest(this.dir, head.pointId, each);
+      // Only an --as-of time reads the heads of points to choose one; the latest or an id is read once.
+      const id = resolvePointId(this.points(), (x) => scanManifest(this.dir, x).created, this.dir, asOf);
+      head = scanManifest(this.dir, id, each);
     }
     if (head.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${head.pointId} in ${this.dir} describes ${head.dbPath}, not ${this.dbPath}`);
     return head;
