@@ -60,15 +60,15 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const m = repo.scanPoint(o.asOf);
   const tables = o.tables?.length ? [...new Set(o.tables)] : undefined;
   for (const t of tables ?? []) if (!Object.hasOwn(m.tables, t)) throw notFound(`table ${t} is not in restore point ${m.pointId} of ${o.dbPath}`);
-  const scope = scopeOf(repo, m, pattern, tables);
-  const scopeKeys = scope.map((it) => it.key);
-
   const timeBoxed = o.samplePercent !== undefined || o.maxDurationSec !== undefined;
   const scopeKey = JSON.stringify({ tables: tables ? [...tables].sort() : '*', partition: pattern?.text ?? '%' });
   const lock = takeLock(repo, o.holder ?? defaultHolder(), timeBoxed);
   try {
     // Under the lock, so no backup or prune is half-way through what the scan sees.
     const extras = repo.extras();
+    // After the scan of the whole repository rather than beside it: the two peaks do not add up.
+    const scope = scopeOf(repo, m, pattern, tables);
+    const scopeKeys = scope.map((it) => it.key);
     const state = timeBoxed ? repo.checkState() : undefined;
     const lastKey = state?.scopes[scopeKey]?.lastKey;
     const start = lastKey ? lowerBound(scopeKeys, lastKey) : 0;

@@ -31,16 +31,33 @@ const TOP: ReadonlyMap<string, EntryKind> = new Map([
 
 /**
  * Every file name each referenced (chunkId, table, cid) should hold, from every point and journal:
- * the names joined by "/" (which no file name holds), one string per entry rather than a set, so
- * the references of 200,000 entries stay a few tens of MB (issue 14).
+ * the names joined by "/" (which no file name holds), one string per entry rather than a set, and
+ * one string for every entry with the same names (a table's entries mostly hold the same column
+ * files), so the references of 200,000 entries stay a few tens of MB (issue 14).
  */
-export type ReferencedFiles = Map<string, string>;
+export class ReferencedFiles {
+  private readonly keys = new Map<string, string>();
+  private readonly lists = new Map<string, string>();
 
-export function addReference(keys: ReferencedFiles, key: string, files: readonly { name: string }[]): void {
-  const had = keys.get(key);
-  const names = files.map((f) => f.name);
-  if (had === undefined) keys.set(key, names.join('/'));
-  else if (had !== names.join('/')) keys.set(key, [...new Set([...had.split('/'), ...names])].join('/'));
+  add(key: string, files: readonly { name: string }[]): void {
+    const had = this.keys.get(key);
+    let names = files.map((f) => f.name).join('/');
+    if (had !== undefined && had !== names) names = [...new Set([...had.split('/'), ...names.split('/')])].join('/');
+    if (had === names) return;
+    const shared = this.lists.get(names);
+    if (shared === undefined) this.lists.set(names, names);
+    this.keys.set(key, shared ?? names);
+  }
+
+  /** The names an entry should hold, or undefined when no point or journal references it. */
+  names(key: string): string[] | undefined {
+    return this.keys.get(key)?.split('/');
+  }
+
+  /** "<chunkId>" and "<chunkId>/<table>" of every referenced entry. */
+  prefixes(): Set<string> {
+    return new Set([...this.keys.keys()].flatMap((k) => [k.split('/')[0]!, k.split('/').slice(0, 2).join('/')]));
+  }
 }
 
 /**
@@ -50,7 +67,7 @@ export function addReference(keys: ReferencedFiles, key: string, files: readonly
 export function scanExtras(repoDir: string, keys: ReferencedFiles): RepoExtras {
   const out: RepoExtras = { unexpected: [], unreferenced: [] };
   const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
-  const prefixes = new Set([...keys.keys()].flatMap((k) => [k.split('/')[0]!, k.split('/').slice(0, 2).join('/')]));
+  const prefixes = keys.prefixes();
 
   const top = listDir(repoDir, []);
   for (const e of top) if (TOP.get(e.name) !== e.kind) odd([e.name], e.kind);
@@ -76,7 +93,7 @@ function scanData(repoDir: string, keys: ReferencedFiles, prefixes: Set<string>,
         else
           for (const cid of listDir(repoDir, t)) {
             const v = [...t, cid.name];
-            const files = /^\d+$/.test(cid.name) ? keys.get(entryKey(chunk.name, table.name, Number(cid.name)))?.split('/') : undefined;
+            const files = /^\d+$/.test(cid.name) ? keys.names(entryKey(chunk.name, table.name, Number(cid.name))) : undefined;
             // A killed run's staging copy, or a copy an older --force left aside: the next backup removes it.
             if (cid.kind === 'directory' && /^\.(staging|old)-\d+-/.test(cid.name)) stale(v, cid.kind);
             else if (cid.kind !== 'directory' || !/^\d+$/.test(cid.name)) odd(v, cid.kind);

@@ -6,7 +6,7 @@ import { sealJson } from './sealed-json.js';
 import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
-import { addReference, scanExtras, type ReferencedFiles, type RepoExtras } from './extras.js';
+import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
 import { entryKey, listPointIds, resolvePoint, resolvePointId, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
 import { scanManifest, splitWhole } from './manifest-scan.js';
@@ -168,9 +168,9 @@ export class Repository {
   extras(): RepoExtras {
     if (this.packs) return scanPackExtras(this.packs, this.points().map((id) => this.point(id)));
     // One point at a time: only the names each entry references are kept (extras.ts).
-    const keys: ReferencedFiles = new Map();
-    for (const id of this.points()) this.scanPoint(id, (p) => Object.entries(p.tables).forEach(([t, e]) => addReference(keys, entryKey(p.chunkId, t, e.cid), e.files)));
-    for (const r of this.journals().records.values()) addReference(keys, r.key, r.entry.files);
+    const keys = new ReferencedFiles();
+    for (const id of this.points()) this.scanPoint(id, (p) => Object.entries(p.tables).forEach(([t, e]) => keys.add(entryKey(p.chunkId, t, e.cid), e.files)));
+    for (const r of this.journals().records.values()) keys.add(r.key, r.entry.files);
     return scanExtras(this.dir, keys);
   }
 
