@@ -38,12 +38,14 @@ const TOP: ReadonlyMap<string, EntryKind> = new Map([
 export class ReferencedFiles {
   private readonly keys = new Map<string, string>();
   private readonly lists = new Map<string, string>();
+  private sorted: string[] | undefined;
 
   add(key: string, files: readonly { name: string }[]): void {
     const had = this.keys.get(key);
     let names = files.map((f) => f.name).join('/');
     if (had !== undefined && had !== names) names = [...new Set([...had.split('/'), ...names.split('/')])].join('/');
     if (had === names) return;
+    this.sorted = undefined;
     const shared = this.lists.get(names);
     if (shared === undefined) this.lists.set(names, names);
     this.keys.set(key, shared ?? names);
@@ -54,9 +56,18 @@ export class ReferencedFiles {
     return this.keys.get(key)?.split('/');
   }
 
-  /** "<chunkId>" and "<chunkId>/<table>" of every referenced entry. */
-  prefixes(): Set<string> {
-    return new Set([...this.keys.keys()].flatMap((k) => [k.split('/')[0]!, k.split('/').slice(0, 2).join('/')]));
+  /** True when a referenced entry's key starts with `<prefix>/` (a chunk, or a chunk's table): a search of the sorted keys, no set of prefixes. */
+  holds(prefix: string): boolean {
+    this.sorted ??= [...this.keys.keys()].sort();
+    const want = `${prefix}/`;
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.sorted[mid]! < want) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.sorted.length && this.sorted[lo]!.startsWith(want);
   }
 }
 
@@ -67,29 +78,28 @@ export class ReferencedFiles {
 export function scanExtras(repoDir: string, keys: ReferencedFiles): RepoExtras {
   const out: RepoExtras = { unexpected: [], unreferenced: [] };
   const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
-  const prefixes = keys.prefixes();
 
   const top = listDir(repoDir, []);
   for (const e of top) if (TOP.get(e.name) !== e.kind) odd([e.name], e.kind);
   const dirOk = (name: string) => top.some((e) => e.name === name && e.kind === 'directory');
   if (dirOk('points')) for (const e of listDir(repoDir, ['points'])) if (e.kind !== 'file' || !POINT_FILE_RE.test(e.name)) odd(['points', e.name], e.kind);
   if (dirOk('journal')) for (const e of listDir(repoDir, ['journal'])) if (e.kind !== 'file' || !e.name.endsWith('.jsonl')) odd(['journal', e.name], e.kind);
-  if (dirOk('data')) scanData(repoDir, keys, prefixes, out);
+  if (dirOk('data')) scanData(repoDir, keys, out);
   return out;
 }
 
-function scanData(repoDir: string, keys: ReferencedFiles, prefixes: Set<string>, out: RepoExtras): void {
+function scanData(repoDir: string, keys: ReferencedFiles, out: RepoExtras): void {
   const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
   const stale = (rel: string[], kind: EntryKind) => out.unreferenced.push({ path: rel.join('/'), kind });
   for (const chunk of listDir(repoDir, ['data'])) {
     const c = ['data', chunk.name];
     if (chunk.kind !== 'directory' || !UUID_RE.test(chunk.name)) odd(c, chunk.kind);
-    else if (!prefixes.has(chunk.name)) stale(c, chunk.kind);
+    else if (!keys.holds(chunk.name)) stale(c, chunk.kind);
     else
       for (const table of listDir(repoDir, c)) {
         const t = [...c, table.name];
         if (table.kind !== 'directory' || !IDENT_RE.test(table.name)) odd(t, table.kind);
-        else if (!prefixes.has(`${chunk.name}/${table.name}`)) stale(t, table.kind);
+        else if (!keys.holds(`${chunk.name}/${table.name}`)) stale(t, table.kind);
         else
           for (const cid of listDir(repoDir, t)) {
             const v = [...t, cid.name];

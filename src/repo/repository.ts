@@ -181,9 +181,6 @@ export class Repository {
   advanceCheckCursor(state: CheckState, reach: RunReach): CheckCoverage {
     return advanceCursor(cursorPlace(this.dir, this.packs?.backend), state, reach, this.packs?.codec);
   }
-  latest(): Manifest | undefined {
-    return this.points().length ? this.point() : undefined;
-  }
 
   /** The latest restore point, or the one --as-of names; refuses one that describes another database. */
   point(asOf?: string): Manifest {
@@ -192,10 +189,7 @@ export class Repository {
     return m;
   }
 
-  /**
-   * point() read a partition at a time: each of its partitions goes to `each` (none when omitted),
-   * and the head is returned once all of them passed the checks (manifest-scan.ts).
-   */
+  /** point() a partition at a time: each goes to `each`; the head returns once all passed the checks (manifest-scan.ts). */
   scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
     let head: ManifestHead;
     if (this.packs) head = splitWhole(this.packs.resolve(asOf), each);
