@@ -67,14 +67,13 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     // Under the lock, so no backup or prune is half-way through what the scan sees.
     const extras = repo.extras();
     // After the scan of the whole repository rather than beside it: the two peaks do not add up.
-    const scope = scopeOf(repo, m, pattern, tables);
-    const scopeKeys = scope.map((it) => it.key);
+    const scopeKeys = scopeOf(repo, m, pattern, tables);
     const state = timeBoxed ? repo.checkState() : undefined;
     const lastKey = state?.scopes[scopeKey]?.lastKey;
     const start = lastKey ? lowerBound(scopeKeys, lastKey) : 0;
-    let count = scope.length - start;
-    if (o.samplePercent !== undefined) count = Math.min(count, Math.max(1, Math.ceil((scope.length * o.samplePercent) / 100)));
-    const sel = withEntries(repo, m.pointId, scope.slice(start, start + count));
+    let count = scopeKeys.length - start;
+    if (o.samplePercent !== undefined) count = Math.min(count, Math.max(1, Math.ceil((scopeKeys.length * o.samplePercent) / 100)));
+    const sel = withEntries(repo, m.pointId, scopeKeys.slice(start, start + count));
 
     const perTable = new Map<string, number>();
     for (const it of sel) perTable.set(it.table, (perTable.get(it.table) ?? 0) + 1);
@@ -91,7 +90,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     if (run.failure !== undefined) throw run.failure;
     const seconds = elapsed();
     const bytes = run.bytes;
-    return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: run.prefix, entriesInScope: scope.length, filesChecked: run.files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage, ...extras };
+    return { pointId: m.pointId, dbPath: o.dbPath, bad: found, entriesChecked: run.prefix, entriesInScope: scopeKeys.length, filesChecked: run.files, bytesChecked: bytes, seconds, mbPerSec: mbPerSec(bytes, seconds), coverage, ...extras };
   } finally {
     lock?.release();
   }
@@ -99,31 +98,29 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
 
 /**
  * The entries of a point that a check covers, in key order (the order cursors advance in), read a
- * partition at a time and kept as keys: at 100,000 partitions holding every entry took ~1 GB
- * with --sample 1 (issue 14). withEntries reads the entries of the ones a run checks.
+ * partition at a time and kept as their keys only: at 100,000 partitions holding every entry took
+ * ~1 GB with --sample 1 (issue 14). withEntries reads the entries of the ones a run checks.
  */
-function scopeOf(repo: Repository, m: ManifestHead, pattern: PartitionPattern | undefined, tables: string[] | undefined): Scoped[] {
+function scopeOf(repo: Repository, m: ManifestHead, pattern: PartitionPattern | undefined, tables: string[] | undefined): string[] {
   const dbName = dbNameOf(m.dbPath);
-  const scope: Scoped[] = [];
+  const keys: string[] = [];
   repo.scanPoint(m.pointId, (p) => {
     if (pattern && !pattern.matches(dbName, p.path)) return;
-    for (const [t, e] of Object.entries(p.tables)) if (!tables || tables.includes(t)) scope.push({ key: entryKey(p.chunkId, t, e.cid), table: t, partitionPath: p.path, chunkId: p.chunkId });
+    for (const [t, e] of Object.entries(p.tables)) if (!tables || tables.includes(t)) keys.push(entryKey(p.chunkId, t, e.cid));
   });
-  return scope.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keys.sort();
 }
-type Scoped = Omit<Item, 'e'>;
 
-/** The selected part of the scope with each entry, read from the point again. */
-function withEntries(repo: Repository, pointId: string, sel: Scoped[]): Item[] {
-  const want = new Map<string, Item | Scoped>(sel.map((it) => [it.key, it]));
+/** The selected keys of the scope as entries to check, read from the point again. */
+function withEntries(repo: Repository, pointId: string, sel: string[]): Item[] {
+  const want = new Map<string, Item | undefined>(sel.map((key) => [key, undefined]));
   repo.scanPoint(pointId, (p) => {
     for (const [t, e] of Object.entries(p.tables)) {
       const key = entryKey(p.chunkId, t, e.cid);
-      const it = want.get(key);
-      if (it) want.set(key, { ...it, e });
+      if (want.has(key)) want.set(key, { key, table: t, partitionPath: p.path, chunkId: p.chunkId, e });
     }
   });
-  return sel.map((it) => want.get(it.key) as Item);
+  return sel.map((key) => want.get(key)!);
 }
 
 interface ItemsRun {
