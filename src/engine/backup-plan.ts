@@ -1,6 +1,7 @@
 import { nameMap } from '../common/json.js';
 import type { ChunkMeta, Snapshot, TableDef } from '../store/index.js';
-import { entryKey, type Manifest, type ManifestEntry, type ManifestPartition } from '../repo/manifest.js';
+import { entryKey, type ManifestEntry, type ManifestHead, type ManifestPartition } from '../repo/manifest.js';
+import { CarriedPartition, cidOf, readPrevious, tableNamesOf } from './carried-point.js';
 import type { Repository } from '../repo/repository.js';
 
 /** One (partition, table) whose current version the repository lacks. */
@@ -15,7 +16,8 @@ export interface CopyJob {
  * point's partitions and tables are before the copies land.
  */
 export interface BackupPlan {
-  prev: Manifest | undefined;
+  /** The previous point's head: its partitions are carried in `parts` (carried-point.ts). */
+  prev: ManifestHead | undefined;
   toCopy: CopyJob[];
   /** One table name per (partition, table) referenced rather than copied. */
   skippedTables: string[];
@@ -42,14 +44,15 @@ export interface PlanInput {
 export function planBackup(x: PlanInput): BackupPlan {
   const { repo, snapshot, tables } = x;
   const def = snapshot.def;
-  const prev = repo.latest();
+  const previous = readPrevious(repo);
+  const prev = previous?.head;
   const { records: journaled, files: oldJournals } = repo.journals();
   // Every run opens its journal before it stages or replaces anything and deletes it only after
   // committing, so leftovers to clean up can exist only when a journal was left behind.
   if (oldJournals.length) repo.recover();
 
   // Start from the previous point: a partial backup (some tables or partitions) carries the rest over.
-  const parts = new Map<string, ManifestPartition>((prev?.partitions ?? []).map((p) => [p.path, { path: p.path, chunkId: p.chunkId, tables: nameMap(p.tables) }]));
+  const parts = previous?.parts ?? new Map<string, ManifestPartition>();
   const manifestTables = nameMap(prev?.tables);
   const dropped = !x.keepDropped && !x.wanted ? dropGone(parts, manifestTables, snapshot, tables) : 0;
   for (const t of tables) manifestTables[t] = def.tables[t]!;
@@ -65,10 +68,11 @@ export function planBackup(x: PlanInput): BackupPlan {
       const old = parts.get(k.path);
       // Incremental by metadata: the previous point's entries are trusted (check verifies the
       // bytes); a dead run's journal is believed only where its data directory exists.
-      const inPoint = old?.chunkId === k.chunkId && old.tables[t]?.cid === v.cid ? old.tables[t] : undefined;
-      const known = inPoint ?? (repo.hasData(k.chunkId, t, v.cid) ? journaled.get(entryKey(k.chunkId, t, v.cid))?.entry : undefined);
-      if (!x.force && known) {
-        setEntry(parts, k, t, known);
+      // An entry the previous point holds is already in `parts`, carried as it was read.
+      const inPoint = old?.chunkId === k.chunkId && cidOf(old, t) === v.cid;
+      const known = inPoint || !repo.hasData(k.chunkId, t, v.cid) ? undefined : journaled.get(entryKey(k.chunkId, t, v.cid))?.entry;
+      if (!x.force && (inPoint || known)) {
+        if (known) setEntry(parts, k, t, known);
         skippedTables.push(t);
       } else toCopy.push({ chunk: k, table: t });
     }
@@ -85,7 +89,7 @@ function dropGone(parts: Map<string, ManifestPartition>, manifestTables: Record<
   const live = new Map(snapshot.chunks.map((k) => [k.path, k]));
   let dropped = 0;
   for (const p of parts.values())
-    for (const t of Object.keys(p.tables)) {
+    for (const t of tableNamesOf(p)) {
       const inScope = tables.includes(t) || !Object.hasOwn(def.tables, t);
       const k = live.get(p.path);
       if (inScope && (!k || !k.tables[t] || k.chunkId !== p.chunkId)) {
@@ -112,11 +116,6 @@ export function setEntry(parts: Map<string, ManifestPartition>, k: ChunkMeta, ta
 export function unchangedSince(plan: BackupPlan): boolean {
   const prev = plan.prev;
   if (!prev || plan.toCopy.length || plan.dropped) return false;
-  const key = (ps: Iterable<ManifestPartition>) =>
-    [...ps]
-      .filter((p) => Object.keys(p.tables).length)
-      .map((p) => `${p.path}|${p.chunkId}|${Object.entries(p.tables).map(([t, e]) => `${t}:${e.cid}`).sort().join(',')}`)
-      .sort()
-      .join('\n');
-  return key(plan.parts.values()) === key(prev.partitions) && JSON.stringify(plan.manifestTables) === JSON.stringify(prev.tables);
+  // Every partition is one the previous point held, with the same tables and cids.
+  return [...plan.parts.values()].every((p) => p instanceof CarriedPartition && p.unchanged()) && JSON.stringify(plan.manifestTables) === JSON.stringify(prev.tables);
 }

@@ -5,9 +5,10 @@ import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, fsTypeOf, mayClone, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
 import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, warmChunks, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
 import { planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
+import { writtenPartitions } from './carried-point.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
-import { entryKey, newPointId, type Manifest, type ManifestEntry } from '../repo/manifest.js';
+import { entryKey, newPointId, type ManifestToWrite, type ManifestEntry } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
 import type { BlobCodecSpec } from '../repo/codec/index.js';
 import { isS3Url } from '../repo/backend/index.js';
@@ -101,7 +102,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     if (o.skipIfUnchanged && unchangedSince(plan)) return unchangedResult(plan, o.dbPath, elapsed());
 
     const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer, packSizing: o.packSizing });
-    const manifest: Manifest = {
+    const manifest: ManifestToWrite = {
       format: 2,
       pointId: newPointId(),
       ...(plan.prev ? { parent: plan.prev.pointId } : {}),
@@ -111,7 +112,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       tables: plan.manifestTables,
       created: createdAt,
       committed: new Date().toISOString(),
-      partitions: [...plan.parts.values()].filter((p) => Object.keys(p.tables).length).sort((a, b) => (a.path < b.path ? -1 : 1)),
+      ...writtenPartitions(plan.parts.values()),
       stats: { copiedEntries: plan.toCopy.length, skippedEntries: plan.skippedTables.length, droppedEntries: plan.dropped, copiedBytes: copied.bytes },
     };
     lock.confirm?.();

@@ -1,7 +1,7 @@
 import type { CopyPipeline, HashProblem, HashResult } from '../io/index.js';
 import { versionProblem } from '../store/index.js';
 import { chunkPathOf } from './inspect.js';
-import type { Manifest, ManifestEntry } from '../repo/manifest.js';
+import type { ManifestEntry, ManifestHead } from '../repo/manifest.js';
 import type { Repository } from '../repo/repository.js';
 import { readEntryFromPack } from './restore-packs.js';
 
@@ -32,7 +32,7 @@ export interface Item {
 
 export interface EntryCheckContext {
   repo: Repository;
-  m: Manifest;
+  m: ManifestHead;
   pipeline: CopyPipeline;
   /** The repository's disk queue. */
   disk: string;

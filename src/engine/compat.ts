@@ -10,7 +10,7 @@ import type { Manifest } from '../repo/manifest.js';
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const describe = (l: Level) => `${l.type}(${l.colType})`;
 
-export function checkEngine(target: DatabaseDef, m: Manifest): void {
+export function checkEngine(target: DatabaseDef, m: Pick<Manifest, 'engine' | 'dbPath'>): void {
   if (target.engine !== m.engine) throw conflict(`engine mismatch: the backup of ${m.dbPath} is ${m.engine}, target ${target.dbPath} is ${target.engine}`);
 }
 

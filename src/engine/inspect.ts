@@ -1,6 +1,6 @@
 import { notFound } from '../common/errors.js';
 import { dbNameOf, TYPES, type TableDef } from '../store/index.js';
-import type { Manifest, ManifestPartition } from '../repo/manifest.js';
+import type { Manifest, ManifestHead, ManifestPartition } from '../repo/manifest.js';
 import { Repository } from '../repo/repository.js';
 import type { PasswordSource } from '../repo/config.js';
 
@@ -35,7 +35,7 @@ function openPoint(backupDir: string, dbPath: string, asOf?: string, password?: 
   return Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {}).point(asOf);
 }
 
-function tableIn(m: Manifest, table: string): TableDef {
+function tableIn(m: ManifestHead, table: string): TableDef {
   const t = m.tables[table];
   if (!t) throw notFound(`table ${table} is not in restore point ${m.pointId} of ${m.dbPath} (tables: ${Object.keys(m.tables).join(', ') || 'none'})`);
   return t;
@@ -43,14 +43,15 @@ function tableIn(m: Manifest, table: string): TableDef {
 
 /** getBackupList: one row per partition of the table in the latest (or --as-of) restore point. */
 export function getBackupList(backupDir: string, dbPath: string, table: string, asOf?: string, password?: PasswordSource): BackupListRow[] {
-  const m = openPoint(backupDir, dbPath, asOf, password);
+  const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
+  // One row per partition as the point is read: the point's file lists are never held.
+  const found: (Omit<BackupListRow, 'chunkPath'> & { path: string })[] = [];
+  const m = repo.scanPoint(asOf, (p) => {
+    const e = p.tables[table];
+    if (e) found.push({ chunkID: p.chunkId, path: p.path, cid: e.cid, rows: e.rows, updateTime: e.updateTime });
+  });
   const t = tableIn(m, table);
-  return m.partitions
-    .filter((p) => p.tables[table])
-    .map((p) => {
-      const e = p.tables[table]!;
-      return { chunkID: p.chunkId, chunkPath: chunkPathOf(dbPath, p.path, t), cid: e.cid, rows: e.rows, updateTime: e.updateTime };
-    });
+  return found.map(({ path, ...r }) => ({ chunkID: r.chunkID, chunkPath: chunkPathOf(dbPath, path, t), cid: r.cid, rows: r.rows, updateTime: r.updateTime }));
 }
 
 export interface SchemaRow {

@@ -8,6 +8,7 @@ import { once } from '../repo/settings.js';
 import { listRepositories } from '../repo/repository.js';
 import { runRestore, type RestoreTarget } from './restore.js';
 import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
+import type { ManifestEntry } from '../repo/manifest.js';
 
 export interface MigrateOptions extends OperationOptions, RestoreTarget {
   backupDir: string;
@@ -96,8 +97,13 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     tasks.push({ src, targetDb, pairs });
   }
 
-  o.observer?.plan?.(tasks.flatMap((t) => t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, total: t.src.manifest.partitions.filter((x) => x.tables[p.src]).length }))));
-  const total = tasks.reduce((a, t) => a + t.pairs.reduce((b, p) => b + t.src.manifest.partitions.reduce((s, x) => s + (x.tables[p.src]?.bytes ?? 0), 0), 0), 0);
+  const sum = (t: Task, of: (e: ManifestEntry) => number) => {
+    let n = 0;
+    for (const x of t.src.manifest.partitions) for (const p of t.pairs) n += x.tables[p.src] ? of(x.tables[p.src]!) : 0;
+    return n;
+  };
+  o.observer?.plan?.(tasks.flatMap((t) => t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, total: sum({ ...t, pairs: [p] }, () => 1) }))));
+  const total = tasks.reduce((a, t) => a + sum(t, (e) => e.bytes), 0);
   let partitions = 0;
   let bytes = 0;
   await withPipeline(copying, o.observer, total, async (pipeline) => {

@@ -3,6 +3,7 @@ import { defaultHolder } from './options.js';
 import { Repository } from '../repo/repository.js';
 import { abortOrphanUploads } from '../repo/s3-repos.js';
 import type { PasswordSource } from '../repo/config.js';
+import type { ManifestPartition } from '../repo/manifest.js';
 import { applyRetention, checkPolicy, type RetentionDecision, type RetentionPolicy } from './retention.js';
 
 export interface PointInfo {
@@ -17,16 +18,31 @@ export interface PointInfo {
   bytesCopied: number;
 }
 
-/** Restore points of one database's repository, oldest first. */
+/**
+ * Restore points of one database's repository, oldest first. A local point's totals are read from
+ * its verified head; its partitions are parsed only for an older point without totals, or to sum
+ * what a v2 repository stores for each entry.
+ */
 export function listPoints(backupDir: string, dbPath: string, password?: PasswordSource): PointInfo[] {
   const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
-  return repo.points().map((id) => {
-    const m = repo.point(id);
-    const entries = m.partitions.flatMap((p) => Object.entries(p.tables).map(([t, e]) => ({ chunkId: p.chunkId, t, e })));
-    const bytes = entries.reduce((a, x) => a + x.e.bytes, 0);
-    const bytesStored = entries.reduce((a, x) => a + repo.storedBytes(x.chunkId, x.t, x.e), 0);
-    return { pointId: id, created: m.created, partitions: m.partitions.length, entries: entries.length, bytes, bytesStored, bytesCopied: m.stats.copiedBytes };
-  });
+  return repo.points().map((id) => pointInfo(repo, id));
+}
+
+function pointInfo(repo: Repository, id: string): PointInfo {
+  const sums = { partitions: 0, entries: 0, bytes: 0, bytesStored: 0 };
+  const add = (p: ManifestPartition) => {
+    sums.partitions++;
+    for (const [t, e] of Object.entries(p.tables)) {
+      sums.entries++;
+      sums.bytes += e.bytes;
+      sums.bytesStored += repo.storedBytes(p.chunkId, t, e);
+    }
+  };
+  // v1 stores an entry as its files, so a point's totals say everything; v2 sums its blobs as stored.
+  let m = repo.packs ? repo.scanPoint(id, add) : repo.scanPoint(id);
+  if (!repo.packs && m.totals) Object.assign(sums, m.totals, { bytesStored: m.totals.bytes });
+  else if (!repo.packs) m = repo.scanPoint(id, add);
+  return { pointId: id, created: m.created, ...sums, bytesCopied: m.stats.copiedBytes };
 }
 
 export interface PruneResult {

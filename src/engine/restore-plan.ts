@@ -20,7 +20,8 @@ import {
 } from '../store/index.js';
 import { checkEngine, checkTableSchema, pathChecker, valueAdditions } from './compat.js';
 import type { PartitionPattern } from './pattern.js';
-import type { Manifest, ManifestEntry } from '../repo/manifest.js';
+import type { ManifestEntry, ManifestHead, ManifestPartition } from '../repo/manifest.js';
+import { PartitionLines } from '../repo/partition-lines.js';
 import { Repository } from '../repo/repository.js';
 import type { PasswordSource } from '../repo/config.js';
 
@@ -30,24 +31,35 @@ export interface TablePair {
   dst: string;
 }
 
+/** A restore point as a restore reads it: its partitions kept as their lines (partition-lines.ts). */
+export type SourceManifest = ManifestHead & { partitions: PartitionLines };
+
 export interface SourcePoint {
   repo: Repository;
-  manifest: Manifest;
+  manifest: SourceManifest;
 }
 
 /** Opens a database's repository and picks the restore point (names and structure validated on read). */
 export function openPoint(backupDir: string, dbPath: string, asOf?: string, password?: PasswordSource): SourcePoint {
   const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
-  return { repo, manifest: repo.point(asOf) };
+  const partitions = new PartitionLines();
+  const head = repo.scanPoint(asOf, (p, line) => partitions.add(p, line));
+  return { repo, manifest: { ...head, partitions } };
 }
 
 /** The tables must be in the restore point and a pattern other than % must match a partition of them. */
-export function checkSelection(m: Manifest, pairs: TablePair[], pattern: PartitionPattern): void {
+export function checkSelection(m: SourceManifest, pairs: TablePair[], pattern: PartitionPattern): void {
   for (const p of pairs) if (!Object.hasOwn(m.tables, p.src)) throw notFound(`table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);
   const dbName = dbNameOf(m.dbPath);
-  if (!pattern.all && !m.partitions.some((p) => pairs.some((t) => p.tables[t.src]) && pattern.matches(dbName, p.path)))
+  const matches = (p: ManifestPartition) => pairs.some((t) => p.tables[t.src]) && pattern.matches(dbName, p.path);
+  if (!pattern.all && !some(m.partitions, matches))
     throw notFound(`no partition of ${pairs.map((p) => p.src).join(', ')} in restore point ${m.pointId} matches ${pattern.text}`);
 }
+
+const some = <T>(items: Iterable<T>, test: (x: T) => boolean) => {
+  for (const x of items) if (test(x)) return true;
+  return false;
+};
 
 /**
  * The target cluster. A home that does not exist yet, is an empty directory, or is a layout that a
@@ -79,7 +91,7 @@ export function lockTarget(c: Cluster, targetDb: string, holder: string): LockFi
  * Makes the target ready: creates the database and tables when missing (if `create`), checks
  * engine, scheme and schemas, and adds the backup's VALUE partitions the target lacks.
  */
-export function prepareTarget(c: Cluster, m: Manifest, targetDb: string, pairs: TablePair[], create: { db: boolean; tables: boolean }): void {
+export function prepareTarget(c: Cluster, m: ManifestHead, targetDb: string, pairs: TablePair[], create: { db: boolean; tables: boolean }): void {
   if (!hasDatabase(c, targetDb)) {
     if (!create.db) throw notFound(`database ${targetDb} does not exist in ${c.home}`);
     try {
@@ -117,9 +129,27 @@ export interface CopyJob {
   pair: TablePair;
   /** The backup's chunk and entry: where the files are and what the target's version records as origin. */
   srcChunkId: string;
-  entry: ManifestEntry;
+  readonly entry: ManifestEntry;
   /** chunkId for a chunk the restore creates: the backup's when restoring into the same database path. */
   newChunkId?: string;
+}
+
+/** A job whose entry is read from the point's lines when asked for: a plan of 200,000 jobs holds no file list. */
+class LineJob implements CopyJob {
+  newChunkId?: string;
+  constructor(
+    readonly path: string,
+    readonly pair: TablePair,
+    readonly srcChunkId: string,
+    private readonly lines: PartitionLines,
+    private readonly index: number,
+    newChunkId: string | undefined,
+  ) {
+    if (newChunkId) this.newChunkId = newChunkId;
+  }
+  get entry(): ManifestEntry {
+    return this.lines.at(this.index).tables[this.pair.src]!;
+  }
 }
 
 export interface RestorePlan {
@@ -140,7 +170,7 @@ export function holdsEntry(k: ChunkMeta, v: TableVersion, srcChunkId: string, e:
   return k.chunkId === srcChunkId && v.cid === e.cid && v.rows === e.rows && v.updateTime === e.updateTime && v.files.length === e.files.length;
 }
 
-export function planRestore(c: Cluster, m: Manifest, targetDb: string, pairs: TablePair[], pattern: PartitionPattern, o: { force?: boolean; keepExtra?: boolean }): RestorePlan {
+export function planRestore(c: Cluster, m: SourceManifest, targetDb: string, pairs: TablePair[], pattern: PartitionPattern, o: { force?: boolean; keepExtra?: boolean }): RestorePlan {
   const def = loadDatabase(c, targetDb);
   const fits = pathChecker(def.scheme);
   const chunks = loadChunks(c, targetDb);
@@ -151,7 +181,8 @@ export function planRestore(c: Cluster, m: Manifest, targetDb: string, pairs: Ta
   for (const pair of pairs) {
     const inPoint = new Set<string>();
     let matched = 0;
-    for (const p of m.partitions) {
+    for (let i = 0; i < m.partitions.length; i++) {
+      const p = m.partitions.at(i);
       const e = p.tables[pair.src];
       if (!e) continue;
       inPoint.add(p.path);
@@ -163,7 +194,7 @@ export function planRestore(c: Cluster, m: Manifest, targetDb: string, pairs: Ta
       if (!o.force && k && v && holdsEntry(k, v, p.chunkId, e)) plan.skipped.push({ path: p.path, table: pair.dst });
       else {
         const keepId = !k && targetDb === m.dbPath && !targetIds.has(p.chunkId);
-        plan.jobs.push({ path: p.path, pair, srcChunkId: p.chunkId, entry: e, ...(keepId ? { newChunkId: p.chunkId } : {}) });
+        plan.jobs.push(new LineJob(p.path, pair, p.chunkId, m.partitions, i, keepId ? p.chunkId : undefined));
       }
     }
     plan.perTable.set(pair.dst, matched);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
-import { linesRead, sealJsonRuns, unsealJsonBytes, unsealJsonLines } from './sealed-json.js';
+import { linesRead, sealJsonRuns, unsealJsonBytes, unsealJsonLines, type RawJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, openRegularFile } from './safe-fs.js';
 
@@ -40,9 +40,26 @@ export interface Manifest {
   /** When the backup pinned its snapshot: the point is consistent as of this instant. */
   created: string;
   committed: string;
+  /**
+   * What `partitions` holds, so `points` reads it without parsing them; absent in points written
+   * before it. Covered by the checksum like every field; nothing but `points` reads it (an edit
+   * that re-seals a point changes only what `points` prints; check and restore go by the partitions).
+   */
+  totals?: ManifestTotals;
   partitions: ManifestPartition[];
   stats: { copiedEntries: number; skippedEntries: number; droppedEntries: number; copiedBytes: number };
 }
+
+export interface ManifestTotals {
+  partitions: number;
+  entries: number;
+  bytes: number;
+}
+/** Every field of a manifest but its partitions: what is read before (and without) them. */
+export type ManifestHead = Omit<Manifest, 'partitions'>;
+
+/** A manifest as a backup hands it to be written: partitions carried unchanged may be their verified lines. */
+export type ManifestToWrite = ManifestHead & { partitions: (ManifestPartition | RawJson)[] };
 
 export const pointsDir = (repo: string) => path.join(repo, 'points');
 
@@ -61,21 +78,34 @@ export function listPointIds(repo: string): string[] {
 }
 
 /** Commits a restore point: the manifest's temp is fsynced, renamed into points/, and points/ is fsynced. */
-export function writeManifest(repo: string, m: Manifest): void {
+export function writeManifest(repo: string, m: ManifestToWrite): void {
   ensureDirs(repo, ['points']); // never through a planted link
   writeFileAtomic(path.join(pointsDir(repo), `${m.pointId}.json`), sealJsonRuns(m));
 }
 
 /** Reads a manifest and verifies it (checksum, names, scheme, counts): it comes from an untrusted directory. */
 export function readManifest(repo: string, pointId: string): Manifest {
+  // Read in pieces, a line at a time: a point of 100,000 partitions is never held as one buffer.
+  return withPointFile(repo, pointId, (read, file) => readPointFile(read, pointId, file));
+}
+
+/** Reads one point file through `read(buf, position)`, verified (readManifest's parse, for a reader that opened it). */
+export function readPointFile(read: (buf: Buffer, position: number) => number, pointId: string, file: string): Manifest {
+  const whole = () => {
+    const parts: Buffer[] = [];
+    for (let pos = 0, buf = Buffer.allocUnsafe(1 << 20), n = 0; (n = read(buf, pos)) > 0; pos += n) parts.push(Buffer.from(buf.subarray(0, n)));
+    return Buffer.concat(parts).toString('utf8');
+  };
+  return checked(() => unsealJsonLines(linesRead(read), whole, `restore point ${file}`) as unknown as Manifest, pointId, file);
+}
+
+/** Opens a point file of a local repository (a regular file, never through a link) for `use`, and closes it. */
+export function withPointFile<T>(repo: string, pointId: string, use: (read: (buf: Buffer, position: number) => number, file: string) => T): T {
   if (!POINT_RE.test(pointId)) throw usage(`bad restore point id "${pointId}"`);
   const f = openRegularFile(repo, ['points', `${pointId}.json`]);
   if (f === undefined) throw notFound(`restore point ${pointId} does not exist in ${repo}`);
-  // Read in pieces, a line at a time: a point of 100,000 partitions is never held as one buffer.
   try {
-    const read = (buf: Buffer, position: number) => fs.readSync(f.fd, buf, 0, buf.length, position);
-    const whole = () => fs.readFileSync(f.fd).toString('utf8');
-    return checked(() => unsealJsonLines(linesRead(read), whole, `restore point ${f.file}`) as unknown as Manifest, pointId, f.file);
+    return use((buf, position) => fs.readSync(f.fd, buf, 0, buf.length, position), f.file);
   } catch (err) {
     // A system error while reading (EIO…) names the file; anything else (CORRUPT…) passes as it is.
     throw err instanceof CvError || !(err as NodeJS.ErrnoException).code ? err : fromSystemError(err, `cannot read ${f.file}`);
@@ -93,23 +123,37 @@ export function parseManifest(buf: Uint8Array, pointId: string, file: string): M
 
 function checked(parse: () => Manifest, pointId: string, file: string): Manifest {
   const m = parse();
+  asMalformed(file, () => validateManifest(m, pointId, file));
+  return m;
+}
+
+/** Runs a check of a manifest's content: whatever a hostile manifest makes it trip over is a malformed manifest, not a bug. */
+export function asMalformed(file: string, check: () => void): void {
   try {
-    validateManifest(m, pointId, file);
+    check();
   } catch (err) {
-    // Whatever a hostile manifest makes the checks trip over is a malformed manifest, not a bug.
     if (err instanceof CvError) throw err;
     throw corrupt(`${file} is malformed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return m;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function validateManifest(m: Manifest, pointId: string, file: string): void {
+  validateHead(m, pointId, file);
+  if (!Array.isArray(m.partitions)) throw corrupt(`${file} is not a chunkvault restore point`);
+  const check = partitionChecker(m, file);
+  for (const p of m.partitions) check(p);
+}
+
+/** Checks every field but the partitions (a streaming reader checks those one at a time: partitionChecker). */
+export function validateHead(m: ManifestHead, pointId: string, file: string): void {
   if ((m.format as number) === 1) throw corrupt(`${file} was written without a checksum (format 1); back up again to make a verifiable restore point`);
-  if (m.format !== 2 || m.pointId !== pointId || !Array.isArray(m.partitions) || !isRecord(m.tables) || !isRecord(m.stats)) throw corrupt(`${file} is not a chunkvault restore point`);
+  if (m.format !== 2 || m.pointId !== pointId || !isRecord(m.tables) || !isRecord(m.stats)) throw corrupt(`${file} is not a chunkvault restore point`);
   if (typeof m.dbPath !== 'string' || (m.engine !== 'OLAP' && m.engine !== 'TSDB') || !isRecord(m.scheme)) throw corrupt(`${file}: bad database, engine or scheme`);
   if (typeof m.created !== 'string' || Number.isNaN(Date.parse(m.created))) throw corrupt(`${file}: bad creation time`);
+  const t = m.totals;
+  if (t !== undefined && !(isRecord(t) && [t.partitions, t.entries, t.bytes].every((n) => Number.isSafeInteger(n) && n >= 0))) throw corrupt(`${file}: bad totals`);
   try {
     validateScheme(m.scheme);
   } catch (err) {
@@ -123,10 +167,15 @@ function validateManifest(m: Manifest, pointId: string, file: string): void {
       if (typeof c.type !== 'string' || !Object.hasOwn(TYPES, c.type)) throw corrupt(`${file}: column ${name}.${c.name} has unknown type ${JSON.stringify(c.type)}`);
     }
   }
+}
+
+/** Checks a point's partitions one at a time, after validateHead (readers that stream them). */
+export function partitionChecker(m: ManifestHead, file: string): (p: ManifestPartition) => void {
+  const pointId = m.pointId;
   const fits = partitionPathTest(m.scheme);
   const paths = new Set<string>();
   const ids = new Set<string>();
-  for (const p of m.partitions) {
+  return (p: ManifestPartition) => {
     checkPartitionPath(p?.path);
     checkChunkId(p.chunkId);
     if (!fits(p.path)) throw corrupt(`restore point ${pointId} names partition ${p.path}, which does not fit its own partition scheme`);
@@ -135,10 +184,10 @@ function validateManifest(m: Manifest, pointId: string, file: string): void {
     ids.add(p.chunkId);
     if (!isRecord(p.tables)) throw corrupt(`${file}: partition ${p.path} has no table map`);
     for (const [table, e] of Object.entries(p.tables)) validateEntry(m, file, p.path, table, e);
-  }
+  };
 }
 
-function validateEntry(m: Manifest, file: string, partPath: string, table: string, e: ManifestEntry): void {
+function validateEntry(m: ManifestHead, file: string, partPath: string, table: string, e: ManifestEntry): void {
   checkIdent('table name', table);
   if (!Object.hasOwn(m.tables, table)) throw corrupt(`${file}: partition ${partPath} names unknown table ${table}`);
   if (!isRecord(e)) throw corrupt(`${file}: partition ${partPath} table ${table} is malformed`);
@@ -161,17 +210,24 @@ export function resolvePoint(repo: string, asOf?: string): Manifest {
   return resolvePointIn(listPointIds(repo), (id) => readManifest(repo, id), repo, asOf);
 }
 
-/** resolvePoint over any store of points: `ids` sorted, `read` verifies. */
-export function resolvePointIn(ids: string[], read: (id: string) => Manifest, where: string, asOf?: string): Manifest {
+/** resolvePoint over any store of points: `ids` sorted, `read` verifies (a whole manifest, or its head). */
+export function resolvePointIn<M extends { created: string }>(ids: string[], read: (id: string) => M, where: string, asOf?: string): M {
+  const seen = new Map<string, M>();
+  const id = resolvePointId(ids, (x) => seen.set(x, read(x)).get(x)!.created, where, asOf);
+  return seen.get(id) ?? read(id);
+}
+
+/** The id of the latest point, of the point --as-of names, or of the latest created at or before an ISO time (`createdOf` reads only then). */
+export function resolvePointId(ids: string[], createdOf: (id: string) => string, where: string, asOf?: string): string {
   if (!ids.length) throw notFound(`no restore point in ${where}`);
-  if (!asOf) return read(ids[ids.length - 1]!);
+  if (!asOf) return ids[ids.length - 1]!;
   if (POINT_RE.test(asOf)) {
     if (!ids.includes(asOf)) throw notFound(`restore point ${asOf} does not exist in ${where}`);
-    return read(asOf);
+    return asOf;
   }
   const t = Date.parse(asOf);
   if (Number.isNaN(t)) throw usage(`bad --as-of "${asOf}": expected a restore point id or an ISO time`);
-  const candidates = ids.map(read).filter((m) => Date.parse(m.created) <= t);
+  const candidates = ids.filter((id) => Date.parse(createdOf(id)) <= t);
   if (!candidates.length) throw notFound(`no restore point in ${where} as of ${asOf}`);
   return candidates[candidates.length - 1]!;
 }

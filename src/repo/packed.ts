@@ -1,7 +1,7 @@
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { backendFor, type Backend, type BackendSpec } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { isPointId, parseManifest, resolvePointIn, type Manifest, type ManifestEntry } from './manifest.js';
+import { isPointId, parseManifest, resolvePointIn, type Manifest, type ManifestEntry, type ManifestToWrite } from './manifest.js';
 import { indexObject, isPackId, packObject, validatePackIndex, type PackIndex, type PackedEntry } from './pack-format.js';
 import { parseUntrusted, sealJson, unsealJson } from './sealed-json.js';
 
@@ -55,7 +55,7 @@ export class PackedStore {
   }
 
   /** The commit point of a backup: the manifest object, durable and create-only. */
-  writePoint(m: Manifest): void {
+  writePoint(m: ManifestToWrite): void {
     this.backend.write(`points/${m.pointId}.json`, this.codec.sealObject(Buffer.from(sealJson(m))), { createOnly: true });
   }
 

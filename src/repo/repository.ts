@@ -6,9 +6,10 @@ import { sealJson } from './sealed-json.js';
 import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
-import { scanExtras, type RepoExtras } from './extras.js';
+import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
-import { listPointIds, resolvePoint, writeManifest, type Manifest } from './manifest.js';
+import { entryKey, listPointIds, resolvePoint, resolvePointId, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
+import { scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
@@ -132,7 +133,7 @@ export class Repository {
   }
 
   /** Commits a restore point (the commit point of a backup: see FORMAT.md, durability invariants). */
-  commitPoint(m: Manifest): void {
+  commitPoint(m: ManifestToWrite): void {
     if (this.packs) this.packs.writePoint(m);
     else writeManifest(this.dir, m);
   }
@@ -166,7 +167,11 @@ export class Repository {
   /** What no layout rule or restore point explains (check lists them). */
   extras(): RepoExtras {
     if (this.packs) return scanPackExtras(this.packs, this.points().map((id) => this.point(id)));
-    return scanExtras(this.dir, this.points().map((id) => this.point(id)), this.journals().records.values());
+    // One point at a time: only the names each entry references are kept (extras.ts).
+    const keys = new ReferencedFiles();
+    for (const id of this.points()) this.scanPoint(id, (p) => Object.entries(p.tables).forEach(([t, e]) => keys.add(entryKey(p.chunkId, t, e.cid), e.files)));
+    for (const r of this.journals().records.values()) keys.add(r.key, r.entry.files);
+    return scanExtras(this.dir, keys);
   }
 
   /** The cursors of time-boxed checks; damaged content only costs a fresh pass. */
@@ -176,15 +181,25 @@ export class Repository {
   advanceCheckCursor(state: CheckState, reach: RunReach): CheckCoverage {
     return advanceCursor(cursorPlace(this.dir, this.packs?.backend), state, reach, this.packs?.codec);
   }
-  latest(): Manifest | undefined {
-    return this.points().length ? this.point() : undefined;
-  }
 
   /** The latest restore point, or the one --as-of names; refuses one that describes another database. */
   point(asOf?: string): Manifest {
     const m = this.packs ? this.packs.resolve(asOf) : resolvePoint(this.dir, asOf);
     if (m.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${m.pointId} in ${this.dir} describes ${m.dbPath}, not ${this.dbPath}`);
     return m;
+  }
+
+  /** point() a partition at a time: each goes to `each`; the head returns once all passed the checks (manifest-scan.ts). */
+  scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
+    let head: ManifestHead;
+    if (this.packs) head = splitWhole(this.packs.resolve(asOf), each);
+    else {
+      // Only an --as-of time reads the heads of points to choose one; the latest or an id is read once.
+      const id = resolvePointId(this.points(), (x) => scanManifest(this.dir, x).created, this.dir, asOf);
+      head = scanManifest(this.dir, id, each);
+    }
+    if (head.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${head.pointId} in ${this.dir} describes ${head.dbPath}, not ${this.dbPath}`);
+    return head;
   }
 
   /**

@@ -21,6 +21,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
 const omitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
 /**
+ * An element of a top-level array already serialised as compact JSON (a partition a backup carries
+ * from the previous point as the line it read and verified): written, and hashed, as it is. The
+ * text is asked for as it is written, so 100,000 of them are never held as strings at once.
+ */
+export class RawJson {
+  constructor(readonly text: () => string) {}
+}
+
+/**
  * The compact JSON of `body` in pieces whose concatenation is exactly JSON.stringify(body); with
  * `lines`, each top-level key and each element of a top-level array starts a new line (whitespace
  * the checksum ignores), so the file reads one partition per line.
@@ -35,7 +44,7 @@ function* pieces(body: Record<string, unknown>, lines: boolean): Generator<strin
     first = false;
     if (Array.isArray(v)) {
       yield '[';
-      for (let i = 0; i < v.length; i++) yield `${i ? ',' : ''}${nl}${omitted(v[i]) ? 'null' : JSON.stringify(v[i])}`;
+      for (let i = 0; i < v.length; i++) yield `${i ? ',' : ''}${nl}${v[i] instanceof RawJson ? (v[i] as RawJson).text() : omitted(v[i]) ? 'null' : JSON.stringify(v[i])}`;
       yield `${v.length ? nl : ''}]`;
     } else yield JSON.stringify(v);
   }
@@ -137,8 +146,8 @@ function* linesOf(buf: Buffer): Generator<string> {
   }
 }
 
-/** The lines of a file read through `read(buf, position)` in 1 MiB pieces: the file is never held whole. */
-export function* linesRead(read: (buf: Buffer, position: number) => number): Generator<string> {
+/** The lines of a file read through `read(buf, position)` in 1 MiB pieces, as bytes: the file is never held whole. */
+export function* lineBuffers(read: (buf: Buffer, position: number) => number): Generator<Buffer> {
   const buf = Buffer.allocUnsafe(RUN);
   let carry: Buffer | undefined;
   for (let pos = 0; ; ) {
@@ -149,12 +158,103 @@ export function* linesRead(read: (buf: Buffer, position: number) => number): Gen
     if (carry) chunk = Buffer.concat([carry, chunk]);
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-      yield chunk.toString('utf8', start, nl);
+      yield chunk.subarray(start, nl);
       start = nl + 1;
     }
     carry = start < chunk.length ? Buffer.from(chunk.subarray(start)) : undefined;
   }
-  if (carry) yield carry.toString('utf8');
+  if (carry) yield carry;
+}
+
+/** The lines of a file read in pieces (`lineBuffers`), as text. */
+export function* linesRead(read: (buf: Buffer, position: number) => number): Generator<string> {
+  for (const line of lineBuffers(read)) yield line.toString('utf8');
+}
+
+const CHECKSUM_KEY = Buffer.from('"checksum":');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+const OPEN = Buffer.from('{');
+const FAILED = Symbol('not JSON');
+/** JSON from bytes into null-prototype objects, or FAILED (a caller that meets it parses the file whole). */
+function parsed(b: Buffer): unknown {
+  try {
+    return parseJson(b.toString('utf8'));
+  } catch {
+    return FAILED;
+  }
+}
+const is = (line: Buffer, text: string) => line.length === text.length && line.toString('latin1') === text;
+
+/** A sealed file walked as sealJsonRuns laid it out: its top-level fields but the array, and the array's length. */
+export interface SealedWalk {
+  head: Record<string, unknown>;
+  arrayKey: string | undefined;
+  elements: number;
+}
+
+/**
+ * Walks a sealed file laid out exactly as sealJsonRuns writes it (one field, or one element of its
+ * one top-level array, per line; the checksum last), hashing the bytes as they are: for such a
+ * file they are the compact serialisation the checksum covers, so no element is parsed to verify
+ * it. Each element's line goes to `element` unparsed (its bytes are reused after the call), before the checksum is known: the caller
+ * believes nothing until this returns. Undefined when the file is laid out any other way or its
+ * bytes do not hash to its checksum: the caller then parses it whole (unsealJson re-serialises,
+ * so whitespace stays free and a damaged file gets the usual message).
+ */
+export function walkSealed(lines: Iterable<Buffer>, element?: (line: Buffer) => void): SealedWalk | undefined {
+  const h = newXxh3();
+  const head = nameMap<unknown>();
+  let arrayKey: string | undefined;
+  let inArray = false;
+  let elements = 0;
+  let checksum: unknown;
+  let pending = false;
+  let state: 'open' | 'body' | 'closed' = 'open';
+  for (const line of lines) {
+    if (state === 'closed') {
+      if (line.length) return undefined;
+    } else if (state === 'open') {
+      if (!is(line, '{')) return undefined;
+      h.update(line);
+      state = 'body';
+    } else if (is(line, '}')) {
+      if (checksum === undefined || inArray) return undefined;
+      state = 'closed';
+    } else {
+      if (checksum !== undefined) return undefined;
+      const comma = line[line.length - 1] === 0x2c;
+      const body = comma ? line.subarray(0, -1) : line;
+      if (!inArray && line.subarray(0, CHECKSUM_KEY.length).equals(CHECKSUM_KEY)) {
+        if (comma || !pending) return undefined;
+        checksum = parsed(body.subarray(CHECKSUM_KEY.length));
+        pending = false;
+        continue;
+      }
+      if (pending) h.update(COMMA);
+      h.update(body);
+      pending = comma;
+      if (inArray) {
+        if (is(body, ']')) inArray = false;
+        else {
+          elements++;
+          element?.(body);
+        }
+      } else if (body.length > 2 && body[body.length - 2] === 0x3a && body[body.length - 1] === 0x5b) {
+        const key = parsed(body.subarray(0, -2));
+        if (arrayKey !== undefined || typeof key !== 'string') return undefined;
+        arrayKey = key;
+        inArray = true;
+      } else {
+        const field = parsed(Buffer.concat([OPEN, body, CLOSE]));
+        if (field === FAILED) return undefined;
+        Object.assign(head, field);
+      }
+    }
+  }
+  if (state !== 'closed' || typeof checksum !== 'string') return undefined;
+  h.update(CLOSE);
+  return checksum === PREFIX + toHex(h.digest()) ? { head, arrayKey, elements } : undefined;
 }
 
 /**

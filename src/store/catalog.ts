@@ -128,17 +128,25 @@ export function listDatabases(c: Cluster): string[] {
 const chunksDir = (c: Cluster, db: string) => path.join(c.dbDir(db), 'chunks');
 
 export function loadChunks(c: Cluster, db: string): ChunkMeta[] {
+  return mapChunks(c, db, (k) => k).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * What `pick` takes of every chunk, read as loadChunks reads them (in no order): a reader that
+ * needs a little of each of 100,000 chunks does not hold their file lists (issue 14).
+ */
+export function mapChunks<T>(c: Cluster, db: string, pick: (k: ChunkMeta) => T): T[] {
   const dir = chunksDir(c, db);
   if (!fs.existsSync(dir)) return [];
-  const byId = new Map<string, ChunkMeta>();
+  const byId = new Map<string, T>();
   for (const f of fs.readdirSync(dir)) {
     if (!f.endsWith('.json') || f.startsWith('.')) continue;
     const k = readJson<ChunkMeta>(path.join(dir, f));
-    byId.set(k.chunkId, k);
+    byId.set(k.chunkId, pick(k));
   }
   // Read after the chunk files: a commit record present now holds the final state of every chunk it names.
-  for (const k of pendingCommit(c, db)?.chunks ?? []) byId.set(k.chunkId, k);
-  return [...byId.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const k of pendingCommit(c, db)?.chunks ?? []) byId.set(k.chunkId, pick(k));
+  return [...byId.values()];
 }
 
 /**

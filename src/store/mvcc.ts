@@ -7,7 +7,7 @@ import { readJson, writeJsonAtomic } from '../common/durable.js';
 import { makeDirs, makeDirsDeferred, removeEmptyDir, removeFile, removeTree, renamePath, syncDir } from '../common/fsio.js';
 import { groupSync } from '../common/group-sync.js';
 import { pidAlive } from '../common/lockfile.js';
-import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid, saveChunk, saveChunks, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
+import { Cluster, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, mapChunks, nextCid, saveChunk, saveChunks, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
 
 /**
  * Multi-version concurrency: a commit writes a new version directory, renames it into place and
@@ -120,9 +120,10 @@ export function pinDatabase(c: Cluster, db: string): Snapshot {
       removeFile(file);
       // Versions superseded or dropped while pinned are removed now, unless another pin holds them.
       c.withDbLock(db, () => {
-        const live = loadChunks(c, db);
-        const current = new Set(currentDirs(live));
-        const liveChunkDirs = new Set(live.map((k) => c.chunkDir(k, db)));
+        // Only the version directories of the live catalog are kept, not its file lists.
+        const live = mapChunks(c, db, (k) => ({ dir: c.chunkDir(k, db), dirs: currentDirs([k]) }));
+        const current = new Set(live.flatMap((k) => k.dirs));
+        const liveChunkDirs = new Set(live.map((k) => k.dir));
         const pins = livePins(c);
         for (const d of dirs) {
           if (current.has(d) || pins.has(d) || !fs.existsSync(d)) continue;

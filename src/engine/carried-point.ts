@@ -1,0 +1,96 @@
+import { nameMap } from '../common/json.js';
+import type { ManifestEntry, ManifestHead, ManifestPartition, ManifestTotals } from '../repo/manifest.js';
+import { PartitionLines } from '../repo/partition-lines.js';
+import type { Repository } from '../repo/repository.js';
+import { RawJson } from '../repo/sealed-json.js';
+
+/**
+ * A partition of the previous point carried into the next one, kept as its verified line until the
+ * backup changes it (issue 14). A no-change backup of 100,000 partitions compares cids and writes
+ * the lines back as they were read: it never holds the previous point's 1.2 million file entries
+ * as objects. Asking for `tables` parses the line once; from then on the partition is written
+ * from its objects.
+ */
+export class CarriedPartition implements ManifestPartition {
+  private own: Record<string, ManifestEntry> | undefined;
+  constructor(
+    readonly path: string,
+    readonly chunkId: string,
+    /** Per table as read: cid and bytes. */
+    private readonly read: Record<string, readonly [number, number]>,
+    private readonly lines: PartitionLines,
+    private readonly index: number,
+  ) {}
+
+  get tables(): Record<string, ManifestEntry> {
+    return (this.own ??= nameMap(this.lines.at(this.index).tables));
+  }
+
+  /** The cid of a table's entry, or undefined: without parsing the line while it is untouched. */
+  cid(table: string): number | undefined {
+    return this.own ? this.own[table]?.cid : this.read[table]?.[0];
+  }
+
+  tableNames(): string[] {
+    return Object.keys(this.own ?? this.read);
+  }
+
+  /** True while its entries are the ones read (same tables, same cids). */
+  unchanged(): boolean {
+    if (!this.own) return true;
+    const now = Object.keys(this.own);
+    return now.length === Object.keys(this.read).length && now.every((t) => this.own![t]!.cid === this.read[t]?.[0]);
+  }
+
+  /** What the next manifest writes: the line as read while untouched. */
+  written(): ManifestPartition | RawJson {
+    return this.own ? { path: this.path, chunkId: this.chunkId, tables: this.own } : new RawJson(() => this.lines.text(this.index));
+  }
+
+  addTo(t: ManifestTotals): void {
+    t.partitions++;
+    if (this.own) return addEntries(t, this.own);
+    for (const [, bytes] of Object.values(this.read)) {
+      t.entries++;
+      t.bytes += bytes;
+    }
+  }
+}
+
+function addEntries(t: ManifestTotals, tables: Record<string, ManifestEntry>): void {
+  for (const e of Object.values(tables)) {
+    t.entries++;
+    t.bytes += e.bytes;
+  }
+}
+
+/** The latest point's head and its partitions by path, carried (undefined when the repository has none). */
+export function readPrevious(repo: Repository): { head: ManifestHead; parts: Map<string, ManifestPartition> } | undefined {
+  if (!repo.points().length) return undefined;
+  const lines = new PartitionLines();
+  const parts = new Map<string, ManifestPartition>();
+  const head = repo.scanPoint(undefined, (p, line) => {
+    const read = nameMap<readonly [number, number]>();
+    for (const [t, e] of Object.entries(p.tables)) read[t] = [e.cid, e.bytes];
+    parts.set(p.path, new CarriedPartition(p.path, p.chunkId, read, lines, lines.length));
+    lines.add(p, line);
+  });
+  return { head, parts };
+}
+
+export const tableNamesOf = (p: ManifestPartition) => (p instanceof CarriedPartition ? p.tableNames() : Object.keys(p.tables));
+export const cidOf = (p: ManifestPartition, table: string) => (p instanceof CarriedPartition ? p.cid(table) : p.tables[table]?.cid);
+
+/** The new point's partitions in path order, as written, with their totals in front. */
+export function writtenPartitions(parts: Iterable<ManifestPartition>): { totals: ManifestTotals; partitions: (ManifestPartition | RawJson)[] } {
+  const kept = [...parts].filter((p) => tableNamesOf(p).length).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const totals = { partitions: 0, entries: 0, bytes: 0 };
+  for (const p of kept) {
+    if (p instanceof CarriedPartition) p.addTo(totals);
+    else {
+      totals.partitions++;
+      addEntries(totals, p.tables);
+    }
+  }
+  return { totals, partitions: kept.map((p) => (p instanceof CarriedPartition ? p.written() : p)) };
+}

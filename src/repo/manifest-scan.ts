@@ -1,0 +1,42 @@
+import { corrupt } from '../common/errors.js';
+import { parseJson } from '../common/json.js';
+import { asMalformed, partitionChecker, readPointFile, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
+import { lineBuffers, walkSealed } from './sealed-json.js';
+
+/**
+ * A restore point read a partition at a time (issue 14): at 100,000 partitions a point is ~130 MB
+ * and 1.2 million file entries, ~400 MB as objects, and most readers need one partition at a time
+ * (list, points) or a few fields of each (restore planning, check).
+ *
+ * A point laid out as sealJsonRuns writes it is read twice through its open file: first its bytes
+ * are hashed against its checksum (nothing parsed but the header), then, only if it matched and a
+ * reader wants them, its partitions are parsed one line at a time, each checked (names, scheme,
+ * counts) before it reaches `each`. A caller believes nothing it was given until this returns:
+ * a partition that fails its checks, or a file whose bytes change between the passes, throws
+ * CORRUPT. `each` also gets the partition's line (reused after the call; none for a point read
+ * whole). A point laid out any other way (older, indented) is read whole as readManifest reads it.
+ */
+export function scanManifest(repo: string, pointId: string, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
+  return withPointFile(repo, pointId, (read, file) => {
+    const verified = walkSealed(lineBuffers(read));
+    if (!verified || verified.arrayKey !== 'partitions') return splitWhole(readPointFile(read, pointId, file), each);
+    const head = verified.head as unknown as ManifestHead;
+    asMalformed(file, () => validateHead(head, pointId, file));
+    if (!each) return head;
+    const check = partitionChecker(head, file);
+    const again = walkSealed(lineBuffers(read), (line) => {
+      const p = parseJson(line.toString('utf8')) as ManifestPartition;
+      asMalformed(file, () => check(p));
+      each(p, line);
+    });
+    if (!again) throw corrupt(`restore point ${file} changed while it was read`);
+    return head;
+  });
+}
+
+/** A manifest read whole, handed out as a scan hands it: its partitions to `each`, then its head. */
+export function splitWhole(m: Manifest, each?: (p: ManifestPartition) => void): ManifestHead {
+  const { partitions, ...head } = m;
+  if (each) for (const p of partitions) each(p);
+  return head;
+}
