@@ -44,37 +44,32 @@ describe('a batch commits every partition at once', () => {
     expect({ def: loadDatabase(c, db), chunks: loadChunks(c, db), files: volumeFiles(c) }).toEqual(before);
   });
 
-  it('a batch and a series of appends of the same rows give the same digest, spilled or not', () => {
-    const a = setup();
-    append(a.c, a.db, 'trades', tradeRows(50, SYMS, [D20120101]));
-    const other = makeTradesDb(path.join(home!, 'h2'));
-    append(other.c, other.db, 'trades', tradeRows(50, SYMS, [D20120101]));
+  /** The same rows loaded into two databases over 50 appended rows: in batches spilled every few rows, and in one unspilled batch. */
+  function spilledAndPlain(engine: 'OLAP' | 'TSDB') {
+    home = tmpDir('batch');
+    const a = makeTradesDb(path.join(home, 'h'), engine);
+    const other = makeTradesDb(path.join(home, 'h2'), engine);
+    for (const x of [a, other]) append(x.c, x.db, 'trades', tradeRows(50, SYMS, [D20120101]));
     const spilled = beginBatch(a.c, a.db, 'trades', { bufferBytes: 1000 });
     const plain = beginBatch(other.c, other.db, 'trades');
     for (let k = 0; k < 5; k++) {
+      // Rows that tie on (symbol, time) across batches: a TSDB merge must keep them in load order.
       spilled.add(tradeRows(200, SYMS, DAYS, k));
       plain.add(tradeRows(200, SYMS, DAYS, k));
     }
     spilled.commit();
     plain.commit();
+    return { a, other };
+  }
+
+  it('a batch and a series of appends of the same rows give the same digest, spilled or not', () => {
+    const { a, other } = spilledAndPlain('OLAP');
     expect(databaseDigest(a.c, a.db)).toEqual(databaseDigest(other.c, other.db));
     expect(readTable(a.c, a.db, 'trades').rows).toBe(1050);
   });
 
   it('a spilled TSDB batch writes a level per spill and reads back the rows, in the order, of an unspilled one', () => {
-    home = tmpDir('batch');
-    const a = makeTradesDb(path.join(home, 'h'), 'TSDB');
-    const other = makeTradesDb(path.join(home, 'h2'), 'TSDB');
-    for (const x of [a, other]) append(x.c, x.db, 'trades', tradeRows(50, SYMS, [D20120101]));
-    const spilled = beginBatch(a.c, a.db, 'trades', { bufferBytes: 1000 });
-    const plain = beginBatch(other.c, other.db, 'trades');
-    for (let k = 0; k < 5; k++) {
-      // Rows that tie on (symbol, time) across batches: the merge must keep them in load order.
-      spilled.add(tradeRows(200, SYMS, DAYS, k));
-      plain.add(tradeRows(200, SYMS, DAYS, k));
-    }
-    spilled.commit();
-    plain.commit();
+    const { a, other } = spilledAndPlain('TSDB');
     const levels = (c: Cluster, db: string) => loadChunks(c, db).map((k) => listLevelFiles(path.join(c.chunkDir(k, db), k.tables.trades!.version)).length);
     expect(Math.max(...levels(a.c, a.db))).toBeGreaterThan(3);
     expect(Math.max(...levels(other.c, other.db))).toBeLessThanOrEqual(2);
