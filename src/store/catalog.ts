@@ -228,6 +228,16 @@ function rollForwardLocked(c: Cluster, db: string): void {
   if (rec) applyCommitLocked(c, db, rec);
 }
 
+/**
+ * The database's change marker: the next commit id, which every change that supersedes or drops a
+ * version advances (commits take ids; drops take one too). Equal markers under the lock mean no
+ * version was superseded or dropped in between. '' when the database is gone.
+ */
+export function changeMarker(c: Cluster, db: string): string {
+  const file = path.join(c.dbDir(db), 'next-cid');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+}
+
 /** Allocates the next commit id. Must run under the database lock; a crash may skip an id, never reuse one. */
 export function nextCid(c: Cluster, db: string): number {
   const file = path.join(c.dbDir(db), 'next-cid');

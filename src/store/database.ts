@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { conflict, notFound, usage } from '../common/errors.js';
 import { makeDirs, removeEmptyDir, removeFile, removeTree, syncDir } from '../common/fsio.js';
-import { Cluster, dbNameOf, hasDatabase, loadChunks, loadDatabase, saveChunk, saveDatabase, tableOf, type DatabaseDef, type Engine, type TableDef } from './catalog.js';
+import { Cluster, dbNameOf, hasDatabase, loadChunks, loadDatabase, nextCid, saveChunk, saveDatabase, tableOf, type DatabaseDef, type Engine, type TableDef } from './catalog.js';
 import { dropChunkLocked, gcChunkLocked, livePins, removeUnpinnedTree } from './mvcc.js';
 import { extendValueLevels, levelsOf, parsePartitionPath, validateScheme, type Scheme } from './scheme.js';
 import { TYPES, type ColumnDef } from './types.js';
@@ -88,6 +88,8 @@ export function dropTable(c: Cluster, dbPath: string, table: string): void {
       saveChunk(c, dbPath, chunk);
       gcChunkLocked(c, dbPath, chunk);
     }
+    // A drop takes a commit id too: pins released later see that versions went (changeMarker).
+    nextCid(c, dbPath);
     delete def.tables[table];
     saveDatabase(c, def);
   });
@@ -101,8 +103,9 @@ export function dropPartition(c: Cluster, dbPath: string, partition: string, tab
     if (table) tableOf(def, table);
     const chunk = loadChunks(c, dbPath).find((k) => k.path === p);
     if (!chunk) throw notFound(`partition ${p} does not exist in ${dbPath}`);
+    if (table && !chunk.tables[table]) throw notFound(`table ${table} has no data in partition ${p}`);
+    nextCid(c, dbPath);
     if (table) {
-      if (!chunk.tables[table]) throw notFound(`table ${table} has no data in partition ${p}`);
       delete chunk.tables[table];
       saveChunk(c, dbPath, chunk);
       gcChunkLocked(c, dbPath, chunk);

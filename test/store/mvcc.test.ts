@@ -106,6 +106,20 @@ describe('MVCC versions', () => {
     expect(fs.readdirSync(path.join(c.home, 'pins'))).toEqual([]);
   });
 
+  it('releasing a pin with no commit or drop since the pin does not read the catalog again', () => {
+    const { c, db, versionDir } = setup();
+    const snap = pinDatabase(c, db);
+    // A damaged chunk file would fail any read of the catalog: the release must not need one.
+    const chunks = path.join(c.dbDir(db), 'chunks');
+    const file = path.join(chunks, fs.readdirSync(chunks).find((f) => f.endsWith('.json'))!);
+    const saved = fs.readFileSync(file);
+    fs.writeFileSync(file, '{');
+    snap.release();
+    fs.writeFileSync(file, saved);
+    expect(fs.existsSync(versionDir())).toBe(true);
+    expect(fs.readdirSync(path.join(c.home, 'pins'))).toEqual([]);
+  });
+
   it('releasing one of two pins on the same version keeps the version for the other', () => {
     const { c, db, versionDir } = setup();
     const old = versionDir();
