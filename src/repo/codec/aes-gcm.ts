@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync, type CipherGCM } from 'node:crypto';
 import { corrupt } from '../../common/errors.js';
 
 /**
@@ -36,16 +36,42 @@ export function randomNonce(): Buffer {
  */
 const SEAL_SLICE = 1 << 20;
 
+/**
+ * AES-256-GCM encryption fed piece by piece: each update's ciphertext goes to `append` at once
+ * (the pack writer streams a blob to its pack as it reads the file, without buffering it), and
+ * end() appends the tag. The output is ciphertext || tag, as seal() returns it.
+ */
+export class Sealer {
+  private readonly c: CipherGCM;
+  constructor(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    private readonly append: (b: Uint8Array) => void,
+  ) {
+    this.c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    this.c.setAAD(aad);
+  }
+
+  update(plain: Uint8Array): void {
+    for (let i = 0; i < plain.length; i += SEAL_SLICE) this.append(this.c.update(plain.subarray(i, i + SEAL_SLICE)));
+  }
+
+  end(): void {
+    const tail = this.c.final();
+    if (tail.length) throw new Error('internal: AES-GCM output is not the length of its input');
+    this.append(this.c.getAuthTag());
+  }
+}
+
 /** ciphertext || tag of `plain` under key and nonce, authenticating `aad` too. */
 export function seal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, aad: Uint8Array): Buffer {
-  const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-  c.setAAD(aad);
   const out = Buffer.allocUnsafe(plain.length + TAG_BYTES);
   let at = 0;
-  for (let i = 0; i < plain.length; i += SEAL_SLICE) at += c.update(plain.subarray(i, i + SEAL_SLICE)).copy(out, at);
-  at += c.final().copy(out, at);
-  if (at !== plain.length) throw new Error('internal: AES-GCM output is not the length of its input');
-  c.getAuthTag().copy(out, at);
+  const s = new Sealer(key, nonce, aad, (b) => (at += Buffer.from(b.buffer, b.byteOffset, b.byteLength).copy(out, at)));
+  s.update(plain);
+  s.end();
+  if (at !== out.length) throw new Error('internal: AES-GCM output is not the length of its input');
   return out;
 }
 
