@@ -30,8 +30,8 @@ export function randomNonce(): Buffer {
 }
 
 /**
- * Slice of plaintext per cipher.update: each slice's output is copied into the result while it is
- * still in cache. One update of the whole blob plus Buffer.concat to append the tag ran at a third
+ * Slice of plaintext per cipher.update: each slice's output is handed on (copied into seal()'s
+ * result, or appended to a pack) while it is still in cache. One update of the whole blob plus Buffer.concat to append the tag ran at a third
  * of the speed (4.6 MB blob: 560-690 MB/s against 1,400-2,300 MB/s in 1 MiB slices, same run).
  */
 const SEAL_SLICE = 1 << 20;
