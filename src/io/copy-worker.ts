@@ -54,7 +54,7 @@ async function runModule(url: string, payload: unknown, abort: CancelFlag): Prom
     if (!fn) modules.set(url, (fn = ((await import(url)) as { default: ModuleTask }).default));
     const stopped = () => cancel.isSet || abort.isSet;
     const ctx: WorkerContext = { buf, stopped, acquire: (n) => throttle.acquire(n, stopped) && !stopped(), progress: (n) => progress.add(n) };
-    return { ok: true, value: fn(payload, ctx) };
+    return { ok: true, value: await fn(payload, ctx) };
   } catch (err) {
     const e = fromSystemError(err, 'worker task');
     return { ok: false, code: e.code, message: e.message };

@@ -62,6 +62,7 @@ export interface WorkerContext {
   acquire(bytes: number): boolean;
   progress(bytes: number): void;
 }
+/** May return a promise: piscina gives a worker its next task only once it settles. */
 export type ModuleTask = (payload: unknown, ctx: WorkerContext) => unknown;
 
 /**

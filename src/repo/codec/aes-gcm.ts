@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync, type CipherGCM } from 'node:crypto';
 import { corrupt } from '../../common/errors.js';
 
 /**
@@ -30,22 +30,48 @@ export function randomNonce(): Buffer {
 }
 
 /**
- * Slice of plaintext per cipher.update: each slice's output is copied into the result while it is
- * still in cache. One update of the whole blob plus Buffer.concat to append the tag ran at a third
+ * Slice of plaintext per cipher.update: each slice's output is handed on (copied into seal()'s
+ * result, or appended to a pack) while it is still in cache. One update of the whole blob plus Buffer.concat to append the tag ran at a third
  * of the speed (4.6 MB blob: 560-690 MB/s against 1,400-2,300 MB/s in 1 MiB slices, same run).
  */
 const SEAL_SLICE = 1 << 20;
 
+/**
+ * AES-256-GCM encryption fed piece by piece: each update's ciphertext goes to `append` at once
+ * (the pack writer streams a blob to its pack as it reads the file, without buffering it), and
+ * end() appends the tag. The output is ciphertext || tag, as seal() returns it.
+ */
+export class Sealer {
+  private readonly c: CipherGCM;
+  constructor(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    private readonly append: (b: Uint8Array) => void,
+  ) {
+    this.c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    this.c.setAAD(aad);
+  }
+
+  update(plain: Uint8Array): void {
+    for (let i = 0; i < plain.length; i += SEAL_SLICE) this.append(this.c.update(plain.subarray(i, i + SEAL_SLICE)));
+  }
+
+  end(): void {
+    const tail = this.c.final();
+    if (tail.length) throw new Error('internal: AES-GCM output is not the length of its input');
+    this.append(this.c.getAuthTag());
+  }
+}
+
 /** ciphertext || tag of `plain` under key and nonce, authenticating `aad` too. */
 export function seal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, aad: Uint8Array): Buffer {
-  const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-  c.setAAD(aad);
   const out = Buffer.allocUnsafe(plain.length + TAG_BYTES);
   let at = 0;
-  for (let i = 0; i < plain.length; i += SEAL_SLICE) at += c.update(plain.subarray(i, i + SEAL_SLICE)).copy(out, at);
-  at += c.final().copy(out, at);
-  if (at !== plain.length) throw new Error('internal: AES-GCM output is not the length of its input');
-  c.getAuthTag().copy(out, at);
+  const s = new Sealer(key, nonce, aad, (b) => (at += Buffer.from(b.buffer, b.byteOffset, b.byteLength).copy(out, at)));
+  s.update(plain);
+  s.end();
+  if (at !== out.length) throw new Error('internal: AES-GCM output is not the length of its input');
   return out;
 }
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { corrupt } from '../../common/errors.js';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, deriveKeys, open, randomNonce, seal, type RepoKeys } from './aes-gcm.js';
+import { blobAad, newBlobEncoder } from './blob-encoder.js';
 import { Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
-import type { BlobCodec, BlobCodecSpec } from './types.js';
+import type { BlobCodec, BlobCodecSpec, BlobEncoder } from './types.js';
 
-export type { BlobCodec, BlobCodecSpec, BlobCompression } from './types.js';
+export type { BlobCodec, BlobCodecSpec, BlobCompression, BlobEncoder } from './types.js';
 export { MAX_BLOB_BYTES, ZSTD_LEVELS, zstdDecodedBound } from './zstd.js';
 
 export const COMPRESSIONS: readonly BlobCodecSpec['compression'][] = ['off', 'fast', 'default', 'max'];
@@ -35,9 +36,6 @@ function checkSpec(spec: BlobCodecSpec): Buffer | undefined {
   return key;
 }
 
-/** Blobs authenticate their compression flag, so an edited index cannot make a blob decode the other way. */
-const blobAad = (compression: 'none' | 'zstd') => Buffer.from([1, compression === 'zstd' ? 1 : 0]);
-
 class Codec implements BlobCodec {
   private readonly zstd: Zstd | undefined;
   private readonly objectZstd = new Zstd(ZSTD_LEVELS.default);
@@ -49,17 +47,20 @@ class Codec implements BlobCodec {
     this.zstd = spec.compression === 'off' ? undefined : new Zstd(ZSTD_LEVELS[spec.compression]);
   }
 
+  get compresses(): boolean {
+    return this.zstd !== undefined;
+  }
+
+  blobEncoder(append: (stored: Uint8Array) => void): BlobEncoder {
+    return newBlobEncoder(this.zstd, this.keys?.blob, append);
+  }
+
   encode(plain: Uint8Array): { bytes: Uint8Array; compression: 'none' | 'zstd'; nonce?: Uint8Array } {
-    let bytes = plain;
-    let compression: 'none' | 'zstd' = 'none';
-    if (this.zstd) {
-      const z = this.zstd.compress(plain);
-      // Incompressible data is stored as it is: never larger than the file, and no decode on restore.
-      if (z.length < plain.length) [bytes, compression] = [z, 'zstd'];
-    }
-    if (!this.keys) return { bytes, compression };
-    const nonce = randomNonce();
-    return { bytes: seal(this.keys.blob, nonce, bytes, blobAad(compression)), compression, nonce };
+    const parts: Uint8Array[] = [];
+    const e = this.blobEncoder((b) => parts.push(b));
+    e.update(plain);
+    const { length: _length, ...how } = e.end();
+    return { bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts), ...how };
   }
 
   decode(bytes: Uint8Array, compression: 'none' | 'zstd', nonce?: Uint8Array): Uint8Array {

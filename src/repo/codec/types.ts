@@ -13,11 +13,26 @@ export interface BlobCodec {
   readonly spec: BlobCodecSpec;
   /** Encodes one blob's plain bytes; `nonce` is set when encrypted (recorded in the pack index). */
   encode(plain: Uint8Array): { bytes: Uint8Array; compression: BlobCompression; nonce?: Uint8Array };
+  /**
+   * Encodes one blob fed in pieces, its stored bytes going to `append` in order. Uncompressed, each
+   * piece is passed on (encrypted) at once, so a writer streams blobs through a small buffer that
+   * stays in cache; compressed, the pieces are held (not copied: the caller keeps them intact)
+   * until end(), as zstd compresses a blob as one frame.
+   */
+  blobEncoder(append: (stored: Uint8Array) => void): BlobEncoder;
+  /** Whether blobs are compressed: a writer then gives blobEncoder each blob whole. */
+  readonly compresses: boolean;
   /** The plain bytes of a stored blob; throws CvError CORRUPT on an authentication failure. */
   decode(bytes: Uint8Array, compression: BlobCompression, nonce?: Uint8Array): Uint8Array;
   /** Manifests, pack indexes and the repository config: authenticated when encrypted. */
   sealObject(plain: Uint8Array): Uint8Array;
   openObject(bytes: Uint8Array): Uint8Array;
+}
+
+export interface BlobEncoder {
+  update(plain: Uint8Array): void;
+  /** Ends the blob: how it was stored, and how many stored bytes went to `append`. */
+  end(): { length: number; compression: BlobCompression; nonce?: Uint8Array };
 }
 
 export interface BlobCodecSpec {
