@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncfs, syncfsAsync } from '../../dist/common/syncfs-helper.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
@@ -38,5 +39,20 @@ describe('syncfs', () => {
     process.kill(pid!, 'SIGKILL');
     expect(syncfs([dir])).toBe(true);
     expect(syncfs([`${dir}/missing`])).toBe(false);
+  });
+
+  it("ends a worker thread's helper when the thread exits", async () => {
+    const module = new URL('../../dist/common/syncfs-helper.js', import.meta.url).href;
+    // The thread stays until told to exit, so the helper is seen while it lives.
+    const code = `const { parentPort } = require('node:worker_threads');
+      parentPort.once('message', () => process.exit(0));
+      import(${JSON.stringify(module)}).then((m) => parentPort.postMessage(m.syncfs([${JSON.stringify(dir)}])));`;
+    const w = new Worker(code, { eval: true });
+    expect(await new Promise((resolve) => w.once('message', resolve))).toBe(true);
+    expect(helpers()).toHaveLength(1);
+    w.postMessage('exit');
+    await new Promise((resolve) => w.once('exit', resolve));
+    for (let i = 0; i < 100 && helpers().length; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(helpers()).toEqual([]);
   });
 });
