@@ -41,8 +41,6 @@ function start(): Helper | null {
     child.on('error', () => (h.dead = true));
     child.unref();
     if (replyWithin(h, START_MS, false) !== 'ready') return close(h);
-    // A worker thread's fds outlive it: closing them at its exit ends its helper (EOF on requests).
-    process.once('exit', () => h.dead || close(h));
     return h;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
