@@ -24,7 +24,7 @@ import { PhaseBook } from './phase-record.js';
 import { runScalePhase } from './phase-scale.js';
 import { removeS3Run, runS3Phases, s3Goals, s3Ratios, s3RunRoot } from './phase-s3.js';
 import { stopWatchingGateway, watchGateway } from './gateway-cpu.js';
-import { isS3Url } from '../repo/backend/s3-config.js';
+import { isS3Url } from '../engine/index.js';
 import { runVariantPhases } from './phase-variants.js';
 import { runSweepPhase } from './phase-sweep.js';
 import { writeReport } from './report.js';
@@ -191,7 +191,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
     if (o.keep) ctx.log(`kept ${work}${ctx.layout.loops ? ' (the loop devices and their contents were removed)' : ''}`);
     else {
       fs.rmSync(work, { recursive: true, force: true });
-      if (o.backupDir && isS3Url(o.backupDir)) ctx.log(`removed ${await removeS3Run(o.backupDir, work)} objects under ${s3RunRoot(o.backupDir, work)}`);
+      if (o.backupDir && isS3Url(o.backupDir)) ctx.log(`removed ${removeS3Run(o.backupDir, work)} objects under ${s3RunRoot(o.backupDir, work)}`);
       else if (o.backupDir) fs.rmSync(path.join(path.resolve(o.backupDir), path.basename(work)), { recursive: true, force: true });
     }
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes, mbPerSec } from '../common/units.js';
-import { isS3Url } from '../repo/backend/s3-config.js';
+import { isS3Url } from '../engine/index.js';
 import { backupAll, cvRun, parse, restoreAll, tune, type BenchContext } from './bench-context.js';
 import { initHome, removeHome } from './bench-layout.js';
 import { addRuns, type ChildRun } from './measure.js';

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mbPerSec } from '../common/units.js';
-import { S3Ops } from '../repo/backend/s3-ops.js';
-import { s3Spec, type S3Spec } from '../repo/backend/s3-config.js';
+import { removeS3Prefix, s3Spec, type S3Spec } from '../engine/index.js';
 import type { BenchContext } from './bench-context.js';
 import { coldData, ok, resticInit, runResticBackup, runResticRestore, syncFs } from './baselines.js';
 import { addRuns, hasCommand, runTool, type RunSample } from './measure.js';
@@ -120,12 +119,6 @@ export function s3Goals(ratios: Ratio[]): Goal[] {
 }
 
 /** Removes every object under the run's prefix (chunkvault's, rclone's and restic's); how many. */
-export async function removeS3Run(url: string, work: string): Promise<number> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // as in the CLI's S3 agents (s3-bridge.ts)
-  const ops = new S3Ops(s3Spec(s3RunRoot(url, work)));
-  const objects = await ops.list('');
-  const all = [...objects.filter((o) => !o.irregular)];
-  for (const dir of objects.filter((o) => o.irregular)) all.push(...(await ops.list(`${dir.name}/`)));
-  for (let i = 0; i < all.length; i += 16) await Promise.all(all.slice(i, i + 16).map((o) => ops.remove(o.name)));
-  return all.length;
+export function removeS3Run(url: string, work: string): number {
+  return removeS3Prefix(s3RunRoot(url, work));
 }

@@ -50,7 +50,7 @@ describe.skipIf(!isRoot)('the S3 bench against Ceph RGW', () => {
     expect(root).toBe(`s3://${bucket}/bench/cv-bench-x`);
     for (const k of ['a', 'chunkvault-1/db/packs/aa/p', 'rclone-1/0/v/f', 'restic-1/data/00/d']) await put(`bench/cv-bench-x/${k}`);
     await put('bench/other/keep');
-    expect(await removeS3Run(`s3://${bucket}/bench`, '/tmp/cv-bench-x')).toBe(4);
+    expect(removeS3Run(`s3://${bucket}/bench`, '/tmp/cv-bench-x')).toBe(4);
     const left = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect((left.Contents ?? []).map((o) => o.Key)).toEqual(['bench/other/keep']);
   });

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { usage } from '../../common/errors.js';
 import { formatBytes, parseBytes } from '../../common/units.js';
-import { isS3Url, s3Spec } from '../../repo/backend/s3-config.js';
 import { BASELINES, type BaselineName } from '../../bench/baselines.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
+import { isS3Url, s3Spec } from '../../engine/index.js';
 import { runBench, type BenchOptions } from '../../bench/harness.js';
 import { runBothShapes } from '../../bench/shapes.js';
 import { REPO_VARIANTS, parseRepoVariants } from '../../bench/phase-variants.js';
@@ -59,6 +59,13 @@ function onlyOf(v: string): 'dataio' {
   return v;
 }
 
+/** An S3 --backup-dir: a bad URL or endpoint is one line before anything is generated. */
+function checkS3BackupDir(o: Flags): void {
+  if (!o.backupDir || !isS3Url(o.backupDir)) return;
+  s3Spec(o.backupDir);
+  if (o.devices || o.emulate || o.only) throw usage('--backup-dir s3://… runs the S3 phases on plain directories: it does not combine with --devices, --emulate or --only');
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
@@ -90,10 +97,7 @@ export function registerBench(program: Command): void {
         if (size < 1 << 20) throw usage('--size must be at least 1MB');
         const label = (o.label ?? `${o.size.toLowerCase()}`).replace(/[^A-Za-z0-9_.-]+/g, '-');
         if (!['wide', 'default', 'many', 'both'].includes(o.shape ?? 'wide')) throw usage(`--shape must be wide, many or both, got ${o.shape}`);
-        if (o.backupDir && isS3Url(o.backupDir)) {
-          s3Spec(o.backupDir); // a bad URL or endpoint: one line before anything is generated
-          if (o.devices || o.emulate || o.only) throw usage('--backup-dir s3://… runs the S3 phases on plain directories: it does not combine with --devices, --emulate or --only');
-        }
+        checkS3BackupDir(o);
         const opts: BenchOptions = {
           size,
           ...(ctx.globals.home ? { home: ctx.globals.home } : {}),
