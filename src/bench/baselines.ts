@@ -14,18 +14,18 @@ export function baselineUnavailable(name: BaselineName): string | null {
 }
 
 /** Drop the page cache, then load the tool once (untimed) so only the data is cold, as for chunkvault. */
-async function coldData(tool: string): Promise<void> {
+export async function coldData(tool: string): Promise<void> {
   dropCaches();
   await runTool(tool, [tool === 'restic' ? 'version' : '--version']);
 }
 
-function ok(r: ChildRun, what: string): ChildRun {
+export function ok(r: ChildRun, what: string): ChildRun {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return r;
 }
 
 /** `sync -f dir`: flushes the file system holding dir, so the copy's time includes reaching the disk. */
-async function syncFs(dir: string): Promise<ChildRun> {
+export async function syncFs(dir: string): Promise<ChildRun> {
   return ok(await runTool('sync', ['-f', dir]), 'sync');
 }
 
@@ -50,17 +50,21 @@ export interface ResticRepo {
 
 const resticEnv = { RESTIC_PASSWORD: 'chunkvault-bench' };
 
-/** `restic init` of a fresh local repository (not timed). */
+/** An S3 repository (`s3:endpoint/bucket/prefix`): nothing to remove or sync -f locally. */
+const remote = (repo: string) => repo.startsWith('s3:');
+
+/** `restic init` of a fresh repository, local or S3 (not timed). */
 export async function resticInit(repo: string, cacheDir: string): Promise<ResticRepo> {
-  fs.rmSync(repo, { recursive: true, force: true });
+  if (!remote(repo)) fs.rmSync(repo, { recursive: true, force: true });
   ok(await runTool('restic', ['init', '--repo', repo, '--cache-dir', cacheDir, '-q'], resticEnv), 'restic init');
   return { repo, cacheDir };
 }
 
-/** `restic backup` of the sources into the local repository, then `sync`, from a cold cache. */
+/** `restic backup` of the sources into the repository, then `sync` (a local one), from a cold cache. */
 export async function runResticBackup(r: ResticRepo, sources: string[]): Promise<RunSample> {
   await coldData('restic');
-  return addRuns([ok(await runTool('restic', ['backup', '--repo', r.repo, '--cache-dir', r.cacheDir, '-q', ...sources], resticEnv), 'restic backup'), await syncFs(r.repo)]);
+  const run = ok(await runTool('restic', ['backup', '--repo', r.repo, '--cache-dir', r.cacheDir, '-q', ...sources], resticEnv), 'restic backup');
+  return addRuns(remote(r.repo) ? [run] : [run, await syncFs(r.repo)]);
 }
 
 /** `restic restore latest` into target, then `sync`, from a cold cache. */

@@ -22,6 +22,9 @@ import { runQueuePhase, type QueueCell } from './phase-queues.js';
 import { runGeneratePhase, type GeneratedData } from './phase-generate.js';
 import { PhaseBook } from './phase-record.js';
 import { runScalePhase } from './phase-scale.js';
+import { removeS3Run, runS3Phases, s3Goals, s3Ratios, s3RunRoot } from './phase-s3.js';
+import { stopWatchingGateway, watchGateway } from './gateway-cpu.js';
+import { isS3Url } from '../engine/index.js';
 import { runVariantPhases } from './phase-variants.js';
 import { runSweepPhase } from './phase-sweep.js';
 import { writeReport } from './report.js';
@@ -31,9 +34,14 @@ export { datasetShape, type BenchOptions } from './bench-options.js';
 
 /** Fails before anything is written when the disks cannot hold the data, its restores and backups. */
 function checkFreeSpace(o: BenchOptions, estBytes: number): void {
-  const sameFs = !o.backupDir || devOf(o.backupDir) === devOf(o.home ?? os.tmpdir());
+  const sameFs = !o.backupDir || isS3Url(o.backupDir) || devOf(o.backupDir) === devOf(o.home ?? os.tmpdir());
   checkSpace(o.home ?? os.tmpdir(), Math.ceil(estBytes * (sameFs || o.devices ? 4.5 : 2.3)) + (1 << 30), 'data, restores and backups');
   if (!sameFs) checkSpace(o.backupDir!, Math.ceil(estBytes * 2.3) + (1 << 30), 'backups and baseline copies');
+}
+
+function localOnly(o: BenchOptions): BenchOptions {
+  const { backupDir: _, ...rest } = o;
+  return rest;
 }
 
 /** The context every phase shares; the homes and the CLI's help are filled in once the run starts. */
@@ -45,7 +53,8 @@ function makeContext(o: BenchOptions, work: string, estBytes: number): BenchCont
     o,
     log,
     work,
-    layout: makeLayout(o, work, log, estBytes, notes),
+    // An S3 backup dir holds only the backups: baseline copies and restores stay beside the homes.
+    layout: makeLayout(isS3Url(o.backupDir ?? '') ? localOnly(o) : o, work, log, estBytes, notes),
     dbs: QUOTES_DBS.map((d) => d.dbPath),
     // The main phases use the copy defaults when the sweep includes them.
     mainWorkers: o.workers.includes(copy.workers) ? copy.workers : o.workers[0]!,
@@ -87,11 +96,13 @@ function assembleResult(ctx: BenchContext, m: Measured): BenchResult {
   const { o, layout, notes } = ctx;
   const phaseList = ctx.phases.finish();
   const baseList = ctx.baselines.finish();
-  const ratios = computeRatios(phaseList, baseList, m.device.limits, m.device.devs);
+  const s3 = isS3Url(o.backupDir ?? '');
+  const ratios = [...computeRatios(phaseList, baseList, m.device.limits, m.device.devs), ...(s3 ? s3Ratios(phaseList, baseList) : [])];
   const emulation = emulationOf(ctx, m, phaseList);
   const machine = describeMachine([...layout.volumes.map((v) => ({ role: 'volume', path: v })), { role: 'backup', path: layout.backupRoot }]);
   if (machine.cpus <= 2) notes.push(`${machine.cpus} CPU(s): hashing and copying compete for the same cores as the baselines' kernel work; see docs/PERFORMANCE.md.`);
-  notes.push('cp and rsync copy the volumes to the backup device; backup and restore are both compared with that one direction. rsync -a runs without --checksum (it compares size and mtime; a fresh copy reads and writes everything); chunkvault always hashes with xxh3.');
+  if (s3) notes.push(`S3 phases against ${o.backupDir}: rclone copy and restic (s3: repository) move the same volumes to the same endpoint; "gateway" is the CPU of radosgw and ceph-osd on this host (null when the endpoint is elsewhere).`);
+  else notes.push('cp and rsync copy the volumes to the backup device; backup and restore are both compared with that one direction. rsync -a runs without --checksum (it compares size and mtime; a fresh copy reads and writes everything); chunkvault always hashes with xxh3.');
   return {
     schema: RESULT_SCHEMA,
     label: o.label,
@@ -107,11 +118,22 @@ function assembleResult(ctx: BenchContext, m: Measured): BenchResult {
     phases: phaseList,
     baselines: baseList,
     ratios,
-    goals: [...computeGoals(phaseList, ratios), ...(emulation ? emulationGoals(ratios) : [])],
+    goals: s3 ? s3Goals(ratios) : [...computeGoals(phaseList, ratios), ...(emulation ? emulationGoals(ratios) : [])],
     sweep: m.sweep,
     notes,
     ...(emulation ? { emulation } : {}),
   };
+}
+
+/** The S3 run: per repetition chunkvault against the bucket and its baselines; no device, sweep or scale phases. */
+async function s3Phases(ctx: BenchContext, url: string, m: Pick<Measured, 'shape' | 'data'>): Promise<Omit<Measured, 'startedAt' | 'cold'>> {
+  if (!watchGateway()) ctx.notes.push('No radosgw or ceph-osd process on this host: the gateway CPU is not measured.');
+  try {
+    for (let rep = 1; rep <= ctx.o.repeat; rep++) await runS3Phases(ctx, url, rep, `run ${rep}/${ctx.o.repeat}`, m.data.dataset.bytes);
+  } finally {
+    stopWatchingGateway();
+  }
+  return { ...m, device: { limits: [], devs: { volumes: [], backup: '' } }, sweep: [] };
 }
 
 /** Every phase in order: generate, device, then per repetition chunkvault and the baselines, then sweep and scale. */
@@ -131,6 +153,7 @@ async function runPhases(ctx: BenchContext, shape: DatasetShape, estBytes: numbe
     for (let rep = 1; rep <= o.repeat; rep++) await runDataioPhases(ctx, `run ${rep}/${o.repeat}`);
     return { shape, data, device: { limits: [], devs: { volumes: [], backup: '' } }, sweep: [] };
   }
+  if (isS3Url(o.backupDir ?? '')) return s3Phases(ctx, o.backupDir!, { shape, data });
   const device = checked ?? (await runDevicePhase(ctx, data.dataset.bytes));
   const bak = path.join(layout.backupRoot, 'chunkvault');
   for (let rep = 1; rep <= o.repeat; rep++) {
@@ -168,7 +191,8 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
     if (o.keep) ctx.log(`kept ${work}${ctx.layout.loops ? ' (the loop devices and their contents were removed)' : ''}`);
     else {
       fs.rmSync(work, { recursive: true, force: true });
-      if (o.backupDir) fs.rmSync(path.join(path.resolve(o.backupDir), path.basename(work)), { recursive: true, force: true });
+      if (o.backupDir && isS3Url(o.backupDir)) ctx.log(`removed ${removeS3Run(o.backupDir, work)} objects under ${s3RunRoot(o.backupDir, work)}`);
+      else if (o.backupDir) fs.rmSync(path.join(path.resolve(o.backupDir), path.basename(work)), { recursive: true, force: true });
     }
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stopwatch } from '../common/units.js';
+import { gatewayCpu, gatewayMeter } from './gateway-cpu.js';
 
 /** One timed run of one command (or of a sequence, e.g. `cp -r` then `sync`). */
 export interface RunSample {
@@ -13,6 +14,8 @@ export interface RunSample {
   cpuSeconds: number | null;
   /** Peak resident set of the child (largest process for multi-process tools); null when unknown. */
   peakRssBytes: number | null;
+  /** CPU seconds the S3 gateway on this host took meanwhile (S3 phases only; gateway-cpu.ts). */
+  gatewayCpuSeconds?: number | null;
 }
 
 export interface ChildRun extends RunSample {
@@ -65,6 +68,7 @@ function collect(child: ReturnType<typeof spawn>, elapsed: () => number): Promis
  */
 export async function runChunkvault(home: string, args: string[], env: Record<string, string> = {}): Promise<ChildRun> {
   const usageFile = path.join(os.tmpdir(), `cv-bench-rusage-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  const gateway = gatewayMeter();
   const elapsed = stopwatch();
   const child = spawn(process.execPath, [WRAPPER, CLI_MAIN, '--home', home, ...args], {
     env: { ...process.env, ...env, CV_BENCH_RUSAGE: usageFile },
@@ -81,7 +85,7 @@ export async function runChunkvault(home: string, args: string[], env: Record<st
     /* the child died before exit handlers ran */
   }
   fs.rmSync(usageFile, { force: true });
-  return { ...r, cpuSeconds, peakRssBytes };
+  return { ...r, cpuSeconds, peakRssBytes, ...withGateway(gateway()) };
 }
 
 /**
@@ -95,6 +99,7 @@ export async function runTool(cmd: string, args: string[], env: Record<string, s
   const argv = shell ? ['sh', '-c', [cmd, ...args].join(' ')] : [cmd, ...args];
   const full = useTime ? [GNU_TIME, '-f', '%U %S %M', '-o', timeFile, ...argv] : argv;
   const before = childTicks();
+  const gateway = gatewayMeter();
   const elapsed = stopwatch();
   const child = spawn(full[0]!, full.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const r = await collect(child, elapsed);
@@ -111,7 +116,7 @@ export async function runTool(cmd: string, args: string[], env: Record<string, s
     const after = childTicks();
     if (before !== null && after !== null) cpuSeconds = (after - before) / 100;
   }
-  return { ...r, cpuSeconds, peakRssBytes };
+  return { ...r, cpuSeconds, peakRssBytes, ...withGateway(gateway()) };
 }
 
 /** cutime + cstime of this process in clock ticks (USER_HZ, 100 on Linux), or null off Linux. */
@@ -125,11 +130,15 @@ function childTicks(): number | null {
   }
 }
 
+/** The gateway field of a run: absent unless a gateway is watched (the local phases' records keep their shape). */
+const withGateway = (g: number | null): Pick<RunSample, 'gatewayCpuSeconds'> => (gatewayCpu() === null ? {} : { gatewayCpuSeconds: g });
+
 /** Adds runs of a multi-step measurement (e.g. two backup-db commands, or cp then sync). */
 export function addRuns(runs: RunSample[]): RunSample {
-  const sum = (k: 'cpuSeconds') => (runs.every((r) => r[k] !== null) ? runs.reduce((a, r) => a + r[k]!, 0) : null);
+  const sum = (k: 'cpuSeconds' | 'gatewayCpuSeconds') => (runs.every((r) => r[k] !== null && r[k] !== undefined) ? runs.reduce((a, r) => a + r[k]!, 0) : null);
   const peaks = runs.map((r) => r.peakRssBytes).filter((v): v is number => v !== null);
-  return { seconds: runs.reduce((a, r) => a + r.seconds, 0), cpuSeconds: sum('cpuSeconds'), peakRssBytes: peaks.length === runs.length && peaks.length ? Math.max(...peaks) : null };
+  const gateway = runs.some((r) => 'gatewayCpuSeconds' in r) ? { gatewayCpuSeconds: sum('gatewayCpuSeconds') } : {};
+  return { seconds: runs.reduce((a, r) => a + r.seconds, 0), cpuSeconds: sum('cpuSeconds'), peakRssBytes: peaks.length === runs.length && peaks.length ? Math.max(...peaks) : null, ...gateway };
 }
 
 export function median(values: number[]): number {

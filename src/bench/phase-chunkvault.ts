@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes, mbPerSec } from '../common/units.js';
+import { isS3Url } from '../engine/index.js';
 import { backupAll, cvRun, parse, restoreAll, tune, type BenchContext } from './bench-context.js';
 import { initHome, removeHome } from './bench-layout.js';
 import { addRuns, type ChildRun } from './measure.js';
@@ -14,7 +15,7 @@ export interface BackupOutcome {
 /** Phases `backup` and `incremental-backup`: a fresh full backup, then the same again with nothing changed. */
 async function backupPhases(ctx: BenchContext, bak: string, tag: string): Promise<BackupOutcome> {
   const { mainWorkers: w, mainDc: d, log } = ctx;
-  fs.rmSync(bak, { recursive: true, force: true });
+  if (!isS3Url(bak)) fs.rmSync(bak, { recursive: true, force: true });
   const full = ctx.phases.get('backup', `chunkvault backup-db (both databases) ${tune(w, d).join(' ')}`);
   let backupBytes = 0;
   try {

@@ -3,9 +3,10 @@ import { median, type RunSample } from './measure.js';
 import type { Measurement, Summary } from './result.js';
 
 export function summarize(runs: RunSample[], bytes: number): Summary {
-  const med = (k: 'cpuSeconds' | 'peakRssBytes') => (runs.every((r) => r[k] !== null) ? median(runs.map((r) => r[k]!)) : null);
+  const med = (k: 'cpuSeconds' | 'peakRssBytes' | 'gatewayCpuSeconds') => (runs.every((r) => r[k] !== null && r[k] !== undefined) ? median(runs.map((r) => r[k]!)) : null);
   const seconds = median(runs.map((r) => r.seconds));
-  return { seconds, mbPerSec: mbPerSec(bytes, seconds), cpuSeconds: med('cpuSeconds'), peakRssBytes: med('peakRssBytes') };
+  const gateway = runs.some((r) => 'gatewayCpuSeconds' in r) ? { gatewayCpuSeconds: med('gatewayCpuSeconds') } : {};
+  return { seconds, mbPerSec: mbPerSec(bytes, seconds), cpuSeconds: med('cpuSeconds'), peakRssBytes: med('peakRssBytes'), ...gateway };
 }
 
 /** The measurement record for a phase, filled in as runs come in. */
@@ -24,7 +25,7 @@ export class Phase {
     return this.m.status === 'ok';
   }
   add(run: RunSample, bytes: number, detail?: Record<string, unknown>): void {
-    this.m.runs.push({ seconds: run.seconds, cpuSeconds: run.cpuSeconds, peakRssBytes: run.peakRssBytes });
+    this.m.runs.push({ seconds: run.seconds, cpuSeconds: run.cpuSeconds, peakRssBytes: run.peakRssBytes, ...('gatewayCpuSeconds' in run ? { gatewayCpuSeconds: run.gatewayCpuSeconds ?? null } : {}) });
     this.m.bytes = bytes;
     if (detail) this.m.detail = { ...this.m.detail, ...detail };
   }

@@ -16,7 +16,10 @@ function mbps(list: Measurement[], name: string): number | null {
 
 function measurementRows(r: BenchResult, list: Measurement[], withRatios: boolean): string[] {
   const versus = [...new Set(r.ratios.map((x) => x.versus))];
-  const head = ['phase', 'status', 'bytes', 'seconds', 'MB/s', 'CPU s', 'peak RSS', 'engine s', ...(withRatios ? versus.map((v) => `÷ ${v}`) : [])];
+  // S3 runs: CPU per GiB moved, the client's and the gateway's (which shares the cores).
+  const s3 = [...r.phases, ...r.baselines].some((m) => m.median?.gatewayCpuSeconds !== undefined);
+  const perGiB = (m: Measurement, v: number | null | undefined) => (m.bytes && v !== null && v !== undefined ? f1(v / (m.bytes / 2 ** 30), 2) : '—');
+  const head = ['phase', 'status', 'bytes', 'seconds', 'MB/s', 'CPU s', ...(s3 ? ['CPU s/GiB', 'gateway CPU s/GiB'] : []), 'peak RSS', 'engine s', ...(withRatios ? versus.map((v) => `÷ ${v}`) : [])];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const m of list) {
     const ratio = (v: string) => f1(r.ratios.find((x) => x.phase === m.name && x.versus === v)?.value, 2);
@@ -27,6 +30,7 @@ function measurementRows(r: BenchResult, list: Measurement[], withRatios: boolea
       f1(m.median?.seconds, 2),
       m.bytes ? f1(m.median?.mbPerSec) : '—',
       f1(m.median?.cpuSeconds, 2),
+      ...(s3 ? [perGiB(m, m.median?.cpuSeconds), perGiB(m, m.median?.gatewayCpuSeconds)] : []),
       rss(m.median?.peakRssBytes),
       typeof m.detail?.engineSeconds === 'number' ? (m.detail.engineSeconds as number).toFixed(2) : '—',
       ...(withRatios ? versus.map(ratio) : []),

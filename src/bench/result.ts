@@ -12,12 +12,14 @@ export interface Summary {
   mbPerSec: number;
   cpuSeconds: number | null;
   peakRssBytes: number | null;
+  /** S3 phases: CPU seconds of the gateway on this host (radosgw + ceph-osd); null when not measurable. */
+  gatewayCpuSeconds?: number | null;
 }
 
 /** One phase of chunkvault, or one baseline tool, measured `runs.length` times. */
 export interface Measurement {
   name: string;
-  tool: 'chunkvault' | 'cp' | 'rsync' | 'restic' | 'cat';
+  tool: 'chunkvault' | 'cp' | 'rsync' | 'restic' | 'cat' | 'rclone';
   /** What was run, for the reader. */
   command: string;
   status: 'ok' | 'skipped' | 'failed';

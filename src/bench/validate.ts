@@ -16,11 +16,11 @@ const obj = (shape: Record<string, Check>): Check => (v, at, e) => {
 };
 const anyObj: Check = (v, at, e) => void (isObj(v) ? 0 : e.push(`${at}: expected an object`));
 
-const run = obj({ seconds: num, cpuSeconds: nullable(num), peakRssBytes: nullable(num) });
-const summary = obj({ seconds: num, mbPerSec: num, cpuSeconds: nullable(num), peakRssBytes: nullable(num) });
+const run = obj({ seconds: num, cpuSeconds: nullable(num), peakRssBytes: nullable(num), gatewayCpuSeconds: optional(nullable(num)) });
+const summary = obj({ seconds: num, mbPerSec: num, cpuSeconds: nullable(num), peakRssBytes: nullable(num), gatewayCpuSeconds: optional(nullable(num)) });
 const measurement = obj({
   name: str,
-  tool: oneOf('chunkvault', 'cp', 'rsync', 'restic', 'cat'),
+  tool: oneOf('chunkvault', 'cp', 'rsync', 'restic', 'cat', 'rclone'),
   command: str,
   status: oneOf('ok', 'skipped', 'failed'),
   reason: optional(str),

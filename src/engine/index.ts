@@ -14,5 +14,6 @@ export * from './jobs/index.js';
 export { openTargetCluster } from './restore-plan.js';
 export * from './repo-admin.js';
 export { copyPoints, type CopyOptions, type CopyResult } from './copy.js';
-export { S3_ENV, s3Retries } from '../repo/backend/index.js';
+export { S3_ENV, isS3Url, s3Retries, s3Spec, type S3Spec } from '../repo/backend/index.js';
+export { removeS3Prefix } from './s3-prefix.js';
 export { verifyRestore, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyResult } from './verify.js';

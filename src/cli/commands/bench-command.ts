@@ -3,6 +3,7 @@ import { usage } from '../../common/errors.js';
 import { formatBytes, parseBytes } from '../../common/units.js';
 import { BASELINES, type BaselineName } from '../../bench/baselines.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
+import { isS3Url, s3Spec } from '../../engine/index.js';
 import { runBench, type BenchOptions } from '../../bench/harness.js';
 import { runBothShapes } from '../../bench/shapes.js';
 import { REPO_VARIANTS, parseRepoVariants } from '../../bench/phase-variants.js';
@@ -58,12 +59,19 @@ function onlyOf(v: string): 'dataio' {
   return v;
 }
 
+/** An S3 --backup-dir: a bad URL or endpoint is one line before anything is generated. */
+function checkS3BackupDir(o: Flags): void {
+  if (!o.backupDir || !isS3Url(o.backupDir)) return;
+  s3Spec(o.backupDir);
+  if (o.devices || o.emulate || o.only) throw usage('--backup-dir s3://… runs the S3 phases on plain directories: it does not combine with --devices, --emulate or --only');
+}
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('capacity-planning benchmark: MB/s of generate, backup, check and restore against the device limit and cp/rsync/restic; writes <out>/<date>-<label>.{json,md,svg}')
     .option('--size <bytes>', 'data to generate across the three tables, e.g. 2GB .. 150GB', '2GB')
-    .option('--backup-dir <dir>', 'parent directory for backups and baseline copies (the disk to write backups to); default: beside --home')
+    .option('--backup-dir <dir>', 'parent directory for backups and baseline copies (the disk to write backups to); default: beside --home. s3://bucket/prefix: the S3 phases (backup, check, restore against the bucket, rclone copy and restic s3: baselines, the gateway\'s CPU when it runs on this host)')
     .option('--workers <list>', 'worker threads; a list (1,2,4) sweeps', String(PIPELINE_DEFAULTS.copy.workers))
     .option('--disk-concurrency <list>', 'tasks in flight per disk; a list (1,2,4) sweeps', String(PIPELINE_DEFAULTS.copy.diskConcurrency))
     .option('--baselines <list>', `baselines to run: ${BASELINES.join(',')} or none (missing tools are skipped with the reason)`, BASELINES.join(','))
@@ -89,6 +97,7 @@ export function registerBench(program: Command): void {
         if (size < 1 << 20) throw usage('--size must be at least 1MB');
         const label = (o.label ?? `${o.size.toLowerCase()}`).replace(/[^A-Za-z0-9_.-]+/g, '-');
         if (!['wide', 'default', 'many', 'both'].includes(o.shape ?? 'wide')) throw usage(`--shape must be wide, many or both, got ${o.shape}`);
+        checkS3BackupDir(o);
         const opts: BenchOptions = {
           size,
           ...(ctx.globals.home ? { home: ctx.globals.home } : {}),
