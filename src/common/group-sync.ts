@@ -63,13 +63,67 @@ export function groupSync(dirs: string[], files?: string[]): void {
   syncEach(dirs, files);
 }
 
-/** groupSync off the event loop: the syncfs runs in a child process while the loop goes on. */
+/** One syncfs of the file system holding `dir`, in a child process; false if it could not run. */
+function syncfsAsync(dir: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => execFile('sync', ['-f', dir], (err) => resolve(!err)));
+}
+
+/**
+ * groupSync off the event loop: the syncfs runs in child processes while the loop goes on, one per
+ * file system at once. `sync -f a b` syncs its arguments one after another, so a restore onto four
+ * emulated 500 MB/s disks flushed them in turn: 1.3 s of flushing at the end of 1.5 GB, not 0.4 s.
+ */
 export async function groupSyncAsync(dirs: string[]): Promise<void> {
   if (!dirs.length) return;
   if (useSyncfs()) {
-    const ok = await new Promise<boolean>((resolve) => execFile('sync', ['-f', ...oneDirPerDevice(dirs)], (err) => resolve(!err)));
-    if (ok) return void (syncfsWorks = true);
+    const ok = await Promise.all(oneDirPerDevice(dirs).map(syncfsAsync));
+    if (ok.every(Boolean)) return void (syncfsWorks = true);
     syncfsWorks = false;
   }
   syncEach(dirs);
+}
+
+/**
+ * Starts the kernel's writeback early while a restore copies without an fdatasync per file. The
+ * kernel would hold the copied data dirty until the group commit's syncfs (its background threshold
+ * is 10% of memory: gigabytes here), so the volume disks sat idle during the copies and the whole
+ * flush came at the end. Each time `everyBytes` more have been copied, every volume not already
+ * flushing gets a syncfs (a child process, one in flight per file system); the group commit's own
+ * syncs then find little left to write. A hint only: durability still comes from the group commit.
+ */
+export class WritebackKicker {
+  private readonly busy = new Set<string>();
+  private readonly running = new Set<Promise<boolean>>();
+  private last = 0;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dirs: string[],
+    private readonly bytes: () => number,
+    private readonly everyBytes: number,
+    pollMs: number,
+  ) {
+    if (useSyncfs() && dirs.length) this.timer = setInterval(() => this.poll(), pollMs);
+  }
+
+  private poll(): void {
+    const now = this.bytes();
+    if (now - this.last < this.everyBytes) return;
+    this.last = now;
+    for (const d of oneDirPerDevice(this.dirs)) {
+      if (this.busy.has(d)) continue;
+      this.busy.add(d);
+      const p = syncfsAsync(d).finally(() => {
+        this.busy.delete(d);
+        this.running.delete(p);
+      });
+      this.running.add(p);
+    }
+  }
+
+  /** Stops kicking; resolves once no syncfs it started is still running. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all([...this.running]);
+  }
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
+import { WritebackKicker } from '../common/group-sync.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { PIPELINE_DEFAULTS, applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
 import { Cluster, dbNameOf, dropPartition, ensureChunks, stageVersion, versionProblem, type ChunkMeta, type StagedCommit } from '../store/index.js';
@@ -128,14 +129,19 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
       x.observer?.partitionDone?.(job.pair.dst);
     }
   });
-  await runLimited(jobs, x.inFlight, async (job) => {
-    try {
-      if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
-      group.add(job, await copyOne(x, job, chunks.get(job.path)!, dstDisks, srcDisk), job.entry.bytes);
-    } catch (err) {
-      failures.push({ job, err });
-    }
-  });
+  const kicker = new WritebackKicker(x.c.volumes.map((v) => v.path), () => x.pipeline.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
+  try {
+    await runLimited(jobs, x.inFlight, async (job) => {
+      try {
+        if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
+        group.add(job, await copyOne(x, job, chunks.get(job.path)!, dstDisks, srcDisk), job.entry.bytes);
+      } catch (err) {
+        failures.push({ job, err });
+      }
+    });
+  } finally {
+    await kicker.stop();
+  }
   // What was copied is committed even after a failure or a cancel: a rerun then need not copy it again.
   await group.flush();
   return { done, failures, bytes };

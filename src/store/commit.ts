@@ -118,7 +118,7 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
         if (!chunk) throw conflict(`partition ${s.chunk.path} (${s.chunkId}) of ${db} was dropped or created by another writer while being written`);
         return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, ...staged };
       });
-      return publishLocked(c, db, publish);
+      return publishLocked(c, db, publish, undefined, true);
     });
     for (const s of stages) s.state = 'committed';
     return chunks;
