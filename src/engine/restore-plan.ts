@@ -169,5 +169,11 @@ export function planRestore(c: Cluster, m: Manifest, targetDb: string, pairs: Ta
     plan.perTable.set(pair.dst, matched);
     if (pattern.all && !o.keepExtra) for (const k of chunks) if (k.tables[pair.dst] && !inPoint.has(k.path)) plan.extras.push({ path: k.path, table: pair.dst });
   }
+  // Partition by partition (stable, so tables keep their order within one): a partition's tables
+  // are copied together and so commit in one group, which writes its chunk file once. Table by
+  // table, the many shape's second table landed in later groups, which replaced 2,000 chunk files
+  // again (a rename over an existing file: ~2 ms here) and read each chunk directory again in GC.
+  const order = new Map(m.partitions.map((p, i) => [p.path, i]));
+  plan.jobs.sort((a, b) => order.get(a.path)! - order.get(b.path)!);
   return plan;
 }

@@ -214,6 +214,12 @@ export class Repository {
     const dir = this.dataDir(chunkId, table, e.cid);
     return e.files.map((f) => path.join(dir, checkFileName(f.name)));
   }
+  /** entryFiles, or undefined when the repository lacks the entry (v1): hasData and entryFiles with one walk of the directories. */
+  entryFilesIfPresent(chunkId: string, table: string, e: { cid: number; files: { name: string }[] }): string[] | undefined {
+    const dir = this.dataDir(chunkId, table, e.cid);
+    if (fs.lstatSync(dir, { throwIfNoEntry: false }) === undefined) return undefined;
+    return e.files.map((f) => path.join(dir, checkFileName(f.name)));
+  }
 
   /** A private staging directory for one copy, and the paths its files go to; publish() moves it into place. */
   async stage(chunkId: string, table: string, cid: number, runId: string, names: string[]): Promise<{ dir: string; files: string[] }> {
