@@ -139,6 +139,7 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
       x.observer?.partitionDone?.(job.pair.dst);
     }
   });
+  const warming = x.src.repo.warmEntries(jobs.map((j) => ({ chunkId: j.srcChunkId, table: j.pair.src, cid: j.entry.cid })));
   const kicker = new WritebackKicker(x.c.volumes.map((v) => v.path), () => x.pipeline.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
   try {
     await runLimited(jobs, x.inFlight, async (job) => {
@@ -151,6 +152,7 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
     });
   } finally {
     await kicker.stop();
+    await warming;
   }
   // What was copied is committed even after a failure or a cancel: a rerun then need not copy it again.
   await group.flush();

@@ -10,7 +10,7 @@ import { scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
 import { listPointIds, resolvePoint, writeManifest, type Manifest } from './manifest.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
-import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
+import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, warmPaths, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
@@ -192,6 +192,10 @@ export class Repository {
    * that an older version's --force left aside (`.old-<cid>-*`, its replacement never renamed in)
    * is read in place, so every reader sees the entry without waiting for a backup to recover it.
    */
+  /** Looks the entries' directories up ahead (v1; safe-fs warmPaths), for a reader about to take them in this order. */
+  warmEntries(keys: { chunkId: string; table: string; cid: number }[]): Promise<void> {
+    return this.packs ? Promise.resolve() : warmPaths(this.dir, keys.map((k) => ['data', k.chunkId, k.table, String(k.cid)]));
+  }
   dataDir(chunkId: string, table: string, cid: number): string {
     const rel = ['data', chunkId, table, String(cid)];
     const dir = walkDirs(this.dir, rel);
