@@ -62,7 +62,12 @@ export function groupSync(dirs: string[], files?: string[]): void {
   syncEach(dirs, files);
 }
 
-/** groupSync off the event loop: the loop goes on while the helper runs the syncfs. */
+/**
+ * groupSync off the event loop: the loop goes on while the helper runs the syncfs, one per file
+ * system at once (syncfs-helper.ts). `sync -f a b` syncs its arguments one after another, so a
+ * restore onto four emulated 500 MB/s disks flushed them in turn (with the writeback kicks below:
+ * ~1.3 s of flushing after the last copy of 1.5 GB became ~0.1 s).
+ */
 export async function groupSyncAsync(dirs: string[]): Promise<void> {
   if (!dirs.length) return;
   if (useSyncfs()) {
@@ -70,4 +75,41 @@ export async function groupSyncAsync(dirs: string[]): Promise<void> {
     syncfsWorks = false;
   }
   syncEach(dirs);
+}
+
+/**
+ * Starts the kernel's writeback early while a restore copies without an fdatasync per file. The
+ * kernel would hold the copied data dirty until the group commit's syncfs (its background threshold
+ * is 10% of memory: gigabytes here), so the volume disks sat idle during the copies and the whole
+ * flush came at the end. Each time `everyBytes` more have been copied, every volume not already
+ * flushing gets a syncfs (through the helper, one request in flight); the group commit's own
+ * syncs then find little left to write. A hint only: durability still comes from the group commit.
+ */
+export class WritebackKicker {
+  private running: Promise<boolean> | undefined;
+  private last = 0;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dirs: string[],
+    private readonly bytes: () => number,
+    private readonly everyBytes: number,
+    pollMs: number,
+  ) {
+    if (useSyncfs() && dirs.length) this.timer = setInterval(() => this.poll(), pollMs);
+  }
+
+  private poll(): void {
+    const now = this.bytes();
+    if (now - this.last < this.everyBytes || this.running) return;
+    this.last = now;
+    // One request for every volume (the helper syncs them at once), one in flight.
+    this.running = syncfsAsync(oneDirPerDevice(this.dirs)).finally(() => (this.running = undefined));
+  }
+
+  /** Stops kicking; resolves once no syncfs it started is still running. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
 }

@@ -17,7 +17,12 @@ import { spawn, spawnSync } from 'node:child_process';
  * helper that does not start or that died, or a request while the async one is waiting: the
  * caller falls back to spawning `sync -f` itself.
  */
-const SCRIPT = 'exec 3<"$1" 4>"$2"; echo ready >&4; set --; while IFS= read -r p <&3; do if [ -z "$p" ]; then sync -f "$@" 2>/dev/null; echo $? >&4; set --; else set -- "$@" "$p"; fi; done';
+// The paths of one request are synced at once, one `sync -f` each (`sync -f a b` would flush them in
+// turn: four emulated disks flushed one after another); the reply is 0 only when every one succeeded.
+const SCRIPT =
+  'exec 3<"$1" 4>"$2"; echo ready >&4; set --; while IFS= read -r p <&3; do if [ -z "$p" ]; then ' +
+  'pids=; for d in "$@"; do sync -f "$d" 2>/dev/null & pids="$pids $!"; done; rc=0; for i in $pids; do wait $i || rc=1; done; ' +
+  'echo $rc >&4; set --; else set -- "$@" "$p"; fi; done';
 /** How long the helper may take to start before syncs spawn `sync -f` themselves. */
 const START_MS = 5000;
 

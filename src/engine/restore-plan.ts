@@ -142,7 +142,8 @@ class LineJob implements CopyJob {
     readonly pair: TablePair,
     readonly srcChunkId: string,
     private readonly lines: PartitionLines,
-    private readonly index: number,
+    /** The partition's place in the point: jobs are ordered by it. */
+    readonly index: number,
     newChunkId: string | undefined,
   ) {
     if (newChunkId) this.newChunkId = newChunkId;
@@ -200,5 +201,11 @@ export function planRestore(c: Cluster, m: SourceManifest, targetDb: string, pai
     plan.perTable.set(pair.dst, matched);
     if (pattern.all && !o.keepExtra) for (const k of chunks) if (k.tables[pair.dst] && !inPoint.has(k.path)) plan.extras.push({ path: k.path, table: pair.dst });
   }
+  // Partition by partition (stable, so tables keep their order within one): a partition's tables
+  // are copied together and so commit in one group, which writes its chunk file once. Table by
+  // table, the many shape's second table landed in later groups, which replaced 2,000 chunk files
+  // again (a rename over an existing file: ~2 ms here) and read each chunk directory again in GC.
+  const order = (j: CopyJob) => (j as LineJob).index;
+  plan.jobs.sort((a, b) => order(a) - order(b));
   return plan;
 }

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
+import { WritebackKicker } from '../common/group-sync.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { PIPELINE_DEFAULTS, applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
-import { Cluster, dbNameOf, dropPartition, ensureChunks, stageVersion, versionProblem, type ChunkMeta, type StagedCommit } from '../store/index.js';
+import { Cluster, dbNameOf, dropPartition, ensureChunks, loadDatabase, stageVersion, versionProblem, type ChunkMeta, type DatabaseDef, type StagedCommit } from '../store/index.js';
 import { GroupCommitter, type GroupLimits } from './restore-group.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
@@ -73,22 +74,31 @@ interface Failure {
   err: unknown;
 }
 
+/** Where one job's copy goes, and what every job shares: read once per runJobs. */
+interface Placement {
+  chunk: ChunkMeta;
+  dstDisks: Map<string, string>;
+  srcDisk: string;
+  def: DatabaseDef;
+}
+
 /**
  * Copies one table partition into a staging directory of the target chunk, without an fdatasync
  * per file: the group commit (restore-group.ts) makes the stage durable and publishes it.
  */
-async function copyOne(x: RunContext, job: CopyJob, chunk: ChunkMeta, dstDisks: Map<string, string>, srcDisk: string): Promise<StagedCommit> {
+async function copyOne(x: RunContext, job: CopyJob, at: Placement): Promise<StagedCommit> {
   const { c, targetDb } = x;
   const { entry, pair } = job;
-  const dstDisk = dstDisks.get(chunk.volume) ?? diskOf(chunk.volume);
+  const dstDisk = at.dstDisks.get(at.chunk.volume) ?? diskOf(at.chunk.volume);
+  const srcDisk = at.srcDisk;
   const packs = x.src.repo.packs;
-  if (!packs && !x.src.repo.hasData(job.srcChunkId, pair.src, entry.cid)) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid})`);
-  const stage = stageVersion(c, targetDb, chunk, pair.dst);
+  const srcFiles = packs ? [] : x.src.repo.entryFilesIfPresent(job.srcChunkId, pair.src, entry);
+  if (!srcFiles) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid})`);
+  const stage = stageVersion(c, targetDb, at.chunk, pair.dst, at.def);
   try {
     let heads: { size: number; head?: Uint8Array }[];
     if (packs) heads = await readEntryFromPack(packs, x.pipeline, job.srcChunkId, pair.src, entry, stage.dir, [srcDisk, dstDisk], false);
     else {
-      const srcFiles = x.src.repo.entryFiles(job.srcChunkId, pair.src, entry);
       const files = entry.files.map((f, i) => ({ src: srcFiles[i]!, dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 }));
       heads = await x.pipeline.copyFiles(files, srcDisk, dstDisk, { durable: false }).catch((err: unknown) => {
         // The manifest lists the file, so a file the repository lacks is damage, not bad input.
@@ -119,6 +129,7 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
   // Missing chunks are placed, not written: each group commit creates them with their first version.
+  const def = loadDatabase(x.c, x.targetDb);
   const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })), { placeOnly: true });
   const group = new GroupCommitter<CopyJob>(x.c, x.targetDb, x.group, (settled, err) => {
     if (err !== undefined) return void failures.push(...settled.map((job) => ({ job, err })));
@@ -128,14 +139,21 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
       x.observer?.partitionDone?.(job.pair.dst);
     }
   });
-  await runLimited(jobs, x.inFlight, async (job) => {
-    try {
-      if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
-      group.add(job, await copyOne(x, job, chunks.get(job.path)!, dstDisks, srcDisk), job.entry.bytes);
-    } catch (err) {
-      failures.push({ job, err });
-    }
-  });
+  const warming = x.src.repo.warmEntries(jobs.map((j) => ({ chunkId: j.srcChunkId, table: j.pair.src, cid: j.entry.cid })));
+  const kicker = new WritebackKicker(x.c.volumes.map((v) => v.path), () => x.pipeline.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
+  try {
+    await runLimited(jobs, x.inFlight, async (job) => {
+      try {
+        if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
+        group.add(job, await copyOne(x, job, { chunk: chunks.get(job.path)!, dstDisks, srcDisk, def }), job.entry.bytes);
+      } catch (err) {
+        failures.push({ job, err });
+      }
+    });
+  } finally {
+    await kicker.stop();
+    await warming;
+  }
   // What was copied is committed even after a failure or a cancel: a rerun then need not copy it again.
   await group.flush();
   return { done, failures, bytes };

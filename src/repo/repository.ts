@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CvError, corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { sealJson } from './sealed-json.js';
-import { makeDir, makeDirs, removeTreeAsync, renamePath, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
+import { makeDir, makeDirs, removeTreeAsync, renamePathAsync, syncDir, syncDirAsync } from '../common/fsio.js';
 import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
@@ -11,8 +11,9 @@ import { Journal, readJournals, type JournalRecord } from './journal.js';
 import { entryKey, listPointIds, resolvePoint, resolvePointId, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
 import { scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
-import { ensureDirs, entryKind, kindOf, listDir, removeEntry, walkDirs, wrongKind } from './safe-fs.js';
+import { ensureDirs, entryKind, kindOf, removeEntry, walkDirs, warmPaths, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
+import { entryDir, recoverEntries } from './v1-entries.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
 import { isNewDirectory, listLocalRepositories, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
@@ -202,17 +203,13 @@ export class Repository {
     return head;
   }
 
-  /**
-   * Where the files of one (chunkId, table, cid) live; directories on the way must be real. A copy
-   * that an older version's --force left aside (`.old-<cid>-*`, its replacement never renamed in)
-   * is read in place, so every reader sees the entry without waiting for a backup to recover it.
-   */
+  /** Looks the entries' directories up ahead (v1; safe-fs warmPaths), for a reader about to take them in this order. */
+  warmEntries(keys: { chunkId: string; table: string; cid: number }[]): Promise<void> {
+    return this.packs ? Promise.resolve() : warmPaths(this.dir, keys.map((k) => ['data', k.chunkId, k.table, String(k.cid)]));
+  }
+  /** Where the files of one (chunkId, table, cid) live (v1-entries.ts entryDir). */
   dataDir(chunkId: string, table: string, cid: number): string {
-    const rel = ['data', chunkId, table, String(cid)];
-    const dir = walkDirs(this.dir, rel);
-    if (dir !== undefined) return dir;
-    const aside = listDir(this.dir, rel.slice(0, 3)).find((e) => e.kind === 'directory' && e.name.startsWith(`.old-${cid}-`));
-    return path.join(this.dir, ...(aside ? [...rel.slice(0, 3), aside.name] : rel));
+    return entryDir(this.dir, chunkId, table, cid);
   }
   /** What an entry takes in the repository: its blobs as stored (v2; 0 when no index names it), its files (v1). */
   storedBytes(chunkId: string, table: string, e: { cid: number; bytes: number }): number {
@@ -227,6 +224,12 @@ export class Repository {
   /** The paths of an entry's files, in the manifest's order, for a reader (restore, check). */
   entryFiles(chunkId: string, table: string, e: { cid: number; files: { name: string }[] }): string[] {
     const dir = this.dataDir(chunkId, table, e.cid);
+    return e.files.map((f) => path.join(dir, checkFileName(f.name)));
+  }
+  /** entryFiles, or undefined when the repository lacks the entry (v1): hasData and entryFiles with one walk of the directories. */
+  entryFilesIfPresent(chunkId: string, table: string, e: { cid: number; files: { name: string }[] }): string[] | undefined {
+    const dir = this.dataDir(chunkId, table, e.cid);
+    if (fs.lstatSync(dir, { throwIfNoEntry: false }) === undefined) return undefined;
     return e.files.map((f) => path.join(dir, checkFileName(f.name)));
   }
 
@@ -277,18 +280,7 @@ export class Repository {
    * directories are looked into; anything else is left for check to report.
    */
   recover(): void {
-    const dirs = (rel: string[]) => listDir(this.dir, rel).filter((e) => e.kind === 'directory');
-    for (const chunk of dirs(['data']))
-      for (const table of dirs(['data', chunk.name])) {
-        const rel = ['data', chunk.name, table.name];
-        for (const e of listDir(this.dir, rel)) {
-          const old = /^\.old-(\d+)-/.exec(e.name);
-          if (old && e.kind === 'directory' && !entryKind(this.dir, [...rel, old[1]!])) {
-            const dir = walkDirs(this.dir, rel)!;
-            renamePath(path.join(dir, e.name), path.join(dir, old[1]!));
-          } else if (old || e.name.startsWith('.staging-')) removeEntry(this.dir, [...rel, e.name]);
-        }
-      }
+    recoverEntries(this.dir);
   }
 }
 

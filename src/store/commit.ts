@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { conflict } from '../common/errors.js';
 import { makeDir, removeTree } from '../common/fsio.js';
 import { groupSyncAsync } from '../common/group-sync.js';
-import { loadChunks, loadDatabase, tableOf, type ChunkMeta, type Cluster, type FileEntry } from './catalog.js';
+import { chunkPaths, loadChunksById, loadDatabase, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type FileEntry } from './catalog.js';
 import { commitVersionLocked, ensureChunksLocked } from './mvcc.js';
 import { publishLocked, type PublishItem } from './multi-commit.js';
 
@@ -77,9 +77,13 @@ class VersionStage implements Stage {
   }
 }
 
-/** Starts a new version of `table` in `chunk` (a chunk from ensureChunks). */
-export function stageVersion(c: Cluster, db: string, chunk: ChunkMeta, table: string): Stage {
-  const t = tableOf(loadDatabase(c, db), table);
+/**
+ * Starts a new version of `table` in `chunk` (a chunk from ensureChunks). `def`: the database's
+ * definition if the caller already read it (restore stages thousands of versions; the commit
+ * checks the table again under the lock).
+ */
+export function stageVersion(c: Cluster, db: string, chunk: ChunkMeta, table: string, def?: DatabaseDef): Stage {
+  const t = tableOf(def ?? loadDatabase(c, db), table);
   // The name carries the pid, so GC can tell a live writer's stage from a dead one's.
   const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
   makeDir(dir);
@@ -108,9 +112,9 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
     await groupSyncAsync(stages.map((s) => s.dir));
     const chunks = c.withDbLock(db, () => {
       const def = loadDatabase(c, db);
-      const live = loadChunks(c, db);
-      const byId = new Map(live.map((k) => [k.chunkId, k]));
-      const paths = new Set(live.map((k) => k.path));
+      // Only the stages' own chunk files are read; the paths of the others come from a cache.
+      const byId = loadChunksById(c, db, new Set(stages.map((s) => s.chunkId)));
+      const paths = chunkPaths(c, db);
       const publish: PublishItem[] = items.map(({ staged }, i) => {
         const s = stages[i]!;
         // A chunk placed by ensureChunks({ placeOnly }) is created here, unless its path is taken meanwhile.
@@ -118,7 +122,7 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
         if (!chunk) throw conflict(`partition ${s.chunk.path} (${s.chunkId}) of ${db} was dropped or created by another writer while being written`);
         return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, ...staged };
       });
-      return publishLocked(c, db, publish);
+      return publishLocked(c, db, publish, undefined, true);
     });
     for (const s of stages) s.state = 'committed';
     return chunks;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
-import { append, commitStages, dropPartition, loadChunks, readPartition, stageVersion } from '../../dist/store/index.js';
+import { append, commitStages, dropPartition, ensureChunks, loadChunks, readPartition, stageVersion } from '../../dist/store/index.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
 
 const D20120102 = D20120101 + 1;
@@ -51,5 +51,21 @@ describe('commitStages', () => {
     expect(err instanceof CvError && err.code).toBe('CONFLICT');
     expect(loadChunks(c, db).map((k) => k.tables.trades!.cid)).toEqual([chunks[0]!.tables.trades!.cid]);
     for (const { stage } of items) expect(fs.existsSync(stage.dir)).toBe(false);
+  });
+
+  it('refuses a placed partition that another writer created after an earlier group had read the catalog', async () => {
+    const { c, db, chunks, items } = setup();
+    await commitStages(c, db, [items[0]!]); // this process has now read every chunk's path once
+    const [p1, p2] = chunks;
+    dropPartition(c, db, p2!.path);
+    const placed = ensureChunks(c, db, [{ path: p2!.path }], { placeOnly: true }).get(p2!.path)!;
+    const stage = stageVersion(c, db, placed, 'trades');
+    const v = loadChunks(c, db)[0]!.tables.trades!;
+    fs.cpSync(path.join(c.chunkDir(p1!, db), v.version), stage.dir, { recursive: true });
+    append(c, db, 'trades', tradeRows(10, ['IBM'], [D20120102])); // the other writer creates the partition
+    const err = await commitStages(c, db, [{ stage, staged: { rows: v.rows, files: v.files } }]).catch((e: unknown) => e);
+    expect(err instanceof CvError && err.code).toBe('CONFLICT');
+    expect(loadChunks(c, db).filter((k) => k.path === p2!.path)).toHaveLength(1);
+    expect(fs.existsSync(stage.dir)).toBe(false);
   });
 });
