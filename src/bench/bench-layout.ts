@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { CvError } from '../common/errors.js';
 import { formatBytes } from '../common/units.js';
 import { initCluster } from '../store/index.js';
 import type { BenchOptions } from './bench-options.js';
@@ -96,7 +97,8 @@ export function checkSpace(dir: string, need: number, what: string): void {
   while (!fs.existsSync(d)) d = path.dirname(d);
   const st = fs.statfsSync(d);
   const free = st.bavail * st.bsize;
-  if (free < need) throw new Error(`not enough free space for ${what} in ${d}: need about ${formatBytes(need)}, ${formatBytes(free)} free (use --home / --backup-dir to choose other disks, or a smaller --size)`);
+  // IO (exit 6): one line, before anything is generated, not an internal error.
+  if (free < need) throw new CvError('IO', `not enough free space for ${what} in ${d}: need about ${formatBytes(need)}, ${formatBytes(free)} free (use --home / --backup-dir to choose other disks, or a smaller --size)`);
 }
 
 /** Files and bytes under a directory (0 when it does not exist). */

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { usage } from '../common/errors.js';
-import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../common/fsio.js';
+import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile } from '../common/fsio.js';
+import { WriteBehind } from '../common/write-behind.js';
 import { dbNameOf, forEachVersionRange, pinDatabase, rangeReadable, readVersionDir, tableOf, valueAt, type Cluster, type ColumnDef, type Vector } from '../store/index.js';
 import { ByteSink, rowWriter, writeRows } from './csv-out.js';
 import { ParallelCsv, type ExportParallelism } from './export-parallel.js';
@@ -135,6 +136,9 @@ export async function exportTable(c: Cluster, dbPath: string, table: string, opt
   return { dbPath, table, format, rows, partitions, bytes, seconds, mbPerSec: bytes / 1e6 / seconds };
 }
 
+/** Bytes of CSV handed to the file and not yet written, while the export goes on (common/write-behind.ts). */
+const WRITE_BEHIND_BYTES = 32 << 20;
+
 /** Exports into a file that appears whole (temp → fsync → rename) or not at all. */
 export async function exportToFile(c: Cluster, dbPath: string, table: string, opts: ExportOptions, file: string): Promise<ExportResult> {
   const dir = path.dirname(path.resolve(file));
@@ -142,8 +146,10 @@ export async function exportToFile(c: Cluster, dbPath: string, table: string, op
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
   const fd = openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
   let open = true;
+  const out = new WriteBehind(fd, WRITE_BEHIND_BYTES);
   try {
-    const res = await exportTable(c, dbPath, table, opts, (chunk) => writeAll(fd, chunk));
+    const res = await exportTable(c, dbPath, table, opts, (chunk) => out.write(chunk));
+    await out.drain();
     syncFile(fd);
     open = false;
     closeFile(fd);
@@ -151,6 +157,7 @@ export async function exportToFile(c: Cluster, dbPath: string, table: string, op
     syncDir(dir);
     return res;
   } catch (err) {
+    await out.settle();
     if (open) closeFile(fd);
     removeFile(tmp);
     throw err;
