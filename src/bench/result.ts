@@ -19,7 +19,7 @@ export interface Summary {
 /** One phase of chunkvault, or one baseline tool, measured `runs.length` times. */
 export interface Measurement {
   name: string;
-  tool: 'chunkvault' | 'cp' | 'rsync' | 'restic' | 'cat' | 'rclone';
+  tool: 'chunkvault' | 'cp' | 'rsync' | 'restic' | 'cat' | 'dd' | 'rclone';
   /** What was run, for the reader. */
   command: string;
   status: 'ok' | 'skipped' | 'failed';

@@ -20,7 +20,7 @@ const run = obj({ seconds: num, cpuSeconds: nullable(num), peakRssBytes: nullabl
 const summary = obj({ seconds: num, mbPerSec: num, cpuSeconds: nullable(num), peakRssBytes: nullable(num), gatewayCpuSeconds: optional(nullable(num)) });
 const measurement = obj({
   name: str,
-  tool: oneOf('chunkvault', 'cp', 'rsync', 'restic', 'cat', 'rclone'),
+  tool: oneOf('chunkvault', 'cp', 'rsync', 'restic', 'cat', 'dd', 'rclone'),
   command: str,
   status: oneOf('ok', 'skipped', 'failed'),
   reason: optional(str),
