@@ -7,7 +7,7 @@ import type { DatabaseDef, TableDef } from './catalog.js';
 import { decodeCodes, decodeNumeric, decodeStrings } from './codec.js';
 import { forEachTsdbRowRange } from './level-ranges.js';
 import { readTsdbFiles } from './tsdb-format.js';
-import { HEADER_BYTES, parseHeader } from './framed-file.js';
+import { HEADER_BYTES, parseHeader, readExactly } from './framed-file.js';
 import { TYPES, typeById, type ColumnDef, type Vector } from './types.js';
 
 /**
@@ -58,14 +58,8 @@ export class ColumnRanges {
     }
   }
 
-  private readAt(pos: number, n: number, into: Buffer = Buffer.allocUnsafe(n)): Buffer {
-    const b = into.subarray(0, n);
-    let got = 0;
-    while (got < n) {
-      const k = fs.readSync(this.fd, b, got, n - got, pos + got);
-      if (k === 0) throw corrupt(`${this.file}: truncated`);
-      got += k;
-    }
+  private readAt(pos: number, n: number, into?: Buffer): Buffer {
+    const b = readExactly(this.fd, this.file, pos, n, into);
     this.hash.update(b);
     return b;
   }

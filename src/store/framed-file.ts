@@ -62,6 +62,30 @@ export function writeFramedPieces(file: string, head: Header, produce: (emit: (p
 
 const READ_BACK = 4 << 20;
 
+/** xxh3 of the first `len` payload bytes of an open framed file, read in 4 MiB pieces; undefined if the file is shorter. */
+export function hashPayload(fd: number, len: number): bigint | undefined {
+  const h = xxhash.xxh3.Xxh3.withSeed(0n);
+  const buf = Buffer.allocUnsafe(Math.min(READ_BACK, Math.max(1, len)));
+  for (let off = 0; off < len; ) {
+    const n = fs.readSync(fd, buf, 0, Math.min(buf.length, len - off), HEADER_BYTES + off);
+    if (n <= 0) return undefined;
+    h.update(buf.subarray(0, n));
+    off += n;
+  }
+  return h.digest();
+}
+
+/** Exactly n bytes at pos of an open store file, into `into` (or a new buffer); a short file is CORRUPT. */
+export function readExactly(fd: number, file: string, pos: number, n: number, into: Buffer = Buffer.allocUnsafe(n)): Buffer {
+  const b = into.subarray(0, n);
+  for (let got = 0; got < n; ) {
+    const k = fs.readSync(fd, b, got, n - got, pos + got);
+    if (k === 0) throw corrupt(`${file}: truncated`);
+    got += k;
+  }
+  return b;
+}
+
 /** One framed file: the header is written last, once the payload's length and xxh3 are known. */
 export class FramedFile {
   private readonly fd: number;
@@ -84,20 +108,12 @@ export class FramedFile {
   }
   /** `sync` false: a scratch file (a load's spill), read back before the real files are written and synced. */
   finish(readBack = false, sync = true): number {
-    if (readBack) this.hashBack();
-    writeAll(this.fd, frameHeader(this.head, this.len, this.h.digest()), 0);
+    const sum = readBack ? hashPayload(this.fd, this.len) : this.h.digest();
+    if (sum === undefined) throw new Error(`internal: ${this.file} is shorter than written`);
+    writeAll(this.fd, frameHeader(this.head, this.len, sum), 0);
     if (sync) syncFile(this.fd);
     closeFile(this.fd);
     return HEADER_BYTES + this.len;
-  }
-  private hashBack(): void {
-    const buf = Buffer.allocUnsafe(Math.min(READ_BACK, Math.max(1, this.len)));
-    for (let off = 0; off < this.len; ) {
-      const n = fs.readSync(this.fd, buf, 0, Math.min(buf.length, this.len - off), HEADER_BYTES + off);
-      if (n <= 0) throw new Error(`internal: ${this.file} is shorter than written`);
-      this.h.update(buf.subarray(0, n));
-      off += n;
-    }
   }
   abort(): void {
     closeQuietly(this.fd);

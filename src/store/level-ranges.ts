@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import xxhash from '@node-rs/xxhash';
 import { corrupt } from '../common/errors.js';
 import { closeQuietly } from '../common/fsio.js';
 import { decodeCodes, decodeNumeric } from './codec.js';
-import { HEADER_BYTES, parseHeader } from './framed-file.js';
-import { listLevelFiles, readDict } from './tsdb-format.js';
+import { HEADER_BYTES, hashPayload, parseHeader, readExactly } from './framed-file.js';
+import { dictRanks, listLevelFiles, readDict } from './tsdb-format.js';
 import { TYPES, typeById, type ColumnDef, type Vector } from './types.js';
 
 /**
@@ -23,18 +22,6 @@ interface Block {
   col: ColumnDef;
 }
 
-const PASS_BYTES = 4 << 20;
-
-function readAt(fd: number, file: string, pos: number, n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let got = 0; got < n; ) {
-    const k = fs.readSync(fd, b, got, n - got, pos + got);
-    if (k === 0) throw corrupt(`${file}: truncated`);
-    got += k;
-  }
-  return b;
-}
-
 /** One level file: its header and payload hash checked, and where each column's block starts. */
 class Level {
   readonly fd: number;
@@ -44,16 +31,16 @@ class Level {
   constructor(readonly file: string, schema: ColumnDef[]) {
     this.fd = fs.openSync(file, 'r');
     try {
-      const h = parseHeader(readAt(this.fd, file, 0, HEADER_BYTES));
+      const h = parseHeader(readExactly(this.fd, file, 0, HEADER_BYTES));
       if (typeof h === 'string' || h.magic !== 'CVLVL') throw corrupt(`${file}: ${typeof h === 'string' ? h : 'not a level file'}`);
       if (fs.fstatSync(this.fd).size !== HEADER_BYTES + h.payloadBytes) throw corrupt(`${file}: payload is not ${h.payloadBytes} bytes`);
       this.rows = h.rows;
-      this.hashPass(h.payloadBytes, h.payloadXxh3);
+      if (hashPayload(this.fd, h.payloadBytes) !== h.payloadXxh3) throw corrupt(`${file}: payload checksum mismatch`);
       let off = HEADER_BYTES;
       for (let i = 0; i < h.count; i++) {
-        const head = readAt(this.fd, file, off, 2);
+        const head = readExactly(this.fd, file, off, 2);
         const nlen = head.readUInt16LE(0);
-        const rest = readAt(this.fd, file, off + 2, nlen + 10);
+        const rest = readExactly(this.fd, file, off + 2, nlen + 10);
         const name = rest.toString('utf8', 0, nlen);
         const col = schema.find((c) => c.name === name);
         const bytes = Number(rest.readBigUInt64LE(nlen + 2));
@@ -71,22 +58,10 @@ class Level {
     }
   }
 
-  private hashPass(len: number, expect: bigint): void {
-    const h = xxhash.xxh3.Xxh3.withSeed(0n);
-    const buf = Buffer.allocUnsafe(Math.min(PASS_BYTES, Math.max(1, len)));
-    for (let off = 0; off < len; ) {
-      const n = fs.readSync(this.fd, buf, 0, Math.min(buf.length, len - off), HEADER_BYTES + off);
-      if (n <= 0) throw corrupt(`${this.file}: truncated`);
-      h.update(buf.subarray(0, n));
-      off += n;
-    }
-    if (h.digest() !== expect) throw corrupt(`${this.file}: payload checksum mismatch`);
-  }
-
   /** Rows [from, from + n) of one column. */
   read(name: string, from: number, n: number, dict: string[]): Vector {
     const { at, width, col } = this.blocks.get(name)!;
-    const b = readAt(this.fd, this.file, at + from * width, n * width);
+    const b = readExactly(this.fd, this.file, at + from * width, n * width);
     if (col.type === 'SYMBOL') return { kind: 'sym', dict, codes: decodeCodes(b, width, n) };
     return { kind: 'num', type: col.type, values: decodeNumeric(col.type, b, n) };
   }
@@ -99,11 +74,6 @@ function keyOf(v: Vector, rank: Uint32Array): ArrayLike<number> {
   return Uint32Array.from(v.codes, (c) => rank[c]!);
 }
 
-function dictRanks(dict: string[]): Uint32Array {
-  const rank = new Uint32Array(dict.length);
-  dict.map((s, i) => [s, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).forEach(([, i], r) => (rank[i] = r));
-  return rank;
-}
 
 /** What a merge needs of a version: its levels, dictionary and the ranks its SYMBOL keys sort by. */
 export function openLevels(dir: string, schema: ColumnDef[]): { levels: Level[]; dict: string[]; rank: Uint32Array } {

@@ -92,12 +92,18 @@ export function readTsdbFiles(dir: string, schema: ColumnDef[], sortColumns: str
   return levels.length > 1 ? sortColumnsBy(schema, out, sortColumns) : out;
 }
 
+/** Each dictionary code's rank among the dictionary's strings in sort order. */
+export function dictRanks(dict: string[]): Uint32Array {
+  const rank = new Uint32Array(dict.length);
+  dict.map((s, i) => [s, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).forEach(([, i], r) => (rank[i] = r));
+  return rank;
+}
+
 /** Sort keys as numbers: SYMBOL codes are replaced by the rank of their string, so compares are numeric. */
 function sortKey(v: Vector): ArrayLike<number | bigint | string> {
   if (v.kind === 'num') return v.values;
   if (v.kind === 'str') return v.values;
-  const rank = new Uint32Array(v.dict.length);
-  v.dict.map((s, i) => [s, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).forEach(([, i], r) => (rank[i] = r));
+  const rank = dictRanks(v.dict);
   const out = new Uint32Array(v.codes.length);
   for (let i = 0; i < out.length; i++) out[i] = rank[v.codes[i]!]!;
   return out;
