@@ -68,13 +68,13 @@ export function groupSync(dirs: string[], files?: string[]): void {
  * restore onto four emulated 500 MB/s disks flushed them in turn (with the writeback kicks below:
  * ~1.3 s of flushing after the last copy of 1.5 GB became ~0.1 s).
  */
-export async function groupSyncAsync(dirs: string[]): Promise<void> {
+export async function groupSyncAsync(dirs: string[], files?: string[]): Promise<void> {
   if (!dirs.length) return;
   if (useSyncfs()) {
     if (await syncfsAsync(oneDirPerDevice(dirs))) return void (syncfsWorks = true);
     syncfsWorks = false;
   }
-  syncEach(dirs);
+  syncEach(dirs, files);
 }
 
 /**

@@ -21,12 +21,17 @@ export class GroupCommitter<J> {
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
+  /** `ready`: no group commits before it resolves (the stages' new parent directories made durable); if it rejects, every group fails with its error. */
   constructor(
     private readonly c: Cluster,
     private readonly db: string,
     private readonly limits: GroupLimits,
+    private readonly ready: Promise<void>,
     private readonly settled: (jobs: J[], err?: unknown) => void,
-  ) {}
+  ) {
+    // Handled where a group awaits it; a restore whose copies all failed never does.
+    ready.catch(() => undefined);
+  }
 
   /** A copied stage, committed with the group it joins; may start that group's commit. */
   add(job: J, item: StagedCommit, bytes: number): void {
@@ -45,14 +50,18 @@ export class GroupCommitter<J> {
     this.pendingBytes = 0;
     if (group.length) {
       this.chain = this.chain.then(() =>
-        commitStages(
-          this.c,
-          this.db,
-          group.map((g) => g.item),
-        ).then(
-          () => this.settled(group.map((g) => g.job)),
-          (err: unknown) => this.settled(group.map((g) => g.job), err),
-        ),
+        this.ready
+          .then(
+            () => commitStages(this.c, this.db, group.map((g) => g.item)),
+            (err: unknown) => {
+              for (const g of group) g.item.stage.abort(); // as commitStages does on its own failures
+              throw err;
+            },
+          )
+          .then(
+            () => this.settled(group.map((g) => g.job)),
+            (err: unknown) => this.settled(group.map((g) => g.job), err),
+          ),
       );
     }
     return this.chain;

@@ -3,7 +3,7 @@ import { CvError, corrupt } from '../common/errors.js';
 import { WritebackKicker } from '../common/group-sync.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { PIPELINE_DEFAULTS, applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
-import { Cluster, dbNameOf, dropPartition, ensureChunks, loadDatabase, stageVersion, versionProblem, type ChunkMeta, type DatabaseDef, type StagedCommit } from '../store/index.js';
+import { Cluster, dbNameOf, dropPartition, loadDatabase, placeChunks, stageVersion, versionProblem, type ChunkMeta, type DatabaseDef, type StagedCommit } from '../store/index.js';
 import { GroupCommitter, type GroupLimits } from './restore-group.js';
 import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
@@ -128,10 +128,11 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
   let bytes = 0;
   // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
-  // Missing chunks are placed, not written: each group commit creates them with their first version.
+  // Missing chunks are placed, not written: each group commit creates them with their first version,
+  // once their directories are durable (the copies do not wait for that).
   const def = loadDatabase(x.c, x.targetDb);
-  const chunks = ensureChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })), { placeOnly: true });
-  const group = new GroupCommitter<CopyJob>(x.c, x.targetDb, x.group, (settled, err) => {
+  const { chunks, durable } = placeChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })));
+  const group = new GroupCommitter<CopyJob>(x.c, x.targetDb, x.group, durable, (settled, err) => {
     if (err !== undefined) return void failures.push(...settled.map((job) => ({ job, err })));
     for (const job of settled) {
       done.push(job);

@@ -117,7 +117,7 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
       const paths = chunkPaths(c, db);
       const publish: PublishItem[] = items.map(({ staged }, i) => {
         const s = stages[i]!;
-        // A chunk placed by ensureChunks({ placeOnly }) is created here, unless its path is taken meanwhile.
+        // A chunk placed by placeChunks is created here, unless its path is taken meanwhile.
         const chunk = byId.get(s.chunkId) ?? (Object.keys(s.chunk.tables).length === 0 && !paths.has(s.chunk.path) ? s.chunk : undefined);
         if (!chunk) throw conflict(`partition ${s.chunk.path} (${s.chunkId}) of ${db} was dropped or created by another writer while being written`);
         return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, ...staged };
@@ -140,10 +140,23 @@ export function commitStageLocked(stage: Stage, staged: StagedFiles): ChunkMeta 
 
 /**
  * The chunks for partition paths, creating missing ones (placed round-robin over volumes, with
- * the given chunkId if any), all under one database lock and one catalog read. With `placeOnly` the
- * missing chunks are not written to the catalog: only commitStages may then publish into them (it
- * creates each chunk file with the chunk's first version, a new name rather than a replaced one).
+ * the given chunkId if any), all under one database lock and one catalog read.
  */
-export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[], opts: { placeOnly?: boolean } = {}): Map<string, ChunkMeta> {
-  return c.withDbLock(db, () => ensureChunksLocked(c, db, wanted, opts));
+export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[]): Map<string, ChunkMeta> {
+  return c.withDbLock(db, () => ensureChunksLocked(c, db, wanted));
+}
+
+/**
+ * ensureChunks for a caller that commits with commitStages: missing chunks are placed (directory
+ * made) but not written to the catalog; commitStages creates each chunk file with the chunk's
+ * first version, a new name rather than a replaced one. The new directories are made durable off
+ * the event loop, in `durable`, while the caller copies: nothing may be committed into them
+ * before it resolves. Made durable here, under the lock, restore-db's copies waited for the syncfs
+ * helper to start and sync every volume (53-62 ms before the first copy on the emulated seed disks,
+ * shared 2-core machine).
+ */
+export function placeChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[]): { chunks: Map<string, ChunkMeta>; durable: Promise<void> } {
+  const newDirs: string[] = [];
+  const chunks = c.withDbLock(db, () => ensureChunksLocked(c, db, wanted, { placeOnly: true, newDirs }));
+  return { chunks, durable: groupSyncAsync(newDirs, []) };
 }

@@ -21,7 +21,7 @@ export type { ChunkMeta, DatabaseDef, Engine, FileEntry, TableDef, TableVersion 
 export { addValuePartitions, createDatabase, createPartitionedTable, dropDatabase, dropPartition, dropTable, type TableSpec } from './database.js';
 
 // Publishing data: stage a version of (chunk, table), write its files, commit it.
-export { commitStages, ensureChunks, stageVersion, type Stage, type StagedCommit, type StagedFiles } from './commit.js';
+export { commitStages, ensureChunks, placeChunks, stageVersion, type Stage, type StagedCommit, type StagedFiles } from './commit.js';
 export { append, writeTableFiles } from './writer.js';
 export { openTableStream, type TableStream } from './stream-writer.js';
 // A load: many partitions committed at once (a commit record), or none.

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
-import { append, commitStages, dropPartition, ensureChunks, loadChunks, readPartition, stageVersion } from '../../dist/store/index.js';
+import { append, commitStages, dropPartition, loadChunks, placeChunks, readPartition, stageVersion } from '../../dist/store/index.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
 
 const D20120102 = D20120101 + 1;
@@ -58,7 +58,9 @@ describe('commitStages', () => {
     await commitStages(c, db, [items[0]!]); // this process has now read every chunk's path once
     const [p1, p2] = chunks;
     dropPartition(c, db, p2!.path);
-    const placed = ensureChunks(c, db, [{ path: p2!.path }], { placeOnly: true }).get(p2!.path)!;
+    const { chunks: placedChunks, durable } = placeChunks(c, db, [{ path: p2!.path }]);
+    await durable;
+    const placed = placedChunks.get(p2!.path)!;
     const stage = stageVersion(c, db, placed, 'trades');
     const v = loadChunks(c, db)[0]!.tables.trades!;
     fs.cpSync(path.join(c.chunkDir(p1!, db), v.version), stage.dir, { recursive: true });
