@@ -10,17 +10,24 @@ import { spawn, spawnSync } from 'node:child_process';
  * page touched afterwards copied on write, the child's copy torn down at exec. In a profile of
  * `restore-db` from S3 (2.28 GB, 50 syncs) that was 5.5 of 15 CPU-s; with the helper 0.1.
  *
- * The helper is one small `sh` per thread, started at the first sync (one fork), that runs
- * `sync -f` for each request; its own forks are cheap. Requests and replies go through two FIFOs
- * so this thread can wait synchronously (the FIFO files are removed once open). Request: one
- * path per line, then an empty line; reply: `sync`'s exit status. A path with a newline, a
- * helper that does not start or that died, or a request while the async one is waiting: the
- * caller falls back to spawning `sync -f` itself.
+ * The helper is one small `sh`, started at the first sync (one fork), that runs `sync -f` for
+ * each request; its own forks are cheap. Requests and replies go through two FIFOs so this
+ * thread can wait synchronously (the FIFO files are removed once open). Request: one path per
+ * line, then an empty line; reply: `sync`'s exit status. A helper serves one request at a time, so
+ * a sync asked while every helper is waiting on an async one starts another helper, up to
+ * MAX_HELPERS per thread: a restore's writeback kick (async) is often in flight when a group
+ * commit syncs under its lock, and each such sync used to spawn `sync -f` itself, a fork of the
+ * whole process blocking the event loop (restore-db of testdb_tsdb on the emulated seed disks:
+ * 4 such forks from the main thread, 14-15 ms each under strace). A path with a newline, a helper
+ * that does not start or that died (no more are started then), or all helpers busy: the caller
+ * falls back to spawning `sync -f` itself.
  */
 // The paths of one request are synced at once, one `sync -f` each (`sync -f a b` would flush them in
 // turn: four emulated disks flushed one after another); the reply is 0 only when every one succeeded.
+// The helper makes its own FIFOs (a failure leaves "$1.err"): a `mkfifo` spawned from here would be
+// one more fork of this whole process per helper.
 const SCRIPT =
-  'exec 3<"$1" 4>"$2"; echo ready >&4; set --; while IFS= read -r p <&3; do if [ -z "$p" ]; then ' +
+  'mkfifo -m 600 "$1" "$2" || { : >"$1.err"; exit 1; }; exec 3<"$1" 4>"$2"; echo ready >&4; set --; while IFS= read -r p <&3; do if [ -z "$p" ]; then ' +
   'pids=; for d in "$@"; do sync -f "$d" 2>/dev/null & pids="$pids $!"; done; rc=0; for i in $pids; do wait $i || rc=1; done; ' +
   'echo $rc >&4; set --; else set -- "$@" "$p"; fi; done';
 /** How long the helper may take to start before syncs spawn `sync -f` themselves. */
@@ -32,24 +39,39 @@ interface Helper {
   busy: boolean;
   dead: boolean;
 }
-let helper: Helper | undefined | null;
+/** One for the kick, one for a group commit's async sync, one for a sync under a lock. */
+const MAX_HELPERS = 3;
+let helpers: Helper[] = [];
+/** Set once a helper failed to start or died: from then on, syncs spawn `sync -f` themselves. */
+let givenUp = false;
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
 function start(): Helper | null {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cv-syncfs-'));
   try {
     const [req, rep] = [path.join(dir, 'req'), path.join(dir, 'rep')];
-    if (spawnSync('mkfifo', ['-m', '600', req, rep], { stdio: 'ignore' }).status !== 0) return null;
-    // O_RDWR on the request FIFO and O_NONBLOCK on the reply FIFO: neither open waits for the helper.
-    const h: Helper = { req: fs.openSync(req, fs.constants.O_RDWR), rep: fs.openSync(rep, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK), busy: false, dead: false };
     const child = spawn('sh', ['-c', SCRIPT, 'cv-syncfs', req, rep], { stdio: 'ignore' });
-    child.on('error', () => (h.dead = true));
+    let h: Helper | undefined;
+    child.on('error', () => h && (h.dead = true));
     child.unref();
+    if (!fifosWithin(req, rep, START_MS)) return null;
+    // O_RDWR on the request FIFO and O_NONBLOCK on the reply FIFO: neither open waits for the helper.
+    h = { req: fs.openSync(req, fs.constants.O_RDWR), rep: fs.openSync(rep, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK), busy: false, dead: false };
     if (replyWithin(h, START_MS, false) !== 'ready') return close(h);
     return h;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Waits until the helper has made both FIFOs; false if it reported a failure or took too long. */
+function fifosWithin(req: string, rep: string, ms: number): boolean {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (fs.existsSync(`${req}.err`)) return false;
+    if (fs.statSync(rep, { throwIfNoEntry: false })?.isFIFO() && fs.statSync(req, { throwIfNoEntry: false })?.isFIFO()) return true;
+    Atomics.wait(nap, 0, 0, 1);
+  }
+  return false;
 }
 
 function close(h: Helper): null {
@@ -87,12 +109,23 @@ function readSome(h: Helper, buf: Buffer): number {
   }
 }
 
+function drop(h: Helper): void {
+  close(h);
+  givenUp = true;
+  helpers = helpers.filter((x) => x !== h);
+}
+
 function request(dirs: string[]): Helper | undefined {
-  if (dirs.length === 0 || dirs.some((d) => d.includes('\n') || d === '')) return undefined;
-  if (helper === undefined) helper = start();
-  if (!helper || helper.dead || helper.busy) return undefined;
-  fs.writeSync(helper.req, `${dirs.join('\n')}\n\n`);
-  return helper;
+  if (dirs.length === 0 || dirs.some((d) => d.includes('\n') || d === '') || givenUp) return undefined;
+  let h = helpers.find((x) => !x.busy && !x.dead);
+  if (!h && helpers.length < MAX_HELPERS) {
+    const started = start();
+    if (!started) return void (givenUp = true);
+    helpers.push((h = started));
+  }
+  if (!h) return undefined;
+  fs.writeSync(h.req, `${dirs.join('\n')}\n\n`);
+  return h;
 }
 
 const spawnedSync = (dirs: string[]) => spawnSync('sync', ['-f', ...dirs], { stdio: 'ignore' }).status === 0;
@@ -104,7 +137,7 @@ export function syncfs(dirs: string[]): boolean {
   // A sync never takes an hour; past that the helper is taken for hung and dropped.
   const r = replyWithin(h, 3600_000);
   if (r === undefined) {
-    helper = close(h);
+    drop(h);
     return spawnedSync(dirs);
   }
   return r === '0';
@@ -121,7 +154,7 @@ export async function syncfsAsync(dirs: string[]): Promise<boolean> {
     while (!got.endsWith('\n')) {
       const n = readSome(h, buf);
       if (n === 0) {
-        helper = close(h);
+        drop(h);
         return syncfs(dirs);
       }
       if (n > 0) got += buf.toString('latin1', 0, n);

@@ -34,9 +34,15 @@ describe('syncfs', () => {
     expect(helpers()).toHaveLength(1);
   });
 
-  it('still syncs by spawning sync -f when its helper was killed', () => {
-    const [pid] = helpers();
-    process.kill(pid!, 'SIGKILL');
+  it('serves a sync asked while an async one is in flight from a second helper, not a spawn', async () => {
+    const inFlight = syncfsAsync([dir]);
+    expect(syncfs([dir])).toBe(true);
+    expect(await inFlight).toBe(true);
+    expect(helpers()).toHaveLength(2);
+  });
+
+  it('still syncs by spawning sync -f when its helpers were killed', () => {
+    for (const pid of helpers()) process.kill(pid, 'SIGKILL');
     expect(syncfs([dir])).toBe(true);
     expect(syncfs([`${dir}/missing`])).toBe(false);
   });
