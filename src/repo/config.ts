@@ -53,7 +53,8 @@ function checkConfig(v: unknown, dir: string): RepoConfig {
 }
 
 export function isRepository(dir: string): boolean {
-  return dirBackend(dir).stat(CONFIG) !== undefined;
+  // A GET, not a HEAD: S3 answers a HEAD without a body, so refused credentials would lose their error code.
+  return dirBackend(dir).read(CONFIG) !== undefined;
 }
 
 /** Opens a repository: reads its config, asking for the password only when it is encrypted. */
@@ -86,8 +87,9 @@ export interface InitOptions {
 
 /** Refuses a directory (or prefix) that holds anything but what a killed init leaves; clears those leftovers. */
 function checkEmpty(b: Backend): void {
-  if (b.stat(CONFIG)) throw conflict(`${b.spec.root} is already a repository`);
-  const other = b.list('').filter((o) => !INIT_LEFTOVERS.has(o.name)).map((o) => o.name);
+  const names = b.list('').map((o) => o.name);
+  if (names.includes(CONFIG)) throw conflict(`${b.spec.root} is already a repository`);
+  const other = names.filter((n) => !INIT_LEFTOVERS.has(n));
   if (other.length) throw conflict(`${b.spec.root} is not empty (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}): a repository starts in a new or empty directory`);
   for (const o of b.list('keys/')) b.remove(o.name);
   if (b.stat('keys.lock')) b.remove('keys.lock');
