@@ -103,7 +103,8 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
     const counts: Counts = { points: 0, pointsSkipped: ids.length - todo.length, packs: 0, packsSkipped: needed - send.size, bytes: 0, recoded: !verbatim };
     const packs = [...send];
     const srcIndexes = src.packs.packIndexes();
-    const totalBytes = packs.reduce((a, [pack]) => a + srcIndexes.get(pack)!.packSize, 0);
+    // Progress counts what the workers report: a verbatim pack's stored bytes, a re-encoded entry's plain bytes.
+    const totalBytes = packs.reduce((a, [pack, entries]) => a + (verbatim ? srcIndexes.get(pack)!.packSize : entries.reduce((b, e) => b + e.bytes, 0)), 0);
     await withPipeline(copying, o.observer, totalBytes, (pipe) =>
       runLimited(packs, copying.inFlight, async ([pack, entries]) => {
         const res = verbatim ? await sendVerbatim(pipe, src.packs, dst.packs, pack, queues) : await sendRecoded(pipe, src.packs, dst.packs, pack, entries, queues);
