@@ -1,5 +1,6 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CEPH_REASON, isRoot } from '../helpers/ceph.js';
+import { CEPH_REASON, isRoot, testClient } from '../helpers/ceph.js';
 import { DB, cv, cvJson, digest, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
@@ -57,6 +58,17 @@ describe.skipIf(!isRoot)('key commands on s3:// (key files are objects under the
     expect(r.code).toBe(4);
     expect(r.errLines).toEqual([expect.stringMatching(/refusing to remove the last key/)]);
     expect(cvJson<unknown[]>(home, ['points', url, DB], 0, as('only'))).toHaveLength(1);
+  });
+
+  it('key add on s3:// while another key command holds keys.lock exits 5 naming the holder, and adds no key', async () => {
+    const url = encryptedRepo('locked');
+    const now = new Date().toISOString();
+    const holder = { holder: 'key remove (pid 4242)', host: 'elsewhere', pid: 4242, since: now, refreshed: now, nonce: 'abcd' };
+    await testClient().send(new PutObjectCommand({ Bucket: bucket, Key: `${url.slice(`s3://${bucket}/`.length)}/keys.lock`, Body: JSON.stringify(holder) }));
+    const r = cv(home, ['key', 'add', url], as('locked', { CHUNKVAULT_NEW_PASSWORD: 'second' }));
+    expect(r.code).toBe(5);
+    expect(r.errLines).toEqual([expect.stringMatching(/the keys of s3:.* is locked by key remove \(pid 4242\)/)]);
+    expect(cvJson<KeyRow[]>(home, ['key', 'list', url], 0, as('locked'))).toHaveLength(1);
   });
 });
 
