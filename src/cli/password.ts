@@ -10,7 +10,9 @@ import type { PasswordSource } from '../engine/index.js';
  *   2. `--password-file FILE`: the file's content, less one trailing newline;
  *   3. `$CHUNKVAULT_PASSWORD`.
  * Giving both flags is a usage error. The new password of `key add|passwd` comes the same way from
- * `--new-password-command`, `--new-password-file` and `$CHUNKVAULT_NEW_PASSWORD`.
+ * `--new-password-command`, `--new-password-file` and `$CHUNKVAULT_NEW_PASSWORD`; the target's of
+ * `copy` from `--to-password-command`, `--to-password-file` and `$CHUNKVAULT_TO_PASSWORD` (the
+ * source's is the repository password above).
  * A source that fails (unreadable file, command exiting non-zero, empty password) is KEY (exit
  * 11), like a missing password; the password itself is never printed, nor the command's output.
  */
@@ -66,4 +68,9 @@ export function passwordSource(flags: PasswordFlags): PasswordSource {
 /** The new password of `key add` and `key passwd`. */
 export function newPasswordSource(flags: PasswordFlags): PasswordSource {
   return source(flags, 'CHUNKVAULT_NEW_PASSWORD', 'new password', ['--new-password-file', '--new-password-command']);
+}
+
+/** The target repository's password of `copy`. */
+export function toPasswordSource(flags: PasswordFlags): PasswordSource {
+  return source(flags, 'CHUNKVAULT_TO_PASSWORD', 'target password', ['--to-password-file', '--to-password-command']);
 }

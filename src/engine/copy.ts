@@ -1,16 +1,24 @@
 import { notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { applyDefaults, diskOf } from '../io/index.js';
+import { applyDefaults, diskOf, type CopyPipeline } from '../io/index.js';
+import type { PasswordSource } from '../repo/config.js';
 import { entryKey, type Manifest } from '../repo/manifest.js';
 import { COPY_PACK_TASK, type CopyPackTask } from '../repo/pack-copy-task.js';
+import { newPackId, type PackedEntry } from '../repo/pack-format.js';
+import { RECODE_PACK_TASK, type RecodePackTask } from '../repo/pack-recode-task.js';
+import type { BlobCodecSpec } from '../repo/codec/index.js';
+import type { PackedStore } from '../repo/packed.js';
 import { Repository, listRepositories } from '../repo/repository.js';
+import { isNewDirectory, once } from '../repo/settings.js';
 import { defaultHolder, runLimited, withPipeline, type OperationOptions } from './options.js';
 
 export interface CopyOptions extends OperationOptions {
-  /** Source backup directory or s3://bucket/prefix. */
+  /** Source backup directory or s3://bucket/prefix; `password` (OperationOptions) is its password. */
   src: string;
   /** Target backup directory or s3://bucket/prefix (repositories there are created as v2). */
   dst: string;
+  /** The target's password: opens an encrypted target, or makes a new target encrypted. */
+  toPassword?: PasswordSource;
   /** One database (default: every database in src). */
   dbPath?: string;
   /** One restore point (id or unique prefix, as --as-of); default: every point the target lacks. */
@@ -22,74 +30,84 @@ export interface CopyResult {
   /** Restore points written at the target, and those it already had. */
   points: number;
   pointsSkipped: number;
-  /** Packs sent, and packs the target already held (not sent again). */
+  /** Packs sent (written at the target), and source packs whose needed entries the target already held. */
   packs: number;
   packsSkipped: number;
+  /** Bytes written at the target. */
   bytes: number;
+  /** Whether packs moved verbatim (same codec and key) or were re-encoded for the target. */
+  recoded: boolean;
   seconds: number;
   mbPerSec: number;
 }
 
+interface Passwords {
+  src: PasswordSource;
+  dst: PasswordSource;
+}
+
 /**
  * Copies restore points between repositories (local or S3, either way; restic copy,
- * clickhouse-backup upload/download), incrementally: an entry the target already indexes is not
- * sent, nor is a pack the target already holds. Packs move verbatim, so both repositories must
- * use the same codec (and no encryption: keys differ per repository). Order per database: packs
- * (each durable, then indexed), then points: a point at the target names only indexed data.
+ * clickhouse-backup upload/download), incrementally (docs/CLI.md, "copy"): an entry the target's
+ * index already holds with the same files (name, size, plain xxh3) is not sent. When both use the
+ * same codec (compression, encryption and master key) packs move verbatim; otherwise the entries
+ * are decoded with the source's key and encoded with the target's into new packs. Order per
+ * database: packs (each durable, then indexed), then points: a point at the target names only indexed data.
  */
 export async function copyPoints(o: CopyOptions): Promise<CopyResult> {
   const took = stopwatch();
-  const dbs = o.dbPath ? [o.dbPath] : listRepositories(o.src);
+  // Each password read once, however many databases are copied.
+  const pw: Passwords = { src: once(o.password), dst: once(o.toPassword) };
+  const dbs = o.dbPath ? [o.dbPath] : listRepositories(o.src, { password: pw.src });
   if (!dbs.length) throw notFound(`no database backups in ${o.src}`);
   if (o.point !== undefined && !o.dbPath) throw usage('--point needs a dbPath');
   const copying = applyDefaults('copy', o);
-  const total: CopyResult = { databases: dbs.length, points: 0, pointsSkipped: 0, packs: 0, packsSkipped: 0, bytes: 0, seconds: 0, mbPerSec: 0 };
+  const total: CopyResult = { databases: dbs.length, points: 0, pointsSkipped: 0, packs: 0, packsSkipped: 0, bytes: 0, recoded: false, seconds: 0, mbPerSec: 0 };
   for (const db of dbs) {
-    const r = await copyDatabase(o, db, copying);
+    const r = await copyDatabase(o, db, copying, pw);
     for (const k of ['points', 'pointsSkipped', 'packs', 'packsSkipped', 'bytes'] as const) total[k] += r[k];
+    total.recoded ||= r.recoded;
   }
   total.seconds = took();
   total.mbPerSec = mbPerSec(total.bytes, total.seconds);
   return total;
 }
 
-type Counts = Pick<CopyResult, 'points' | 'pointsSkipped' | 'packs' | 'packsSkipped' | 'bytes'>;
+type Counts = Pick<CopyResult, 'points' | 'pointsSkipped' | 'packs' | 'packsSkipped' | 'bytes' | 'recoded'>;
 
-async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<typeof applyDefaults>): Promise<Counts> {
-  const src = Repository.open(o.src, db, false);
+/** Packs move verbatim only between repositories that store blobs alike, under the same key. */
+const sameCodec = (a: BlobCodecSpec, b: BlobCodecSpec) => a.compression === b.compression && a.encryption === b.encryption && a.masterKey === b.masterKey;
+
+/** Both repositories, opened (and their keys) before anything is written: a wrong password changes nothing. */
+function openBoth(o: CopyOptions, db: string, pw: Passwords): { src: Repository & { packs: PackedStore }; dst: Repository & { packs: PackedStore } } {
+  const src = Repository.open(o.src, db, false, undefined, { password: pw.src });
   if (!src.packs) throw usage(`${src.dir} is a v1 repository: copy moves packs (v2); make it with backup --repo-format 2`);
-  const dst = Repository.open(o.dst, db, true, 2);
+  // Decrypting into a new target by accident (a forgotten target password) would publish plaintext.
+  if (src.packs.codecSpec.encryption !== 'none' && !pw.dst() && isNewDirectory(o.dst))
+    throw usage(`${o.src} is encrypted: give the target's password (CHUNKVAULT_TO_PASSWORD, --to-password-file or --to-password-command), or make an unencrypted target first with repo init --encryption none`);
+  const dst = Repository.open(o.dst, db, true, 2, { password: pw.dst });
   if (!dst.packs) throw usage(`${dst.dir} is a v1 repository: copy writes packs (v2) only`);
-  const [sc, dc] = [src.packs.codecSpec, dst.packs.codecSpec];
-  if (sc.encryption !== 'none' || dc.encryption !== 'none' || sc.compression !== dc.compression)
-    throw usage(`copy moves packs verbatim: ${src.dir} (${sc.compression}, ${sc.encryption}) and ${dst.dir} (${dc.compression}, ${dc.encryption}) must have the same compression and no encryption`);
+  return { src: src as Repository & { packs: PackedStore }, dst: dst as Repository & { packs: PackedStore } };
+}
+
+async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<typeof applyDefaults>, pw: Passwords): Promise<Counts> {
+  const { src, dst } = openBoth(o, db, pw);
+  const verbatim = sameCodec(src.packs.codecSpec, dst.packs.codecSpec);
   const lock = dst.lock(o.holder ?? defaultHolder());
   try {
     const have = new Set(dst.points());
     const ids = o.point !== undefined ? [src.point(o.point).pointId] : src.points();
     const todo: Manifest[] = ids.filter((id) => !have.has(id)).map((id) => src.point(id));
-    const held = dst.packs.locations();
-    const heldPacks = dst.packs.packIndexes();
-    const send = new Map<string, number>();
-    const needed = new Set<string>();
-    for (const m of todo)
-      for (const p of m.partitions)
-        for (const [table, e] of Object.entries(p.tables)) {
-          const key = entryKey(p.chunkId, table, e.cid);
-          const loc = src.packs.locate(key, e);
-          if (!loc) throw notFound(`${src.dir}: restore point ${m.pointId} names ${key}, which no pack index holds`);
-          needed.add(loc.pack);
-          if (!held.has(key) && !heldPacks.has(loc.pack)) send.set(loc.pack, loc.packSize);
-        }
+    const { send, needed } = planCopy(src, dst, todo, verbatim);
     const queues = [src.ioQueue ?? diskOf(src.dir), dst.ioQueue ?? diskOf(dst.dir)];
-    const counts: Counts = { points: 0, pointsSkipped: ids.length - todo.length, packs: 0, packsSkipped: needed.size - send.size, bytes: 0 };
+    const counts: Counts = { points: 0, pointsSkipped: ids.length - todo.length, packs: 0, packsSkipped: needed - send.size, bytes: 0, recoded: !verbatim };
     const packs = [...send];
-    const totalBytes = packs.reduce((a, [, n]) => a + n, 0);
+    const srcIndexes = src.packs.packIndexes();
+    // Progress counts what the workers report: a verbatim pack's stored bytes, a re-encoded entry's plain bytes.
+    const totalBytes = packs.reduce((a, [pack, entries]) => a + (verbatim ? srcIndexes.get(pack)!.packSize : entries.reduce((b, e) => b + e.bytes, 0)), 0);
     await withPipeline(copying, o.observer, totalBytes, (pipe) =>
-      runLimited(packs, copying.inFlight, async ([pack, packSize]) => {
-        const task: CopyPackTask = { src: src.packs!.backendSpec, dst: dst.packs!.backendSpec, pack, packSize };
-        const res = await pipe.runModule<{ bytes: number; skipped: boolean }>(COPY_PACK_TASK, task, queues);
-        dst.packs!.recordPack(src.packs!.packIndexes().get(pack)!);
+      runLimited(packs, copying.inFlight, async ([pack, entries]) => {
+        const res = verbatim ? await sendVerbatim(pipe, src.packs, dst.packs, pack, queues) : await sendRecoded(pipe, src.packs, dst.packs, pack, entries, queues);
         counts.packs += res.skipped ? 0 : 1;
         counts.packsSkipped += res.skipped ? 1 : 0;
         counts.bytes += res.bytes;
@@ -104,4 +122,47 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
   } finally {
     lock.release();
   }
+}
+
+/**
+ * What to send: per source pack, the entries the points need that the target lacks (an entry the
+ * target indexes with other files is CORRUPT: locate). Verbatim, a pack the target holds under
+ * its id is not sent either. `needed`: how many source packs the points reference.
+ */
+function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { packs: PackedStore }, todo: Manifest[], verbatim: boolean): { send: Map<string, PackedEntry[]>; needed: number } {
+  const heldPacks = dst.packs.packIndexes();
+  const send = new Map<string, Map<string, PackedEntry>>();
+  const needed = new Set<string>();
+  for (const m of todo)
+    for (const p of m.partitions)
+      for (const [table, e] of Object.entries(p.tables)) {
+        const key = entryKey(p.chunkId, table, e.cid);
+        const loc = src.packs.locate(key, e);
+        if (!loc) throw notFound(`${src.dir}: restore point ${m.pointId} names ${key}, which no pack index holds`);
+        needed.add(loc.pack);
+        if (dst.packs.locate(key, e) || (verbatim && heldPacks.has(loc.pack))) continue;
+        if (!send.has(loc.pack)) send.set(loc.pack, new Map());
+        send.get(loc.pack)!.set(key, loc.entry);
+      }
+  return { send: new Map([...send].map(([pack, entries]) => [pack, [...entries.values()]])), needed: needed.size };
+}
+
+type Sent = { bytes: number; skipped: boolean };
+
+/** The whole pack, byte for byte, then its index as the source has it. */
+async function sendVerbatim(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, queues: string[]): Promise<Sent> {
+  const ix = src.packIndexes().get(pack)!;
+  const task: CopyPackTask = { src: src.backendSpec, dst: dst.backendSpec, pack, packSize: ix.packSize };
+  const res = await pipe.runModule<Sent>(COPY_PACK_TASK, task, queues);
+  dst.recordPack(ix);
+  return res;
+}
+
+/** The needed entries of one source pack, re-encoded for the target into a new pack, then its index. */
+async function sendRecoded(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, entries: PackedEntry[], queues: string[]): Promise<Sent> {
+  const newPack = newPackId();
+  const task: RecodePackTask = { src: src.backendSpec, srcCodec: src.codecSpec, dst: dst.backendSpec, dstCodec: dst.codecSpec, pack, packSize: src.packIndexes().get(pack)!.packSize, entries, newPack };
+  const res = await pipe.runModule<{ packSize: number; entries: PackedEntry[] }>(RECODE_PACK_TASK, task, queues);
+  dst.recordPack({ format: 1, pack: newPack, packSize: res.packSize, entries: res.entries });
+  return { bytes: res.packSize, skipped: false };
 }

@@ -1,13 +1,13 @@
 import { usage } from '../common/errors.js';
 import { isS3Url } from '../repo/backend/index.js';
 import { ZSTD_LEVELS, type BlobCodecSpec } from '../repo/codec/index.js';
-import { initRepo, openRepo, type OpenedRepo, type PasswordSource } from '../repo/config.js';
-import { s3RepositoriesWithCodec } from '../repo/s3-repos.js';
+import { initRepo, isRepository, openRepo, type OpenedRepo, type PasswordSource } from '../repo/config.js';
 import { once, repositoriesIn } from '../repo/settings.js';
 import { addKeyFile, keyIds, listKeys, removeKeyFile, resolveKeyId, withKeysLock, type KdfParams } from '../repo/keys.js';
 
 /**
- * The repository's own commands: `repo init`, `repo info` and `key list|add|remove|passwd`.
+ * The repository's own commands: `repo init`, `repo info` and `key list|add|remove|passwd`, on a
+ * local directory or an S3 URL alike (config and key files are objects of its backend).
  * Each opens the repository (and its key) before it changes anything, so a missing or wrong
  * password (KEY, exit 11) leaves the repository as it was.
  */
@@ -56,20 +56,20 @@ export interface RepoInfo {
 
 /** The repository's settings; never a key, a salt or the password. */
 export function repoInfo(dir: string, password: PasswordSource): RepoInfo {
-  if (isS3Url(dir)) return s3RepoInfo(dir);
+  if (isS3Url(dir) && !isRepository(dir)) return s3RepoInfo(dir);
   const r = openRepo(dir, once(password));
   const c = r.config;
   const zstdLevel = c.compression === 'off' ? null : ZSTD_LEVELS[c.compression];
-  const databases = repositoriesIn(r.dir, { config: c, spec: r.spec });
-  return { dir: r.dir, id: c.id, version: c.version, created: c.created, encryption: c.encryption, compression: c.compression, zstdLevel, keys: keyIds(r.dir).length, databases };
+  const databases = repositoriesIn(r.dir, { config: c, spec: r.spec }).map((d) => ({ dbPath: d.dbPath, dir: d.dir }));
+  return { dir: r.dir, id: c.id, version: c.version, created: c.created, encryption: c.encryption, compression: c.compression, zstdLevel, keys: keyIds(r.backend).length, databases };
 }
 
 /**
- * An S3 URL has no config of its own (S3 repositories are v2, unencrypted, each database's
- * settings in its repo.json): no id, no keys; compression is each database's, joined when they differ.
+ * An S3 URL without a config (made by a first backup without a password: v2, unencrypted, each
+ * database's settings in its repo.json): no id, no keys; compression is each database's, joined when they differ.
  */
 function s3RepoInfo(url: string): RepoInfo {
-  const dbs = s3RepositoriesWithCodec(url);
+  const dbs = repositoriesIn(url, undefined).map((d) => ({ ...d, compression: d.codec?.compression ?? 'v1' }));
   const levels = [...new Set(dbs.map((d) => d.compression))].sort();
   const one = levels.length === 1 ? (levels[0] as BlobCodecSpec['compression']) : undefined;
   const zstdLevel = one && one !== 'off' && one in ZSTD_LEVELS ? ZSTD_LEVELS[one] : null;
@@ -103,7 +103,7 @@ export interface KeyRow {
 
 export function keyList(dir: string, password: PasswordSource): KeyRow[] {
   const r = openEncrypted(dir, password);
-  return listKeys(r.dir).map((k) => ({ id: k.id, current: k.id === r.keyId, created: k.created, hostname: k.hostname, username: k.username, kdf: `${k.kdf} N=${k.N} r=${k.r} p=${k.p}` }));
+  return listKeys(r.backend).map((k) => ({ id: k.id, current: k.id === r.keyId, created: k.created, hostname: k.hostname, username: k.username, kdf: `${k.kdf} N=${k.N} r=${k.r} p=${k.p}` }));
 }
 
 /** Adds a key for a new password; the current password must open the repository first. */
@@ -111,14 +111,14 @@ export function keyAdd(dir: string, password: PasswordSource, newPassword: Passw
   const r = openEncrypted(dir, password);
   const pw = newPassword();
   if (!pw) throw usage('key add needs the new password (CHUNKVAULT_NEW_PASSWORD, --new-password-file or --new-password-command)');
-  return { id: withKeysLock(r.dir, 'key add', () => addKeyFile(r.dir, r.spec.masterKey!, pw, kdf)) };
+  return { id: withKeysLock(r.backend, 'key add', () => addKeyFile(r.backend, r.spec.masterKey!, pw, kdf)) };
 }
 
 /** Removes a key by id or unique prefix: never the key in use, never the last one. */
 export function keyRemove(dir: string, password: PasswordSource, id: string): { removed: string } {
   const r = openEncrypted(dir, password);
-  const full = resolveKeyId(r.dir, id);
-  removeKeyFile(r.dir, full, r.keyId);
+  const full = resolveKeyId(r.backend, id);
+  removeKeyFile(r.backend, full, r.keyId);
   return { removed: full };
 }
 
@@ -130,7 +130,7 @@ export function keyPasswd(dir: string, password: PasswordSource, newPassword: Pa
   const r = openEncrypted(dir, password);
   const pw = newPassword();
   if (!pw) throw usage('key passwd needs the new password (CHUNKVAULT_NEW_PASSWORD, --new-password-file or --new-password-command)');
-  const id = withKeysLock(r.dir, 'key passwd', () => addKeyFile(r.dir, r.spec.masterKey!, pw, kdf));
-  removeKeyFile(r.dir, r.keyId, id);
+  const id = withKeysLock(r.backend, 'key passwd', () => addKeyFile(r.backend, r.spec.masterKey!, pw, kdf));
+  removeKeyFile(r.backend, r.keyId, id);
   return { id, removed: r.keyId };
 }

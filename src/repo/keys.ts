@@ -1,18 +1,15 @@
 import os from 'node:os';
-import path from 'node:path';
 import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { conflict, corrupt, keyError, notFound, usage } from '../common/errors.js';
-import { writeFileAtomic } from '../common/durable.js';
 import { parseJson } from '../common/json.js';
-import { withLock } from '../common/lockfile.js';
-import { syncDir } from '../common/fsio.js';
+import type { Backend } from './backend/index.js';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, open, randomNonce, seal } from './codec/aes-gcm.js';
-import { ensureDirs, listDir, readRegularFile, removeEntry } from './safe-fs.js';
 
 /**
  * Key files, as restic's (doc/design.rst, "Keys, Encryption and MAC"): the repository's random
  * 32-byte master key, wrapped by a key derived with scrypt from a password, one file per password
- * under `keys/<id>`. A key file is plain JSON (docs/FORMAT.md, "Key files"):
+ * under `keys/<id>` of the backup directory's backend (a local file or an S3 object: every function
+ * here takes the backend, so both share one code path). A key file is plain JSON (docs/FORMAT.md, "Key files"):
  *   {format, created, hostname, username, kdf: "scrypt", N, r, p, salt, nonce, data}
  * where data = AES-256-GCM(scrypt(password, salt, N, r, p), nonce, masterKey) with every other
  * field as associated data, so no parameter can be edited without the password failing. `<id>` is
@@ -47,9 +44,9 @@ interface KeyFile extends Omit<KeyInfo, 'id'> {
   data: string;
 }
 
-const ID_RE = /^[0-9a-f]{64}$/;
+const KEY_NAME_RE = /^keys\/([0-9a-f]{64})$/;
 const MAX_KEY_FILE = 64 * 1024;
-const KEYS = 'keys';
+const keyObject = (id: string) => `keys/${id}`;
 
 const kdfMemory = (k: KdfParams) => 128 * k.N * k.r * (k.p + 1);
 
@@ -87,30 +84,34 @@ function parseKeyFile(bytes: Buffer, id: string): KeyFile {
   return f;
 }
 
-/** Ids of the files under keys/ (names that are not 64 hex digits, e.g. temp files, are not keys). */
-export function keyIds(dir: string): string[] {
-  return listDir(dir, [KEYS])
-    .filter((e) => ID_RE.test(e.name))
-    .map((e) => e.name)
+/** Ids of the objects under keys/ (names that are not 64 hex digits, e.g. temp files, are not keys). */
+export function keyIds(b: Backend): string[] {
+  return b
+    .list('keys/')
+    .map((o) => KEY_NAME_RE.exec(o.name)?.[1])
+    .filter((id): id is string => id !== undefined)
     .sort();
 }
 
-function readKeyFile(dir: string, id: string): KeyFile {
-  const bytes = readRegularFile(dir, [KEYS, id]);
-  if (!bytes) throw notFound(`no key ${id} in ${dir}`);
-  return parseKeyFile(bytes, id);
+function readKeyFile(b: Backend, id: string): KeyFile {
+  const bytes = b.read(keyObject(id));
+  if (!bytes) throw notFound(`no key ${id} in ${b.spec.root}`);
+  return parseKeyFile(Buffer.from(bytes), id);
 }
 
 /** What `key list` shows: no salt, nonce or wrapped key (not secret, but of no use to read). */
-export function listKeys(dir: string): KeyInfo[] {
-  return keyIds(dir).map((id) => {
-    const f = readKeyFile(dir, id);
+export function listKeys(b: Backend): KeyInfo[] {
+  return keyIds(b).map((id) => {
+    const f = readKeyFile(b, id);
     return { id, created: f.created, hostname: f.hostname, username: f.username, kdf: f.kdf, N: f.N, r: f.r, p: f.p };
   });
 }
 
-/** Wraps the master key under a new password and writes it as a new key file; returns its id. */
-export function addKeyFile(dir: string, masterKey: string, password: string, kdf: KdfParams = KDF_DEFAULT): string {
+/**
+ * Wraps the master key under a new password and writes it as a new key object, create-only
+ * (its name is the hash of bytes with a random salt: a clash is a bug, never a replace); returns its id.
+ */
+export function addKeyFile(b: Backend, masterKey: string, password: string, kdf: KdfParams = KDF_DEFAULT): string {
   if (password === '') throw usage('a key needs a non-empty password');
   const master = Buffer.from(masterKey, 'base64');
   if (master.length !== KEY_BYTES) throw new Error('internal: a master key has 32 bytes');
@@ -121,8 +122,7 @@ export function addKeyFile(dir: string, masterKey: string, password: string, kdf
   const data = seal(wrappingKey(password, Buffer.from(head.salt, 'base64'), kdf), nonce, master, keyAad(head));
   const bytes = Buffer.from(JSON.stringify({ ...head, nonce: nonce.toString('base64'), data: data.toString('base64') }, null, 1) + '\n');
   const id = createHash('sha256').update(bytes).digest('hex');
-  const keysDir = ensureDirs(dir, [KEYS]);
-  writeFileAtomic(path.join(keysDir, id), bytes, { mode: 0o600 });
+  b.write(keyObject(id), bytes, { createOnly: true, private: true });
   return id;
 }
 
@@ -137,14 +137,15 @@ export interface OpenedKey {
  * The master key, from the first key file the password opens. KEY (exit 11) when none does;
  * CORRUPT when there is no key file that could have been tried (all missing or damaged).
  */
-export function openMasterKey(dir: string, password: string | undefined): OpenedKey {
+export function openMasterKey(b: Backend, password: string | undefined): OpenedKey {
+  const dir = b.spec.root;
   if (password === undefined || password === '') throw keyError(`repository ${dir} is encrypted: give its password (CHUNKVAULT_PASSWORD, --password-file or --password-command)`);
-  const ids = keyIds(dir);
+  const ids = keyIds(b);
   const damaged: string[] = [];
   for (const id of ids) {
     let f: KeyFile;
     try {
-      f = readKeyFile(dir, id);
+      f = readKeyFile(b, id);
     } catch (err) {
       damaged.push(`${id.slice(0, 8)}: ${(err as Error).message}`);
       continue;
@@ -167,9 +168,10 @@ export function openMasterKey(dir: string, password: string | undefined): Opened
 }
 
 /** The one id that `prefix` (at least 4 hex digits) names; NOT_FOUND or USAGE otherwise. */
-export function resolveKeyId(dir: string, prefix: string): string {
+export function resolveKeyId(b: Backend, prefix: string): string {
+  const dir = b.spec.root;
   if (!/^[0-9a-f]{4,64}$/.test(prefix)) throw usage(`a key id is 4 to 64 lowercase hex digits, got "${prefix}"`);
-  const hits = keyIds(dir).filter((id) => id.startsWith(prefix));
+  const hits = keyIds(b).filter((id) => id.startsWith(prefix));
   if (hits.length === 0) throw notFound(`no key ${prefix} in ${dir}`);
   if (hits.length > 1) throw usage(`key id ${prefix} is ambiguous: ${hits.map((h) => h.slice(0, 12)).join(', ')}`);
   return hits[0]!;
@@ -179,19 +181,28 @@ export function resolveKeyId(dir: string, prefix: string): string {
  * Removes a key file. Refuses (CONFLICT) the key in use (`current`, the one the password opened)
  * and the last key, so a repository can never lose the only way into it.
  */
-export function removeKeyFile(dir: string, id: string, current: string): void {
-  withKeysLock(dir, 'key remove', () => {
-    const ids = keyIds(dir);
+export function removeKeyFile(b: Backend, id: string, current: string): void {
+  const dir = b.spec.root;
+  withKeysLock(b, 'key remove', () => {
+    const ids = keyIds(b);
     if (!ids.includes(id)) throw notFound(`no key ${id} in ${dir}`);
     if (ids.length === 1) throw conflict(`refusing to remove the last key of ${dir}: the repository could never be opened again`);
     if (id === current) throw conflict(`refusing to remove the key in use (${id.slice(0, 12)}): open the repository with another key's password to remove it, or use key passwd`);
-    removeEntry(dir, [KEYS, id]);
-    // Durable: once `key remove` (or passwd) returns, the old password opens nothing, even after a crash.
-    syncDir(path.join(dir, KEYS));
+    // Durable (the local backend fsyncs the directory): once `key remove` (or passwd) returns, the old password opens nothing, even after a crash.
+    b.remove(keyObject(id));
   });
 }
 
-/** Serialises changes of keys/ (so two removals cannot each leave the other's key as the last). */
-export function withKeysLock<T>(dir: string, holder: string, fn: () => T): T {
-  return withLock(path.join(dir, 'keys.lock'), { holder: `${holder} (pid ${process.pid})`, waitMs: 10_000, what: `the keys of ${dir}` }, fn);
+/**
+ * Serialises changes of keys/ (so two removals cannot each leave the other's key as the last):
+ * the backend's create-only lock under `keys.lock`. A second key command fails fast (LOCKED,
+ * exit 5) naming the holder; a dead holder's lock is taken over.
+ */
+export function withKeysLock<T>(b: Backend, holder: string, fn: () => T): T {
+  const lock = b.lock(`${holder} (pid ${process.pid})`, `the keys of ${b.spec.root}`, 'keys.lock');
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
 }

@@ -51,7 +51,7 @@ const HEAD_BYTES = 64;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 let blobBuf: Buffer | undefined;
 const codecs = new Map<string, BlobCodec>();
-function codecOf(spec: BlobCodecSpec): BlobCodec {
+export function codecOf(spec: BlobCodecSpec): BlobCodec {
   const k = JSON.stringify(spec);
   let c = codecs.get(k);
   if (!c) codecs.set(k, (c = codecFor(spec)));

@@ -16,11 +16,11 @@ import { checkFileName } from './names.js';
 import { entryDir, recoverEntries } from './v1-entries.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
-import { isNewDirectory, listLocalRepositories, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
+import { isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
 import { toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
-import { listS3Repositories, openS3Store, s3RepoDir } from './s3-repos.js';
+import { openS3Store } from './s3-repos.js';
 import { endpointQueueId, isS3Url, type RepoLock } from './backend/index.js';
 
 /** Repository layout: 1 is the file mirror (repo.json format 2), 2 is packs (repo.json format 3). */
@@ -66,14 +66,17 @@ export class Repository {
    * password or a compression is given, else NEW_REPO_FORMAT); an existing one keeps its format.
    */
   static open(backupDir: string, dbPath: string, create: boolean, format?: RepoFormat, opened: RepoAccess = {}): Repository {
+    const access = { ...opened, password: once(opened.password) };
     if (isS3Url(backupDir)) {
-      // An S3 repository is always v2 and unencrypted (config and keys are local files: FORMAT.md, "S3 repositories").
-      const r = new Repository(backupDir, dbPath, s3RepoDir(backupDir, dbPath));
-      r.packs = openS3Store(backupDir, dbPath, create, opened);
+      // Always v2. A password makes a new prefix an encrypted one (config and keys/ under the prefix,
+      // FORMAT.md "S3 repositories"); without one a new prefix has no config, each repo.json its codec.
+      const settings = openSettings(backupDir, access, create && isNewDirectory(backupDir) && !!access.password());
+      const name = repoDirName(settings, dbPath);
+      const r = new Repository(backupDir, dbPath, `${backupDir.replace(/\/+$/, '')}/${name}`);
+      r.packs = openS3Store(backupDir, name, dbPath, create, access, settings);
       return r;
     }
     const root = path.resolve(backupDir);
-    const access = { ...opened, password: once(opened.password) };
     // v1 can neither compress nor encrypt: asking for compression makes a new repository v2, and a
     // password a new directory (only a new directory can get keys).
     const newFormat = format ?? (create && (access.compression || (isNewDirectory(root) && access.password())) ? 2 : NEW_REPO_FORMAT);
@@ -286,5 +289,6 @@ export class Repository {
 
 /** The databases backed up in backupDir (a directory or an S3 URL), by dbPath. */
 export function listRepositories(backupDir: string, access: RepoAccess = {}): string[] {
-  return isS3Url(backupDir) ? listS3Repositories(backupDir) : listLocalRepositories(backupDir, access);
+  if (!isS3Url(backupDir) && !fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
+  return listRepositoriesIn(backupDir, access);
 }

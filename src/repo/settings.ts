@@ -1,17 +1,17 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac, hkdfSync } from 'node:crypto';
-import { corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
+import { corrupt, notFound, usage } from '../common/errors.js';
 import { dbNameOf } from '../store/index.js';
+import { dirBackend, subBackend } from './backup-dir.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { INIT_LEFTOVERS, initRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
 import { keyIds, type KdfParams } from './keys.js';
-import { entryKind, listDir, readRegularFile } from './safe-fs.js';
+import { readRegularFile } from './safe-fs.js';
 import { sealJson, unsealJson } from './sealed-json.js';
 
 /**
- * The settings of a backup directory (docs/FORMAT.md, "One backup directory, one config"):
- * `<backupDir>/config` and `<backupDir>/keys/` are shared by every database repository in it.
+ * The settings of a backup directory (docs/FORMAT.md, "One backup directory, one config"), local or
+ * an S3 URL: `<backupDir>/config` and `<backupDir>/keys/` are shared by every database repository in it.
  * A directory without a config holds repositories written before configs existed (v1 mirrors and
  * plain v2 repositories, each describing itself in its repo.json).
  */
@@ -45,11 +45,7 @@ export function once(source: PasswordSource | undefined): PasswordSource {
  * config): a backup may make it a repository of its choice.
  */
 export function isNewDirectory(dir: string): boolean {
-  try {
-    return !fs.existsSync(dir) || fs.readdirSync(dir).every((n) => INIT_LEFTOVERS.has(n));
-  } catch (err) {
-    throw fromSystemError(err, `cannot read ${dir}`);
-  }
+  return dirBackend(dir).list('').every((o) => INIT_LEFTOVERS.has(o.name));
 }
 
 /**
@@ -66,7 +62,7 @@ export function openSettings(backupDir: string, access: RepoAccess, init: boolea
   const fresh = isNewDirectory(backupDir);
   // Key files beside repositories and no config: the config was removed. Read as a pre-config
   // directory, a backup would write plaintext next to encrypted data; refuse instead.
-  if (!fresh && entryKind(backupDir, ['keys']) === 'directory' && keyIds(backupDir).length) throw corrupt(`${backupDir} has key files and repositories but no config: it was removed or damaged`);
+  if (!fresh && keyIds(dirBackend(backupDir)).length) throw corrupt(`${backupDir} has key files and repositories but no config: it was removed or damaged`);
   if (!init || !fresh) return undefined;
   const encryption = password() ? 'aes-256-gcm' : 'none';
   const r = initRepo(backupDir, { encryption, compression: access.compression ?? 'default', password, ...(access.kdf ? { kdf: access.kdf } : {}) });
@@ -136,24 +132,26 @@ export function repoJsonBytes(dbPath: string, codec: BlobCodec): Uint8Array {
 }
 
 /**
- * The databases backed up in backupDir: every real subdirectory with a repo.json. With a config,
+ * Each database repository in a backup directory (local or S3; settings: its open config, if it
+ * has one), by dbPath: every real subdirectory (or sub-prefix) with a repo.json. With a config,
  * each repo.json is opened with the directory's codec and must sit under the name its dbPath gives.
  */
-export function listLocalRepositories(backupDir: string, access: RepoAccess = {}): string[] {
-  if (!fs.existsSync(backupDir)) throw notFound(`backup directory ${backupDir} does not exist`);
-  const root = path.resolve(backupDir);
-  return repositoriesIn(root, openSettings(root, access, false)).map((r) => r.dbPath);
+export function repositoriesIn(dir: string, settings: DirSettings | undefined): { dbPath: string; dir: string; codec?: BlobCodecSpec }[] {
+  const codec = settings && codecFor(settings.spec);
+  const out: { dbPath: string; dir: string; codec?: BlobCodecSpec }[] = [];
+  for (const o of dirBackend(dir).list('')) {
+    if (o.irregular !== 'directory') continue;
+    const sub = subBackend(dir, o.name);
+    const buf = sub.read('repo.json');
+    if (buf === undefined) continue;
+    const { dbPath, codec: own } = parseRepoJson(buf, `${sub.spec.root}/repo.json`, codec);
+    if (settings && repoDirName(settings, dbPath) !== o.name) throw corrupt(`${sub.spec.root} holds the repository of another database (${settings.spec.masterKey ? 'its name is not the keyed hash of its dbPath' : dbPath})`);
+    out.push({ dbPath, dir: o.name, ...(own ? { codec: own } : {}) });
+  }
+  return out.sort((a, b) => (a.dbPath < b.dbPath ? -1 : a.dbPath > b.dbPath ? 1 : 0));
 }
 
-/** Each database repository in root (settings: its open config, if it has one): dbPath and directory name, by dbPath. */
-export function repositoriesIn(root: string, settings: DirSettings | undefined): { dbPath: string; dir: string }[] {
-  const codec = settings && codecFor(settings.spec);
-  return listDir(root, [])
-    .filter((e) => e.kind === 'directory' && entryKind(root, [e.name, 'repo.json']))
-    .map((e) => {
-      const { dbPath } = readRepoJson(path.join(root, e.name), codec);
-      if (settings && repoDirName(settings, dbPath) !== e.name) throw corrupt(`${path.join(root, e.name)} holds the repository of another database (${settings.spec.masterKey ? 'its name is not the keyed hash of its dbPath' : dbPath})`);
-      return { dbPath, dir: e.name };
-    })
-    .sort((a, b) => (a.dbPath < b.dbPath ? -1 : a.dbPath > b.dbPath ? 1 : 0));
+/** The databases backed up in backupDir (a directory or an S3 URL), by dbPath. */
+export function listRepositoriesIn(backupDir: string, access: RepoAccess = {}): string[] {
+  return repositoriesIn(backupDir, openSettings(backupDir, access, false)).map((r) => r.dbPath);
 }

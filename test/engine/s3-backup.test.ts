@@ -65,7 +65,7 @@ describe.skipIf(!isRoot)('backups in S3 (Ceph RGW)', () => {
   it('an endpoint that does not answer exits 6 with one line, after the retries it was given', () => {
     const r = cv(home, ['--s3-endpoint', 'http://127.0.0.1:9', 'points', `s3://${bucket}/a`, DB], { CHUNKVAULT_S3_RETRIES: '1' });
     expect(r.code).toBe(6);
-    expect(r.errLines).toEqual(['chunkvault: S3 endpoint http://127.0.0.1:9 does not answer (ECONNREFUSED) after 1 retries: read repo.json']);
+    expect(r.errLines).toEqual(['chunkvault: S3 endpoint http://127.0.0.1:9 does not answer (ECONNREFUSED) after 1 retries: read config']);
   });
 
   it('of two backups racing into one bucket exactly one wins; the other exits 5 naming the holder', async () => {

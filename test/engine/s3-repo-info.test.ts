@@ -15,7 +15,7 @@ interface Info {
   databases: { dbPath: string; dir: string; compression?: string }[];
 }
 
-describe.skipIf(!isRoot)('repo info and key commands on s3:// (Ceph RGW)', () => {
+describe.skipIf(!isRoot)('repo init and repo info on s3:// (Ceph RGW)', () => {
   beforeAll(async () => {
     ({ bucket, home } = await s3Scene('info'));
   }, 300_000);
@@ -41,12 +41,33 @@ describe.skipIf(!isRoot)('repo info and key commands on s3:// (Ceph RGW)', () =>
     expect(text.stdout).toContain('dfs://testdb_tsdb');
   });
 
-  it('repo init and key commands refuse s3:// with one usage line (exit 2)', () => {
-    for (const args of [['repo', 'init'], ['key', 'list'], ['key', 'add']]) {
-      const r = cv(home, [...args, `s3://${bucket}/i`]);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.errLines).toEqual([expect.stringMatching(/^chunkvault: repo init and key commands do not take S3 repositories/)]);
-    }
+  it('repo init on s3:// makes an encrypted prefix that repo info describes with the password', () => {
+    const url = `s3://${bucket}/enc`;
+    const env = { CHUNKVAULT_PASSWORD: 'pw-info' };
+    const made = cvJson<{ encryption: string; keyId: string }>(home, ['repo', 'init', url, '--compression', 'fast'], 0, env);
+    expect(made.encryption).toBe('aes-256-gcm');
+    expect(cvJson<Info>(home, ['repo', 'info', url], 0, env)).toMatchObject({ dir: url, version: 2, encryption: 'aes-256-gcm', compression: 'fast', keys: 1, databases: [] });
+    const wrong = cv(home, ['repo', 'info', url], { CHUNKVAULT_PASSWORD: 'not-it' });
+    expect(wrong.code).toBe(11);
+    expect(wrong.errLines).toEqual([expect.stringMatching(/^chunkvault: wrong password/)]);
+  });
+
+  it('repo init on an s3:// prefix that holds a backup is refused with exit 4', () => {
+    const url = `s3://${bucket}/taken`;
+    cvJson(home, ['backup-db', url, DB]);
+    const r = cv(home, ['repo', 'init', url, '--encryption', 'none']);
+    expect(r.code).toBe(4);
+    expect(r.errLines).toEqual([expect.stringMatching(/is not empty/)]);
+  });
+
+  it('a first backup with a password into a new s3:// prefix makes it encrypted, its database under a keyed name', () => {
+    const url = `s3://${bucket}/first-enc`;
+    const env = { CHUNKVAULT_PASSWORD: 'pw-first' };
+    cvJson(home, ['backup-db', url, DB], 0, env);
+    const info = cvJson<Info>(home, ['repo', 'info', url], 0, env);
+    expect(info).toMatchObject({ encryption: 'aes-256-gcm', keys: 1, databases: [{ dbPath: DB }] });
+    expect(info.databases[0]!.dir).toMatch(/^[0-9a-f]{32}$/);
+    expect(cvJson<unknown[]>(home, ['points', url, DB], 0, env)).toHaveLength(1);
   });
 });
 

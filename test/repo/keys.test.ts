@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
 import { initRepo, openRepo } from '../../dist/repo/config.js';
+import { dirBackend } from '../../dist/repo/backup-dir.js';
 import { addKeyFile, keyIds, openMasterKey, removeKeyFile } from '../../dist/repo/keys.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 
@@ -52,7 +53,7 @@ describe('repository config and the first key', () => {
   it('an encrypted repository has one key file and a config that reveals nothing without the password', () => {
     const d = encrypted();
     const config = fs.readFileSync(path.join(d, 'config'));
-    expect(keyIds(d)).toHaveLength(1);
+    expect(keyIds(dirBackend(d))).toHaveLength(1);
     const r = openRepo(d, pw('right'));
     expect(r.config).toMatchObject({ version: 2, encryption: 'aes-256-gcm', compression: 'default' });
     expect(config.includes(r.config.id)).toBe(false);
@@ -90,7 +91,7 @@ describe('repository config and the first key', () => {
     const d = encrypted();
     fs.rmSync(path.join(d, 'config'));
     initRepo(d, { encryption: 'aes-256-gcm', compression: 'fast', password: pw('again'), kdf });
-    expect(keyIds(d)).toHaveLength(1);
+    expect(keyIds(dirBackend(d))).toHaveLength(1);
     expect(openRepo(d, pw('again')).config.compression).toBe('fast');
   });
 });
@@ -107,7 +108,7 @@ describe('passwords', () => {
 
   it('a key file whose content no longer matches its name is CORRUPT when it is the only key', () => {
     const d = encrypted();
-    const [id] = keyIds(d);
+    const [id] = keyIds(dirBackend(d));
     const text = fs.readFileSync(keyPath(d, id!), 'utf8');
     fs.writeFileSync(keyPath(d, id!), text.replace('"hostname"', '"hostname" '));
     expect(codeOf(() => openRepo(d, pw('right')))).toBe('CORRUPT');
@@ -115,7 +116,7 @@ describe('passwords', () => {
 
   it('an edited key parameter fails authentication even when the file is renamed to its new hash', () => {
     const d = encrypted();
-    const [id] = keyIds(d);
+    const [id] = keyIds(dirBackend(d));
     const edited = fs.readFileSync(keyPath(d, id!), 'utf8').replace(/"username": "[^"]*"/, '"username": "mallory"');
     fs.rmSync(keyPath(d, id!));
     fs.writeFileSync(keyPath(d, createHash('sha256').update(edited).digest('hex')), edited);
@@ -124,7 +125,7 @@ describe('passwords', () => {
 
   it('a key file asking for huge scrypt work is refused without running it', () => {
     const d = encrypted();
-    const [id] = keyIds(d);
+    const [id] = keyIds(dirBackend(d));
     const edited = fs.readFileSync(keyPath(d, id!), 'utf8').replace('"N": 1024', `"N": ${2 ** 30}`);
     fs.rmSync(keyPath(d, id!));
     fs.writeFileSync(keyPath(d, createHash('sha256').update(edited).digest('hex')), edited);
@@ -165,32 +166,32 @@ describe('key files', () => {
   it('a second key opens the same master key with its own password', () => {
     const d = encrypted();
     const first = openRepo(d, pw('right'));
-    const id = addKeyFile(d, first.spec.masterKey!, 'second', kdf);
-    const second = openMasterKey(d, 'second');
+    const id = addKeyFile(dirBackend(d), first.spec.masterKey!, 'second', kdf);
+    const second = openMasterKey(dirBackend(d), 'second');
     expect(second).toEqual({ masterKey: first.spec.masterKey, keyId: id });
   });
 
   it('a removed key\'s password opens nothing; the other key still opens the repository', () => {
     const d = encrypted();
     const first = openRepo(d, pw('right'));
-    const id = addKeyFile(d, first.spec.masterKey!, 'second', kdf);
-    removeKeyFile(d, id, first.keyId!);
+    const id = addKeyFile(dirBackend(d), first.spec.masterKey!, 'second', kdf);
+    removeKeyFile(dirBackend(d), id, first.keyId!);
     expect(codeOf(() => openRepo(d, pw('second')))).toBe('KEY');
     expect(openRepo(d, pw('right')).keyId).toBe(first.keyId);
   });
 
   it('the last key cannot be removed (CONFLICT)', () => {
     const d = encrypted();
-    const [id] = keyIds(d);
-    expect(codeOf(() => removeKeyFile(d, id!, 'another-key-in-use'))).toBe('CONFLICT');
-    expect(keyIds(d)).toEqual([id]);
+    const [id] = keyIds(dirBackend(d));
+    expect(codeOf(() => removeKeyFile(dirBackend(d), id!, 'another-key-in-use'))).toBe('CONFLICT');
+    expect(keyIds(dirBackend(d))).toEqual([id]);
   });
 
   it('the key in use cannot be removed while another exists (CONFLICT)', () => {
     const d = encrypted();
     const first = openRepo(d, pw('right'));
-    addKeyFile(d, first.spec.masterKey!, 'second', kdf);
-    expect(codeOf(() => removeKeyFile(d, first.keyId!, first.keyId!))).toBe('CONFLICT');
-    expect(keyIds(d)).toHaveLength(2);
+    addKeyFile(dirBackend(d), first.spec.masterKey!, 'second', kdf);
+    expect(codeOf(() => removeKeyFile(dirBackend(d), first.keyId!, first.keyId!))).toBe('CONFLICT');
+    expect(keyIds(dirBackend(d))).toHaveLength(2);
   });
 });

@@ -45,7 +45,8 @@ export class LocalBackend implements Backend {
       }
     };
     // '' lists the top level only (directories as irregular); packs/<2 hex>/<id> is the deepest layout: two levels under a prefix.
-    if (prefix === '') for (const e of listDir(this.spec.root, [])) out.push(e.kind === 'file' ? { name: e.name, size: fs.lstatSync(path.join(this.spec.root, e.name)).size } : { name: e.name, size: 0, irregular: e.kind });
+    // A directory that does not exist holds nothing, as an S3 prefix without objects.
+    if (prefix === '') for (const e of fs.existsSync(this.spec.root) ? listDir(this.spec.root, []) : []) out.push(e.kind === 'file' ? { name: e.name, size: fs.lstatSync(path.join(this.spec.root, e.name)).size } : { name: e.name, size: 0, irregular: e.kind });
     else walk(nameParts(prefix.replace(/\/$/, '')), 1);
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -82,7 +83,7 @@ export class LocalBackend implements Backend {
   }
 
   write(name: string, data: Uint8Array, opts: WriteOptions = {}): void {
-    const sink = this.sink(name, opts.createOnly ?? false);
+    const sink = this.sink(name, opts.createOnly ?? false, opts.private ? 0o600 : 0o644);
     try {
       sink.append(data);
     } catch (err) {
@@ -104,20 +105,20 @@ export class LocalBackend implements Backend {
     if (dir !== undefined) syncDir(dir);
   }
 
-  lock(holder: string, what: string): LockFile {
+  lock(holder: string, what: string, name = 'lock'): LockFile {
     // A lock that is not a regular file was planted: taking it over would delete what is there.
-    const kind = entryKind(this.spec.root, ['lock']);
-    if (kind && kind !== 'file') throw wrongKind(path.join(this.spec.root, 'lock'), kind, 'file');
-    return LockFile.acquire(path.join(this.spec.root, 'lock'), { holder, waitMs: 0, what });
+    const kind = entryKind(this.spec.root, [name]);
+    if (kind && kind !== 'file') throw wrongKind(path.join(this.spec.root, name), kind, 'file');
+    return LockFile.acquire(path.join(this.spec.root, name), { holder, waitMs: 0, what });
   }
 
   /** temp (O_EXCL) → writes → fdatasync → link (create-only) or rename → directory fsync. */
-  private sink(name: string, createOnly: boolean): ObjectSink {
+  private sink(name: string, createOnly: boolean, mode = 0o644): ObjectSink {
     const parts = nameParts(name);
     const dir = ensureDirs(this.spec.root, parts.slice(0, -1));
     const final = path.join(dir, parts.at(-1)!);
     const tmp = path.join(dir, `.tmp-${parts.at(-1)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-    let fd: number | undefined = guard(() => openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644), `create ${tmp}`);
+    let fd: number | undefined = guard(() => openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode), `create ${tmp}`);
     let size = 0;
     const drop = () => {
       if (fd !== undefined) closeQuietly(fd);

@@ -55,28 +55,29 @@ export class S3Lock implements RepoLock {
     private readonly me: S3LockOwner,
     private etag: string,
     private readonly what: string,
+    private readonly name: string,
   ) {
     this.timer = setInterval(() => this.refresh(), S3_LOCK.refreshMs);
     this.timer.unref();
   }
 
-  static acquire(backend: S3Backend, holder: string, what: string): S3Lock {
+  static acquire(backend: S3Backend, holder: string, what: string, name: string = S3_LOCK.name): S3Lock {
     const now = new Date().toISOString();
     const me: S3LockOwner = { holder, host: os.hostname(), pid: process.pid, since: now, refreshed: now, nonce: randomBytes(8).toString('hex') };
     const body = Buffer.from(JSON.stringify(me));
     for (let attempt = 0; attempt < 10; attempt++) {
-      const etag = backend.agentPut(S3_LOCK.name, body, { createOnly: true });
-      if (etag !== undefined) return new S3Lock(backend, me, etag, what);
-      const cur = backend.readTagged(S3_LOCK.name);
+      const etag = backend.agentPut(name, body, { createOnly: true });
+      if (etag !== undefined) return new S3Lock(backend, me, etag, what, name);
+      const cur = backend.readTagged(name);
       if (!cur) continue; // released between our PUT and GET: try again
       const owner = parseOwner(cur.bytes);
       // Our own create landed on an attempt whose reply was lost (a retry then saw 412).
-      if (owner?.nonce === me.nonce) return new S3Lock(backend, me, cur.etag, what);
+      if (owner?.nonce === me.nonce) return new S3Lock(backend, me, cur.etag, what, name);
       if (!lockIsStale(owner)) {
         throw new CvError('LOCKED', `${what} is locked by ${owner!.holder} (pid ${owner!.pid} on ${owner!.host} since ${owner!.since}, refreshed ${owner!.refreshed})`);
       }
-      const took = backend.agentPut(S3_LOCK.name, body, { ifMatch: cur.etag });
-      if (took !== undefined) return new S3Lock(backend, me, took, what);
+      const took = backend.agentPut(name, body, { ifMatch: cur.etag });
+      if (took !== undefined) return new S3Lock(backend, me, took, what, name);
       // Another contender replaced the stale lock first: look again.
     }
     throw new CvError('LOCKED', `${what}: could not take its lock after 10 attempts (contended)`);
@@ -94,7 +95,7 @@ export class S3Lock implements RepoLock {
   private rewrite(): void {
     if (this.lost) return;
     const next = { ...this.me, refreshed: new Date().toISOString() };
-    const etag = this.backend.agentPut(S3_LOCK.name, Buffer.from(JSON.stringify(next)), { ifMatch: this.etag });
+    const etag = this.backend.agentPut(this.name, Buffer.from(JSON.stringify(next)), { ifMatch: this.etag });
     if (etag === undefined) this.lost = true;
     else this.etag = etag;
   }
@@ -106,7 +107,7 @@ export class S3Lock implements RepoLock {
   confirm(): void {
     this.rewrite();
     if (!this.lost) return;
-    const cur = this.backend.readTagged(S3_LOCK.name);
+    const cur = this.backend.readTagged(this.name);
     const owner = cur ? parseOwner(cur.bytes) : undefined;
     const by = owner ? ` by ${owner.holder} (pid ${owner.pid} on ${owner.host} since ${owner.since})` : '';
     throw new CvError('LOCKED', `the lock of ${this.what} was taken over${by} while this run held it; nothing was committed`);
@@ -116,7 +117,7 @@ export class S3Lock implements RepoLock {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (this.lost) return;
-    const cur = this.backend.readTagged(S3_LOCK.name);
-    if (cur && parseOwner(cur.bytes)?.nonce === this.me.nonce) this.backend.remove(S3_LOCK.name);
+    const cur = this.backend.readTagged(this.name);
+    if (cur && parseOwner(cur.bytes)?.nonce === this.me.nonce) this.backend.remove(this.name);
   }
 }

@@ -134,7 +134,7 @@ export class S3Backend implements Backend {
     return this.agent.call<number>({ op: 'abortOld', before: Date.now() - ageMs });
   }
 
-  lock(holder: string, what: string): RepoLock {
-    return S3Lock.acquire(this, holder, what);
+  lock(holder: string, what: string, name?: string): RepoLock {
+    return S3Lock.acquire(this, holder, what, name);
   }
 }

@@ -43,6 +43,8 @@ export interface ByteRange {
 export interface WriteOptions {
   /** Fail with CONFLICT when the name exists (never replace it). */
   createOnly?: boolean;
+  /** Readable by its owner only where the backend has owners (a local file's mode 0600: key files). */
+  private?: boolean;
 }
 
 /** A streamed write of one object: nothing is visible under its name until commit() returns. */
@@ -81,6 +83,9 @@ export interface Backend {
   create(name: string): ObjectSink;
   /** Removes an object durably; a missing one is no error. */
   remove(name: string): void;
-  /** One writer per repository, built on a create-only write; a dead holder's lock is taken over. */
-  lock(holder: string, what: string): RepoLock;
+  /**
+   * One writer per repository, built on a create-only write; a dead holder's lock is taken over.
+   * `name` is the lock object's (default `lock`; the backup directory's key changes use `keys.lock`).
+   */
+  lock(holder: string, what: string, name?: string): RepoLock;
 }

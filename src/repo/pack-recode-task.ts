@@ -1,0 +1,77 @@
+/**
+ * A copy worker's task for `copy` between repositories whose codecs differ (another master key,
+ * encrypted and not, another compression): the given entries of one source pack are read blob by
+ * blob, decoded with the source's codec and checked against their plain xxh3, then encoded with
+ * the target's codec into one new pack at the target. The pack is durable under its name before
+ * the task returns; its index (the entries with their new blobs) is written after, by the main
+ * thread, so a target never indexes a pack it does not hold.
+ */
+import { CvError, corrupt } from '../common/errors.js';
+import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
+import { backendFor, type BackendSpec, type ObjectReader, type ObjectSink } from './backend/index.js';
+import type { BlobCodec, BlobCodecSpec } from './codec/index.js';
+import { BLOB_STORED_MAX, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
+import { codecOf } from './pack-task.js';
+
+export interface RecodePackTask {
+  src: BackendSpec;
+  srcCodec: BlobCodecSpec;
+  dst: BackendSpec;
+  dstCodec: BlobCodecSpec;
+  /** The source pack, its indexed size, and the entries of it to copy (as its index records them). */
+  pack: string;
+  packSize: number;
+  entries: PackedEntry[];
+  /** The id of the new pack at the target. */
+  newPack: string;
+}
+
+export const RECODE_PACK_TASK = new URL('./pack-recode-task.js', import.meta.url).href;
+
+let blobBuf: Buffer | undefined;
+
+export default function recodePack(t: RecodePackTask, ctx: WorkerContext): { packSize: number; entries: PackedEntry[] } {
+  blobBuf ??= Buffer.allocUnsafe(BLOB_STORED_MAX);
+  const reader = backendFor(t.src).open(packObject(t.pack));
+  if (!reader) throw corrupt(`pack ${t.pack} is missing from ${t.src.root}`);
+  try {
+    if (reader.size !== t.packSize) throw corrupt(`pack ${t.pack} in ${t.src.root} is ${reader.size} bytes, its index says ${t.packSize}`);
+    const sink = backendFor(t.dst).create(packObject(t.newPack));
+    try {
+      sink.append(packHeader());
+      const [from, to] = [codecOf(t.srcCodec), codecOf(t.dstCodec)];
+      const entries = t.entries.map((e) => ({ ...e, files: e.files.map((f) => recodeFile(f, reader, from, to, sink, ctx)) }));
+      sink.commit();
+      return { packSize: sink.size, entries };
+    } catch (err) {
+      sink.abort();
+      throw err;
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+/** One file's blobs: decoded and checked (each blob, then the whole file), encoded again and appended. */
+function recodeFile(f: PackedFile, reader: ObjectReader, from: BlobCodec, to: BlobCodec, sink: ObjectSink, ctx: WorkerContext): PackedFile {
+  const whole = newXxh3();
+  const blobs: BlobRef[] = [];
+  for (const b of f.blobs) {
+    if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw new CvError('CANCELLED', 'copy cancelled');
+    const stored = blobBuf!.subarray(0, b.length);
+    reader.readAt(stored, b.offset, b.length);
+    const plain = from.decode(stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64'));
+    const h = newXxh3();
+    h.update(plain);
+    if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
+    whole.update(plain);
+    const offset = sink.size;
+    const enc = to.blobEncoder((s) => sink.append(s));
+    enc.update(plain);
+    const e = enc.end();
+    blobs.push({ offset, length: e.length, rawLength: b.rawLength, xxh3: b.xxh3, compression: e.compression, ...(e.nonce ? { nonce: Buffer.from(e.nonce).toString('base64') } : {}) });
+    ctx.progress(b.rawLength);
+  }
+  if (toHex(whole.digest()) !== f.xxh3) throw corrupt(`${f.name}: its blobs do not add up to its checksum ${f.xxh3}`);
+  return { name: f.name, size: f.size, xxh3: f.xxh3, blobs };
+}
