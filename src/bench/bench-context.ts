@@ -78,12 +78,17 @@ export async function backupAll(ctx: BenchContext, dir: string, w: number, d: nu
   return { run: addRuns(runs), bytes, detail: { partitionsCopied: copied, partitionsSkipped: skipped, engineSeconds: engine, bytesStored: stored } };
 }
 
-/** restore-db of every database from `dir` into `<db>_restored` in `home`, as one measurement. */
-export async function restoreAll(ctx: BenchContext, dir: string, home: string, w: number, d: number, variant: RepoVariant = NO_VARIANT) {
+/**
+ * Restores every database of `dir` into `home` under its own name, as one measurement: a fresh
+ * home gets one `migrate` (the whole backup in one process, as an operator restores a machine, and
+ * as cp -r and restic restore are timed); `again` runs restore-db per database over what is there.
+ */
+export async function restoreAll(ctx: BenchContext, dir: string, home: string, w: number, d: number, variant: RepoVariant = NO_VARIANT, again = false) {
   const runs: ChildRun[] = [];
   let bytes = 0, engine = 0;
-  for (const db of ctx.dbs) {
-    const r = await cvRun(ctx, home, ['restore-db', dir, db, `${db}_restored`, ...tuneIf(ctx.restoreHelp, w, d)], variant.env);
+  const argv = again ? ctx.dbs.map((db) => ['restore-db', dir, db]) : [['migrate', dir]];
+  for (const args of argv) {
+    const r = await cvRun(ctx, home, [...args, ...tuneIf(ctx.restoreHelp, w, d)], variant.env);
     const j = parse<Record<string, unknown>>(r);
     runs.push(r);
     // Builds differ in what they call the bytes they restored.

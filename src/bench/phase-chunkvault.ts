@@ -73,8 +73,8 @@ async function checkPhase(ctx: BenchContext, bak: string, tag: string, full: Bac
 /** Phases `restore` and `incremental-restore`: into a new database of a fresh home, then the same again. */
 async function restorePhases(ctx: BenchContext, bak: string, tag: string, full: BackupOutcome): Promise<void> {
   const { mainWorkers: w, mainDc: d, log } = ctx;
-  const res = ctx.phases.get('restore', 'chunkvault restore-db into a new database (both databases)');
-  const incRes = ctx.phases.get('incremental-restore', 'chunkvault restore-db again, nothing changed');
+  const res = ctx.phases.get('restore', 'chunkvault migrate: every database of the backup into a fresh home, one process');
+  const incRes = ctx.phases.get('incremental-restore', 'chunkvault restore-db of each database again, nothing changed');
   const why = !ctx.restoreHelp ? 'this build has no `restore-db` command' : !full.ok ? 'full backup failed' : null;
   if (why) {
     res.skip(why);
@@ -90,7 +90,7 @@ async function restorePhases(ctx: BenchContext, bak: string, tag: string, full: 
     res.add(r.run, bytes, r.detail);
     log(`restore ${tag}: ${r.run.seconds.toFixed(2)} s (${mbPerSec(bytes, r.run.seconds)} MB/s)`);
     try {
-      const again = await restoreAll(ctx, bak, restoreHome, w, d);
+      const again = await restoreAll(ctx, bak, restoreHome, w, d, undefined, true);
       incRes.add(again.run, 0, again.detail);
       log(`incremental restore ${tag}: ${again.run.seconds.toFixed(3)} s`);
     } catch (err) {

@@ -47,7 +47,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 /**
  * DolphinDB migrate: restores every database of a backup directory (or one database, or one
  * table) into a cluster where the target does not exist yet. A refused or failed database becomes
- * rows with success=false and the others carry on. Not incremental: a killed migrate leaves a
+ * rows with success=false and the others carry on. The databases copy concurrently. Not incremental: a killed migrate leaves a
  * target that a rerun refuses; resume it with restore-db.
  */
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
@@ -106,8 +106,10 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const total = tasks.reduce((a, t) => a + sum(t, (e) => e.bytes), 0);
   let partitions = 0;
   let bytes = 0;
+  // The databases restore at once, through one pipeline: one database's last large files then
+  // overlap the other's copies instead of leaving workers idle, and the process starts once.
   await withPipeline(copying, o.observer, total, async (pipeline) => {
-    for (const t of tasks) {
+    const one = async (t: Task) => {
       if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
       try {
         const r = await runRestore(
@@ -123,7 +125,10 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
         if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
         fail(t.targetDb, t.pairs.map((p) => p.dst), err);
       }
-    }
+    };
+    const settled = await Promise.allSettled(tasks.map(one));
+    const cancelled = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (cancelled) throw cancelled.reason;
   });
   const seconds = elapsed();
   rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
