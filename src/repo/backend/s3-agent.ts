@@ -20,8 +20,8 @@ export interface AgentRequest {
   createOnly?: boolean;
   /** A range GET that may end early (the object is shorter): read-ahead's first window. */
   short?: boolean;
-  /** A GET's body goes into this shared buffer (a read-ahead window), and the reply's bytes view it. */
-  into?: SharedArrayBuffer;
+  /** A GET's body goes into this buffer (a read-ahead window, transferred), which the reply's bytes view and carry back. */
+  into?: ArrayBuffer;
   ifMatch?: string;
   /** Multipart handle (one per ObjectSink) and part number (from 1). */
   upload?: number;
@@ -92,7 +92,7 @@ port.on('message', (q: AgentRequest) => {
   handle(q).then(
     (value) => {
       const bytes = (value as { bytes?: Uint8Array } | undefined)?.bytes;
-      reply({ id: q.id, value }, bytes && bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer] : []);
+      reply({ id: q.id, value }, bytes && (bytes.buffer === q.into || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)) ? [bytes.buffer as ArrayBuffer] : []);
     },
     (err: unknown) => {
       const e = err instanceof CvError ? { code: err.code, message: err.message } : { code: 'INTERNAL' as const, message: `S3 agent: ${(err as Error)?.name ?? 'error'}` };

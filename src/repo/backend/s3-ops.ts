@@ -65,9 +65,8 @@ export function describeS3Error(e: SdkError, spec: S3Spec, what: string, retries
 }
 
 /**
- * A response body streamed into `dst` (a read-ahead window's shared buffer, reused): the SDK's
- * transformToByteArray collects the chunks and copies them into a fresh zeroed array per GET, and
- * the reply then moves that array to the reader's thread.
+ * A response body streamed into `dst` (a read-ahead window's buffer, lent by the reader): the
+ * SDK's transformToByteArray collects the chunks and copies them into a fresh zeroed array per GET.
  */
 function bodyInto(body: Readable, dst: Uint8Array, where: string): Promise<Uint8Array> {
   // 'data' events hand over the socket's chunks as they come; async iteration (read()) concatenates
@@ -152,7 +151,7 @@ export class S3Ops {
    * The object or a range of it, with its ETag (unquoted) and, for a range, the object's size
    * (from Content-Range); undefined when it does not exist. `short` accepts a range cut by the end.
    */
-  async get(name: string, range?: ByteRange, short = false, into?: SharedArrayBuffer): Promise<{ bytes: Uint8Array; etag: string; size?: number } | undefined> {
+  async get(name: string, range?: ByteRange, short = false, into?: ArrayBuffer): Promise<{ bytes: Uint8Array; etag: string; size?: number } | undefined> {
     if (range && range.length === 0) return { bytes: new Uint8Array(0), etag: '' };
     const notThere = (e: SdkError) => (codeOf(e) === 'NoSuchKey' || (status(e) === 404 && codeOf(e) !== 'NoSuchBucket') ? null : undefined);
     const r = await this.run(

@@ -16,58 +16,56 @@ type Got = { bytes: Uint8Array; etag: string; size?: number } | undefined;
 interface Window {
   at: number;
   bytes: Uint8Array;
-  slot: number;
 }
 
 /**
- * A reader's two window buffers (the one being read, the one being filled), shared with the agent,
- * which streams each GET's body into one; kept for this thread's next reader. Per GET this saves
- * a fresh 8 MiB array (page faults), its zeroing, a copy of the body into it and its transfer.
+ * Window buffers between GETs: each spanned GET lends one to the agent, which streams the body
+ * into it and hands it back with the reply (transferred both ways, never copied); a window that is
+ * done with returns its buffer here for this thread's next GET. Per GET this saves a fresh 8 MiB
+ * array (page faults), its zeroing and the SDK's copy of the body into it.
  */
-const freeSlots: SharedArrayBuffer[][] = [];
+const spareBuffers: ArrayBuffer[] = [];
+const lend = (length: number) => (length <= S3_READ_AHEAD.max ? { into: spareBuffers.pop() ?? new ArrayBuffer(S3_READ_AHEAD.max) } : {});
+const giveBack = (w: { bytes: Uint8Array } | undefined) => {
+  const b = w?.bytes.buffer;
+  if (b instanceof ArrayBuffer && b.byteLength === S3_READ_AHEAD.max) spareBuffers.push(b);
+};
 
 /** An S3 object open for range reads; undefined when it does not exist. */
 export function openS3Reader(agent: S3Bridge, where: string, name: string, span: ByteRange | undefined, stat: () => number | undefined): ObjectReader | undefined {
   let window: Window | undefined;
   let size: number;
-  const slots = freeSlots.pop() ?? [new SharedArrayBuffer(S3_READ_AHEAD.max), new SharedArrayBuffer(S3_READ_AHEAD.max)];
-  // Back to the pool once no GET can still be filling them (a reader left unclosed just drops them).
-  let kept = true;
-  const release = (): undefined => {
-    if (kept) freeSlots.push(slots);
-    kept = false;
-    return undefined;
-  };
-  // The slot a new GET fills: never the window being read.
-  const spare = () => (window?.slot === 0 ? 1 : 0);
-  const into = (length: number) => (length <= S3_READ_AHEAD.max ? { into: slots[spare()] } : {});
   if (span && span.length > 0) {
     const length = Math.min(span.length, S3_READ_AHEAD.max);
-    const first = agent.call<Got>({ op: 'get', name, range: { offset: span.offset, length }, short: true, ...into(length) });
+    const first = agent.call<Got>({ op: 'get', name, range: { offset: span.offset, length }, short: true, ...lend(length) });
     const known = first?.size ?? stat();
-    if (!first || known === undefined) return release();
+    if (!first || known === undefined) {
+      giveBack(first);
+      return undefined;
+    }
     size = known;
-    if (first.bytes.byteLength > 0) window = { at: span.offset, bytes: first.bytes, slot: 0 };
+    if (first.bytes.byteLength > 0) window = { at: span.offset, bytes: first.bytes };
+    else giveBack(first);
   } else {
     const known = stat();
-    if (known === undefined) return release();
+    if (known === undefined) return undefined;
     size = known;
   }
   const end = span ? Math.min(size, span.offset + span.length) : 0;
   let next = window ? window.at + window.bytes.byteLength : 0;
-  let pending: { at: number; length: number; id: number; slot: number } | undefined;
+  let pending: { at: number; length: number; id: number } | undefined;
   let ahead: number = S3_READ_AHEAD.first;
 
   const prefetch = () => {
     if (!span || pending || next >= end) return;
     const length = Math.min(S3_READ_AHEAD.max, end - next);
-    pending = { at: next, length, slot: spare(), id: agent.post({ op: 'get', name, range: { offset: next, length }, ...into(length) }) };
+    pending = { at: next, length, id: agent.post({ op: 'get', name, range: { offset: next, length }, ...lend(length) }) };
     next += length;
   };
   const drop = () => {
     const p = pending;
     pending = undefined;
-    if (p) agent.wait<Got>(p.id);
+    if (p) giveBack(agent.wait<Got>(p.id));
   };
   const fetch = (at: number, want: number): Window => {
     if (pending && at >= pending.at && at < pending.at + pending.length) {
@@ -75,17 +73,16 @@ export function openS3Reader(agent: S3Bridge, where: string, name: string, span:
       pending = undefined;
       const got = agent.wait<Got>(p.id);
       if (!got) throw corrupt(`${where}/${name} vanished while being read`);
-      return { at: p.at, bytes: got.bytes, slot: p.slot };
+      return { at: p.at, bytes: got.bytes };
     }
     drop();
     // Out of the span's order: on demand, doubling while sequential (no span) or up to 8 MiB.
     if (!span) ahead = window && at === window.at + window.bytes.byteLength ? Math.min(S3_READ_AHEAD.max, ahead * 2) : S3_READ_AHEAD.first;
     const length = Math.min(size - at, Math.max(want, span ? S3_READ_AHEAD.max : ahead));
-    const slot = spare();
-    const got = agent.call<Got>({ op: 'get', name, range: { offset: at, length }, ...into(length) });
+    const got = agent.call<Got>({ op: 'get', name, range: { offset: at, length }, ...lend(length) });
     if (!got) throw corrupt(`${where}/${name} vanished while being read`);
     next = at + length;
-    return { at, bytes: got.bytes, slot };
+    return { at, bytes: got.bytes };
   };
   prefetch();
   return {
@@ -95,7 +92,9 @@ export function openS3Reader(agent: S3Bridge, where: string, name: string, span:
       for (let done = 0; done < length; ) {
         const at = offset + done;
         if (!window || at < window.at || at >= window.at + window.bytes.byteLength) {
+          const old = window;
           window = fetch(at, length - done);
+          giveBack(old);
           prefetch();
         }
         const n = Math.min(length - done, window.at + window.bytes.byteLength - at);
@@ -104,13 +103,13 @@ export function openS3Reader(agent: S3Bridge, where: string, name: string, span:
       }
     },
     close: () => {
+      giveBack(window);
       window = undefined;
       try {
         drop();
       } catch {
         /* a read-ahead nobody needs */
       }
-      release();
     },
   };
 }
