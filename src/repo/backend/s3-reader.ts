@@ -26,9 +26,10 @@ interface Window {
  */
 const spareBuffers: ArrayBuffer[] = [];
 const lend = (length: number) => (length <= S3_READ_AHEAD.max ? { into: spareBuffers.pop() ?? new ArrayBuffer(S3_READ_AHEAD.max) } : {});
-const giveBack = (w: { bytes: Uint8Array } | undefined) => {
+const giveBack = (w: { bytes: Uint8Array } | undefined): undefined => {
   const b = w?.bytes.buffer;
   if (b instanceof ArrayBuffer && b.byteLength === S3_READ_AHEAD.max) spareBuffers.push(b);
+  return undefined;
 };
 
 /** An S3 object open for range reads; undefined when it does not exist. */
@@ -39,10 +40,7 @@ export function openS3Reader(agent: S3Bridge, where: string, name: string, span:
     const length = Math.min(span.length, S3_READ_AHEAD.max);
     const first = agent.call<Got>({ op: 'get', name, range: { offset: span.offset, length }, short: true, ...lend(length) });
     const known = first?.size ?? stat();
-    if (!first || known === undefined) {
-      giveBack(first);
-      return undefined;
-    }
+    if (!first || known === undefined) return giveBack(first);
     size = known;
     if (first.bytes.byteLength > 0) window = { at: span.offset, bytes: first.bytes };
     else giveBack(first);
