@@ -202,8 +202,17 @@ function blobSpan(files: ReadFile[]): ByteRange | undefined {
   return to > from ? { offset: from, length: to - from } : undefined;
 }
 
+/**
+ * Each blob is decoded whole (one zstd frame), then hashed and written in pieces of the worker's
+ * block (256 KiB) while each piece is in L2: hashing the 4 MiB blob twice and writing it with one
+ * write made the kernel's copy into the page cache miss the cache. 1 GiB as 4 MiB fresh buffers
+ * to a cold file, one thread, shared machine, 3 runs: 1.98-2.22 CPU s whole against 0.39 in
+ * 256 KiB pieces (1 MiB pieces 1.18-1.53, 512 KiB 0.82).
+ */
 function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: WorkerContext, sync: boolean): ReadResult {
-  const whole = newXxh3();
+  // A file of one blob: the blob's checksum is the file's (writePack), so one hash serves both.
+  const whole = f.blobs.length === 1 ? undefined : newXxh3();
+  let xxh3 = '';
   let head: Uint8Array | undefined;
   let out: number | undefined;
   try {
@@ -214,14 +223,19 @@ function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: Work
       reader.readAt(stored, b.offset, b.length);
       const plain = codec.decode(stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64'));
       const h = newXxh3();
-      h.update(plain);
-      if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
+      for (let at = 0; at < plain.byteLength; at += ctx.buf.length) {
+        const piece = plain.subarray(at, at + ctx.buf.length);
+        h.update(piece);
+        whole?.update(piece);
+        if (out !== undefined) writeAll(out, piece);
+      }
+      const blobHash = toHex(h.digest());
+      if (plain.byteLength !== b.rawLength || blobHash !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
       head ??= Uint8Array.from(plain.subarray(0, HEAD_BYTES));
-      whole.update(plain);
-      if (out !== undefined) writeAll(out, plain);
+      if (!whole) xxh3 = blobHash;
       ctx.progress(b.rawLength);
     }
-    const xxh3 = toHex(whole.digest());
+    if (whole) xxh3 = toHex(whole.digest());
     if (xxh3 !== f.xxh3) throw corrupt(`${f.name}: expected xxh3 ${f.xxh3}, got ${xxh3}`);
     if (out !== undefined && sync) syncFile(out);
     return { size: f.size, xxh3, head: head ?? new Uint8Array(0) };

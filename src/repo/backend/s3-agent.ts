@@ -20,6 +20,8 @@ export interface AgentRequest {
   createOnly?: boolean;
   /** A range GET that may end early (the object is shorter): read-ahead's first window. */
   short?: boolean;
+  /** A GET's body goes into this buffer (a read-ahead window, transferred), which the reply's bytes view and carry back. */
+  into?: ArrayBuffer;
   ifMatch?: string;
   /** Multipart handle (one per ObjectSink) and part number (from 1). */
   upload?: number;
@@ -53,7 +55,7 @@ async function handle(q: AgentRequest): Promise<unknown> {
     case 'list':
       return ops.list(q.name!);
     case 'get':
-      return ops.get(q.name!, q.range, q.short === true);
+      return ops.get(q.name!, q.range, q.short === true, q.into);
     case 'put':
       return ops.put(q.name!, q.body!, { ...(q.createOnly ? { createOnly: true } : {}), ...(q.ifMatch ? { ifMatch: q.ifMatch } : {}) });
     case 'remove':
@@ -90,7 +92,7 @@ port.on('message', (q: AgentRequest) => {
   handle(q).then(
     (value) => {
       const bytes = (value as { bytes?: Uint8Array } | undefined)?.bytes;
-      reply({ id: q.id, value }, bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : []);
+      reply({ id: q.id, value }, bytes && (bytes.buffer === q.into || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)) ? [bytes.buffer as ArrayBuffer] : []);
     },
     (err: unknown) => {
       const e = err instanceof CvError ? { code: err.code, message: err.message } : { code: 'INTERNAL' as const, message: `S3 agent: ${(err as Error)?.name ?? 'error'}` };

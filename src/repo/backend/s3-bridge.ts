@@ -29,11 +29,11 @@ export class S3Bridge {
     this.port.unref();
   }
 
-  /** Posts a request; `transfer` hands its body's buffer over (the caller must not reuse it). */
+  /** Posts a request; `transfer` hands its body's buffer over (the caller must not reuse it), as a GET's `into` always is. */
   post(q: Omit<AgentRequest, 'id'>, transfer = false): number {
     const id = this.nextId++;
     const req = { ...q, id } as AgentRequest;
-    this.port.postMessage(req, transfer && q.body ? [q.body.buffer as ArrayBuffer] : []);
+    this.port.postMessage(req, [...(transfer && q.body ? [q.body.buffer as ArrayBuffer] : []), ...(q.into ? [q.into] : [])]);
     return id;
   }
 

@@ -18,6 +18,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import { CvError, corrupt } from '../../common/errors.js';
 import { backoffMs, retryBudget, type S3Spec } from './s3-config.js';
 import { announceRetry } from './s3-retries.js';
@@ -61,6 +62,25 @@ export function describeS3Error(e: SdkError, spec: S3Spec, what: string, retries
   const net = netCode(e);
   if (net) return new CvError('IO', `S3 endpoint ${where} does not answer (${net})${after}: ${what}`);
   return new CvError('IO', `S3 ${what} failed at ${where}: ${c}${status(e) ? ` (HTTP ${status(e)})` : ''}${after}`);
+}
+
+/**
+ * A response body streamed into `dst` (a read-ahead window's buffer, lent by the reader): the
+ * SDK's transformToByteArray collects the chunks and copies them into a fresh zeroed array per GET.
+ */
+function bodyInto(body: Readable, dst: Uint8Array, where: string): Promise<Uint8Array> {
+  // 'data' events hand over the socket's chunks as they come; async iteration (read()) concatenates
+  // what is buffered first, one more copy.
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    body.on('data', (chunk: Buffer) => {
+      if (n + chunk.byteLength > dst.byteLength) return body.destroy(corrupt(`${where}: the gateway sent more bytes than the range asked for`));
+      dst.set(chunk, n);
+      n += chunk.byteLength;
+    });
+    body.once('error', reject);
+    body.once('end', () => resolve(dst.subarray(0, n)));
+  });
 }
 
 export class S3Ops {
@@ -131,7 +151,7 @@ export class S3Ops {
    * The object or a range of it, with its ETag (unquoted) and, for a range, the object's size
    * (from Content-Range); undefined when it does not exist. `short` accepts a range cut by the end.
    */
-  async get(name: string, range?: ByteRange, short = false): Promise<{ bytes: Uint8Array; etag: string; size?: number } | undefined> {
+  async get(name: string, range?: ByteRange, short = false, into?: ArrayBuffer): Promise<{ bytes: Uint8Array; etag: string; size?: number } | undefined> {
     if (range && range.length === 0) return { bytes: new Uint8Array(0), etag: '' };
     const notThere = (e: SdkError) => (codeOf(e) === 'NoSuchKey' || (status(e) === 404 && codeOf(e) !== 'NoSuchBucket') ? null : undefined);
     const r = await this.run(
@@ -139,7 +159,8 @@ export class S3Ops {
       async () => {
         const res = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: this.key(name), ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }));
         const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
-        return { bytes: await res.Body!.transformToByteArray(), etag: (res.ETag ?? '').replace(/"/g, ''), ...(total ? { size: Number(total) } : {}) };
+        const bytes = into ? await bodyInto(res.Body as Readable, new Uint8Array(into), `${this.spec.root}/${name}`) : await res.Body!.transformToByteArray();
+        return { bytes, etag: (res.ETag ?? '').replace(/"/g, ''), ...(total ? { size: Number(total) } : {}) };
       },
       (e) => (status(e) === 416 ? { bytes: new Uint8Array(0), etag: '' } : notThere(e)),
     );

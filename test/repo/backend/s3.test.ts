@@ -96,6 +96,32 @@ describe.skipIf(!isRoot)('the S3 backend against Ceph RGW', () => {
     expect(b.open('packs/cd/none', { offset: 0, length: 10 })).toBeUndefined();
   });
 
+  it('readers open at the same time in one thread keep their own windows, and a later reader reuses them cleanly', () => {
+    const b = fresh();
+    const objs = [0, 1].map((k) => {
+      const data = Buffer.alloc(10 << 20);
+      for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i ^ (k * 0x5a5a5a5a), i);
+      const s = b.create(`packs/ef/ef0${k}`);
+      s.append(data);
+      s.commit();
+      return data;
+    });
+    const check = (readers: ReturnType<Backend['open']>[]) => {
+      // Interleaved 1 MiB reads across both windows of each reader.
+      for (let at = 0; at < 10 << 20; at += 1 << 20) {
+        readers.forEach((r, k) => {
+          const got = Buffer.alloc(1 << 20);
+          r!.readAt(got, at, got.length);
+          expect(got.equals(objs[k]!.subarray(at, at + got.length))).toBe(true);
+        });
+      }
+      readers.forEach((r) => r!.close());
+    };
+    const span = { offset: 0, length: 10 << 20 };
+    check([b.open('packs/ef/ef00', span), b.open('packs/ef/ef01', span)]);
+    check([b.open('packs/ef/ef01', span), b.open('packs/ef/ef00', span)].reverse());
+  });
+
   it('an aborted streamed write leaves no object behind', () => {
     const b = fresh();
     const s = b.create('packs/00/0011');
