@@ -9,7 +9,8 @@ import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
 import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type ObjectSink } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { BLOB_RAW_MAX, BLOB_STORED_MAX, packHeader, packObject, type BlobRef, type PackedFile } from './pack-format.js';
+import { BLOB_RAW_MAX, BLOB_STORED_MAX, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
+import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
 
 export interface WriteSource {
   key: string;
@@ -21,6 +22,8 @@ export interface WritePackTask {
   codec: BlobCodecSpec;
   pack: string;
   entries: WriteSource[];
+  /** One per entry: the pack is then indexed here, once durable (pack-index-write.ts). */
+  index?: IndexedEntry[];
 }
 export interface WrittenFile extends PackedFile {
   head: Uint8Array;
@@ -74,12 +77,13 @@ export default function run(task: WritePackTask | ReadPackTask, ctx: WorkerConte
 }
 
 /** Every file of every entry, as blobs, into one new pack; durable (and named) before it returns. */
-export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{ packSize: number; entries: { key: string; files: WrittenFile[] }[] }> {
+export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{ packSize: number; entries: { key: string; files: WrittenFile[] }[]; index?: PackIndex }> {
   const codec = codecOf(t.codec);
-  const sink = backendFor(t.backend).create(packObject(t.pack));
+  const backend = backendFor(t.backend);
+  const sink = backend.create(packObject(t.pack));
+  const entries: { key: string; files: WrittenFile[] }[] = [];
   try {
     sink.append(packHeader());
-    const entries: { key: string; files: WrittenFile[] }[] = [];
     let since = 0;
     for (const e of t.entries) {
       const files: WrittenFile[] = [];
@@ -93,11 +97,12 @@ export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{
       entries.push({ key: e.key, files });
     }
     sink.commit();
-    return { packSize: sink.size, entries };
   } catch (err) {
     sink.abort();
     throw err;
   }
+  const index = t.index && writePackIndex(backend, codec, t.pack, sink.size, entries.map((e, i) => ({ ...e, meta: t.index![i]! })));
+  return { packSize: sink.size, entries, ...(index ? { index } : {}) };
 }
 
 /**
