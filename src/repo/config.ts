@@ -55,6 +55,12 @@ export function isRepository(dir: string): boolean {
   return fs.existsSync(dir) && entryKind(dir, [CONFIG]) !== undefined;
 }
 
+/** A repository whose config is sealed: opening it needs the password (and a key derivation). */
+export function isEncryptedRepo(dir: string): boolean {
+  const bytes = isRepository(dir) ? readRegularFile(dir, [CONFIG]) : undefined;
+  return bytes !== undefined && isSealedObject(bytes);
+}
+
 /** Opens a repository: reads its config, asking for the password only when it is encrypted. */
 export function openRepo(dir: string, password: PasswordSource): OpenedRepo {
   if (isS3Url(dir)) throw usage(`repo init and key commands do not take S3 repositories (${dir}): an S3 repository is created by its first backup, unencrypted (keys are local files); repo info does`);

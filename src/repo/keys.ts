@@ -1,12 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
-import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { conflict, corrupt, keyError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { parseJson } from '../common/json.js';
 import { withLock } from '../common/lockfile.js';
 import { syncDir } from '../common/fsio.js';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, open, randomNonce, seal } from './codec/aes-gcm.js';
+import { deriveAhead, kdfMemory, newKeySalt, wrappingKey } from './key-derive.js';
 import { ensureDirs, listDir, readRegularFile, removeEntry } from './safe-fs.js';
 
 /**
@@ -51,15 +52,9 @@ const ID_RE = /^[0-9a-f]{64}$/;
 const MAX_KEY_FILE = 64 * 1024;
 const KEYS = 'keys';
 
-const kdfMemory = (k: KdfParams) => 128 * k.N * k.r * (k.p + 1);
-
 function checkKdf(k: KdfParams, what: string): void {
   const ok = [k.N, k.r, k.p].every((v) => Number.isSafeInteger(v) && v >= 1) && (k.N & (k.N - 1)) === 0 && k.N >= 2;
   if (!ok || k.N > KDF_LIMIT.N || k.r > KDF_LIMIT.r || k.p > KDF_LIMIT.p || kdfMemory(k) > KDF_LIMIT.memory) throw corrupt(`${what} has scrypt parameters out of range`);
-}
-
-function wrappingKey(password: string, salt: Buffer, k: KdfParams): Buffer {
-  return scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, { N: k.N, r: k.r, p: k.p, maxmem: kdfMemory(k) + 1024 * 1024 });
 }
 
 /** The associated data of a key file: every field but the wrapped key, in a fixed order. */
@@ -101,6 +96,18 @@ function readKeyFile(dir: string, id: string): KeyFile {
   return parseKeyFile(bytes, id);
 }
 
+/** Starts deriving the key of the first key file (the one openMasterKey tries first) on libuv's pool; never fails. */
+export function deriveFirstKeyAhead(dir: string, password: string): Promise<void> | undefined {
+  try {
+    const id = keyIds(dir)[0];
+    if (id === undefined) return undefined;
+    const f = readKeyFile(dir, id);
+    return deriveAhead(password, f, Buffer.from(f.salt, 'base64'));
+  } catch {
+    return undefined; // a damaged key file is reported by the open itself
+  }
+}
+
 /** What `key list` shows: no salt, nonce or wrapped key (not secret, but of no use to read). */
 export function listKeys(dir: string): KeyInfo[] {
   return keyIds(dir).map((id) => {
@@ -116,7 +123,7 @@ export function addKeyFile(dir: string, masterKey: string, password: string, kdf
   if (master.length !== KEY_BYTES) throw new Error('internal: a master key has 32 bytes');
   checkKdf(kdf, 'the new key');
   const user = os.userInfo({ encoding: 'utf8' }).username;
-  const head = { format: 1 as const, created: new Date().toISOString(), hostname: os.hostname(), username: user, kdf: 'scrypt' as const, ...kdf, salt: randomBytes(32).toString('base64') };
+  const head = { format: 1 as const, created: new Date().toISOString(), hostname: os.hostname(), username: user, kdf: 'scrypt' as const, ...kdf, salt: newKeySalt(password, kdf).toString('base64') };
   const nonce = randomNonce();
   const data = seal(wrappingKey(password, Buffer.from(head.salt, 'base64'), kdf), nonce, master, keyAad(head));
   const bytes = Buffer.from(JSON.stringify({ ...head, nonce: nonce.toString('base64'), data: data.toString('base64') }, null, 1) + '\n');
