@@ -5,7 +5,9 @@
  * packs were being written back), and no worker got its next pack meanwhile.
  */
 import { corrupt } from '../common/errors.js';
-import { versionProblem, type ColumnDef, type Engine } from '../store/index.js';
+// Not the store's index: each copy worker loads this module, and the index pulls in the whole store.
+import { versionProblem } from '../store/version-check.js';
+import type { ColumnDef, Engine } from '../store/index.js';
 import type { Backend } from './backend/index.js';
 import type { BlobCodec } from './codec/index.js';
 import { indexObject, type PackIndex, type PackedEntry, type PackedFile } from './pack-format.js';
