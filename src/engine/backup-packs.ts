@@ -1,13 +1,12 @@
 import path from 'node:path';
-import { corrupt } from '../common/errors.js';
 import { diskOf, type CopyPipeline, type UsedMethod } from '../io/index.js';
-import { versionProblem, type ChunkMeta } from '../store/index.js';
+import type { ChunkMeta } from '../store/index.js';
 import { setEntry, type BackupPlan, type CopyJob } from './backup-plan.js';
 import { runLimited, type Observer } from './options.js';
-import { entryKey, type ManifestEntry } from '../repo/manifest.js';
-import { newPackId, type PackedEntry } from '../repo/pack-format.js';
+import { entryKey } from '../repo/manifest.js';
+import { newPackId, toManifestEntry, type PackIndex } from '../repo/pack-format.js';
 import { PACK_TASK, type PackedStore } from '../repo/packed.js';
-import type { WritePackTask, WrittenFile } from '../repo/pack-task.js';
+import type { WritePackTask } from '../repo/pack-task.js';
 import type { DatabaseDef } from '../store/index.js';
 
 /**
@@ -99,21 +98,17 @@ export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promi
         const dir = path.join(x.chunkDir(chunk), v.version);
         return { key: entryKey(chunk.chunkId, table, v.cid), files: v.files.map((f) => ({ src: path.join(dir, f.name), name: f.name, size: f.size })) };
       }),
+      // A point must describe its data: the worker ties the copied headers to the catalog's row count and schema before it indexes them.
+      index: group.map(({ chunk, table }) => {
+        const v = chunk.tables[table]!;
+        return { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, engine: x.def.engine, schema: x.def.tables[table]!.schema, label: `${x.dbPath} partition ${chunk.path} table ${table}` };
+      }),
     };
-    const res = await pipe.runModule<{ packSize: number; entries: { key: string; files: WrittenFile[] }[] }>(PACK_TASK, task, [diskOfJob(group[0]!), x.dstDisk]);
-    const entries: PackedEntry[] = group.map(({ chunk, table }, i) => {
-      const v = chunk.tables[table]!;
-      const files = res.entries[i]!.files;
-      // A point must describe its data: the catalog's row count and schema must match the copied headers.
-      const problem = versionProblem(x.def.engine, x.def.tables[table]!.schema, v.rows, files.map((f) => ({ name: f.name, size: f.size, head: f.head })));
-      if (problem) throw corrupt(`${x.dbPath} partition ${chunk.path} table ${table}: the catalog does not describe its files: ${problem}`);
-      return { key: res.entries[i]!.key, cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, files: files.map(({ head: _head, ...f }) => f) };
-    });
-    x.store.recordPack({ format: 1, pack, packSize: res.packSize, entries });
+    const { index } = await pipe.runModule<{ index: PackIndex }>(PACK_TASK, task, [diskOfJob(group[0]!), x.dstDisk]);
+    x.store.rememberPack(index);
     group.forEach(({ chunk, table }, i) => {
-      const e = entries[i]!;
-      const entry: ManifestEntry = { cid: e.cid, rows: e.rows, bytes: e.bytes, updateTime: e.updateTime, files: e.files.map((f) => ({ name: f.name, size: f.size, xxh3: f.xxh3 })) };
-      setEntry(x.plan.parts, chunk, table, entry);
+      const e = index.entries[i]!;
+      setEntry(x.plan.parts, chunk, table, toManifestEntry(e));
       bytes += e.bytes;
       stored += e.files.reduce((a, f) => a + f.blobs.reduce((b, blob) => b + blob.length, 0), 0);
       x.observer?.partitionDone?.(table);

@@ -2,14 +2,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { applyDefaults, diskOf, fsTypeOf, mayClone, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
+import { applyDefaults, diskOf, fsTypeOf, mayClone, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
 import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, warmChunks, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
 import { planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { writtenPartitions } from './carried-point.js';
-import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
+import { defaultHolder, newPipeline, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type ManifestToWrite, type ManifestEntry } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
+import { once } from '../repo/settings.js';
 import type { BlobCodecSpec } from '../repo/codec/index.js';
 import { isS3Url } from '../repo/backend/index.js';
 import { copyIntoPacks, type PackSizing } from './backup-packs.js';
@@ -87,12 +88,37 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
   }
   if (o.repoFormat === 1 && o.compression) throw usage('--compression needs a v2 repository (--repo-format 2): v1 stores files as they are');
-  const access = { ...(o.password ? { password: o.password } : {}), ...(o.compression ? { compression: o.compression } : {}) };
-  const repo = Repository.open(checkBackupDir(c, o.backupDir), o.dbPath, true, o.repoFormat, access);
+  const access = { ...(o.password ? { password: once(o.password) } : {}), ...(o.compression ? { compression: o.compression } : {}) };
+  const dir = checkBackupDir(c, o.backupDir);
+  const deriving = Repository.deriveAhead(dir, true, o.repoFormat, access);
+  // The key derivation (scrypt, ~0.4 s of a core) runs on libuv's pool; meanwhile the chunk files
+  // are read ahead and the copy workers boot (0.4-0.7 s at load average 10 here): both waited for it.
+  const started = deriving ? newPipeline(copying, true) : undefined;
+  try {
+    await Promise.all([deriving, warmChunks(c, o.dbPath)]);
+    const repo = Repository.open(dir, o.dbPath, true, o.repoFormat, access);
+    return await backupLocked({ o, c, repo, copying, elapsed, tablesOf, wanted, started });
+  } finally {
+    await started?.close();
+  }
+}
+
+interface LockedInput {
+  o: BackupOptions;
+  c: Cluster;
+  repo: Repository;
+  copying: FilledPipelineOptions;
+  elapsed: () => number;
+  tablesOf: (d: DatabaseDef) => string[];
+  wanted: Set<string> | undefined;
+  started: CopyPipeline | undefined;
+}
+
+/** The backup under the repository's lock: pin, plan, copy, commit the point. */
+async function backupLocked({ o, c, repo, copying, elapsed, tablesOf, wanted, started }: LockedInput): Promise<BackupResult> {
   const lock = repo.lock(o.holder ?? defaultHolder());
   let snapshot: Snapshot | undefined;
   try {
-    await warmChunks(c, o.dbPath);
     snapshot = pinDatabase(c, o.dbPath);
     const createdAt = new Date().toISOString();
     const tables = tablesOf(snapshot.def);
@@ -101,7 +127,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     for (const t of plan.skippedTables) o.observer?.partitionDone?.(t);
     if (o.skipIfUnchanged && unchangedSince(plan)) return unchangedResult(plan, o.dbPath, elapsed());
 
-    const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer, packSizing: o.packSizing });
+    const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer, packSizing: o.packSizing, started });
     const manifest: ManifestToWrite = {
       format: 2,
       pointId: newPointId(),
@@ -152,6 +178,8 @@ interface CopyInput {
   copying: FilledPipelineOptions;
   observer: Observer | undefined;
   packSizing?: PackSizing | undefined;
+  /** A pool booted early (backup), else made here when there is something to copy. */
+  started?: CopyPipeline | undefined;
 }
 
 /**
@@ -164,7 +192,7 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
     const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     if (!plan.toCopy.length) return { bytes: 0, methods: new Set() };
     const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: repo.ioQueue ?? diskOf(repo.dir), inFlight: x.copying.inFlight, workers: x.copying.workers, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
-    return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe));
+    return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe), x.started);
   }
   const def = x.snapshot.def;
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -196,6 +224,7 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
       bytes += v.bytes;
       x.observer?.partitionDone?.(table);
     }),
+    x.started,
   );
   return { bytes, methods, journal };
 }

@@ -27,8 +27,8 @@ export const defaultHolder = () => `pid ${process.pid}`;
  * handed to the observer (a job's live throttle and cancel), its byte counter sampled for
  * progress while fn runs, and closed however fn ends.
  */
-export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number, fn: (pipeline: CopyPipeline) => Promise<T>): Promise<T> {
-  const pipeline = new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, netConcurrency: o.netConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod });
+export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number, fn: (pipeline: CopyPipeline) => Promise<T>, started?: CopyPipeline): Promise<T> {
+  const pipeline = started ?? newPipeline(o);
   try {
     observer?.attach?.(pipeline);
     const tick = () => observer?.bytes?.(pipeline.bytesDone, totalBytes);
@@ -40,8 +40,14 @@ export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observ
       tick();
     }
   } finally {
-    await pipeline.close();
+    // A pipeline started by the caller is closed by the caller.
+    if (!started) await pipeline.close();
   }
+}
+
+/** The pool from resolved options; `eager` boots every worker now (see CopyPipelineOptions). */
+export function newPipeline(o: FilledPipelineOptions, eager = false): CopyPipeline {
+  return new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, netConcurrency: o.netConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod, eager });
 }
 
 /** Runs tasks with at most `limit` in flight; the first failure stops new starts and is rethrown. */

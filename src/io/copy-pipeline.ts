@@ -26,6 +26,8 @@ export interface CopyPipelineOptions {
   batchFiles?: number;
   /** Bytes per read/write/hash block; the throttle and cancel act once per block. */
   blockSize?: number;
+  /** Boot every worker now, not on first use: a caller about to wait on something else (a key derivation) hides their start-up. */
+  eager?: boolean;
 }
 
 /**
@@ -73,7 +75,7 @@ export class CopyPipeline {
     const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
     this.pool = new Pool<WorkerTask, WorkerReply>({
       filename: new URL('./copy-worker.js', import.meta.url).href,
-      minThreads: 1,
+      minThreads: opts.eager ? opts.workers : 1,
       maxThreads: opts.workers,
       idleTimeout: 30_000,
       workerData,

@@ -57,6 +57,12 @@ export function isRepository(dir: string): boolean {
   return dirBackend(dir).read(CONFIG) !== undefined;
 }
 
+/** A repository whose config is sealed: opening it needs the password (and a key derivation). */
+export function isEncryptedRepo(dir: string): boolean {
+  const bytes = dirBackend(dir).read(CONFIG);
+  return bytes !== undefined && isSealedObject(bytes);
+}
+
 /** Opens a repository: reads its config, asking for the password only when it is encrypted. */
 export function openRepo(dir: string, password: PasswordSource): OpenedRepo {
   const backend = dirBackend(dir);

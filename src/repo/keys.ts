@@ -1,9 +1,10 @@
 import os from 'node:os';
-import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { conflict, corrupt, keyError, notFound, usage } from '../common/errors.js';
 import { parseJson } from '../common/json.js';
 import type { Backend } from './backend/index.js';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, open, randomNonce, seal } from './codec/aes-gcm.js';
+import { deriveAhead, kdfMemory, newKeySalt, wrappingKey } from './key-derive.js';
 
 /**
  * Key files, as restic's (doc/design.rst, "Keys, Encryption and MAC"): the repository's random
@@ -48,15 +49,9 @@ const KEY_NAME_RE = /^keys\/([0-9a-f]{64})$/;
 const MAX_KEY_FILE = 64 * 1024;
 const keyObject = (id: string) => `keys/${id}`;
 
-const kdfMemory = (k: KdfParams) => 128 * k.N * k.r * (k.p + 1);
-
 function checkKdf(k: KdfParams, what: string): void {
   const ok = [k.N, k.r, k.p].every((v) => Number.isSafeInteger(v) && v >= 1) && (k.N & (k.N - 1)) === 0 && k.N >= 2;
   if (!ok || k.N > KDF_LIMIT.N || k.r > KDF_LIMIT.r || k.p > KDF_LIMIT.p || kdfMemory(k) > KDF_LIMIT.memory) throw corrupt(`${what} has scrypt parameters out of range`);
-}
-
-function wrappingKey(password: string, salt: Buffer, k: KdfParams): Buffer {
-  return scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, { N: k.N, r: k.r, p: k.p, maxmem: kdfMemory(k) + 1024 * 1024 });
 }
 
 /** The associated data of a key file: every field but the wrapped key, in a fixed order. */
@@ -99,6 +94,18 @@ function readKeyFile(b: Backend, id: string): KeyFile {
   return parseKeyFile(Buffer.from(bytes), id);
 }
 
+/** Starts deriving the key of the first key file (the one openMasterKey tries first) on libuv's pool; never fails. */
+export function deriveFirstKeyAhead(b: Backend, password: string): Promise<void> | undefined {
+  try {
+    const id = keyIds(b)[0];
+    if (id === undefined) return undefined;
+    const f = readKeyFile(b, id);
+    return deriveAhead(password, f, Buffer.from(f.salt, 'base64'));
+  } catch {
+    return undefined; // a damaged key file is reported by the open itself
+  }
+}
+
 /** What `key list` shows: no salt, nonce or wrapped key (not secret, but of no use to read). */
 export function listKeys(b: Backend): KeyInfo[] {
   return keyIds(b).map((id) => {
@@ -117,7 +124,7 @@ export function addKeyFile(b: Backend, masterKey: string, password: string, kdf:
   if (master.length !== KEY_BYTES) throw new Error('internal: a master key has 32 bytes');
   checkKdf(kdf, 'the new key');
   const user = os.userInfo({ encoding: 'utf8' }).username;
-  const head = { format: 1 as const, created: new Date().toISOString(), hostname: os.hostname(), username: user, kdf: 'scrypt' as const, ...kdf, salt: randomBytes(32).toString('base64') };
+  const head = { format: 1 as const, created: new Date().toISOString(), hostname: os.hostname(), username: user, kdf: 'scrypt' as const, ...kdf, salt: newKeySalt(password, kdf).toString('base64') };
   const nonce = randomNonce();
   const data = seal(wrappingKey(password, Buffer.from(head.salt, 'base64'), kdf), nonce, master, keyAad(head));
   const bytes = Buffer.from(JSON.stringify({ ...head, nonce: nonce.toString('base64'), data: data.toString('base64') }, null, 1) + '\n');

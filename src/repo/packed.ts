@@ -94,6 +94,11 @@ export class PackedStore {
    */
   recordPack(ix: PackIndex): void {
     this.backend.write(indexObject(ix.pack), this.codec.sealObject(Buffer.from(sealJson(ix))), { createOnly: true });
+    this.rememberPack(ix);
+  }
+
+  /** Adds an index already durable in the repository (a backup's workers write them: pack-index-write.ts). */
+  rememberPack(ix: PackIndex): void {
     this.indexes?.set(ix.pack, ix);
     for (const e of ix.entries) this.index?.set(e.key, { pack: ix.pack, packSize: ix.packSize, entry: e });
   }

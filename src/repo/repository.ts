@@ -16,7 +16,7 @@ import { checkFileName } from './names.js';
 import { entryDir, recoverEntries } from './v1-entries.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
-import { isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
+import { deriveSettingsKeyAhead, isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
 import { toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
@@ -33,6 +33,11 @@ export type RepoFormat = 1 | 2;
  * (v1: 1.13x, 2026-11-27-trust.md). A password always makes a new directory v2 (v1 has no encryption).
  */
 export const NEW_REPO_FORMAT: RepoFormat = 1;
+
+/** What open() may create. v1 can neither compress nor encrypt: compression makes it v2, and a password a new directory. */
+function newFormatOf(root: string, create: boolean, format: RepoFormat | undefined, access: RepoAccess): RepoFormat {
+  return format ?? (create && (access.compression || (isNewDirectory(root) && access.password?.())) ? 2 : NEW_REPO_FORMAT);
+}
 
 /**
  * One database's backup repository: `<backupDir>/<dbName>/` (a keyed hash of the dbPath in an
@@ -77,9 +82,7 @@ export class Repository {
       return r;
     }
     const root = path.resolve(backupDir);
-    // v1 can neither compress nor encrypt: asking for compression makes a new repository v2, and a
-    // password a new directory (only a new directory can get keys).
-    const newFormat = format ?? (create && (access.compression || (isNewDirectory(root) && access.password())) ? 2 : NEW_REPO_FORMAT);
+    const newFormat = newFormatOf(root, create, format, access);
     // The key is opened before anything is created: a wrong password changes nothing.
     const settings = openSettings(root, access, create && newFormat === 2);
     const r = new Repository(root, dbPath, path.join(root, repoDirName(settings, dbPath)));
@@ -101,6 +104,12 @@ export class Repository {
     if (!st.isDirectory()) throw wrongKind(r.dir, kindOf(st), 'directory');
     r.describe(settings, create, newFormat, access);
     return r;
+  }
+
+  /** Starts open()'s key derivation on libuv's pool (key-derive.ts); `access.password` must be open()'s, wrapped in once(). */
+  static deriveAhead(backupDir: string, create: boolean, format: RepoFormat | undefined, access: RepoAccess): Promise<void> | undefined {
+    const root = path.resolve(backupDir);
+    return isS3Url(backupDir) ? undefined : deriveSettingsKeyAhead(root, access, create && newFormatOf(root, create, format, access) === 2);
   }
 
   /** Reads repo.json (or, creating, writes it) and sets up the v2 store with its codec. */

@@ -4,8 +4,9 @@ import { corrupt, notFound, usage } from '../common/errors.js';
 import { dbNameOf } from '../store/index.js';
 import { dirBackend, subBackend } from './backup-dir.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { INIT_LEFTOVERS, initRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
-import { keyIds, type KdfParams } from './keys.js';
+import { INIT_LEFTOVERS, initRepo, isEncryptedRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
+import { KDF_DEFAULT, deriveFirstKeyAhead, keyIds, type KdfParams } from './keys.js';
+import { deriveAhead } from './key-derive.js';
 import { readRegularFile } from './safe-fs.js';
 import { sealJson, unsealJson } from './sealed-json.js';
 
@@ -67,6 +68,21 @@ export function openSettings(backupDir: string, access: RepoAccess, init: boolea
   const encryption = password() ? 'aes-256-gcm' : 'none';
   const r = initRepo(backupDir, { encryption, compression: access.compression ?? 'default', password, ...(access.kdf ? { kdf: access.kdf } : {}) });
   return { config: r.config, spec: r.spec };
+}
+
+/**
+ * Starts, on libuv's pool, the key derivation that openSettings(backupDir, access, init) will run:
+ * the first key file's of an encrypted directory, or a new key's when `init` makes a new directory
+ * encrypted; undefined when there is none. Reads the password only where openSettings will. The
+ * caller overlaps it with other work.
+ */
+export function deriveSettingsKeyAhead(backupDir: string, access: RepoAccess, init: boolean): Promise<void> | undefined {
+  if (isRepository(backupDir)) {
+    const password = isEncryptedRepo(backupDir) ? access.password?.() : undefined;
+    return password ? deriveFirstKeyAhead(dirBackend(backupDir), password) : undefined;
+  }
+  const password = init && isNewDirectory(backupDir) ? access.password?.() : undefined;
+  return password ? deriveAhead(password, access.kdf ?? KDF_DEFAULT) : undefined;
 }
 
 /** The codec spec a run writes with: the directory's, with this run's compression if it names one. */

@@ -1,0 +1,48 @@
+/**
+ * scrypt ahead of need. Opening or creating an encrypted repository derives a key-file key with
+ * scrypt (KDF_DEFAULT: 0.3-0.5 s of one core here), and did so synchronously on the main thread
+ * before a backup did anything else. `deriveAhead` runs the same derivation (same parameters) on
+ * libuv's pool (crypto.scrypt) while the caller does other work; the synchronous open then takes
+ * the result from here. Only when the derivation runs changes, never what it derives.
+ */
+import { createHash, randomBytes, scrypt, scryptSync } from 'node:crypto';
+import { KEY_BYTES } from './codec/aes-gcm.js';
+import type { KdfParams } from './keys.js';
+
+export const kdfMemory = (k: KdfParams) => 128 * k.N * k.r * (k.p + 1);
+const options = (k: KdfParams) => ({ N: k.N, r: k.r, p: k.p, maxmem: kdfMemory(k) + 1024 * 1024 });
+/** The cache is keyed by a hash of the password, so it never holds the password itself. */
+const slot = (password: string, salt: Buffer, k: KdfParams) => createHash('sha256').update(password).update('\0').update(salt).update(`\0${k.N}:${k.r}:${k.p}`).digest('hex');
+
+const derived = new Map<string, Buffer>();
+/** Salts of new keys whose key-file key is already derived (or being derived), by password and parameters. */
+const newSalts = new Map<string, Buffer>();
+const saltSlot = (password: string, k: KdfParams) => slot(password, Buffer.alloc(0), k);
+
+/** The key-file key for this password, salt and parameters: derived ahead, else now. */
+export function wrappingKey(password: string, salt: Buffer, k: KdfParams): Buffer {
+  return derived.get(slot(password, salt, k)) ?? scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, options(k));
+}
+
+/** The salt of a new key file: the one derived ahead for this password (once), else a fresh one. */
+export function newKeySalt(password: string, k: KdfParams): Buffer {
+  const s = newSalts.get(saltSlot(password, k));
+  newSalts.delete(saltSlot(password, k));
+  return s ?? randomBytes(32);
+}
+
+/**
+ * Derives on libuv's pool: for an existing key file (its salt and parameters), or with a fresh
+ * salt for the key file about to be created (`salt` absent). Never fails: whatever goes wrong is
+ * left for the synchronous path to report (a wrong password is still found wrong there).
+ */
+export function deriveAhead(password: string, k: KdfParams, salt?: Buffer): Promise<void> {
+  const s = salt ?? randomBytes(32);
+  if (!salt) newSalts.set(saltSlot(password, k), s);
+  return new Promise((resolve) => {
+    scrypt(Buffer.from(password, 'utf8'), s, KEY_BYTES, options(k), (err, key) => {
+      if (!err) derived.set(slot(password, s, k), key);
+      resolve();
+    });
+  });
+}
