@@ -1,12 +1,12 @@
 import { CvError, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { applyDefaults } from '../io/index.js';
-import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
+import { applyDefaults, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
+import { dbNameOf, hasDatabase, loadDatabase, type Cluster } from '../store/index.js';
 import { withPipeline, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
 import { once } from '../repo/settings.js';
 import { listRepositories } from '../repo/repository.js';
-import { runRestore, type RestoreTarget } from './restore.js';
+import { runRestore, type RestoreResult, type RestoreTarget } from './restore.js';
 import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
 import type { ManifestEntry } from '../repo/manifest.js';
 
@@ -109,28 +109,28 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   // The databases restore at once, through one pipeline: one database's last large files then
   // overlap the other's copies instead of leaving workers idle, and the process starts once.
   await withPipeline(copying, o.observer, total, async (pipeline) => {
-    const one = async (t: Task) => {
-      if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
-      try {
-        const r = await runRestore(
-          { c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } },
-          o,
-          copying,
-          pipeline,
-        );
-        partitions += r.partitions;
-        bytes += r.bytes;
-        rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
-      } catch (err) {
-        if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
-        fail(t.targetDb, t.pairs.map((p) => p.dst), err);
-      }
-    };
-    const settled = await Promise.allSettled(tasks.map(one));
-    const cancelled = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-    if (cancelled) throw cancelled.reason;
+    const settled = await Promise.allSettled(tasks.map((t) => migrateOne(t, c, o, copying, pipeline)));
+    settled.forEach((s, i) => {
+      if (s.status === 'rejected') throw s.reason; // a cancel
+      const t = tasks[i]!;
+      if ('err' in s.value) return fail(t.targetDb, t.pairs.map((p) => p.dst), s.value.err);
+      partitions += s.value.partitions;
+      bytes += s.value.bytes;
+      rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
+    });
   });
   const seconds = elapsed();
   rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
   return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
+}
+
+/** One database of a migrate, through the shared pipeline: its failure is returned (it becomes rows), a cancel thrown. */
+async function migrateOne(t: Task, c: Cluster, o: MigrateOptions, copying: FilledPipelineOptions, pipeline: CopyPipeline): Promise<RestoreResult | { err: unknown }> {
+  if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
+  try {
+    return await runRestore({ c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying, pipeline);
+  } catch (err) {
+    if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
+    return { err };
+  }
 }

@@ -26,12 +26,7 @@ import { endpointQueueId, isS3Url, type RepoLock } from './backend/index.js';
 /** Repository layout: 1 is the file mirror (repo.json format 2), 2 is packs (repo.json format 3). */
 export type RepoFormat = 1 | 2;
 
-/**
- * The format of a new unencrypted repository when the caller names none (`--repo-format`): the
- * switch between v1 and v2 as the default. New repositories are v1 until v2 meets its speed
- * targets: in the committed run bench-results/2026-11-27-seams.md, v2 restore ran at 0.63x backup
- * (v1: 1.13x, 2026-11-27-trust.md). A password always makes a new directory v2 (v1 has no encryption).
- */
+/** A new unencrypted repository's format when none is named: v1 until v2 meets its speed goals (docs/FORMAT.md). */
 export const NEW_REPO_FORMAT: RepoFormat = 1;
 
 /** What open() may create. v1 can neither compress nor encrypt: compression makes it v2, and a password a new directory. */
