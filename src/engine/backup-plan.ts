@@ -1,7 +1,7 @@
 import { nameMap } from '../common/json.js';
-import type { ChunkMeta, Snapshot, TableDef } from '../store/index.js';
+import type { ChunkMeta, ChunkSummary, SummarySnapshot, TableDef } from '../store/index.js';
 import { entryKey, type ManifestEntry, type ManifestHead, type ManifestPartition } from '../repo/manifest.js';
-import { CarriedPartition, cidOf, readPrevious, tableNamesOf } from './carried-point.js';
+import { CarriedPartition, cidOf, tableNamesOf, type PreviousPoint } from './carried-point.js';
 import type { Repository } from '../repo/repository.js';
 
 /** One (partition, table) whose current version the repository lacks. */
@@ -33,7 +33,10 @@ export interface BackupPlan {
 
 export interface PlanInput {
   repo: Repository;
-  snapshot: Snapshot;
+  /** The latest point, read before the pin (readPrevious). */
+  previous: PreviousPoint | undefined;
+  /** Pinned with the file lists of every chunk `needsFiles` selects. */
+  snapshot: SummarySnapshot;
   tables: string[];
   /** Partition paths to back up (a partial backup), or all. */
   wanted?: Set<string>;
@@ -44,7 +47,7 @@ export interface PlanInput {
 export function planBackup(x: PlanInput): BackupPlan {
   const { repo, snapshot, tables } = x;
   const def = snapshot.def;
-  const previous = readPrevious(repo);
+  const previous = x.previous;
   const prev = previous?.head;
   const { records: journaled, files: oldJournals } = repo.journals();
   // Every run opens its journal before it stages or replaces anything and deletes it only after
@@ -65,26 +68,41 @@ export function planBackup(x: PlanInput): BackupPlan {
       const v = k.tables[t];
       if (!v) continue;
       perTable.set(t, perTable.get(t)! + 1);
-      const old = parts.get(k.path);
       // Incremental by metadata: the previous point's entries are trusted (check verifies the
       // bytes); a dead run's journal is believed only where its data directory exists.
       // An entry the previous point holds is already in `parts`, carried as it was read.
-      const inPoint = old?.chunkId === k.chunkId && cidOf(old, t) === v.cid;
+      const inPoint = inPrevious(parts, k, t);
       const known = inPoint || !repo.hasData(k.chunkId, t, v.cid) ? undefined : journaled.get(entryKey(k.chunkId, t, v.cid))?.entry;
       if (!x.force && (inPoint || known)) {
         if (known) setEntry(parts, k, t, known);
         skippedTables.push(t);
-      } else toCopy.push({ chunk: k, table: t });
+      } else toCopy.push({ chunk: snapshot.full(k), table: t });
     }
   }
   return { prev, toCopy, skippedTables, perTable, parts, manifestTables, dropped, oldJournals };
+}
+
+const inPrevious = (parts: Map<string, ManifestPartition>, k: ChunkSummary, t: string) => {
+  const old = parts.get(k.path);
+  return old?.chunkId === k.chunkId && cidOf(old, t) === k.tables[t]?.cid;
+};
+
+/**
+ * The chunks a backup must pin with their file lists (pinSummaries): those with a table, of
+ * `tables` (undefined: any, so a table created before the pin is covered), whose version the
+ * previous point lacks; every chunk with `force`. A superset of planBackup's copies: journaled
+ * entries are also read, and are then not copied.
+ */
+export function needsFiles(previous: PreviousPoint | undefined, o: { tables?: string[]; wanted?: Set<string>; force?: boolean }): (k: ChunkSummary) => boolean {
+  const parts = previous?.parts ?? new Map<string, ManifestPartition>();
+  return (k) => (!o.wanted || o.wanted.has(k.path)) && (!!o.force || Object.keys(k.tables).some((t) => (!o.tables || o.tables.includes(t)) && !inPrevious(parts, k, t)));
 }
 
 /**
  * DolphinDB's snapshot=true: entries of tables in scope (or tables dropped from the database) whose
  * partition is gone, or was dropped and re-created, leave the new point. Returns how many left.
  */
-function dropGone(parts: Map<string, ManifestPartition>, manifestTables: Record<string, TableDef>, snapshot: Snapshot, tables: string[]): number {
+function dropGone(parts: Map<string, ManifestPartition>, manifestTables: Record<string, TableDef>, snapshot: SummarySnapshot, tables: string[]): number {
   const def = snapshot.def;
   const live = new Map(snapshot.chunks.map((k) => [k.path, k]));
   let dropped = 0;
@@ -102,7 +120,7 @@ function dropGone(parts: Map<string, ManifestPartition>, manifestTables: Record<
 }
 
 /** Records an entry in the new point, starting the partition afresh if its chunk changed. */
-export function setEntry(parts: Map<string, ManifestPartition>, k: ChunkMeta, table: string, e: ManifestEntry): void {
+export function setEntry(parts: Map<string, ManifestPartition>, k: ChunkSummary, table: string, e: ManifestEntry): void {
   let p = parts.get(k.path);
   if (!p || p.chunkId !== k.chunkId) parts.set(k.path, (p = { path: k.path, chunkId: k.chunkId, tables: nameMap() }));
   p.tables[table] = e;

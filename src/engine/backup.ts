@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, fsTypeOf, mayClone, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
-import { Cluster, loadChunks, loadDatabase, parsePartitionPath, pinDatabase, tableOf, versionProblem, warmChunks, type ChunkMeta, type DatabaseDef, type Snapshot } from '../store/index.js';
-import { planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
-import { writtenPartitions } from './carried-point.js';
+import { Cluster, loadDatabase, loadSummaries, parsePartitionPath, pinSummaries, tableOf, versionProblem, warmChunks, type ChunkMeta, type DatabaseDef } from '../store/index.js';
+import { needsFiles, planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
+import { readPrevious, writtenPartitions } from './carried-point.js';
 import { defaultHolder, newPipeline, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type ManifestToWrite, type ManifestEntry } from '../repo/manifest.js';
@@ -84,18 +84,19 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   tablesOf(early);
   const wanted = o.partitions?.length ? new Set(o.partitions.map((p) => parsePartitionPath(early.scheme, p))) : undefined;
   if (wanted) {
-    const existing = new Set(loadChunks(c, o.dbPath).map((k) => k.path));
+    const existing = new Set(loadSummaries(c, o.dbPath).map((k) => k.path));
     for (const p of wanted) if (!existing.has(p)) throw notFound(`partition ${p} does not exist in ${o.dbPath}`);
   }
   if (o.repoFormat === 1 && o.compression) throw usage('--compression needs a v2 repository (--repo-format 2): v1 stores files as they are');
   const access = { ...(o.password ? { password: once(o.password) } : {}), ...(o.compression ? { compression: o.compression } : {}) };
   const dir = checkBackupDir(c, o.backupDir);
   const deriving = Repository.deriveAhead(dir, true, o.repoFormat, access);
-  // The key derivation (scrypt, ~0.4 s of a core) runs on libuv's pool; meanwhile the chunk files
-  // are read ahead and the copy workers boot (0.4-0.7 s at load average 10 here): both waited for it.
+  // The key derivation (scrypt, ~0.4 s of a core) runs on libuv's pool; meanwhile the copy workers
+  // boot (0.4-0.7 s at load average 10 here), which waited for it before. (The chunk files to read
+  // ahead are known only from the previous point, which needs the key: pinAndPlan warms them.)
   const started = deriving ? newPipeline(copying, true) : undefined;
   try {
-    await Promise.all([deriving, warmChunks(c, o.dbPath)]);
+    await deriving;
     const repo = Repository.open(dir, o.dbPath, true, o.repoFormat, access);
     return await backupLocked({ o, c, repo, copying, elapsed, tablesOf, wanted, started });
   } finally {
@@ -117,24 +118,23 @@ interface LockedInput {
 /** The backup under the repository's lock: pin, plan, copy, commit the point. */
 async function backupLocked({ o, c, repo, copying, elapsed, tablesOf, wanted, started }: LockedInput): Promise<BackupResult> {
   const lock = repo.lock(o.holder ?? defaultHolder());
-  let snapshot: Snapshot | undefined;
+  let release: (() => void) | undefined;
   try {
-    snapshot = pinDatabase(c, o.dbPath);
-    const createdAt = new Date().toISOString();
-    const tables = tablesOf(snapshot.def);
-    const plan = planBackup({ repo, snapshot, tables, ...(wanted ? { wanted } : {}), force: !!o.force, keepDropped: !!o.keepDropped });
+    const pinned = await pinAndPlan(c, repo, o, wanted, tablesOf);
+    release = pinned.release;
+    const { def, tables, plan, createdAt } = pinned;
     o.observer?.plan?.(tables.map((t) => ({ dbName: o.dbPath, tableName: t, total: plan.perTable.get(t)! })));
     for (const t of plan.skippedTables) o.observer?.partitionDone?.(t);
     if (o.skipIfUnchanged && unchangedSince(plan)) return unchangedResult(plan, o.dbPath, elapsed());
 
-    const copied = await copyEntries({ c, repo, snapshot, plan, dbPath: o.dbPath, copying, observer: o.observer, packSizing: o.packSizing, started });
+    const copied = await copyEntries({ c, repo, def, plan, dbPath: o.dbPath, copying, observer: o.observer, packSizing: o.packSizing, started });
     const manifest: ManifestToWrite = {
       format: 2,
       pointId: newPointId(),
       ...(plan.prev ? { parent: plan.prev.pointId } : {}),
       dbPath: o.dbPath,
-      engine: snapshot.def.engine,
-      scheme: snapshot.def.scheme,
+      engine: def.engine,
+      scheme: def.scheme,
       tables: plan.manifestTables,
       created: createdAt,
       committed: new Date().toISOString(),
@@ -160,8 +160,28 @@ async function backupLocked({ o, c, repo, copying, elapsed, tablesOf, wanted, st
       sharesExtents: copied.methods.has('reflink') || (copied.methods.has('copy-file-range') && mayClone(fsTypeOf(repo.dir))),
     };
   } finally {
-    snapshot?.release();
+    release?.();
     lock.release();
+  }
+}
+
+/**
+ * Reads the previous point, pins the snapshot (the file lists of only the chunks the point lacks)
+ * and plans. The pin's 100,000 summaries end here: what follows needs only the copies' chunks.
+ */
+async function pinAndPlan(c: Cluster, repo: Repository, o: BackupOptions, wanted: Set<string> | undefined, tablesOf: (d: DatabaseDef) => string[]) {
+  const previous = readPrevious(repo);
+  const withFiles = needsFiles(previous, { ...(o.tables?.length ? { tables: o.tables } : {}), ...(wanted ? { wanted } : {}), force: !!o.force });
+  await warmChunks(c, o.dbPath, withFiles);
+  const snapshot = pinSummaries(c, o.dbPath, withFiles);
+  try {
+    const createdAt = new Date().toISOString();
+    const tables = tablesOf(snapshot.def);
+    const plan = planBackup({ repo, previous, snapshot, tables, ...(wanted ? { wanted } : {}), force: !!o.force, keepDropped: !!o.keepDropped });
+    return { def: snapshot.def, tables, plan, createdAt, release: snapshot.release };
+  } catch (err) {
+    snapshot.release();
+    throw err;
   }
 }
 
@@ -172,7 +192,7 @@ function unchangedResult(plan: BackupPlan, dbPath: string, seconds: number): Bac
 interface CopyInput {
   c: Cluster;
   repo: Repository;
-  snapshot: Snapshot;
+  def: DatabaseDef;
   plan: BackupPlan;
   dbPath: string;
   copying: FilledPipelineOptions;
@@ -191,10 +211,10 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
   if (repo.packs) {
     const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
     if (!plan.toCopy.length) return { bytes: 0, methods: new Set() };
-    const input = { store: repo.packs, def: x.snapshot.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: repo.ioQueue ?? diskOf(repo.dir), inFlight: x.copying.inFlight, workers: x.copying.workers, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
+    const input = { store: repo.packs, def: x.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: repo.ioQueue ?? diskOf(repo.dir), inFlight: x.copying.inFlight, workers: x.copying.workers, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
     return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe), x.started);
   }
-  const def = x.snapshot.def;
+  const def = x.def;
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const journal = repo.openJournal(runId);
   const dstDisk = diskOf(repo.dir);

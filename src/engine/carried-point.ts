@@ -64,8 +64,13 @@ function addEntries(t: ManifestTotals, tables: Record<string, ManifestEntry>): v
   }
 }
 
+export interface PreviousPoint {
+  head: ManifestHead;
+  parts: Map<string, ManifestPartition>;
+}
+
 /** The latest point's head and its partitions by path, carried (undefined when the repository has none). */
-export function readPrevious(repo: Repository): { head: ManifestHead; parts: Map<string, ManifestPartition> } | undefined {
+export function readPrevious(repo: Repository): PreviousPoint | undefined {
   if (!repo.points().length) return undefined;
   const lines = new PartitionLines();
   const parts = new Map<string, ManifestPartition>();

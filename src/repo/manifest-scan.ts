@@ -1,7 +1,8 @@
 import { corrupt } from '../common/errors.js';
 import { parseJson } from '../common/json.js';
 import { asMalformed, partitionChecker, readPointFile, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
-import { lineBuffers, walkSealed } from './sealed-json.js';
+import { lineBuffers } from '../common/file-lines.js';
+import { walkSealed } from './sealed-json.js';
 
 /**
  * A restore point read a partition at a time (issue 14): at 100,000 partitions a point is ~130 MB

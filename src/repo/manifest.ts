@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
 import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
-import { linesRead, sealJsonRuns, unsealJsonBytes, unsealJsonLines, type RawJson } from './sealed-json.js';
+import { linesRead } from '../common/file-lines.js';
+import { sealJsonRuns, unsealJsonBytes, unsealJsonLines, type RawJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, openRegularFile } from './safe-fs.js';
 

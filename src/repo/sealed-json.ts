@@ -14,7 +14,7 @@ import { newXxh3, toHex } from '../io/index.js';
  */
 const PREFIX = 'xxh3:';
 /** Pieces are hashed and written in runs of about this many characters. */
-const RUN = 1 << 20;
+const RUN = 1 << 16;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
 /** What JSON.stringify leaves out of an object (and writes as null in an array). */
@@ -77,8 +77,32 @@ function digest(body: unknown): string {
 /** The sealed file, in runs of text: one top-level key, or one element of a top-level array, per line. */
 export function* sealJsonRuns(body: object): Generator<string> {
   if ('checksum' in body) throw new Error('internal: a sealed body has no checksum field of its own');
-  yield* runs(pieces({ ...body, checksum: digest(body) }, true));
-  yield '\n';
+  if (!isRecord(body) || Object.values(body).every(omitted)) {
+    yield* runs(pieces({ ...body, checksum: digest(body) }, true));
+    yield '\n';
+    return;
+  }
+  // One pass: the checksum is the last key, so each run is hashed (less the newlines between lines,
+  // which are the only raw newlines) as it is written. Two passes made every carried partition's
+  // text twice: 200 MiB of inflated slabs at 100,000 partitions, a no-change backup's peak of RSS.
+  const h = newXxh3();
+  const all = pieces(body, true);
+  let held = all.next();
+  const rest = function* () {
+    for (let n = all.next(); !n.done; n = all.next()) {
+      yield held.value as string;
+      held = n;
+    }
+  };
+  for (const r of runs(rest())) {
+    // A string, not a Buffer: the hasher encodes it as UTF-8 itself, without a 1 MiB buffer per run.
+    h.update(r.replaceAll('\n', ''));
+    yield r;
+  }
+  // The held piece closes the body: hashed as `}`, written after the checksum.
+  const close = held.value as string;
+  h.update(close.replaceAll('\n', ''));
+  yield `,\n"checksum":${JSON.stringify(PREFIX + toHex(h.digest()))}${close}\n`;
 }
 
 export function sealJson(body: object): string {
@@ -144,31 +168,6 @@ function* linesOf(buf: Buffer): Generator<string> {
     yield buf.toString('utf8', pos, end);
     pos = end + 1;
   }
-}
-
-/** The lines of a file read through `read(buf, position)` in 1 MiB pieces, as bytes: the file is never held whole. */
-export function* lineBuffers(read: (buf: Buffer, position: number) => number): Generator<Buffer> {
-  const buf = Buffer.allocUnsafe(RUN);
-  let carry: Buffer | undefined;
-  for (let pos = 0; ; ) {
-    const n = read(buf, pos);
-    if (n <= 0) break;
-    pos += n;
-    let chunk = buf.subarray(0, n);
-    if (carry) chunk = Buffer.concat([carry, chunk]);
-    let start = 0;
-    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-      yield chunk.subarray(start, nl);
-      start = nl + 1;
-    }
-    carry = start < chunk.length ? Buffer.from(chunk.subarray(start)) : undefined;
-  }
-  if (carry) yield carry;
-}
-
-/** The lines of a file read in pieces (`lineBuffers`), as text. */
-export function* linesRead(read: (buf: Buffer, position: number) => number): Generator<string> {
-  for (const line of lineBuffers(read)) yield line.toString('utf8');
 }
 
 const CHECKSUM_KEY = Buffer.from('"checksum":');

@@ -4,6 +4,7 @@ import { CvError, notFound, usage } from '../common/errors.js';
 import { readJson, writeFileAtomic, writeFilesAtomicGrouped, writeJsonAtomic } from '../common/durable.js';
 import { makeDirs, removeFile, syncDir } from '../common/fsio.js';
 import { withLock } from '../common/lockfile.js';
+import { appendChanges } from './chunk-index.js';
 import { loadCluster, volumesOf, type ClusterConfig, type Volume } from './cluster.js';
 import type { Scheme } from './scheme.js';
 import type { ColumnDef } from './types.js';
@@ -125,7 +126,7 @@ export function listDatabases(c: Cluster): string[] {
     .sort();
 }
 
-const chunksDir = (c: Cluster, db: string) => path.join(c.dbDir(db), 'chunks');
+export const chunksDir = (c: Cluster, db: string) => path.join(c.dbDir(db), 'chunks');
 
 export function loadChunks(c: Cluster, db: string): ChunkMeta[] {
   return mapChunks(c, db, (k) => k).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -147,26 +148,6 @@ export function mapChunks<T>(c: Cluster, db: string, pick: (k: ChunkMeta) => T):
   // Read after the chunk files: a commit record present now holds the final state of every chunk it names.
   for (const k of pendingCommit(c, db)?.chunks ?? []) byId.set(k.chunkId, pick(k));
   return [...byId.values()];
-}
-
-/**
- * Reads every chunk file of a database once, asynchronously and many at a time, so that the
- * synchronous reads under the database lock (a pin, loadChunks) find them in the page cache. Cold,
- * 2,000 chunk files read one by one under the lock took 1.7 s of a 7 s backup (profile in
- * docs/PERFORMANCE.md). Changes nothing; errors are left for the real read to report.
- */
-export async function warmChunks(c: Cluster, db: string, concurrency = 32): Promise<void> {
-  let names: string[];
-  try {
-    names = (await fs.promises.readdir(chunksDir(c, db))).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
-  } catch {
-    return;
-  }
-  let next = 0;
-  const lane = async () => {
-    while (next < names.length) await fs.promises.readFile(path.join(chunksDir(c, db), names[next++]!)).catch(() => undefined);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane));
 }
 
 /** loadChunk for many ids, reading the commit record once: the chunks that exist, by id. */
@@ -210,19 +191,26 @@ export function loadChunk(c: Cluster, db: string, chunkId: string): ChunkMeta | 
   return pendingCommit(c, db)?.chunks.find((x) => x.chunkId === chunkId) ?? k;
 }
 
+/** Names chunks in the change log before their files change (chunk-index.ts: what keeps the index exact). */
+const logChanges = (c: Cluster, db: string, ids: string[]) => appendChanges(c.dbDir(db), changeMarker(c, db), ids);
+
 /** The atomic switch that makes a new version visible: one rename of the chunk's metadata file. */
 export function saveChunk(c: Cluster, db: string, chunk: ChunkMeta): void {
   makeDirs(chunksDir(c, db));
+  logChanges(c, db, [chunk.chunkId]);
   writeJsonAtomic(path.join(chunksDir(c, db), `${chunk.chunkId}.json`), chunk);
 }
 
 /** saveChunk for many chunks, made durable as a group (common/durable writeFilesAtomicGrouped). */
 export function saveChunks(c: Cluster, db: string, chunks: ChunkMeta[]): void {
+  if (!chunks.length) return;
   makeDirs(chunksDir(c, db));
+  logChanges(c, db, chunks.map((k) => k.chunkId));
   writeFilesAtomicGrouped(chunks.map((k) => ({ file: path.join(chunksDir(c, db), `${k.chunkId}.json`), data: JSON.stringify(k, null, 1) + '\n' })));
 }
 
 export function deleteChunkMeta(c: Cluster, db: string, chunkId: string): void {
+  logChanges(c, db, [chunkId]);
   removeFile(path.join(chunksDir(c, db), `${chunkId}.json`));
 }
 

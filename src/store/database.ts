@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { conflict, notFound, usage } from '../common/errors.js';
 import { makeDirs, removeEmptyDir, removeFile, removeTree, syncDir } from '../common/fsio.js';
+import { indexNewDatabase } from './chunk-summaries.js';
 import { Cluster, dbNameOf, hasDatabase, loadChunks, loadDatabase, nextCid, saveChunk, saveDatabase, tableOf, type DatabaseDef, type Engine, type TableDef } from './catalog.js';
 import { dropChunkLocked, gcChunkLocked, livePins, removeUnpinnedTree } from './mvcc.js';
 import { extendValueLevels, levelsOf, parsePartitionPath, validateScheme, type Scheme } from './scheme.js';
@@ -17,6 +18,7 @@ export function createDatabase(c: Cluster, dbPath: string, engine: Engine, schem
     if (hasDatabase(c, dbPath)) throw conflict(`database ${dbPath} already exists`);
     const def: DatabaseDef = { format: 1, dbPath, engine, scheme, tables: {}, nextPhysIndex: 0, created: new Date().toISOString() };
     makeDirs(path.join(c.dbDir(dbPath), 'chunks'));
+    indexNewDatabase(c, dbPath);
     saveDatabase(c, def);
     return def;
   });
@@ -82,14 +84,15 @@ export function dropTable(c: Cluster, dbPath: string, table: string): void {
   c.withDbLock(dbPath, () => {
     const def = loadDatabase(c, dbPath);
     tableOf(def, table);
+    // A drop takes a commit id too: pins released later see that versions went (changeMarker).
+    // Taken first, so the change log's lines carry the new marker (chunk-index.ts).
+    nextCid(c, dbPath);
     for (const chunk of loadChunks(c, dbPath)) {
       if (!chunk.tables[table]) continue;
       delete chunk.tables[table];
       saveChunk(c, dbPath, chunk);
       gcChunkLocked(c, dbPath, chunk);
     }
-    // A drop takes a commit id too: pins released later see that versions went (changeMarker).
-    nextCid(c, dbPath);
     delete def.tables[table];
     saveDatabase(c, def);
   });

@@ -14,7 +14,9 @@ export { hashString, levelName, levelNames, levelsOf, parsePartitionPath, partit
 export { initCluster, isCluster, isUnfinishedHome, loadCluster, resolveHome, volumesOf, type ClusterConfig, type InitOptions, type NodeConfig, type Volume, type VolumeConfig } from './cluster.js';
 
 // The catalog, read side.
-export { Cluster, dbNameOf, hasDatabase, listDatabases, loadChunks, loadDatabase, tableOf, warmChunks } from './catalog.js';
+export { Cluster, dbNameOf, hasDatabase, listDatabases, loadChunks, loadDatabase, tableOf } from './catalog.js';
+export { loadSummaries, warmChunks } from './chunk-summaries.js';
+export type { ChunkSummary, TableSummary } from './chunk-index.js';
 export type { ChunkMeta, DatabaseDef, Engine, FileEntry, TableDef, TableVersion } from './catalog.js';
 
 // Databases, tables and partitions: each takes the lock it needs.
@@ -28,7 +30,7 @@ export { openTableStream, type TableStream } from './stream-writer.js';
 export { Batch, beginBatch, splitByPath, type BatchOptions, type BatchResult } from './batch.js';
 
 // Reading: pinned snapshots, partitions and tables, statistics and digests.
-export { pinDatabase, type Snapshot } from './mvcc.js';
+export { pinDatabase, pinSummaries, type Snapshot, type SummarySnapshot } from './mvcc.js';
 export { forEachVersionRange, rangeReadable } from './column-ranges.js';
 export { partitionStats, readPartition, readTable, readVersionDir, type PartitionStat } from './reader.js';
 export { databaseDigest, tableDigest, type PartitionDigest, type TableDigest } from './digest.js';

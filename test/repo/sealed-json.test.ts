@@ -1,6 +1,7 @@
 import xxhash from '@node-rs/xxhash';
 import { describe, expect, it } from 'vitest';
-import { linesRead, sealJson, sealJsonRuns, unsealJson, unsealJsonBytes, unsealJsonLines } from '../../src/repo/sealed-json.js';
+import { linesRead } from '../../src/common/file-lines.js';
+import { sealJson, sealJsonRuns, unsealJson, unsealJsonBytes, unsealJsonLines } from '../../src/repo/sealed-json.js';
 
 const body = { format: 2, skipped: undefined, partitions: [{ path: '/Key0/tp/20120101', n: 1 }, { path: '/Key1/tp/20120101', n: 2 }], empty: [], stats: { a: 'é"' } };
 const compactXxh3 = (v: unknown) => 'xxh3:' + xxhash.xxh3.Xxh3.withSeed(0n).update(Buffer.from(JSON.stringify(v))).digest().toString(16).padStart(16, '0');
