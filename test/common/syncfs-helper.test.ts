@@ -10,7 +10,7 @@ afterAll(() => rmTmp(dir));
 
 /** The pids of this process's syncfs helpers (`sh -c … cv-syncfs`). */
 function helpers(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  const out = execFileSync('ps', ['-ww', '-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
   return out
     .split('\n')
     .filter((l) => l.includes('cv-syncfs'))
