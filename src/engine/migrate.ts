@@ -1,8 +1,8 @@
 import { CvError, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { applyDefaults, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
+import { PIPELINE_DEFAULTS, applyDefaults, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
 import { dbNameOf, hasDatabase, loadDatabase, type Cluster } from '../store/index.js';
-import { withPipeline, type OperationOptions } from './options.js';
+import { runLimited, withPipeline, type OperationOptions } from './options.js';
 import { parsePattern } from './pattern.js';
 import { once } from '../repo/settings.js';
 import { listRepositories } from '../repo/repository.js';
@@ -47,7 +47,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 /**
  * DolphinDB migrate: restores every database of a backup directory (or one database, or one
  * table) into a cluster where the target does not exist yet. A refused or failed database becomes
- * rows with success=false and the others carry on. The databases copy concurrently. Not incremental: a killed migrate leaves a
+ * rows with success=false and the others carry on. Databases copy two at a time (PIPELINE_DEFAULTS.migrateDatabases). Not incremental: a killed migrate leaves a
  * target that a rerun refuses; resume it with restore-db.
  */
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
@@ -109,13 +109,14 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   // The databases restore at once, through one pipeline: one database's last large files then
   // overlap the other's copies instead of leaving workers idle, and the process starts once.
   await withPipeline(copying, o.observer, total, async (pipeline) => {
-    const settled = await Promise.allSettled(tasks.map((t) => migrateOne(t, c, o, copying, pipeline)));
-    settled.forEach((s, i) => {
-      if (s.status === 'rejected') throw s.reason; // a cancel
+    const results: (RestoreResult | { err: unknown })[] = [];
+    // A cancel, thrown by migrateOne, stops the lanes and is rethrown here.
+    await runLimited([...tasks.keys()], PIPELINE_DEFAULTS.migrateDatabases, async (i) => void (results[i] = await migrateOne(tasks[i]!, c, o, copying, pipeline)));
+    results.forEach((r, i) => {
       const t = tasks[i]!;
-      if ('err' in s.value) return fail(t.targetDb, t.pairs.map((p) => p.dst), s.value.err);
-      partitions += s.value.partitions;
-      bytes += s.value.bytes;
+      if ('err' in r) return fail(t.targetDb, t.pairs.map((p) => p.dst), r.err);
+      partitions += r.partitions;
+      bytes += r.bytes;
       rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
     });
   });

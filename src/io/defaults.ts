@@ -102,6 +102,11 @@ export const PIPELINE_DEFAULTS = {
   // ~1/8 s of the backup disk: the dirty data left for the last commit stays small; not swept.
   writebackKickBytes: 64 << 20,
   writebackPollMs: 50,
+  // migrate restores this many databases at once through its one pipeline, so one database's last
+  // large files overlap another's copies. Emulated seed disks, quiet, both databases (2 GB): one
+  // after the other (two restore-db) 355.6 MB/s, both at once 464.5 MB/s (bench-results/
+  // 2026-11-28-emulated-seed-s5.md). Not more: each database holds its plan and its group committer.
+  migrateDatabases: 2,
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
   readonly netConcurrency: number;
   readonly maxRate: number;
@@ -114,6 +119,7 @@ export const PIPELINE_DEFAULTS = {
   readonly commitGroupMs: number;
   readonly writebackKickBytes: number;
   readonly writebackPollMs: number;
+  readonly migrateDatabases: number;
 };
 
 /** The default as the CLI's help shows it, e.g. "4" or "one per core". */

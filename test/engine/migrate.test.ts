@@ -29,6 +29,21 @@ describe('migrate', () => {
     expect(digests(home, TSDB)).toEqual(digests(src, TSDB));
   });
 
+  it('restores more databases than it copies at once, each equal to its source', async () => {
+    const many = path.join(dir, 'three-bak');
+    fs.cpSync(bak, many, { recursive: true });
+    const side = path.join(dir, 'three-src');
+    await restoreDb({ home: side, backupDir: bak, dbPath: DB, newDbPath: 'dfs://third' });
+    cliJson(['--home', side, 'backup-db', many, 'dfs://third']);
+    const home = path.join(dir, 'three');
+    const r = cliJson<{ rows: Row[] }>(['--home', home, 'migrate', many]);
+    expect(r.rows.filter((x) => !x.success)).toEqual([]);
+    expect([...new Set(r.rows.map((x) => x.dbName))].sort()).toEqual([DB, TSDB, 'dfs://third'].sort());
+    expect(digests(home, 'dfs://third')).toEqual(digests(src, DB));
+    expect(digests(home, DB)).toEqual(digests(src, DB));
+    expect(digests(home, TSDB)).toEqual(digests(src, TSDB));
+  });
+
   it('reports success=false with an errorMsg for a target that exists, restores the others, and exits 10', async () => {
     const home = path.join(dir, 'half-full');
     await restoreDb({ home, backupDir: bak, dbPath: TSDB });
