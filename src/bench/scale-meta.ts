@@ -62,7 +62,7 @@ function markdown(partitions: number, fixture: { seconds: number; files: number 
     `# Metadata at scale: ${partitions.toLocaleString('en')} partitions × 3 tables (${label})`,
     '',
     `Fixture (src/bench/scale-fixture.ts): ${fixture.files.toLocaleString('en')} data files, built in ${fixture.seconds.toFixed(1)} s; one child process per operation, tmpfs, warm cache.`,
-    'Indicative only: the machine (2 vCPU) was shared with other sessions running tests and builds.',
+    label === 'shared machine' ? 'Indicative only: the machine (2 vCPU) was shared with other sessions running tests and builds.' : `Taken on a ${label}: nothing else ran.`,
     '',
     '| operation | database | wall s | peak RSS MiB | < 300 MB | note |',
     '|---|---|---|---|---|---|',
