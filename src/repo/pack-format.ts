@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { corrupt } from '../common/errors.js';
-import type { BlobCompression } from './codec/index.js';
+import type { ObjectReader } from './backend/index.js';
+import type { BlobCodec, BlobCompression } from './codec/index.js';
 import type { ManifestEntry, ManifestFile } from './manifest.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent } from './names.js';
 
@@ -102,4 +103,11 @@ export function validatePackIndex(v: unknown, packId: string, what: string): Pac
     if (bytes !== e.bytes) throw corrupt(`${what}: entry ${e.key} says ${e.bytes} bytes, its files hold ${bytes}`);
   }
   return ix;
+}
+
+/** A blob's plain bytes: its stored bytes read from its pack into `into` (at least its length), then decoded (and, sealed, opened). */
+export function decodeBlob(reader: ObjectReader, b: BlobRef, codec: BlobCodec, into: Uint8Array): Uint8Array {
+  const stored = into.subarray(0, b.length);
+  reader.readAt(stored, b.offset, b.length);
+  return codec.decode(stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64'));
 }

@@ -1,7 +1,7 @@
 import { corrupt } from '../common/errors.js';
 import { newXxh3, toHex } from '../io/index.js';
 import { entryKey } from './manifest.js';
-import { isPackId, newPackId, packHeader, packObject, PACK_HEADER_BYTES, type PackIndex, type PackedEntry } from './pack-format.js';
+import { decodeBlob, isPackId, newPackId, packHeader, packObject, PACK_HEADER_BYTES, type PackIndex, type PackedEntry } from './pack-format.js';
 import type { PackedStore } from './packed.js';
 
 /**
@@ -105,8 +105,7 @@ function repackOne(store: PackedStore, oldId: string, oldSize: number, keep: Pac
         ...f,
         blobs: f.blobs.map((x) => {
           const stored = new Uint8Array(x.length);
-          reader.readAt(stored, x.offset, x.length);
-          const plain = store.codec.decode(stored, x.compression, x.nonce === undefined ? undefined : Buffer.from(x.nonce, 'base64'));
+          const plain = decodeBlob(reader, x, store.codec, stored);
           const h = newXxh3();
           h.update(plain);
           if (toHex(h.digest()) !== x.xxh3) throw corrupt(`pack ${oldId}: a blob of ${e.key}/${f.name} does not match its checksum; prune stops, run check`);

@@ -10,8 +10,8 @@ import { CvError, corrupt } from '../common/errors.js';
 import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ObjectReader, type ObjectSink } from './backend/index.js';
 import type { BlobCodec, BlobCodecSpec } from './codec/index.js';
-import { BLOB_STORED_MAX, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
-import { codecOf } from './pack-task.js';
+import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
+import { blobBuffer, codecOf } from './pack-task.js';
 
 export interface RecodePackTask {
   src: BackendSpec;
@@ -28,10 +28,7 @@ export interface RecodePackTask {
 
 export const RECODE_PACK_TASK = new URL('./pack-recode-task.js', import.meta.url).href;
 
-let blobBuf: Buffer | undefined;
-
 export default function recodePack(t: RecodePackTask, ctx: WorkerContext): { packSize: number; entries: PackedEntry[] } {
-  blobBuf ??= Buffer.allocUnsafe(BLOB_STORED_MAX);
   const reader = backendFor(t.src).open(packObject(t.pack));
   if (!reader) throw corrupt(`pack ${t.pack} is missing from ${t.src.root}`);
   try {
@@ -58,9 +55,7 @@ function recodeFile(f: PackedFile, reader: ObjectReader, from: BlobCodec, to: Bl
   const blobs: BlobRef[] = [];
   for (const b of f.blobs) {
     if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw new CvError('CANCELLED', 'copy cancelled');
-    const stored = blobBuf!.subarray(0, b.length);
-    reader.readAt(stored, b.offset, b.length);
-    const plain = from.decode(stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64'));
+    const plain = decodeBlob(reader, b, from, blobBuffer());
     const h = newXxh3();
     h.update(plain);
     if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);

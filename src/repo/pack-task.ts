@@ -9,7 +9,7 @@ import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
 import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type ObjectSink } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { BLOB_RAW_MAX, BLOB_STORED_MAX, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
+import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlob, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
 import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
 
 export interface WriteSource {
@@ -53,6 +53,8 @@ export interface ReadResult {
 const HEAD_BYTES = 64;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 let blobBuf: Buffer | undefined;
+/** The worker's buffer for one stored blob, shared by the pack tasks (pack-recode-task too). */
+export const blobBuffer = (): Buffer => (blobBuf ??= Buffer.allocUnsafe(BLOB_STORED_MAX));
 const codecs = new Map<string, BlobCodec>();
 export function codecOf(spec: BlobCodecSpec): BlobCodec {
   const k = JSON.stringify(spec);
@@ -103,7 +105,7 @@ function gathered(sink: ObjectSink): { readonly size: number; append(b: Uint8Arr
 }
 
 export default function run(task: WritePackTask | ReadPackTask, ctx: WorkerContext): unknown {
-  blobBuf ??= Buffer.allocUnsafe(BLOB_STORED_MAX);
+  blobBuffer();
   return task.op === 'write' ? writePack(task, ctx) : readPack(task, ctx);
 }
 
@@ -258,9 +260,7 @@ function readFile(f: ReadFile, reader: ObjectReader, codec: BlobCodec, ctx: Work
     if (f.dst) out = openFile(f.dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
     for (const b of f.blobs) {
       if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw cancelled();
-      const stored = blobBuf!.subarray(0, b.length);
-      reader.readAt(stored, b.offset, b.length);
-      const plain = codec.decode(stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64'));
+      const plain = decodeBlob(reader, b, codec, blobBuf!);
       const h = newXxh3();
       for (let at = 0; at < plain.byteLength; at += ctx.buf.length) {
         const piece = plain.subarray(at, at + ctx.buf.length);
