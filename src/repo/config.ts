@@ -52,15 +52,15 @@ function checkConfig(v: unknown, dir: string): RepoConfig {
   return c as RepoConfig;
 }
 
-export function isRepository(dir: string): boolean {
+/** What a directory's config says before it is opened: none (not a repository), plain, or encrypted (opening needs the password and a key derivation). */
+export function configKind(dir: string): 'none' | 'plain' | 'encrypted' {
   // A GET, not a HEAD: S3 answers a HEAD without a body, so refused credentials would lose their error code.
-  return dirBackend(dir).read(CONFIG) !== undefined;
+  const bytes = dirBackend(dir).read(CONFIG);
+  return bytes === undefined ? 'none' : isSealedObject(bytes) ? 'encrypted' : 'plain';
 }
 
-/** A repository whose config is sealed: opening it needs the password (and a key derivation). */
-export function isEncryptedRepo(dir: string): boolean {
-  const bytes = dirBackend(dir).read(CONFIG);
-  return bytes !== undefined && isSealedObject(bytes);
+export function isRepository(dir: string): boolean {
+  return configKind(dir) !== 'none';
 }
 
 /** Opens a repository: reads its config, asking for the password only when it is encrypted. */

@@ -4,7 +4,7 @@ import { corrupt, notFound, usage } from '../common/errors.js';
 import { dbNameOf } from '../store/index.js';
 import { dirBackend, subBackend } from './backup-dir.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { INIT_LEFTOVERS, initRepo, isEncryptedRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
+import { INIT_LEFTOVERS, configKind, initRepo, isRepository, openRepo, type PasswordSource, type RepoConfig } from './config.js';
 import { KDF_DEFAULT, deriveFirstKeyAhead, keyIds, type KdfParams } from './keys.js';
 import { deriveAhead } from './key-derive.js';
 import { readRegularFile } from './safe-fs.js';
@@ -77,8 +77,9 @@ export function openSettings(backupDir: string, access: RepoAccess, init: boolea
  * caller overlaps it with other work.
  */
 export function deriveSettingsKeyAhead(backupDir: string, access: RepoAccess, init: boolean): Promise<void> | undefined {
-  if (isRepository(backupDir)) {
-    const password = isEncryptedRepo(backupDir) ? access.password?.() : undefined;
+  const kind = configKind(backupDir);
+  if (kind !== 'none') {
+    const password = kind === 'encrypted' ? access.password?.() : undefined;
     return password ? deriveFirstKeyAhead(dirBackend(backupDir), password) : undefined;
   }
   const password = init && isNewDirectory(backupDir) ? access.password?.() : undefined;
