@@ -1,20 +1,12 @@
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CopyResult } from '../../dist/engine/copy.js';
 import { CEPH_REASON, isRoot, testClient } from '../helpers/ceph.js';
 import { DB, cv, cvJson, digest, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
-
-interface CopyResult {
-  points: number;
-  pointsSkipped: number;
-  packs: number;
-  packsSkipped: number;
-  bytes: number;
-  recoded: boolean;
-}
 
 const pw = (src: string | undefined, dst: string | undefined) => ({ CHUNKVAULT_PASSWORD: src, CHUNKVAULT_TO_PASSWORD: dst });
 

@@ -1,18 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CopyResult } from '../../dist/engine/copy.js';
 import { CEPH_REASON, isRoot } from '../helpers/ceph.js';
 import { DB, cvJson, digest, endScene, s3Scene } from './s3-helpers.js';
 
 let home: string;
 let bucket: string;
-
-interface CopyResult {
-  points: number;
-  pointsSkipped: number;
-  packs: number;
-  packsSkipped: number;
-  bytes: number;
-}
 
 describe.skipIf(!isRoot)('copy between local and S3 repositories', () => {
   beforeAll(async () => {
