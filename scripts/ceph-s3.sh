@@ -181,9 +181,6 @@ up() {
   ensure_user
   local i
   for i in $(seq 1 120); do
-    # A fault test's stop-gateway (which does not take the lock) may stop the gateway while this
-    # waits, and its own `up` then waits on our lock: start it again rather than wait it out.
-    pid_alive client.rgw.cv || daemon radosgw "${C[@]}" -n client.rgw.cv
     if list_buckets; then
       log "gateway ready in $((SECONDS - t0)) s"
       echo "endpoint:   $ENDPOINT"
