@@ -5,6 +5,7 @@ import { writeJsonAtomic } from '../common/durable.js';
 import { removeTree, renamePath } from '../common/fsio.js';
 import { groupSync, syncEach } from '../common/group-sync.js';
 import { applyCommitLocked, commitRecordFile, loadChunks, loadDatabase, nextCids, tableOf, type ChunkMeta, type Cluster, type CommitRecord, type DatabaseDef, type FileEntry } from './catalog.js';
+import { foldLongLogLocked } from './chunk-summaries.js';
 import { gcChunkLocked, livePins } from './mvcc.js';
 import { extendValueLevels } from './scheme.js';
 
@@ -72,6 +73,7 @@ export interface PublishItem {
  * renames' parent directories need syncing; see FSYNC_EACH_MAX for how.
  */
 export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?: DatabaseDef, stagesDurable = false): ChunkMeta[] {
+  foldLongLogLocked(c, db);
   const cid0 = nextCids(c, db, items.length);
   const renamed: string[] = [];
   const merged = new Map<string, ChunkMeta>();

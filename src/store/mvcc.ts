@@ -9,7 +9,7 @@ import { groupSync } from '../common/group-sync.js';
 import { pidAlive } from '../common/lockfile.js';
 import { Cluster, changeMarker, deleteChunkMeta, loadChunk, loadChunks, loadChunksById, loadDatabase, nextCid, saveChunk, saveChunks, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
 import type { ChunkSummary } from './chunk-index.js';
-import { loadSummaries, loadSummariesLocked } from './chunk-summaries.js';
+import { foldLongLogLocked, loadSummaries, loadSummariesLocked } from './chunk-summaries.js';
 
 /**
  * Multi-version concurrency: a commit writes a new version directory, renames it into place and
@@ -62,6 +62,7 @@ export function commitVersionLocked(c: Cluster, db: string, chunkId: string, tab
   if (!chunk) throw new CvError('CONFLICT', `partition ${chunkId} of ${db} was dropped while being written`);
   const t = tableOf(loadDatabase(c, db), table);
   syncDir(staged.dir);
+  foldLongLogLocked(c, db);
   const cid = nextCid(c, db);
   const version = `${table}_${t.physIndex}_${cid}`;
   const chunkDir = c.chunkDir(chunk, db);

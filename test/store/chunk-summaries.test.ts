@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { append, beginBatch, dropPartition, loadChunks, loadSummaries, pinSummaries, type Cluster } from '../../dist/store/index.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
 import { rmTmp, tmpDir } from '../helpers/tmp.js';
+import { FOLD_LOG_BYTES } from '../../dist/store/chunk-summaries.js';
 
 let home: string | undefined;
 afterEach(() => {
@@ -92,5 +93,29 @@ describe('the catalog index and its change log', () => {
     fs.writeFileSync(path.join(c.dbDir(db), 'chunks', `${k.chunkId}.json`), JSON.stringify({ ...k, tables: { trades: { ...k.tables.trades!, rows: 999 } } }));
     fs.writeFileSync(log, '["1", "x"\n');
     expect(summaries(c, db).find((s) => s.chunkId === k.chunkId)!.tables.trades!.rows).toBe(999);
+  });
+
+  it('a change log grown past FOLD_LOG_BYTES without a pin is folded into a new index by the next commit', () => {
+    const { c, db, index, log } = setup();
+    append(c, db, 'trades', tradeRows(20, SYMS, DAYS));
+    fold(c, db);
+    const marker = fs.readFileSync(path.join(c.dbDir(db), 'next-cid'), 'utf8');
+    const line = JSON.stringify([marker, ...loadChunks(c, db).map((k) => k.chunkId)]) + '\n';
+    fs.writeFileSync(log, line.repeat(Math.ceil((FOLD_LOG_BYTES + 1) / line.length)));
+    const indexBefore = fs.statSync(index).mtimeMs;
+    append(c, db, 'trades', tradeRows(5, ['IBM'], [D20120101], 3));
+    expect(fs.statSync(log).size).toBeLessThan(4096);
+    expect(fs.statSync(index).mtimeMs).not.toBe(indexBefore);
+    expect(summaries(c, db)).toEqual(fromChunkFiles(c, db));
+  });
+
+  it('a short change log is left for the next pin: a commit does not rewrite the index', () => {
+    const { c, db, index, log } = setup();
+    append(c, db, 'trades', tradeRows(20, SYMS, DAYS));
+    fold(c, db);
+    const indexBefore = fs.readFileSync(index);
+    append(c, db, 'trades', tradeRows(5, ['IBM'], [D20120101], 3));
+    expect(fs.readFileSync(index)).toEqual(indexBefore);
+    expect(fs.statSync(log).size).toBeGreaterThan(0);
   });
 });
