@@ -45,14 +45,3 @@ describe('openTableStream', () => {
     expect(() => s.finish()).toThrow(/0 rows streamed, 10 declared/);
   });
 });
-
-describe('partitionBlocks', () => {
-  it('gives the same rows whatever the block size', () => {
-    const flat = (size: number) => {
-      const times: (number | bigint)[] = [];
-      for (const b of partitionBlocks(3, 15341, SYMBOLS, 500, size)) if (b.cols.price!.kind === 'num') times.push(...b.cols.price!.values);
-      return times;
-    };
-    expect(flat(64)).toEqual(flat(1500));
-  });
-});
