@@ -1,4 +1,4 @@
-import { openTableStream, type Engine, type FileEntry, type TableDef } from '../store/index.js';
+import { openTableStreams, type FileEntry, type StreamTarget } from '../store/index.js';
 import { partitionBlocks, partitionDicts } from './quotes.js';
 
 export interface GenerateTask {
@@ -7,7 +7,7 @@ export interface GenerateTask {
   symbols: string[];
   rowsPerSymbol: number;
   /** One staging directory per table; the same rows go into each, as the tutorial's script does. */
-  targets: { dir: string; engine: Engine; table: TableDef }[];
+  targets: StreamTarget[];
 }
 export interface GenerateResult {
   rows: number;
@@ -22,12 +22,12 @@ export interface GenerateResult {
 export default function generate(task: GenerateTask): GenerateResult {
   const rows = task.symbols.length * task.rowsPerSymbol;
   const dicts = partitionDicts(task.symbols);
-  const streams = task.targets.map((t) => openTableStream(t.dir, t.engine, t.table, rows, dicts));
+  const streams = openTableStreams(task.targets, rows, dicts);
   try {
-    for (const block of partitionBlocks(task.seed, task.day, task.symbols, task.rowsPerSymbol)) for (const s of streams) s.add(block.cols, block.rows);
-    return { rows, written: streams.map((s) => s.finish()) };
+    for (const block of partitionBlocks(task.seed, task.day, task.symbols, task.rowsPerSymbol)) streams.add(block.cols, block.rows);
+    return { rows, written: streams.finish() };
   } catch (err) {
-    for (const s of streams) s.abort();
+    streams.abort();
     throw err;
   }
 }
