@@ -1,5 +1,5 @@
 import { openTableStreams, type FileEntry, type StreamTarget } from '../store/index.js';
-import { partitionBlocks, partitionDicts } from './quotes.js';
+import { BYTES_PER_ROW, partitionBlocks, partitionDicts } from './quotes.js';
 
 export interface GenerateTask {
   seed: number;
@@ -8,6 +8,8 @@ export interface GenerateTask {
   rowsPerSymbol: number;
   /** One staging directory per table; the same rows go into each, as the tutorial's script does. */
   targets: StreamTarget[];
+  /** Bytes written by all workers so far (shared; the main thread's writeback kicks read it). */
+  written: BigInt64Array;
 }
 export interface GenerateResult {
   rows: number;
@@ -22,9 +24,13 @@ export interface GenerateResult {
 export default function generate(task: GenerateTask): GenerateResult {
   const rows = task.symbols.length * task.rowsPerSymbol;
   const dicts = partitionDicts(task.symbols);
-  const streams = openTableStreams(task.targets, rows, dicts);
+  // No fdatasync per file: the main thread commits the stages in groups (commitStages).
+  const streams = openTableStreams(task.targets, rows, dicts, { sync: false });
   try {
-    for (const block of partitionBlocks(task.seed, task.day, task.symbols, task.rowsPerSymbol)) streams.add(block.cols, block.rows);
+    for (const block of partitionBlocks(task.seed, task.day, task.symbols, task.rowsPerSymbol)) {
+      streams.add(block.cols, block.rows);
+      Atomics.add(task.written, 0, BigInt(block.rows * BYTES_PER_ROW * task.targets.length));
+    }
     return { rows, written: streams.finish() };
   } catch (err) {
     streams.abort();
