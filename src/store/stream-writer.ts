@@ -70,25 +70,25 @@ class Scratch {
  * next block (begin), keyed by column, code width and remap. For generate's three tables this
  * encodes the timestamps once instead of three times, and the symbol codes once for the two OLAP
  * tables and the TSDB one (whose chunk dictionary starts with the symbol dictionary, so its
- * symbol remap is the identity and is skipped).
+ * symbol remap is the identity and is skipped). Its buffers are reused from block to block, and
+ * from one openTableStreams to the next when the caller passes the same encoder.
  */
-class BlockEncoder {
+export class BlockEncoder {
   private readonly memo = new Map<string, Uint8Array>();
-  private readonly scratch = new Map<string, Scratch>();
+  /** One buffer per encoding of a block, handed out again from the first at each block. */
+  private readonly pool: Scratch[] = [];
+  private used = 0;
   private readonly remapIds = new WeakMap<Uint32Array, number>();
   private remapCount = 0;
 
   /** Forgets the previous block's encodings; their buffers are reused. */
   begin(): void {
     this.memo.clear();
+    this.used = 0;
   }
   private once(key: string, make: (s: Scratch) => Uint8Array): Uint8Array {
     let bytes = this.memo.get(key);
-    if (!bytes) {
-      let s = this.scratch.get(key);
-      if (!s) this.scratch.set(key, (s = new Scratch()));
-      this.memo.set(key, (bytes = make(s)));
-    }
+    if (!bytes) this.memo.set(key, (bytes = make((this.pool[this.used++] ??= new Scratch()))));
     return bytes;
   }
   numeric(name: string, type: ColType, values: NumArray): Uint8Array {
@@ -185,12 +185,13 @@ function tsdbStream(dir: string, t: TableDef, rows: number, dicts: Record<string
 /**
  * Opens a streamed write of the same rows into new table versions (no base version), one per
  * target stage directory. `sync: false` leaves the files without an fdatasync, for a caller that
- * commits the stages with commitStages (one group sync for many).
+ * commits the stages with commitStages (one group sync for many). `encoder`: one kept by a caller
+ * that writes many versions one after another, so its buffers are reused rather than left to the GC.
  */
-export function openTableStreams(targets: StreamTarget[], rows: number, dicts: Record<string, string[]>, opts: { sync?: boolean } = {}): TableStreams {
+export function openTableStreams(targets: StreamTarget[], rows: number, dicts: Record<string, string[]>, opts: { sync?: boolean; encoder?: BlockEncoder } = {}): TableStreams {
   const sync = opts.sync ?? true;
   const streams: TableStream[] = [];
-  const enc = new BlockEncoder();
+  const enc = opts.encoder ?? new BlockEncoder();
   const abort = () => streams.forEach((s) => s.abort());
   try {
     for (const { dir, engine, table } of targets) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Vector } from '../../dist/store/index.js';
-import { partitionBlocks } from '../../dist/generate/quotes.js';
+import { blockArrays, partitionBlocks, type BlockArrays } from '../../dist/generate/quotes.js';
 
 const SYMBOLS = ['S00001', 'S00007', 'S00012'];
 
@@ -11,9 +11,9 @@ describe('partitionBlocks', () => {
     return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   };
   /** Per column, the sha256 of its bytes over all the blocks in order. */
-  const blocksDigest = (seed: number, symbols: string[], rowsPerSymbol: number, blockRows: number) => {
+  const blocksDigest = (seed: number, symbols: string[], rowsPerSymbol: number, blockRows: number, arrays?: BlockArrays) => {
     const perColumn = new Map<string, ReturnType<typeof createHash>>();
-    for (const b of partitionBlocks(seed, 15341, symbols, rowsPerSymbol, blockRows))
+    for (const b of partitionBlocks(seed, 15341, symbols, rowsPerSymbol, blockRows, arrays))
       for (const [name, v] of Object.entries(b.cols)) {
         if (!perColumn.has(name)) perColumn.set(name, createHash('sha256'));
         perColumn.get(name)!.update(bytesOf(v));
@@ -24,6 +24,13 @@ describe('partitionBlocks', () => {
   it('gives the same rows in every column whatever the block size, blocks that cut a symbol run included', () => {
     const whole = blocksDigest(3, SYMBOLS, 500, 1500);
     for (const size of [1, 64, 499, 500, 501, 1499]) expect(blocksDigest(3, SYMBOLS, 500, size), `block of ${size} rows`).toEqual(whole);
+  });
+
+  it('gives the same rows into arrays the caller keeps across partitions (longer than a block) as into its own', () => {
+    const arrays = blockArrays(4096);
+    const other = blocksDigest(9, ['S00002', 'S00003'], 700, 1000, arrays);
+    expect(blocksDigest(3, SYMBOLS, 500, 1000, arrays)).toEqual(blocksDigest(3, SYMBOLS, 500, 1000));
+    expect(other).toEqual(blocksDigest(9, ['S00002', 'S00003'], 700, 1000));
   });
 
   // Pinned from the generator as it was before its loop was rewritten (2026-11-28): the data

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTableStreams, writeTableFiles, type TableDef } from '../../dist/store/index.js';
+import { BlockEncoder, openTableStreams, writeTableFiles, type TableDef } from '../../dist/store/index.js';
 import { generatePartition, partitionBlocks, partitionDicts, QUOTES_SCHEMA } from '../../dist/generate/quotes.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 
@@ -16,7 +16,7 @@ afterAll(() => rmTmp(root));
  * Per target, the files of one version written in one piece by writeTableFiles and streamed (all
  * targets in one openTableStreams) in blocks of `blockRows`, as bytes by name.
  */
-function bothWays(engines: ('OLAP' | 'TSDB')[], blockRows: number, symbols = SYMBOLS, rowsPerSymbol = 1000): [Record<string, string>, Record<string, string>][] {
+function bothWays(engines: ('OLAP' | 'TSDB')[], blockRows: number, symbols = SYMBOLS, rowsPerSymbol = 1000, encoder?: BlockEncoder): [Record<string, string>, Record<string, string>][] {
   const { cols, rows } = generatePartition(1, 15340, symbols, rowsPerSymbol);
   const dir = fs.mkdtempSync(path.join(root, 'v'));
   const targets = engines.map((engine, i) => {
@@ -27,7 +27,7 @@ function bothWays(engines: ('OLAP' | 'TSDB')[], blockRows: number, symbols = SYM
     writeTableFiles(whole, engine, t, cols, rows);
     return { whole, dir: streamed, engine, table: t };
   });
-  const s = openTableStreams(targets, rows, partitionDicts(symbols));
+  const s = openTableStreams(targets, rows, partitionDicts(symbols), encoder ? { encoder } : {});
   for (const b of partitionBlocks(1, 15340, symbols, rowsPerSymbol, blockRows)) s.add(b.cols, b.rows);
   s.finish();
   const read = (d: string) => Object.fromEntries(fs.readdirSync(d).sort().map((f) => [f, fs.readFileSync(path.join(d, f)).toString('hex')]));
@@ -50,6 +50,13 @@ describe('openTableStreams', () => {
     const symbols = Array.from({ length: 254 }, (_, i) => `S${String(i).padStart(5, '0')}`);
     const tables = bothWays(['OLAP', 'TSDB', 'OLAP', 'TSDB'], 1000, symbols, 10);
     expect(tables).toHaveLength(4);
+    for (const [whole, streamed] of tables) expect(streamed).toEqual(whole);
+  });
+
+  it('writes byte for byte as writeTableFiles does with one encoder kept across two sets of tables of other dictionaries', () => {
+    const encoder = new BlockEncoder();
+    const wide = Array.from({ length: 300 }, (_, i) => `S${String(i).padStart(5, '0')}`);
+    const tables = [...bothWays(['OLAP', 'TSDB'], 1000, wide, 10, encoder), ...bothWays(['TSDB', 'OLAP'], 333, SYMBOLS, 1000, encoder)];
     for (const [whole, streamed] of tables) expect(streamed).toEqual(whole);
   });
 
