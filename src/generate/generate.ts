@@ -4,7 +4,7 @@ import { conflict, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { WritebackKicker } from '../common/group-sync.js';
 import { PIPELINE_DEFAULTS } from '../io/index.js';
-import { Cluster, createDatabase, createPartitionedTable, ensureChunks, hasDatabase, initCluster, isCluster, loadDatabase, stageVersion, valueDirName, type Stage, type StreamTarget } from '../store/index.js';
+import { Cluster, createDatabase, createPartitionedTable, hasDatabase, initCluster, isCluster, loadDatabase, placeChunks, stageVersion, valueDirName, type Stage, type StreamTarget } from '../store/index.js';
 import type { GenerateResult, GenerateTask } from './generate-worker.js';
 import { PartitionCommits } from './partition-commits.js';
 import { BYTES_PER_ROW, FIRST_DATE, QUOTES_DBS, quotesScheme, symbolsByBucket } from './quotes.js';
@@ -63,8 +63,10 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   const estBytes = dates * bytesPerDate(symbols, rowsPerSymbol);
   const partPath = (d: number, b: number) => `/Key${b}/tp/${valueDirName('DATE', FIRST_DATE + d)}`;
   const allPaths = Array.from({ length: dates }, (_, d) => buckets.flatMap((syms, b) => (syms.length ? [{ path: partPath(d, b) }] : []))).flat();
-  // Every chunk placed up front, with one catalog read per database rather than one per partition.
-  const layout = QUOTES_DBS.map((db) => ({ db, def: loadDatabase(c, db.dbPath), chunks: ensureChunks(c, db.dbPath, allPaths) }));
+  // Every chunk placed up front, with one catalog read per database rather than one per partition;
+  // the catalog gets each chunk with its first commit, and the new directories are made durable
+  // off the event loop while the workers start (placeChunks).
+  const layout = QUOTES_DBS.map((db) => ({ db, def: loadDatabase(c, db.dbPath), ...placeChunks(c, db.dbPath, allPaths) }));
   const stagesOf = (d: number, b: number): PartitionTargets => ({
     stages: layout.flatMap(({ db, def, chunks }) => {
       const chunk = chunks.get(partPath(d, b))!;
@@ -77,7 +79,7 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   // Bytes the workers have written so far (a hint for the writeback kicks).
   const written = new BigInt64Array(new SharedArrayBuffer(8));
   const kicker = new WritebackKicker(c.volumes.map((v) => v.path), () => Number(Atomics.load(written, 0)), PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
-  const commits = new PartitionCommits(c);
+  const commits = new PartitionCommits(c, Promise.all(layout.map((l) => l.durable)).then(() => undefined));
   let bytes = 0, rows = 0, done = 0;
   let failure: unknown;
   const jobs: Promise<void>[] = [];

@@ -14,7 +14,14 @@ export class PartitionCommits {
   /** The first commit's error, if one failed. */
   failure: unknown;
 
-  constructor(private readonly c: Cluster) {}
+  /** `ready`: nothing commits before it resolves (the placed chunks' directories made durable); if it rejects, every group fails with its error. */
+  constructor(
+    private readonly c: Cluster,
+    private readonly ready: Promise<void>,
+  ) {
+    // Handled where a group awaits it; a generate whose workers all failed never does.
+    ready.catch(() => undefined);
+  }
 
   /** Staged versions of one database's tables, committed with the next group. */
   add(db: string, items: StagedCommit[]): void {
@@ -28,6 +35,7 @@ export class PartitionCommits {
   private async commitPending(): Promise<void> {
     const groups = [...this.pending];
     this.pending.clear();
+    if (groups.length) await this.ready.catch((err: unknown) => (this.failure ??= err));
     for (const [db, items] of groups) {
       if (this.failure !== undefined) {
         for (const x of items) x.stage.abort();
