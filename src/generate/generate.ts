@@ -35,9 +35,11 @@ const TABLE_COUNT = QUOTES_DBS.reduce((a, d) => a + d.tables.length, 0);
 /** Bytes one date adds across all three tables. */
 export const bytesPerDate = (symbols: number, rowsPerSymbol: number) => symbols * rowsPerSymbol * BYTES_PER_ROW * TABLE_COUNT;
 
-/** One (date, bucket) partition's stages, one per table of each database. */
-interface PartitionTargets {
-  stages: { db: string; stage: Stage; target: StreamTarget }[];
+/** One table's stage of a (date, bucket) partition: a partition has one per table of each database. */
+interface TableStage {
+  db: string;
+  stage: Stage;
+  target: StreamTarget;
 }
 
 /**
@@ -67,15 +69,14 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   // the catalog gets each chunk with its first commit, and the new directories are made durable
   // off the event loop while the workers start (placeChunks).
   const layout = QUOTES_DBS.map((db) => ({ db, def: loadDatabase(c, db.dbPath), ...placeChunks(c, db.dbPath, allPaths) }));
-  const stagesOf = (d: number, b: number): PartitionTargets => ({
-    stages: layout.flatMap(({ db, def, chunks }) => {
+  const stagesOf = (d: number, b: number): TableStage[] =>
+    layout.flatMap(({ db, def, chunks }) => {
       const chunk = chunks.get(partPath(d, b))!;
       return db.tables.map((t) => {
         const stage = stageVersion(c, db.dbPath, chunk, t.name, def);
         return { db: db.dbPath, stage, target: { dir: stage.dir, engine: def.engine, table: def.tables[t.name]! } };
       });
-    }),
-  });
+    });
   // Bytes the workers have written so far (a hint for the writeback kicks).
   const written = new BigInt64Array(new SharedArrayBuffer(8));
   const kicker = new WritebackKicker(c.volumes.map((v) => v.path), () => Number(Atomics.load(written, 0)), PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
@@ -87,16 +88,16 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
     for (let d = 0; d < dates && !failure && commits.failure === undefined; d++) {
       for (let b = 0; b < buckets.length && !failure && commits.failure === undefined; b++) {
         if (!buckets[b]!.length) continue;
-        const part = stagesOf(d, b);
-        const task: GenerateTask = { seed, day: FIRST_DATE + d, symbols: buckets[b]!, rowsPerSymbol, targets: part.stages.map((s) => s.target), written };
+        const stages = stagesOf(d, b);
+        const task: GenerateTask = { seed, day: FIRST_DATE + d, symbols: buckets[b]!, rowsPerSymbol, targets: stages.map((s) => s.target), written };
         const job = (pool.run(task) as Promise<GenerateResult>).then((res) => {
           res.written.forEach((w) => (bytes += w.files.reduce((a, f) => a + f.size, 0)));
-          for (const db of QUOTES_DBS) commits.add(db.dbPath, part.stages.flatMap((s, i) => (s.db === db.dbPath ? [{ stage: s.stage, staged: res.written[i]! }] : [])));
-          rows += res.rows * part.stages.length;
+          for (const db of QUOTES_DBS) commits.add(db.dbPath, stages.flatMap((s, i) => (s.db === db.dbPath ? [{ stage: s.stage, staged: res.written[i]! }] : [])));
+          rows += res.rows * stages.length;
           opts.onProgress?.(bytes, Math.max(estBytes, bytes));
           done++;
         }).catch((err) => {
-          for (const s of part.stages) s.stage.abort(); // the committed ones stay
+          for (const s of stages) s.stage.abort(); // the committed ones stay
           failure ??= err;
         });
         jobs.push(job);
