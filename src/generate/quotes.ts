@@ -87,7 +87,7 @@ interface Walk {
   p: number;
 }
 
-/** mulberry32's next state from `a`: tiny, fast and deterministic, which is all test data needs. */
+/** mulberry32 (tiny, fast and deterministic, which is all test data needs): its state advances by this before each draw. */
 const MULBERRY_STEP = 0x6d2b79f5;
 /** mulberry32's output for state `a`, a uint32 (the draw in [0, 1) is this / 2^32). */
 function mulberry(a: number): number {
