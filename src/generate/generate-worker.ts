@@ -1,5 +1,5 @@
-import { openTableStream, type Engine, type FileEntry, type TableDef } from '../store/index.js';
-import { partitionBlocks, partitionDicts } from './quotes.js';
+import { BlockEncoder, openTableStreams, type FileEntry, type StreamTarget } from '../store/index.js';
+import { BLOCK_ROWS, BYTES_PER_ROW, blockArrays, partitionBlocks, partitionDicts, type BlockArrays } from './quotes.js';
 
 export interface GenerateTask {
   seed: number;
@@ -7,12 +7,21 @@ export interface GenerateTask {
   symbols: string[];
   rowsPerSymbol: number;
   /** One staging directory per table; the same rows go into each, as the tutorial's script does. */
-  targets: { dir: string; engine: Engine; table: TableDef }[];
+  targets: StreamTarget[];
+  /** Bytes written by all workers so far (shared; the main thread's writeback kicks read it). */
+  written: BigInt64Array;
 }
 export interface GenerateResult {
   rows: number;
   written: { rows: number; files: FileEntry[] }[];
 }
+
+/**
+ * A worker's buffers, kept from one task to the next: allocated per task they were garbage that only
+ * a GC frees, and the peak RSS of generate grew with its size (157 MiB at 2.28 GB, 216 MiB at 11.4 GB).
+ */
+let arrays: BlockArrays | undefined;
+const encoder = new BlockEncoder();
 
 /**
  * Piscina worker: generates one (date, bucket) partition block by block and writes each block to
@@ -22,12 +31,17 @@ export interface GenerateResult {
 export default function generate(task: GenerateTask): GenerateResult {
   const rows = task.symbols.length * task.rowsPerSymbol;
   const dicts = partitionDicts(task.symbols);
-  const streams = task.targets.map((t) => openTableStream(t.dir, t.engine, t.table, rows, dicts));
+  // No fdatasync per file: the main thread commits the stages in groups (commitStages).
+  const streams = openTableStreams(task.targets, rows, dicts, { sync: false, encoder });
+  arrays ??= blockArrays(BLOCK_ROWS);
   try {
-    for (const block of partitionBlocks(task.seed, task.day, task.symbols, task.rowsPerSymbol)) for (const s of streams) s.add(block.cols, block.rows);
-    return { rows, written: streams.map((s) => s.finish()) };
+    for (const block of partitionBlocks(task.seed, task.day, task.symbols, task.rowsPerSymbol, BLOCK_ROWS, arrays)) {
+      streams.add(block.cols, block.rows);
+      Atomics.add(task.written, 0, BigInt(block.rows * BYTES_PER_ROW * task.targets.length));
+    }
+    return { rows, written: streams.finish() };
   } catch (err) {
-    for (const s of streams) s.abort();
+    streams.abort();
     throw err;
   }
 }

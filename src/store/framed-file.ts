@@ -61,11 +61,13 @@ export function writeFramedPieces(file: string, head: Header, produce: (emit: (p
 }
 
 const READ_BACK = 4 << 20;
+/** hashPayload's buffer, kept: one per call was 4 MiB of garbage per TSDB file streamed by generate. */
+let readBack: Buffer | undefined;
 
 /** xxh3 of the first `len` payload bytes of an open framed file, read in 4 MiB pieces; undefined if the file is shorter. */
 export function hashPayload(fd: number, len: number): bigint | undefined {
   const h = xxhash.xxh3.Xxh3.withSeed(0n);
-  const buf = Buffer.allocUnsafe(Math.min(READ_BACK, Math.max(1, len)));
+  const buf = (readBack ??= Buffer.allocUnsafeSlow(READ_BACK));
   for (let off = 0; off < len; ) {
     const n = fs.readSync(fd, buf, 0, Math.min(buf.length, len - off), HEADER_BYTES + off);
     if (n <= 0) return undefined;

@@ -25,7 +25,7 @@ export { addValuePartitions, createDatabase, createPartitionedTable, dropDatabas
 // Publishing data: stage a version of (chunk, table), write its files, commit it.
 export { commitStages, ensureChunks, placeChunks, stageVersion, type Stage, type StagedCommit, type StagedFiles } from './commit.js';
 export { append, writeTableFiles } from './writer.js';
-export { openTableStream, type TableStream } from './stream-writer.js';
+export { BlockEncoder, openTableStreams, type StreamTarget, type TableStreams } from './stream-writer.js';
 // A load: many partitions committed at once (a commit record), or none.
 export { Batch, beginBatch, splitByPath, type BatchOptions, type BatchResult } from './batch.js';
 

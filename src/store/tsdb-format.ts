@@ -22,8 +22,9 @@ export function readDict(dir: string): string[] {
   return decodeStrings(payload, head.count).values;
 }
 
-export function writeDict(dir: string, dict: string[]): number {
-  return writeFramed(path.join(dir, DICT_FILE), { magic: 'CVDICT', typeId: 0, codeWidth: 0, count: dict.length, rows: 0 }, encodeStrings(dict));
+/** `sync` false: no fdatasync (a stage committed with commitStages, which syncs a group at once). */
+export function writeDict(dir: string, dict: string[], sync = true): number {
+  return writeFramed(path.join(dir, DICT_FILE), { magic: 'CVDICT', typeId: 0, codeWidth: 0, count: dict.length, rows: 0 }, encodeStrings(dict), sync);
 }
 
 export function listLevelFiles(dir: string): string[] {

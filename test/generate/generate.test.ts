@@ -94,6 +94,11 @@ describe('generate --dates 2 --symbols 50 --rows-per-symbol 1000', () => {
     }
   });
 
+  it('commits every partition it staged: no stage directory is left in the volumes', () => {
+    const stages = listFiles(path.join(home(), 'volumes')).filter((f) => f.split('/').some((part) => part.includes('_tid_')));
+    expect(stages).toEqual([]);
+  });
+
   it('a second generate into the same home is refused with CONFLICT (exit 4) and changes nothing', () => {
     const before = listFiles(home());
     const r = runCli(['--home', home(), 'generate', '--dates', '1', '--symbols', '5', '--rows-per-symbol', '10']);
