@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readJson } from '../common/durable.js';
-import { changeMarker, chunksDir, mapChunks, pendingCommit, type ChunkMeta, type Cluster } from './catalog.js';
+import { changeMarker, chunksDir, mapChunks, pendingCommit, readChunkFile, type Cluster } from './catalog.js';
 import { readChanges, readIndex, summarize, writeIndex, type ChunkSummary, type ReadIndex } from './chunk-index.js';
 
 /**
@@ -55,15 +54,6 @@ function readIndexCached(c: Cluster, db: string): ReadIndex | undefined {
   const read = readIndex(c.dbDir(db), known);
   if (read && read !== known) perDb.set(db, read);
   return read;
-}
-
-function readChunkFile(c: Cluster, db: string, id: string): ChunkMeta | undefined {
-  try {
-    return readJson<ChunkMeta>(path.join(chunksDir(c, db), `${id}.json`));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 /** Every chunk of a database as its summary, in no order (readSummaries). */
