@@ -27,6 +27,11 @@ export interface PackSizing {
  * target. Small entries are also spread over at least `spread` packs per disk (the workers): a
  * pack is written by one worker, so a small database that fits one pack would otherwise be read
  * file by file by one worker (the many shape's 14,000 opens serially, 2026-11-27-packs-sweep.md).
+ * Each small entry weighs its share of the disk's small bytes plus its share of its small entries
+ * (a pack's time goes to bytes and to opens); a pack closes once it holds 1/spread of the weight,
+ * so a disk gets at most `spread` packs. Closing before the entry that would pass a share of the
+ * bytes, or at a share of the entries, left a fifth, small pack of dfs://testdb's many-shape backup
+ * to run after the four others, on one worker.
  */
 export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, sizing: PackSizing = { shareBelow: PACK_SHARE_BELOW, target: PACK_TARGET_BYTES }, spread = 1): CopyJob[][] {
   const out: CopyJob[][] = [];
@@ -37,9 +42,13 @@ export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, s
     const t = small.get(diskOfJob(j)) ?? { jobs: 0, bytes: 0 };
     small.set(diskOfJob(j), { jobs: t.jobs + 1, bytes: t.bytes + sizeOf(j) });
   }
-  // Per disk: a pack closes at the target, at its share of the disk's small bytes, or of its entries.
-  const caps = new Map([...small].map(([d, t]) => [d, { bytes: Math.min(sizing.target, Math.ceil(t.bytes / spread)), jobs: Math.ceil(t.jobs / spread) }]));
-  const open = new Map<string, { jobs: CopyJob[]; bytes: number }>();
+  const weightOf = (disk: string, bytes: number) => {
+    const t = small.get(disk)!;
+    return (t.bytes ? bytes / t.bytes : 0) + 1 / t.jobs;
+  };
+  // The whole disk weighs 2 (1 without bytes); the tolerance keeps rounding from opening one more pack.
+  const shareOf = (disk: string) => (small.get(disk)!.bytes ? 2 : 1) / spread - 1e-9;
+  const open = new Map<string, { jobs: CopyJob[]; bytes: number; weight: number }>();
   for (const j of jobs) {
     const bytes = sizeOf(j);
     if (bytes >= sizing.shareBelow) {
@@ -47,15 +56,19 @@ export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, s
       continue;
     }
     const disk = diskOfJob(j);
-    const cap = caps.get(disk)!;
     let g = open.get(disk);
-    if (g && (g.bytes + bytes > cap.bytes || g.jobs.length >= cap.jobs)) {
+    if (g && g.bytes + bytes > sizing.target) {
       out.push(g.jobs);
       g = undefined;
     }
-    if (!g) open.set(disk, (g = { jobs: [], bytes: 0 }));
+    if (!g) open.set(disk, (g = { jobs: [], bytes: 0, weight: 0 }));
     g.jobs.push(j);
     g.bytes += bytes;
+    g.weight += weightOf(disk, bytes);
+    if (g.weight >= shareOf(disk)) {
+      out.push(g.jobs);
+      open.delete(disk);
+    }
   }
   for (const g of open.values()) out.push(g.jobs);
   return out;

@@ -28,6 +28,8 @@ export interface CopyPipelineOptions {
   blockSize?: number;
   /** Boot every worker now, not on first use: a caller about to wait on something else (a key derivation) hides their start-up. */
   eager?: boolean;
+  /** Module task URLs (runModule) each worker imports as it boots, so a first task does not wait for them. */
+  preload?: string[];
 }
 
 /**
@@ -70,6 +72,7 @@ export class CopyPipeline {
       progress: this.counter.sab,
       throttle: this.throttle.sab,
       blockSize: opts.blockSize ?? PIPELINE_DEFAULTS.blockSize,
+      ...(opts.preload?.length ? { preload: opts.preload } : {}),
     };
     // Loaded here, not at import: commands that copy nothing (a no-change backup, points, list) never load the pool.
     const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');

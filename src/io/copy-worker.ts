@@ -45,13 +45,22 @@ export default function run(task: WorkerTask): WorkerReply | Promise<WorkerReply
   }
 }
 
-const modules = new Map<string, ModuleTask>();
+const modules = new Map<string, Promise<ModuleTask>>();
+const moduleTask = (url: string): Promise<ModuleTask> => {
+  let fn = modules.get(url);
+  if (!fn) modules.set(url, (fn = import(url).then((m: { default: ModuleTask }) => m.default)));
+  return fn;
+};
+// Cold, a module task's imports took 0.1-0.2 s of a worker's first task (many shape, loaded machine).
+// Awaited here, at the top level: piscina then reports the worker ready only once they are loaded,
+// and until a task comes its Atomics wait loop blocks this thread's event loop, which an import
+// left running would need. A failed preload is reported by the first task that needs the module.
+await Promise.all((shared.preload ?? []).map((url) => moduleTask(url).catch(() => undefined)));
 
 /** A task of a layer above io, by module URL (imported once per worker); its errors come back as data. */
 async function runModule(url: string, payload: unknown, abort: CancelFlag): Promise<WorkerReply> {
   try {
-    let fn = modules.get(url);
-    if (!fn) modules.set(url, (fn = ((await import(url)) as { default: ModuleTask }).default));
+    const fn = await moduleTask(url);
     const stopped = () => cancel.isSet || abort.isSet;
     const ctx: WorkerContext = { buf, stopped, acquire: (n) => throttle.acquire(n, stopped) && !stopped(), progress: (n) => progress.add(n) };
     return { ok: true, value: await fn(payload, ctx) };

@@ -44,4 +44,6 @@ export interface WorkerShared {
   progress: SharedArrayBuffer;
   throttle: SharedArrayBuffer;
   blockSize: number;
+  /** Module task URLs imported at boot (CopyPipelineOptions.preload). */
+  preload?: string[];
 }

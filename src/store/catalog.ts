@@ -150,13 +150,25 @@ export function mapChunks<T>(c: Cluster, db: string, pick: (k: ChunkMeta) => T):
   return [...byId.values()];
 }
 
+/**
+ * A chunk's file, or undefined when it has none. Read without asking first: an existsSync before
+ * each of a backup pin's 2,000 chunk files (many shape) was 2,000 more system calls.
+ */
+export function readChunkFile(c: Cluster, db: string, id: string): ChunkMeta | undefined {
+  try {
+    return readJson<ChunkMeta>(path.join(chunksDir(c, db), `${id}.json`));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /** loadChunk for many ids, reading the commit record once: the chunks that exist, by id. */
 export function loadChunksById(c: Cluster, db: string, ids: Iterable<string>): Map<string, ChunkMeta> {
   const pending = new Map((pendingCommit(c, db)?.chunks ?? []).map((k) => [k.chunkId, k]));
   const out = new Map<string, ChunkMeta>();
   for (const id of ids) {
-    const file = path.join(chunksDir(c, db), `${id}.json`);
-    const k = pending.get(id) ?? (fs.existsSync(file) ? readJson<ChunkMeta>(file) : undefined);
+    const k = pending.get(id) ?? readChunkFile(c, db, id);
     if (k) out.set(id, k);
   }
   return out;
@@ -186,8 +198,7 @@ export function chunkPaths(c: Cluster, db: string): Set<string> {
 }
 
 export function loadChunk(c: Cluster, db: string, chunkId: string): ChunkMeta | undefined {
-  const file = path.join(chunksDir(c, db), `${chunkId}.json`);
-  const k = fs.existsSync(file) ? readJson<ChunkMeta>(file) : undefined;
+  const k = readChunkFile(c, db, chunkId);
   return pendingCommit(c, db)?.chunks.find((x) => x.chunkId === chunkId) ?? k;
 }
 

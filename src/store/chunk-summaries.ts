@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readJson } from '../common/durable.js';
-import { changeMarker, chunksDir, mapChunks, pendingCommit, type ChunkMeta, type Cluster } from './catalog.js';
+import { changeMarker, chunksDir, mapChunks, pendingCommit, readChunkFile, type Cluster } from './catalog.js';
 import { CHANGES_FILE, readChanges, readIndex, summarize, writeIndex, type ChunkSummary, type ReadIndex } from './chunk-index.js';
 
 /**
@@ -57,15 +56,6 @@ function readIndexCached(c: Cluster, db: string): ReadIndex | undefined {
   return read;
 }
 
-function readChunkFile(c: Cluster, db: string, id: string): ChunkMeta | undefined {
-  try {
-    return readJson<ChunkMeta>(path.join(chunksDir(c, db), `${id}.json`));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** Every chunk of a database as its summary, in no order (readSummaries). */
 export function loadSummaries(c: Cluster, db: string): ChunkSummary[] {
   return [...readSummaries(c, db).chunks.values()];
@@ -109,20 +99,22 @@ const sortedByPath = (ks: Iterable<ChunkSummary>) => [...ks].sort((a, b) => (a.p
  * Reads the chunk files `wanted` selects (by summary; default all) once, asynchronously and many at a
  * time, so that the synchronous reads under the database lock find them in the page cache. Cold,
  * 2,000 chunk files read one by one under the lock took 1.7 s of a 7 s backup (profile in
- * docs/PERFORMANCE.md). Changes nothing; errors are left for the real read to report.
+ * docs/PERFORMANCE.md). Changes nothing; errors are left for the real read to report. Returns at
+ * once how many chunk files it reads (a backup that will copy boots its workers meanwhile) and
+ * when they are read.
  */
-export async function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => boolean = () => true, concurrency = 32): Promise<void> {
+export function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => boolean = () => true, concurrency = 32): { chunks: number; done: Promise<void> } {
   let names: string[];
   try {
     // Without a usable index the pin reads every chunk file: warm them all, as listed.
     const indexed = indexedSummaries(c, db)?.chunks;
-    names = indexed ? [...indexed.values()].filter(wanted).map((k) => `${k.chunkId}.json`) : (await fs.promises.readdir(chunksDir(c, db))).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+    names = indexed ? [...indexed.values()].filter(wanted).map((k) => `${k.chunkId}.json`) : fs.readdirSync(chunksDir(c, db)).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
   } catch {
-    return;
+    return { chunks: 0, done: Promise.resolve() };
   }
   let next = 0;
   const lane = async () => {
     while (next < names.length) await fs.promises.readFile(path.join(chunksDir(c, db), names[next++]!)).catch(() => undefined);
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane));
+  return { chunks: names.length, done: Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane)).then(() => undefined) };
 }

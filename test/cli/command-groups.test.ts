@@ -52,6 +52,12 @@ describe('command groups load lazily', () => {
     const mods = modulesLoadedBy(['--home', path.join(dir, 'home'), 'backup-db', path.join(dir, 'bak'), 'dfs://testdb', '--force', '--json'], dir);
     expect(mods.some((m) => /node_modules\/piscina\//.test(m))).toBe(true);
   });
+
+  it('a backup into an uncompressed, unencrypted v2 repository runs pack tasks in the pool without loading zstd, in any thread', () => {
+    const mods = modulesLoadedBy(['--home', path.join(dir, 'home'), 'backup-db', path.join(dir, 'bak-v2-off'), 'dfs://testdb', '--repo-format', '2', '--compression', 'off', '--json'], dir);
+    expect(mods.some((m) => m.endsWith('/dist/repo/pack-task.js'))).toBe(true);
+    expect(mods.filter((m) => /node-zstd/.test(m))).toEqual([]);
+  });
 });
 
 describe('COMMAND_GROUPS', () => {

@@ -16,6 +16,25 @@ describe('groupPacks', () => {
     expect(packs.map((p) => p.length)).toEqual([1000, 1000, 1000, 1000]);
   });
 
+  it('spreads entries of uneven sizes over exactly one pack per worker, leaving no small last pack', () => {
+    const jobs = Array.from({ length: 4001 }, (_, i) => job(1500 + ((i * 7919) % 1000)));
+    const packs = groupPacks(jobs, disk as never, sizing, 4);
+    expect(packs).toHaveLength(4);
+    expect(packs.flat()).toHaveLength(4001);
+  });
+
+  it('spreads two runs of entries of different sizes (one table after another) over exactly one pack per worker', () => {
+    const jobs = [...Array.from({ length: 2000 }, () => job(2400)), ...Array.from({ length: 2000 }, () => job(2040))];
+    const packs = groupPacks(jobs, disk as never, sizing, 4);
+    expect(packs).toHaveLength(4);
+    expect(packs.flat()).toHaveLength(4000);
+  });
+
+  it('spreads empty entries by their count', () => {
+    const packs = groupPacks(Array.from({ length: 9 }, () => job(0)), disk as never, sizing, 3);
+    expect(packs.map((p) => p.length)).toEqual([3, 3, 3]);
+  });
+
   it('still closes a pack at the target when the share per worker is larger', () => {
     const jobs = Array.from({ length: 20 }, () => job(3 << 20));
     const packs = groupPacks(jobs, disk as never, sizing, 2);
