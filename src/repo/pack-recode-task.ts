@@ -7,7 +7,9 @@
  * thread, so a target never indexes a pack it does not hold.
  */
 import { CvError, corrupt } from '../common/errors.js';
-import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
+// hash-hex, not io's index: the index loads the copy pipeline's modules into every worker that imports this.
+import { newXxh3, toHex } from '../io/hash-hex.js';
+import type { WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ObjectReader, type ObjectSink } from './backend/index.js';
 import type { BlobCodec, BlobCodecSpec } from './codec/index.js';
 import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';

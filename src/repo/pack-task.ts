@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import { CvError, corrupt, fromSystemError } from '../common/errors.js';
 import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
-import { newXxh3, toHex, type WorkerContext } from '../io/index.js';
+// hash-hex, not io's index: the index loads the copy pipeline's modules into every worker that imports this.
+import { newXxh3, toHex } from '../io/hash-hex.js';
+import type { WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type ObjectSink } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlob, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';

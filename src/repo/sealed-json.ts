@@ -1,6 +1,6 @@
 import { corrupt } from '../common/errors.js';
 import { nameMap, parseJson } from '../common/json.js';
-import { newXxh3, toHex } from '../io/index.js';
+import { newXxh3, toHex } from '../io/hash-hex.js'; // not io's index: workers import this file
 
 /**
  * JSON that carries a checksum of its own content: `{ ...body, "checksum": "xxh3:<16 hex>" }`.
