@@ -24,14 +24,36 @@ export function printTable(rows: Record<string, unknown>[], columns?: string[], 
     return;
   }
   const cols = columns ?? Object.keys(rows[0]!);
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  // A loop, not Math.max(...rows): a spread of 100,000s of arguments can overflow the stack.
+  const widths = cols.map((c) => rows.reduce((w, r) => Math.max(w, cell(r[c]).length), c.length));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
-  process.stdout.write(line(cols));
-  process.stdout.write(line(widths.map((w) => '-'.repeat(w))));
+  const out = batchedStdout();
+  out.write(line(cols));
+  out.write(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) {
-    process.stdout.write(line(cols.map((c) => cell(r[c]))));
-    for (const b of below) if (cell(r[b])) process.stdout.write(wrapText(cell(r[b]), TEXT_WIDTH, '  '));
+    out.write(line(cols.map((c) => cell(r[c]))));
+    for (const b of below) if (cell(r[b])) out.write(wrapText(cell(r[b]), TEXT_WIDTH, '  '));
   }
+  out.flush();
+}
+
+/**
+ * Text for stdout gathered into writes of about 64 KiB: a write per line cost `list` at 100,000
+ * partitions 100,000 write calls (stdout to a file or pipe is synchronous on Linux).
+ */
+function batchedStdout(): { write(s: string): void; flush(): void } {
+  let buf = '';
+  const flush = () => {
+    if (buf) process.stdout.write(buf);
+    buf = '';
+  };
+  return {
+    write: (s) => {
+      buf += s;
+      if (buf.length >= 1 << 16) flush();
+    },
+    flush,
+  };
 }
 
 /** Word-wraps text to lines of at most `width` characters, each starting with `indent`; over-long words are cut. */
@@ -73,6 +95,17 @@ function jsonValue(key: string, v: unknown): unknown {
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, jsonValue, 2) + '\n');
+}
+
+/** printJson of an array, the same text, written an element at a time: the text of 100,000 rows is never one string. */
+export function printJsonArray(items: readonly unknown[]): void {
+  if (!items.length) return printJson(items);
+  const out = batchedStdout();
+  out.write('[\n');
+  // JSON.stringify escapes newlines inside strings: every newline of an element's text is layout.
+  items.forEach((x, i) => out.write(`  ${(JSON.stringify(x, jsonValue, 2) ?? 'null').replaceAll('\n', '\n  ')}${i + 1 < items.length ? ',' : ''}\n`));
+  out.write(']\n');
+  out.flush();
 }
 
 /** ISO time as `2026-11-27 15:07:20` (UTC, like job ids) for narrow text columns. */
