@@ -8,6 +8,7 @@ import { linesRead } from '../common/file-lines.js';
 import { sealJsonRuns, unsealJsonBytes, unsealJsonLines, type RawJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, openRegularFile } from './safe-fs.js';
+import { SeenChunkIds, SeenPaths } from './seen-names.js';
 
 /** One file of a table version as it was copied: its checksum describes exactly the bytes written. */
 export interface ManifestFile {
@@ -174,17 +175,15 @@ export function validateHead(m: ManifestHead, pointId: string, file: string): vo
 export function partitionChecker(m: ManifestHead, file: string): (p: ManifestPartition) => void {
   const pointId = m.pointId;
   const fits = partitionPathTest(m.scheme);
-  const paths = new Set<string>();
-  const ids = new Set<string>();
+  const paths = new SeenPaths();
+  const ids = new SeenChunkIds();
   // A table's entries mostly hold the same file names: each name is checked once per point.
   const fileNames = new Set<string>();
   return (p: ManifestPartition) => {
     checkPartitionPath(p?.path);
     checkChunkId(p.chunkId);
     if (!fits(p.path)) throw corrupt(`restore point ${pointId} names partition ${p.path}, which does not fit its own partition scheme`);
-    if (paths.has(p.path) || ids.has(p.chunkId)) throw corrupt(`restore point ${pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
-    paths.add(p.path);
-    ids.add(p.chunkId);
+    if (!paths.add(p.path) || !ids.add(p.chunkId)) throw corrupt(`restore point ${pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
     if (!isRecord(p.tables)) throw corrupt(`${file}: partition ${p.path} has no table map`);
     for (const [table, e] of Object.entries(p.tables)) validateEntry(m, file, p.path, table, e, fileNames);
   };
