@@ -3,7 +3,7 @@ import { EXIT, usage } from '../../common/errors.js';
 import { formatBytes } from '../../common/units.js';
 import { checkBackup, getBackupList, getBackupMeta, verifyRestore, type CheckResult } from '../../engine/index.js';
 import { action, collect } from '../action.js';
-import { printJson, printJsonArray, printKeyValues, printTable } from '../output.js';
+import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
 
@@ -55,7 +55,7 @@ function registerPointQueries(program: Command): void {
     .action(
       action((ctx, dir: string, db: string, table: string, o: { asOf?: string }) => {
         const rows = getBackupList(dir, db, table, o.asOf, ctx.password);
-        if (ctx.json) printJsonArray(rows);
+        if (ctx.json) printJson(rows);
         else printTable(rows as unknown as Record<string, unknown>[], ['chunkID', 'chunkPath', 'cid', 'rows', 'updateTime']);
       }),
     );
