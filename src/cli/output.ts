@@ -24,14 +24,30 @@ export function printTable(rows: Record<string, unknown>[], columns?: string[], 
     return;
   }
   const cols = columns ?? Object.keys(rows[0]!);
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  // A loop, not Math.max(...rows): a spread of 100,000s of arguments can overflow the stack.
+  const widths = cols.map((c) => rows.reduce((w, r) => Math.max(w, cell(r[c]).length), c.length));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
-  process.stdout.write(line(cols));
-  process.stdout.write(line(widths.map((w) => '-'.repeat(w))));
+  const out = batchedStdout();
+  out.write(line(cols));
+  out.write(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) {
-    process.stdout.write(line(cols.map((c) => cell(r[c]))));
-    for (const b of below) if (cell(r[b])) process.stdout.write(wrapText(cell(r[b]), TEXT_WIDTH, '  '));
+    out.write(line(cols.map((c) => cell(r[c]))));
+    for (const b of below) if (cell(r[b])) out.write(wrapText(cell(r[b]), TEXT_WIDTH, '  '));
   }
+  out.flush();
+}
+
+/**
+ * Text for stdout gathered and written once: a write per line cost `list` at 100,000 partitions
+ * 100,000 write calls, and writes of 64 KiB to a pipe whose reader lagged were queued with their
+ * buffers (peak RSS 261 MB against 203 MB for one write).
+ */
+function batchedStdout(): { write(s: string): void; flush(): void } {
+  const parts: string[] = [];
+  return {
+    write: (s) => void parts.push(s),
+    flush: () => void (parts.length && process.stdout.write(parts.join(''))),
+  };
 }
 
 /** Word-wraps text to lines of at most `width` characters, each starting with `indent`; over-long words are cut. */

@@ -1,6 +1,7 @@
 import { CvError, notFound, usage } from '../common/errors.js';
 import type { RepoLock } from '../repo/backend/index.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
+import { collectGarbage } from '../common/collect-garbage.js';
 import { applyDefaults, diskOf } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
 import { checkEntry, type BadChunk, type EntryCheckContext, type Item } from './check-entry.js';
@@ -64,9 +65,6 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
   const scopeKey = JSON.stringify({ tables: tables ? [...tables].sort() : '*', partition: pattern?.text ?? '%' });
   const lock = takeLock(repo, o.holder ?? defaultHolder(), timeBoxed);
   try {
-    // Under the lock, so no backup or prune is half-way through what the scan sees.
-    const extras = repo.extras();
-    // After the scan of the whole repository rather than beside it: the two peaks do not add up.
     const scopeKeys = scopeOf(repo, m, pattern, tables);
     const state = timeBoxed ? repo.checkState() : undefined;
     const lastKey = state?.scopes[scopeKey]?.lastKey;
@@ -74,6 +72,12 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     let count = scopeKeys.length - start;
     if (o.samplePercent !== undefined) count = Math.min(count, Math.max(1, Math.ceil((scopeKeys.length * o.samplePercent) / 100)));
     const sel = withEntries(repo, m.pointId, scopeKeys.slice(start, start + count));
+    // Under the lock, so no backup or prune is half-way through what the scan sees. After the
+    // scans of the point, and each followed by a full collection: the garbage of one scan is not
+    // lying under the next one's, nor beside the hashing workers (peak RSS at scale: issue 14).
+    collectGarbage();
+    const extras = repo.extras();
+    collectGarbage();
 
     const perTable = new Map<string, number>();
     for (const it of sel) perTable.set(it.table, (perTable.get(it.table) ?? 0) + 1);

@@ -20,7 +20,13 @@ export function physName(physIndex: number): string {
 }
 
 export function chunkPathOf(dbPath: string, partitionPath: string, t: Pick<TableDef, 'physIndex'>): string {
-  return `/${dbNameOf(dbPath)}${partitionPath}/${physName(t.physIndex)}`;
+  return chunkPaths(dbPath, t)(partitionPath);
+}
+
+/** chunkPathOf for many partitions of one table: the names are worked out once. */
+function chunkPaths(dbPath: string, t: Pick<TableDef, 'physIndex'>): (partitionPath: string) => string {
+  const [db, tablet] = [`/${dbNameOf(dbPath)}`, `/${physName(t.physIndex)}`];
+  return (partitionPath) => db + partitionPath + tablet;
 }
 
 export interface BackupListRow {
@@ -44,14 +50,15 @@ function tableIn(m: ManifestHead, table: string): TableDef {
 /** getBackupList: one row per partition of the table in the latest (or --as-of) restore point. */
 export function getBackupList(backupDir: string, dbPath: string, table: string, asOf?: string, password?: PasswordSource): BackupListRow[] {
   const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
-  // One row per partition as the point is read: the point's file lists are never held.
-  const found: (Omit<BackupListRow, 'chunkPath'> & { path: string })[] = [];
-  const m = repo.scanPoint(asOf, (p) => {
-    const e = p.tables[table];
-    if (e) found.push({ chunkID: p.chunkId, path: p.path, cid: e.cid, rows: e.rows, updateTime: e.updateTime });
+  // One pass, one row per partition: the point's file lists are never held. The row holds the
+  // partition's path until the table's definition (in the head) makes it the chunk path.
+  const { head, picked } = repo.pickPoint<BackupListRow>(asOf, (p) => {
+    const e = Object.hasOwn(p.tables, table) ? p.tables[table] : undefined;
+    return e && { chunkID: p.chunkId, chunkPath: p.path, cid: e.cid, rows: e.rows, updateTime: e.updateTime };
   });
-  const t = tableIn(m, table);
-  return found.map(({ path, ...r }) => ({ chunkID: r.chunkID, chunkPath: chunkPathOf(dbPath, path, t), cid: r.cid, rows: r.rows, updateTime: r.updateTime }));
+  const chunkPath = chunkPaths(dbPath, tableIn(head, table));
+  for (const r of picked) r.chunkPath = chunkPath(r.chunkPath);
+  return picked;
 }
 
 export interface SchemaRow {

@@ -1,5 +1,5 @@
 import { entryKey } from './manifest.js';
-import { listDir, type EntryKind } from './safe-fs.js';
+import { eachEntry, listDir, type EntryKind } from './safe-fs.js';
 
 /** An entry of the repository that no restore point explains; path is relative to the repository. */
 export interface ExtraEntry {
@@ -91,7 +91,7 @@ export function scanExtras(repoDir: string, keys: ReferencedFiles): RepoExtras {
 function scanData(repoDir: string, keys: ReferencedFiles, out: RepoExtras): void {
   const odd = (rel: string[], kind: EntryKind) => out.unexpected.push({ path: rel.join('/'), kind });
   const stale = (rel: string[], kind: EntryKind) => out.unreferenced.push({ path: rel.join('/'), kind });
-  for (const chunk of listDir(repoDir, ['data'])) {
+  for (const chunk of eachEntry(repoDir, ['data'])) {
     const c = ['data', chunk.name];
     if (chunk.kind !== 'directory' || !UUID_RE.test(chunk.name)) odd(c, chunk.kind);
     else if (!keys.holds(chunk.name)) stale(c, chunk.kind);

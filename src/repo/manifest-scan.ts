@@ -1,6 +1,6 @@
 import { corrupt } from '../common/errors.js';
 import { parseJson } from '../common/json.js';
-import { asMalformed, partitionChecker, readPointFile, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
+import { asMalformed, partitionChecker, readPointFile, resolvePointId, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
 import { lineBuffers } from '../common/file-lines.js';
 import { walkSealed } from './sealed-json.js';
 
@@ -33,6 +33,62 @@ export function scanManifest(repo: string, pointId: string, each?: (p: ManifestP
     if (!again) throw corrupt(`restore point ${file} changed while it was read`);
     return head;
   });
+}
+
+/**
+ * A point read once, for a reader that keeps a little of each partition (list): each line is
+ * parsed and checked as its bytes are hashed, `pick` keeps what the reader needs of it, and what
+ * was kept is returned only once the whole file matched its checksum. A check that failed on the
+ * way is thrown only then, so a damaged file still says it is damaged. One pass of reading and
+ * hashing instead of scanManifest's two: that pass was a quarter of `list`'s time at 100,000
+ * partitions (issue 14). A file laid out otherwise, or whose partitions come before the fields
+ * their checks need, is read as scanManifest reads it.
+ */
+export function pickManifest<T>(repo: string, pointId: string, pick: (p: ManifestPartition) => T | undefined): { head: ManifestHead; picked: T[] } {
+  const picked: T[] = [];
+  const keep = keeper(picked, pick);
+  let failure: { err: unknown } | undefined;
+  let early = true;
+  const head = withPointFile(repo, pointId, (read, file) => {
+    let check: ((p: ManifestPartition) => void) | undefined;
+    const verified = walkSealed(lineBuffers(read), (line, soFar) => {
+      if (failure || !(early &&= ['pointId', 'scheme', 'tables'].every((k) => k in soFar))) return;
+      try {
+        check ??= partitionChecker(soFar as unknown as ManifestHead, file);
+        const p = parseJson(line.toString('utf8')) as ManifestPartition;
+        asMalformed(file, () => check!(p));
+        keep(p);
+      } catch (err) {
+        failure = { err };
+      }
+    });
+    if (!verified || verified.arrayKey !== 'partitions') return undefined;
+    const h = verified.head as unknown as ManifestHead;
+    asMalformed(file, () => validateHead(h, pointId, file));
+    if (failure) throw failure.err;
+    return h;
+  });
+  if (head && early) return { head, picked };
+  picked.length = 0;
+  return { head: scanManifest(repo, pointId, keep), picked };
+}
+
+/** pickManifest over a manifest read whole. */
+export function pickWhole<T>(m: Manifest, pick: (p: ManifestPartition) => T | undefined): { head: ManifestHead; picked: T[] } {
+  const picked: T[] = [];
+  return { head: splitWhole(m, keeper(picked, pick)), picked };
+}
+
+const keeper =
+  <T>(picked: T[], pick: (p: ManifestPartition) => T | undefined) =>
+  (p: ManifestPartition) => {
+    const v = pick(p);
+    if (v !== undefined) picked.push(v);
+  };
+
+/** The id of the point `asOf` names among `ids` of a local repository: only an --as-of time reads the heads of points to choose one. */
+export function pointIdIn(repo: string, ids: string[], asOf: string | undefined): string {
+  return resolvePointId(ids, (x) => scanManifest(repo, x).created, repo, asOf);
 }
 
 /** A manifest read whole, handed out as a scan hands it: its partitions to `each`, then its head. */

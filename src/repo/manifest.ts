@@ -8,6 +8,7 @@ import { linesRead } from '../common/file-lines.js';
 import { sealJsonRuns, unsealJsonBytes, unsealJsonLines, type RawJson } from './sealed-json.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
 import { ensureDirs, listDir, openRegularFile } from './safe-fs.js';
+import { SeenChunkIds, SeenPaths } from './seen-names.js';
 
 /** One file of a table version as it was copied: its checksum describes exactly the bytes written. */
 export interface ManifestFile {
@@ -174,36 +175,45 @@ export function validateHead(m: ManifestHead, pointId: string, file: string): vo
 export function partitionChecker(m: ManifestHead, file: string): (p: ManifestPartition) => void {
   const pointId = m.pointId;
   const fits = partitionPathTest(m.scheme);
-  const paths = new Set<string>();
-  const ids = new Set<string>();
+  const paths = new SeenPaths();
+  const ids = new SeenChunkIds();
+  // A table's entries mostly hold the same file names: each name is checked once per point.
+  const fileNames = new Set<string>();
   return (p: ManifestPartition) => {
     checkPartitionPath(p?.path);
     checkChunkId(p.chunkId);
     if (!fits(p.path)) throw corrupt(`restore point ${pointId} names partition ${p.path}, which does not fit its own partition scheme`);
-    if (paths.has(p.path) || ids.has(p.chunkId)) throw corrupt(`restore point ${pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
-    paths.add(p.path);
-    ids.add(p.chunkId);
+    if (!paths.add(p.path) || !ids.add(p.chunkId)) throw corrupt(`restore point ${pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
     if (!isRecord(p.tables)) throw corrupt(`${file}: partition ${p.path} has no table map`);
-    for (const [table, e] of Object.entries(p.tables)) validateEntry(m, file, p.path, table, e);
+    for (const [table, e] of Object.entries(p.tables)) validateEntry(m, file, p.path, table, e, fileNames);
   };
 }
 
-function validateEntry(m: ManifestHead, file: string, partPath: string, table: string, e: ManifestEntry): void {
-  checkIdent('table name', table);
-  if (!Object.hasOwn(m.tables, table)) throw corrupt(`${file}: partition ${partPath} names unknown table ${table}`);
+function validateEntry(m: ManifestHead, file: string, partPath: string, table: string, e: ManifestEntry, fileNames: Set<string>): void {
+  // The head's table names passed checkIdent (validateHead): only another name needs it.
+  if (!Object.hasOwn(m.tables, table)) {
+    checkIdent('table name', table);
+    throw corrupt(`${file}: partition ${partPath} names unknown table ${table}`);
+  }
   if (!isRecord(e)) throw corrupt(`${file}: partition ${partPath} table ${table} is malformed`);
   checkCid(e.cid);
   if (!Array.isArray(e.files) || !e.files.length) throw corrupt(`${file}: partition ${partPath} table ${table} has no file list`);
-  if (!Number.isSafeInteger(e.rows) || e.rows < 0 || new Set(e.files.map((f) => f?.name)).size !== e.files.length)
-    throw corrupt(`restore point ${m.pointId}: partition ${partPath} has a bad row count or a file listed twice`);
+  if (!Number.isSafeInteger(e.rows) || e.rows < 0 || namesRepeat(e.files)) throw corrupt(`restore point ${m.pointId}: partition ${partPath} has a bad row count or a file listed twice`);
   let bytes = 0;
   for (const f of e.files) {
-    checkFileName(f.name);
+    if (!fileNames.has(f?.name)) fileNames.add(checkFileName(f.name));
     if (!Number.isSafeInteger(f.size) || f.size < 0 || typeof f.xxh3 !== 'string' || !/^[0-9a-f]{16}$/.test(f.xxh3))
       throw corrupt(`${file}: file ${f.name} of ${partPath} has a bad size or checksum`);
     bytes += f.size;
   }
   if (e.bytes !== bytes) throw corrupt(`${file}: partition ${partPath} table ${table} says ${e.bytes} bytes, its files hold ${bytes}`);
+}
+
+/** True when two files share a name: pairs compared for the few files of a usual entry, a set beyond. */
+function namesRepeat(files: readonly ManifestFile[]): boolean {
+  if (files.length > 16) return new Set(files.map((f) => f?.name)).size !== files.length;
+  for (let i = 1; i < files.length; i++) for (let j = 0; j < i; j++) if (files[i]?.name === files[j]?.name) return true;
+  return false;
 }
 
 /** Picks a restore point: the latest, an exact id, or the latest committed at or before an ISO time. */
@@ -231,6 +241,12 @@ export function resolvePointId(ids: string[], createdOf: (id: string) => string,
   const candidates = ids.filter((id) => Date.parse(createdOf(id)) <= t);
   if (!candidates.length) throw notFound(`no restore point in ${where} as of ${asOf}`);
   return candidates[candidates.length - 1]!;
+}
+
+/** The point, or CORRUPT when it describes another database than the repository's (`where`). */
+export function ofDatabase<H extends ManifestHead>(head: H, dbPath: string, where: string): H {
+  if (head.dbPath !== dbPath) throw new CvError('CORRUPT', `restore point ${head.pointId} in ${where} describes ${head.dbPath}, not ${dbPath}`);
+  return head;
 }
 
 export const entryKey = (chunkId: string, table: string, cid: number) => `${chunkId}/${table}/${cid}`;

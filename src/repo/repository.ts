@@ -8,8 +8,8 @@ import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecord } from './journal.js';
-import { entryKey, listPointIds, resolvePoint, resolvePointId, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
-import { scanManifest, splitWhole } from './manifest-scan.js';
+import { entryKey, listPointIds, ofDatabase, resolvePoint, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
+import { pickManifest, pickWhole, pointIdIn, scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, removeEntry, walkDirs, warmPaths, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
@@ -192,22 +192,18 @@ export class Repository {
 
   /** The latest restore point, or the one --as-of names; refuses one that describes another database. */
   point(asOf?: string): Manifest {
-    const m = this.packs ? this.packs.resolve(asOf) : resolvePoint(this.dir, asOf);
-    if (m.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${m.pointId} in ${this.dir} describes ${m.dbPath}, not ${this.dbPath}`);
-    return m;
+    return ofDatabase(this.packs ? this.packs.resolve(asOf) : resolvePoint(this.dir, asOf), this.dbPath, this.dir);
   }
 
   /** point() a partition at a time: each goes to `each`; the head returns once all passed the checks (manifest-scan.ts). */
   scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
-    let head: ManifestHead;
-    if (this.packs) head = splitWhole(this.packs.resolve(asOf), each);
-    else {
-      // Only an --as-of time reads the heads of points to choose one; the latest or an id is read once.
-      const id = resolvePointId(this.points(), (x) => scanManifest(this.dir, x).created, this.dir, asOf);
-      head = scanManifest(this.dir, id, each);
-    }
-    if (head.dbPath !== this.dbPath) throw new CvError('CORRUPT', `restore point ${head.pointId} in ${this.dir} describes ${head.dbPath}, not ${this.dbPath}`);
-    return head;
+    return ofDatabase(this.packs ? splitWhole(this.packs.resolve(asOf), each) : scanManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), each), this.dbPath, this.dir);
+  }
+
+  /** scanPoint in one pass, for a reader that keeps a little of each partition: what `pick` kept, once all passed (pickManifest). */
+  pickPoint<T>(asOf: string | undefined, pick: (p: ManifestPartition) => T | undefined): { head: ManifestHead; picked: T[] } {
+    const r = this.packs ? pickWhole(this.packs.resolve(asOf), pick) : pickManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), pick);
+    return { head: ofDatabase(r.head, this.dbPath, this.dir), picked: r.picked };
   }
 
   /** Looks the entries' directories up ahead (v1; safe-fs warmPaths), for a reader about to take them in this order. */

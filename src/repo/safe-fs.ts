@@ -97,6 +97,36 @@ export function listDir(root: string, rel: string[]): { name: string; kind: Entr
   }
 }
 
+/**
+ * listDir a batch of `batch` entries at a time (opendir), for a directory that may hold 100,000s:
+ * no array of them is built. Holding one (data/ of a v1 repository at 100,000 partitions) also
+ * taught V8 to allocate every later listing's entries straight into the old generation, where
+ * they lay as garbage until a full collection: 345 MiB of peak RSS in check (issue 14).
+ */
+export function* eachEntry(root: string, rel: string[], batch = 256): Generator<{ name: string; kind: EntryKind }> {
+  const dir = walkDirs(root, rel);
+  if (dir === undefined) return;
+  let d: fs.Dir;
+  try {
+    d = fs.opendirSync(dir, { bufferSize: batch });
+  } catch (err) {
+    throw fromSystemError(err, `cannot list ${dir}`);
+  }
+  try {
+    for (let e = readEntry(d, dir); e !== null; e = readEntry(d, dir)) yield { name: e.name, kind: kindOf(e) };
+  } finally {
+    d.closeSync();
+  }
+}
+
+function readEntry(d: fs.Dir, dir: string): fs.Dirent | null {
+  try {
+    return d.readSync();
+  } catch (err) {
+    throw fromSystemError(err, `cannot list ${dir}`);
+  }
+}
+
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 /**

@@ -196,12 +196,13 @@ export interface SealedWalk {
  * Walks a sealed file laid out exactly as sealJsonRuns writes it (one field, or one element of its
  * one top-level array, per line; the checksum last), hashing the bytes as they are: for such a
  * file they are the compact serialisation the checksum covers, so no element is parsed to verify
- * it. Each element's line goes to `element` unparsed (its bytes are reused after the call), before the checksum is known: the caller
+ * it. Each element's line goes to `element` unparsed (its bytes are reused after the call), with the
+ * fields read so far, before the checksum is known: the caller
  * believes nothing until this returns. Undefined when the file is laid out any other way or its
  * bytes do not hash to its checksum: the caller then parses it whole (unsealJson re-serialises,
  * so whitespace stays free and a damaged file gets the usual message).
  */
-export function walkSealed(lines: Iterable<Buffer>, element?: (line: Buffer) => void): SealedWalk | undefined {
+export function walkSealed(lines: Iterable<Buffer>, element?: (line: Buffer, headSoFar: Readonly<Record<string, unknown>>) => void): SealedWalk | undefined {
   const h = newXxh3();
   const head = nameMap<unknown>();
   let arrayKey: string | undefined;
@@ -237,7 +238,7 @@ export function walkSealed(lines: Iterable<Buffer>, element?: (line: Buffer) => 
         if (is(body, ']')) inArray = false;
         else {
           elements++;
-          element?.(body);
+          element?.(body, head);
         }
       } else if (body.length > 2 && body[body.length - 2] === 0x3a && body[body.length - 1] === 0x5b) {
         const key = parsed(body.subarray(0, -2));

@@ -65,6 +65,14 @@ describe('check reports entries no restore point explains', () => {
     expect(text).toContain(`unexpected: ${s.entryRel}/extra.col (file)\n`);
   });
 
+  it('unexpected entries in data/ are all found when its listing takes more than one batch', () => {
+    const s = copy();
+    for (let i = 0; i < 600; i++) fs.writeFileSync(path.join(s.repo, 'data', `junk${i}`), 'x');
+    const { r } = check(s.bak);
+    expect(r.unexpected).toHaveLength(600);
+    expect(new Set(r.unexpected.map((e) => e.path))).toEqual(new Set(Array.from({ length: 600 }, (_, i) => `data/junk${i}`)));
+  });
+
   it('an unknown data/<uuid> and an unreferenced cid are unreferenced', () => {
     const s = copy();
     fs.mkdirSync(path.join(s.repo, 'data', UNKNOWN, 'quotes', '3'), { recursive: true });

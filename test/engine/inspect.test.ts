@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateQuotes } from '../../dist/generate/generate.js';
 import { Cluster, TYPES, loadDatabase, partitionStats } from '../../dist/store/index.js';
 import { getBackupMeta, type BackupListRow, type BackupMeta } from '../../dist/engine/index.js';
+import { sealJson } from '../../dist/repo/sealed-json.js';
 import { cliJson, runCli } from '../helpers/cli.js';
 import { rmTmp, scratchDir as tmpDir } from '../helpers/tmp.js';
 
@@ -62,6 +64,16 @@ describe('list (getBackupList) and meta (getBackupMeta)', () => {
     const human = runCli(['meta', bak, 'dfs://testdb', '/Key2/tp/20120102', 'quotes']);
     expect(human.stdout).toMatch(/^dfsPath\s+\/testdb\/Key2\/tp\/20120102\/gA$/m);
     expect(human.stdout).toMatch(/^volume\s+FLOAT\s+15\b/m);
+  });
+
+  it('list reads a point whose partitions come before its scheme and tables as it reads one written in the usual order', () => {
+    const copy = path.join(dir, 'reordered');
+    fs.cpSync(bak, copy, { recursive: true });
+    const points = path.join(copy, 'testdb', 'points');
+    const file = path.join(points, fs.readdirSync(points)[0]!);
+    const { checksum: _c, partitions, ...head } = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, sealJson({ partitions, ...head }));
+    expect(runCli(['list', copy, 'dfs://testdb', 'quotes', '--json']).stdout).toBe(runCli(['list', bak, 'dfs://testdb', 'quotes', '--json']).stdout);
   });
 
   it('an unknown table, partition or backup gets a one-line error and exit 3', () => {
