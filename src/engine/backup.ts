@@ -72,9 +72,10 @@ function checkBackupDir(c: Cluster, backupDir: string): string {
 /**
  * backup / backupDB / backupTable. Pins a consistent snapshot without blocking writers, copies
  * only the (chunkId, table, cid) the repository lacks, journals each finished copy, and commits a
- * new immutable restore point.
+ * new immutable restore point. `shared`: the pipeline of a backup of every database
+ * (backup-all.ts), which attaches it, reports its progress and closes it.
  */
-export async function backup(o: BackupOptions): Promise<BackupResult> {
+export async function backup(o: BackupOptions, shared?: CopyPipeline): Promise<BackupResult> {
   const elapsed = stopwatch();
   const copying = applyDefaults('copy', o);
   const c = new Cluster(o.home);
@@ -94,13 +95,13 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   // The key derivation (scrypt, ~0.4 s of a core) runs on libuv's pool; meanwhile the copy workers
   // boot (0.4-0.7 s at load average 10 here), which waited for it before. (The chunk files to read
   // ahead are known only from the previous point, which needs the key: pinAndPlan warms them.)
-  const started = deriving ? newPipeline(copying, true) : undefined;
+  const own = !shared && deriving ? newPipeline(copying, true) : undefined;
   try {
     await deriving;
     const repo = Repository.open(dir, o.dbPath, true, o.repoFormat, access);
-    return await backupLocked({ o, c, repo, copying, elapsed, tablesOf, wanted, started });
+    return await backupLocked({ o, c, repo, copying, elapsed, tablesOf, wanted, started: shared ?? own });
   } finally {
-    await started?.close();
+    await own?.close();
   }
 }
 

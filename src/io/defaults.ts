@@ -107,6 +107,12 @@ export const PIPELINE_DEFAULTS = {
   // after the other (two restore-db) 355.6 MB/s, both at once 464.5 MB/s (bench-results/
   // 2026-11-28-emulated-seed-s5.md). Not more: each database holds its plan and its group committer.
   migrateDatabases: 2,
+  // backup-all and a check of every database (engine/each-database.ts) run this many databases at
+  // once through one pipeline, for the reason migrate does; the one process also saves a Node
+  // start and a pool boot per database. Emulated seed disks, quiet: one backup-db / check per
+  // database lost 0.32 s of ~4.3 s outside the engine (bench-results/2026-11-28-emulated-seed-s5.md).
+  backupDatabases: 2,
+  checkDatabases: 2,
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
   readonly netConcurrency: number;
   readonly maxRate: number;
@@ -120,6 +126,8 @@ export const PIPELINE_DEFAULTS = {
   readonly writebackKickBytes: number;
   readonly writebackPollMs: number;
   readonly migrateDatabases: number;
+  readonly backupDatabases: number;
+  readonly checkDatabases: number;
 };
 
 /** The default as the CLI's help shows it, e.g. "4" or "one per core". */
