@@ -4,25 +4,15 @@ import { PIPELINE_DEFAULTS, applyDefaults } from '../io/index.js';
 import { Cluster, listDatabases } from '../store/index.js';
 import { once } from '../repo/settings.js';
 import { backup, type BackupOptions, type BackupResult } from './backup.js';
-import { eachDatabase, rowsOf, succeeded, type DatabaseRow } from './each-database.js';
+import { eachDatabase, totalOf, type DatabaseRow } from './each-database.js';
 
 /** backup-db's options for every database of the home at once. */
 export type BackupAllOptions = Omit<BackupOptions, 'dbPath' | 'tables' | 'partitions' | 'keepDropped'>;
 
 export type BackupAllRow = DatabaseRow<BackupResult>;
 
-/** One record per database, and the totals of the ones that succeeded. */
-export interface BackupAllResult {
-  databases: BackupAllRow[];
-  partitions: number;
-  skipped: number;
-  dropped: number;
-  bytesCopied: number;
-  bytesStored: number;
-  seconds: number;
-  /** Bytes copied of every database over the whole command's seconds. */
-  mbPerSec: number;
-}
+/** One record per database, and the totals of the ones that succeeded (mbPerSec: over the whole command's seconds). */
+export type BackupAllResult = { databases: BackupAllRow[] } & Pick<BackupResult, 'partitions' | 'skipped' | 'dropped' | 'bytesCopied' | 'bytesStored' | 'seconds' | 'mbPerSec'>;
 
 /**
  * backup-db of every database in the home, in one process (chunkvault's extension: DolphinDB has
@@ -39,7 +29,7 @@ export async function backupAll(o: BackupAllOptions): Promise<BackupAllResult> {
   if (!dbs.length) throw notFound(`no databases in ${c.home}`);
   // One password read for every database (one config for the directory).
   const password = o.password ? { password: once(o.password) } : {};
-  const outcomes = await eachDatabase({
+  const databases = await eachDatabase({
     dbs,
     limit: PIPELINE_DEFAULTS.backupDatabases,
     pipeline: copying,
@@ -47,19 +37,8 @@ export async function backupAll(o: BackupAllOptions): Promise<BackupAllResult> {
     name: 'backup-all',
     run: (dbPath, observer, pipeline) => backup({ ...o, ...password, dbPath, observer }, pipeline),
   });
-  const databases = rowsOf(outcomes);
-  const ok = succeeded(databases);
-  const sum = (of: (r: BackupResult) => number) => ok.reduce((a, r) => a + of(r), 0);
+  const sum = (of: (r: BackupResult) => number) => totalOf(databases, of);
   const seconds = elapsed();
   const bytesCopied = sum((r) => r.bytesCopied);
-  return {
-    databases,
-    partitions: sum((r) => r.partitions),
-    skipped: sum((r) => r.skipped),
-    dropped: sum((r) => r.dropped),
-    bytesCopied,
-    bytesStored: sum((r) => r.bytesStored),
-    seconds,
-    mbPerSec: mbPerSec(bytesCopied, seconds),
-  };
+  return { databases, partitions: sum((r) => r.partitions), skipped: sum((r) => r.skipped), dropped: sum((r) => r.dropped), bytesCopied, bytesStored: sum((r) => r.bytesStored), seconds, mbPerSec: mbPerSec(bytesCopied, seconds) };
 }

@@ -23,14 +23,14 @@ export interface EachDatabase<R> {
  * another's copies, and the process (Node, the pool) starts once instead of once per database.
  * The caller's observer gets one attach and one byte count: the pipeline's bytes against the sum
  * of the totals the databases have planned so far (each database's own byte calls only report its
- * total). A database that fails is returned as such and the others carry on; a cancel stops the
- * lanes and is thrown.
+ * total). A database that fails becomes a record with its error and the others carry on (rowsOf);
+ * a cancel stops the lanes and is thrown.
  */
-export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseOutcome<R>[]> {
+export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseRow<R>[]> {
   const totals = new Map<string, number>();
   const sum = () => [...totals.values()].reduce((a, b) => a + b, 0);
   const cancelled = () => new CvError('CANCELLED', `${x.name} cancelled`);
-  return withPipeline(x.pipeline, x.observer, sum, async (pipeline) => {
+  const outcomes = await withPipeline(x.pipeline, x.observer, sum, async (pipeline) => {
     const out: DatabaseOutcome<R>[] = [];
     await runLimited([...x.dbs.keys()], x.limit, async (i) => {
       const dbPath = x.dbs[i]!;
@@ -49,6 +49,7 @@ export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseOutco
     });
     return out;
   });
+  return rowsOf(outcomes);
 }
 
 /** A failed database's record: the `error` object a failing command prints with --json. */
@@ -65,7 +66,7 @@ export type DatabaseRow<R> = (R & { success: true }) | { dbPath: string; success
  * first failure is thrown (its one line and exit code, as the one-database command's). A missing or
  * wrong password is the directory's, never one database's, and is thrown too (exit 11, as migrate).
  */
-export function rowsOf<R>(outcomes: DatabaseOutcome<R>[]): DatabaseRow<R>[] {
+function rowsOf<R>(outcomes: DatabaseOutcome<R>[]): DatabaseRow<R>[] {
   const failed = outcomes.filter((r): r is { dbPath: string; err: unknown } => 'err' in r);
   const key = failed.find((r) => r.err instanceof CvError && r.err.code === 'KEY');
   if (key) throw key.err;
@@ -79,5 +80,7 @@ function errorOf(err: unknown): DatabaseError {
   return cv ? { code: cv.code, exitCode: cv.exitCode, message: cv.message.split('\n')[0]! } : { code: 'INTERNAL', exitCode: EXIT.INTERNAL, message };
 }
 
-/** The successful databases' results. */
-export const succeeded = <R>(rows: DatabaseRow<R>[]): R[] => rows.flatMap((r) => (r.success ? [r as R] : []));
+/** The sum of `of` over the databases that succeeded. */
+export function totalOf<R>(rows: DatabaseRow<R>[], of: (r: R) => number): number {
+  return rows.reduce((a, r) => a + (r.success ? of(r as R) : 0), 0);
+}
