@@ -30,7 +30,9 @@ export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseRow<R
   const totals = new Map<string, number>();
   const sum = () => [...totals.values()].reduce((a, b) => a + b, 0);
   const cancelled = () => new CvError('CANCELLED', `${x.name} cancelled`);
-  const outcomes = await withPipeline(x.pipeline, x.observer, sum, async (pipeline) => {
+  // Bytes only once some database has a total: a bar at "done of 0" would read 100%.
+  const outer: Observer | undefined = x.observer && { ...x.observer, bytes: (done, total) => void (total > 0 && x.observer?.bytes?.(done, total)) };
+  const outcomes = await withPipeline(x.pipeline, outer, sum, async (pipeline) => {
     const out: DatabaseOutcome<R>[] = [];
     await runLimited([...x.dbs.keys()], x.limit, async (i) => {
       const dbPath = x.dbs[i]!;
