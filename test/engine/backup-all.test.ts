@@ -1,14 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listPoints } from '../../dist/engine/index.js';
-import { sealJson } from '../../dist/repo/sealed-json.js';
 import { CLI, cliJson, runCli } from '../helpers/cli.js';
 import { waitExit } from '../helpers/child.js';
-import { listFiles, rmTmp, sleep } from '../helpers/tmp.js';
-import { latestManifest, manifestContent, repoDir, smallQuotes } from './backup-helpers.js';
+import { rmTmp, sleep } from '../helpers/tmp.js';
+import { holdLock, latestManifest, manifestContent, repoDir, smallQuotes } from './backup-helpers.js';
 import { DB, TSDB, digests, scratchDir } from './helpers-restore.js';
 
 let dir: string, home: string;
@@ -21,14 +19,6 @@ beforeAll(async () => {
   await smallQuotes(home, { rowsPerSymbol: 2000 });
 });
 afterAll(() => rmTmp(dir));
-
-/** A lock on `db`'s repository in `bak` held by this (live) test process, as a running backup would hold it. */
-function holdLock(bak: string, db: string): void {
-  const repo = repoDir(bak, db);
-  fs.mkdirSync(repo, { recursive: true });
-  if (!fs.existsSync(path.join(repo, 'repo.json'))) fs.writeFileSync(path.join(repo, 'repo.json'), sealJson({ format: 2, dbPath: db }));
-  fs.writeFileSync(path.join(repo, 'lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: 'job test' }));
-}
 
 const journalLines = (bak: string) =>
   [DB, TSDB].reduce((n, db) => {
@@ -95,33 +85,5 @@ describe('backup-all', () => {
     const empty = path.join(dir, 'empty-home');
     expect(runCli(['--home', empty, 'init']).code).toBe(0);
     expect(runCli(['--home', empty, 'backup-all', path.join(dir, 'bak-none')]).code).toBe(3);
-  });
-});
-
-describe('check of every database', () => {
-  it('reports a damaged file in one database with exit 8 while the other is checked clean', () => {
-    const bak = path.join(dir, 'bak-check');
-    cliJson(['--home', home, 'backup-all', bak, '--repo-format', '1']);
-    const data = path.join(repoDir(bak, TSDB), 'data');
-    const p = path.join(data, listFiles(data)[0]!);
-    const buf = fs.readFileSync(p);
-    buf[buf.length - 1]! ^= 0xff;
-    fs.writeFileSync(p, buf);
-    const r = runCli(['check', bak, '--json']);
-    expect(r.code, r.stderr).toBe(8);
-    const out = JSON.parse(r.stdout) as { databases: (Row & { bad: unknown[]; entriesChecked: number; entriesInScope: number })[]; bad: { dbName: string }[] };
-    expect(out.databases.map((d) => [d.dbPath, d.success, d.bad.length > 0])).toEqual([[DB, true, false], [TSDB, true, true]]);
-    expect(out.databases[0]!.entriesChecked).toBe(out.databases[0]!.entriesInScope);
-    expect(out.bad.map((b) => b.dbName)).toEqual([TSDB]);
-  });
-
-  it('a database that cannot be checked is a failed record and exit 10 when the others are clean', () => {
-    const bak = path.join(dir, 'bak-check-locked');
-    cliJson(['--home', home, 'backup-all', bak]);
-    holdLock(bak, DB);
-    const r = runCli(['check', bak, '--json']);
-    expect(r.code, r.stderr).toBe(10);
-    const rows = (JSON.parse(r.stdout) as AllResult).databases;
-    expect(rows.map((d) => [d.dbPath, d.success, d.error?.code])).toEqual([[DB, false, 'LOCKED'], [TSDB, true, undefined]]);
   });
 });
