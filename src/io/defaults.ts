@@ -108,9 +108,13 @@ export const PIPELINE_DEFAULTS = {
   // 2026-11-28-emulated-seed-s5.md). Not more: each database holds its plan and its group committer.
   migrateDatabases: 2,
   // backup-all and a check of every database (engine/each-database.ts) run this many databases at
-  // once through one pipeline, for the reason migrate does; the one process also saves a Node
-  // start and a pool boot per database. Emulated seed disks, quiet: one backup-db / check per
-  // database lost 0.32 s of ~4.3 s outside the engine (bench-results/2026-11-28-emulated-seed-s5.md).
+  // once through one pipeline, as migrate does; the one process saves a Node start and a pool boot
+  // per database (quiet emulated seed run: one backup-db / check per database lost 0.32 s of ~4.3 s
+  // outside the engine, bench-results/2026-11-28-emulated-seed-s5.md). Emulated seed disks, 2 GB,
+  // shared machine, 3 alternating pairs each (docs/PERFORMANCE.md, "One process for every
+  // database"): check of both at once 4.17-4.48 s wall against 4.24-4.45 s for one process per
+  // database; backup-all 5.4-9.7 s at 2 at once and 6.4-8.3 s at 1 at a time, both slower than two
+  // backup-db (4.3-5.5 s): not the concurrency; cause not found. Not swept further.
   backupDatabases: 2,
   checkDatabases: 2,
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {

@@ -108,7 +108,7 @@ export function registerBackupCommands(program: Command): void {
   );
 
   addPipelineOptions(
-    withForce(program.command('backup-all <backupDir>').description(`back up every database in the home, in one process (chunkvault's extension: backup-db of each, ${PIPELINE_DEFAULTS.backupDatabases} at a time through one pipeline); exit ${EXIT.PARTIAL} if any database failed`)),
+    withForce(program.command('backup-all <backupDir>').description(`back up every database in the home, in one process (chunkvault's extension: backup-db of each, ${PIPELINE_DEFAULTS.backupDatabases} at a time, through one pipeline); exit ${EXIT.PARTIAL} if any database failed`)),
   ).action(action((ctx, dir: string, o: Flags) => runBackupAll(ctx, dir, o)));
 
   program
