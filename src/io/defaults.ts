@@ -114,7 +114,8 @@ export const PIPELINE_DEFAULTS = {
   // shared machine, 3 alternating pairs each (docs/PERFORMANCE.md, "One process for every
   // database"): check of both at once 4.17-4.48 s wall against 4.24-4.45 s for one process per
   // database; backup-all 5.4-9.7 s at 2 at once and 6.4-8.3 s at 1 at a time, both slower than two
-  // backup-db (4.3-5.5 s): not the concurrency; cause not found. Not swept further.
+  // backup-db (4.3-5.5 s): not the concurrency. With 15-17 GB available instead of ~10 (2 pairs, no
+  // reclaim seen): backup-all 4.63-4.69 s, 1.17 CPU s, against 4.94-5.62 s, 1.55-1.60 s. Not swept.
   backupDatabases: 2,
   checkDatabases: 2,
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
