@@ -77,7 +77,7 @@ export function computeGoals(phases: Measurement[], ratios: Ratio[]): Goal[] {
       detail:
         incS === null
           ? (inc?.reason ?? 'not measured')
-          : `wall clock of both backup-db commands, Node start-up included${typeof engineS === 'number' ? `; the engine itself reported ${engineS.toFixed(3)} s` : ''}`,
+          : `wall clock of one backup-all of both databases, Node start-up included${typeof engineS === 'number' ? `; the engine itself reported ${engineS.toFixed(3)} s` : ''}`,
     },
   ];
 }

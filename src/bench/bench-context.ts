@@ -61,21 +61,22 @@ export async function commandHelp(home: string, cmd: string): Promise<string | n
   return r.code === 0 ? r.stdout : null;
 }
 
-/** backup-db of every database into `dir`, as one measurement. */
+/**
+ * `backup-all`: every database into `dir` in one process, as one measurement (it used to be one
+ * backup-db process per database; the second Node start and pool boot cost ~0.3 s on the emulated
+ * seed disks, docs/PERFORMANCE.md "One process for every database").
+ */
 export async function backupAll(ctx: BenchContext, dir: string, w: number, d: number, variant: RepoVariant = NO_VARIANT) {
-  const runs: ChildRun[] = [];
-  let bytes = 0, stored = 0, copied = 0, skipped = 0, engine = 0;
-  for (const db of ctx.dbs) {
-    const r = await cvRun(ctx, ctx.layout.home, ['backup-db', dir, db, ...tune(w, d), ...variant.args], variant.env);
-    const j = parse<{ bytesCopied: number; bytesStored?: number; partitions: number; skipped: number; seconds: number }>(r);
-    runs.push(r);
-    bytes += j.bytesCopied;
-    stored += j.bytesStored ?? j.bytesCopied;
-    copied += j.partitions;
-    skipped += j.skipped;
-    engine += j.seconds;
-  }
-  return { run: addRuns(runs), bytes, detail: { partitionsCopied: copied, partitionsSkipped: skipped, engineSeconds: engine, bytesStored: stored } };
+  const r = await cvRun(ctx, ctx.layout.home, ['backup-all', dir, ...tune(w, d), ...variant.args], variant.env);
+  const j = parse<{ bytesCopied: number; bytesStored: number; partitions: number; skipped: number; seconds: number }>(r);
+  return { run: addRuns([r]), bytes: j.bytesCopied, detail: { partitionsCopied: j.partitions, partitionsSkipped: j.skipped, engineSeconds: j.seconds, bytesStored: j.bytesStored } };
+}
+
+/** `check` of every database of `dir` in one process (with its own defaults: one worker per core, it is CPU-bound). Exit 8 (bad chunks) throws. */
+export async function checkAll(ctx: BenchContext, dir: string, variant: RepoVariant = NO_VARIANT) {
+  const r = await cvRun(ctx, ctx.layout.home, ['check', dir], variant.env);
+  const j = parse<{ bad: unknown[]; bytesChecked: number; seconds: number }>(r);
+  return { run: r, bytes: j.bytesChecked, detail: { badChunks: j.bad.length, engineSeconds: j.seconds } };
 }
 
 /**

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes, mbPerSec } from '../common/units.js';
 import { isS3Url } from '../engine/index.js';
-import { backupAll, cvRun, parse, restoreAll, tune, type BenchContext } from './bench-context.js';
+import { backupAll, checkAll, restoreAll, tune, type BenchContext } from './bench-context.js';
 import { initHome, removeHome } from './bench-layout.js';
-import { addRuns, type ChildRun } from './measure.js';
 
 /** What the later phases of a repetition need from its full backup. */
 export interface BackupOutcome {
@@ -16,7 +15,7 @@ export interface BackupOutcome {
 async function backupPhases(ctx: BenchContext, bak: string, tag: string): Promise<BackupOutcome> {
   const { mainWorkers: w, mainDc: d, log } = ctx;
   if (!isS3Url(bak)) fs.rmSync(bak, { recursive: true, force: true });
-  const full = ctx.phases.get('backup', `chunkvault backup-db (both databases) ${tune(w, d).join(' ')}`);
+  const full = ctx.phases.get('backup', `chunkvault backup-all (both databases, one process) ${tune(w, d).join(' ')}`);
   let backupBytes = 0;
   try {
     ctx.stage = 'backup';
@@ -28,7 +27,7 @@ async function backupPhases(ctx: BenchContext, bak: string, tag: string): Promis
     full.fail(err);
     log(`backup failed: ${(err as Error).message}`);
   }
-  const inc = ctx.phases.get('incremental-backup', 'chunkvault backup-db again, nothing changed');
+  const inc = ctx.phases.get('incremental-backup', 'chunkvault backup-all again, nothing changed');
   if (!full.ok) inc.skip('full backup failed');
   else {
     try {
@@ -42,29 +41,18 @@ async function backupPhases(ctx: BenchContext, bak: string, tag: string): Promis
   return { ok: full.ok, bytes: backupBytes };
 }
 
-/** Phase `check`: re-hash the fresh backup of every database. */
+/** Phase `check`: re-hash the fresh backup of every database, in one process. */
 async function checkPhase(ctx: BenchContext, bak: string, tag: string, full: BackupOutcome): Promise<void> {
-  const chk = ctx.phases.get('check', 'chunkvault check (both databases)');
+  const chk = ctx.phases.get('check', 'chunkvault check of every database (both), one process');
   if (!ctx.checkHelp) return chk.skip('this build has no `check` command');
   if (!full.ok) return chk.skip('full backup failed');
   try {
-    const runs: ChildRun[] = [];
-    let bad = 0, checked = 0, engine = 0;
-    for (const db of ctx.dbs) {
-      // exit 8 (bad chunks) throws here: a fresh backup must check clean.
-      // check runs with its own defaults (one worker per core: it is CPU-bound, copies are not).
-      ctx.stage = 'check';
-      const r = await cvRun(ctx, ctx.layout.home, ['check', bak, db]).finally(() => (ctx.stage = undefined));
-      const j = parse<{ bad?: unknown[]; bytesChecked?: number; seconds?: number }>(r);
-      bad += j.bad?.length ?? 0;
-      checked += j.bytesChecked ?? 0;
-      engine += j.seconds ?? 0;
-      runs.push(r);
-    }
-    const bytes = checked || full.bytes;
-    const run = addRuns(runs);
-    chk.add(run, bytes, { badChunks: bad, engineSeconds: engine });
-    ctx.log(`check ${tag}: ${run.seconds.toFixed(2)} s (${mbPerSec(bytes, run.seconds)} MB/s)`);
+    // exit 8 (bad chunks) throws in cvRun: a fresh backup must check clean.
+    ctx.stage = 'check';
+    const c = await checkAll(ctx, bak).finally(() => (ctx.stage = undefined));
+    const bytes = c.bytes || full.bytes;
+    chk.add(c.run, bytes, c.detail);
+    ctx.log(`check ${tag}: ${c.run.seconds.toFixed(2)} s (${mbPerSec(bytes, c.run.seconds)} MB/s)`);
   } catch (err) {
     chk.fail(err);
   }

@@ -33,8 +33,8 @@ export async function runVariantPhases(ctx: BenchContext, names: string[], tag: 
     const variant = REPO_VARIANTS[name]!;
     const bak = path.join(ctx.layout.backupRoot, `variant-${name}`);
     fs.rmSync(bak, { recursive: true, force: true });
-    const b = ctx.phases.get(`backup [${name}]`, `chunkvault backup-db (both databases) ${[...variant.args, ...Object.keys(variant.env).map((k) => `${k}=…`)].join(' ')}`);
-    const r = ctx.phases.get(`restore [${name}]`, `chunkvault restore-db (both databases) from the ${name} repository`);
+    const b = ctx.phases.get(`backup [${name}]`, `chunkvault backup-all (both databases, one process) ${[...variant.args, ...Object.keys(variant.env).map((k) => `${k}=…`)].join(' ')}`);
+    const r = ctx.phases.get(`restore [${name}]`, `chunkvault migrate (both databases, one process) from the ${name} repository`);
     try {
       const run = await backupAll(ctx, bak, w, d, variant);
       b.add(run.run, run.bytes, run.detail);

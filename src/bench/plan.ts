@@ -5,7 +5,7 @@ import { mbPerSec } from '../common/units.js';
 import { bytesPerDate } from '../generate/generate.js';
 import { QUOTES_DBS } from '../generate/quotes.js';
 import { PIPELINE_DEFAULTS } from '../io/index.js';
-import { backupAll, commandHelp, cvRun, restoreAll, type BenchContext } from './bench-context.js';
+import { backupAll, checkAll, commandHelp, cvRun, restoreAll, type BenchContext } from './bench-context.js';
 import { initHome, makeLayout, walk } from './bench-layout.js';
 import { datasetShape, type BenchOptions } from './bench-options.js';
 import type { DeviceLimit } from './device-limit.js';
@@ -89,13 +89,12 @@ async function runSample(ctx: BenchContext, size: number, tag: string): Promise<
   resetData(ctx); // the source is not needed any more: check and restore read the backup
   initHome(layout.home, layout.volumes);
   ctx.stage = `${tag} check`;
-  const checks: ChildRun[] = [];
-  for (const db of ctx.dbs) checks.push(await cvRun(ctx, layout.home, ['check', bak, db]));
+  const checked = await checkAll(ctx, bak);
   ctx.stage = `${tag} restore`;
   const r = await restoreAll(ctx, bak, layout.home, w, d).finally(() => (ctx.stage = undefined));
   resetData(ctx);
   fs.rmSync(bak, { recursive: true, force: true });
-  const ops = { backup: op(ctx, `${tag} backup`, b.run, data.bytes), check: op(ctx, `${tag} check`, addRuns(checks), data.bytes), restore: op(ctx, `${tag} restore`, r.run, data.bytes) };
+  const ops = { backup: op(ctx, `${tag} backup`, b.run, data.bytes), check: op(ctx, `${tag} check`, checked.run, data.bytes), restore: op(ctx, `${tag} restore`, r.run, data.bytes) };
   ctx.log(`${tag}: ${(data.bytes / 1e9).toFixed(2)} GB: ${PLAN_OPS.map((k) => `${k} ${ops[k].seconds.toFixed(1)} s (${ops[k].mbPerSec} MB/s)`).join(', ')}`);
   return { sizeBytes: size, bytes: data.bytes, files: data.files, dates: shape.dates, rowsPerSymbol: shape.rowsPerSymbol, ops };
 }

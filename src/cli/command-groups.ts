@@ -11,7 +11,7 @@ export const COMMAND_GROUPS: { names: string[]; load: () => Promise<Register[]> 
   // data-commands adds `db create` and `db head` to the `db` command store-commands makes.
   { names: ['init', 'generate', 'db', 'table'], load: async () => [(await import('./commands/store-commands.js')).registerStoreCommands, (await import('./commands/data-commands.js')).registerDataCommands] },
   { names: ['load', 'export', 'drop-partition', 'drop-table', 'drop-db'], load: async () => [(await import('./commands/load-commands.js')).registerLoadCommands] },
-  { names: ['backup', 'backup-db', 'backup-table', 'points', 'prune'], load: async () => [(await import('./commands/backup-commands.js')).registerBackupCommands] },
+  { names: ['backup', 'backup-db', 'backup-table', 'backup-all', 'points', 'prune'], load: async () => [(await import('./commands/backup-commands.js')).registerBackupCommands] },
   { names: ['list', 'meta', 'check', 'verify'], load: async () => [(await import('./commands/inspect-commands.js')).registerInspectCommands] },
   { names: ['jobs', 'job', 'job-log', 'cancel', 'throttle', 'status'], load: async () => [(await import('./commands/job-commands.js')).registerJobCommands] },
   { names: ['restore', 'restore-db', 'restore-table', 'migrate'], load: async () => [(await import('./commands/restore-commands.js')).registerRestoreCommands] },

@@ -73,9 +73,10 @@ function checkBackupDir(c: Cluster, backupDir: string): string {
 /**
  * backup / backupDB / backupTable. Pins a consistent snapshot without blocking writers, copies
  * only the (chunkId, table, cid) the repository lacks, journals each finished copy, and commits a
- * new immutable restore point.
+ * new immutable restore point. `shared`: the pipeline of a backup of every database
+ * (backup-all.ts), which attaches it, reports its progress and closes it.
  */
-export async function backup(o: BackupOptions): Promise<BackupResult> {
+export async function backup(o: BackupOptions, shared?: CopyPipeline): Promise<BackupResult> {
   const elapsed = stopwatch();
   const copying = applyDefaults('copy', o);
   const c = new Cluster(o.home);
@@ -95,14 +96,15 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   // The key derivation (scrypt, ~0.4 s of a core) runs on libuv's pool; meanwhile the copy workers
   // boot (0.4-0.7 s at load average 10 here), which waited for it before. (The chunk files to read
   // ahead are known only from the previous point, which needs the key: pinAndPlan warms them.)
-  // Deriving a key means a v2 repository: its workers will run pack tasks.
-  const pool: EarlyPool = { copying, started: deriving ? newPipeline(copying, true, [PACK_TASK]) : undefined };
+  // Deriving a key means a v2 repository: its workers will run pack tasks. A backup of every
+  // database (`shared`) uses that operation's pipeline and leaves closing it to its owner.
+  const pool: EarlyPool = { copying, started: shared ?? (deriving ? newPipeline(copying, true, [PACK_TASK]) : undefined) };
   try {
     await deriving;
     const repo = Repository.open(dir, o.dbPath, true, o.repoFormat, access);
     return await backupLocked({ o, c, repo, elapsed, tablesOf, wanted, pool });
   } finally {
-    await pool.started?.close();
+    if (pool.started !== shared) await pool.started?.close();
   }
 }
 

@@ -30,6 +30,12 @@ export interface Item {
   e: ManifestEntry;
 }
 
+export interface EntryChecked {
+  bad?: BadChunk;
+  files: number;
+  bytes: number;
+}
+
 export interface EntryCheckContext {
   repo: Repository;
   m: ManifestHead;
@@ -40,9 +46,10 @@ export interface EntryCheckContext {
 
 /**
  * Re-hashes one entry's files in the pool and ties them to the manifest (sizes, checksums, then
- * the framed headers: rows, types, file set). Returns the bad chunk, if any, and files hashed.
+ * the framed headers: rows, types, file set). Returns the bad chunk, if any, and files and bytes
+ * hashed (its own: the pipeline's counter is shared by every database of a `check` of them all).
  */
-export async function checkEntry(x: EntryCheckContext, it: Item): Promise<{ bad?: BadChunk; files: number }> {
+export async function checkEntry(x: EntryCheckContext, it: Item): Promise<EntryChecked> {
   const t = x.m.tables[it.table]!;
   const base = { dbName: x.m.dbPath, tableName: it.table, chunkPath: chunkPathOf(x.m.dbPath, it.partitionPath, t), chunkID: it.chunkId, partitionPath: it.partitionPath, cid: it.e.cid };
   if (x.repo.packs) return judgeEntry(x, it, base, await packed(x, it));
@@ -52,7 +59,7 @@ export async function checkEntry(x: EntryCheckContext, it: Item): Promise<{ bad?
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     const problem: CheckProblem = /symbolic link/.test(detail) ? 'symlink' : 'unreadable';
-    return { bad: { ...base, problem, files: it.e.files.map((f) => ({ name: f.name, problem, detail })) }, files: 0 };
+    return { bad: { ...base, problem, files: it.e.files.map((f) => ({ name: f.name, problem, detail })) }, files: 0, bytes: 0 };
   }
   const results: HashResult[] = await x.pipeline.hashFiles(
     it.e.files.map((f, i) => ({ src: files[i]!, expectedSize: f.size, expectedXxh3: f.xxh3 })),
@@ -75,12 +82,13 @@ async function packed(x: EntryCheckContext, it: Item): Promise<HashResult[]> {
 }
 
 /** Ties hash results to the manifest: sizes and checksums (already), then rows, types, file set. */
-function judgeEntry(x: EntryCheckContext, it: Item, base: Omit<BadChunk, 'problem' | 'files'>, results: HashResult[]): { bad?: BadChunk; files: number } {
+function judgeEntry(x: EntryCheckContext, it: Item, base: Omit<BadChunk, 'problem' | 'files'>, results: HashResult[]): EntryChecked {
   const t = x.m.tables[it.table]!;
   const probs: BadChunk['files'] = results.flatMap((r, i) => (r.problem ? [{ name: it.e.files[i]!.name, problem: r.problem, detail: r.detail ?? '' }] : []));
   if (!probs.length) {
     const why = versionProblem(x.m.engine, t.schema, it.e.rows, results.map((r, i) => ({ name: it.e.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
     if (why) probs.push({ name: it.e.files.find((f) => why.startsWith(`${f.name}:`) || why.startsWith(`${f.name} `))?.name ?? '*', problem: 'manifest', detail: why });
   }
-  return { ...(probs.length ? { bad: { ...base, problem: probs[0]!.problem, files: probs } } : {}), files: results.length };
+  const bytes = results.reduce((a, r) => a + r.size, 0);
+  return { ...(probs.length ? { bad: { ...base, problem: probs[0]!.problem, files: probs } } : {}), files: results.length, bytes };
 }

@@ -2,7 +2,7 @@ import { CvError, notFound, usage } from '../common/errors.js';
 import type { RepoLock } from '../repo/backend/index.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { collectGarbage } from '../common/collect-garbage.js';
-import { applyDefaults, diskOf } from '../io/index.js';
+import { applyDefaults, diskOf, type CopyPipeline } from '../io/index.js';
 import { dbNameOf } from '../store/index.js';
 import { checkEntry, type BadChunk, type EntryCheckContext, type Item } from './check-entry.js';
 import { lowerBound, type CheckCoverage } from '../repo/check-state.js';
@@ -49,9 +49,10 @@ export { checkStateFile, type CheckCoverage } from '../repo/check-state.js';
  * checkBackup: re-reads and re-hashes every file of the restore point's entries in scope, in the
  * worker pool through the repository disk's queue, and returns only the bad ones. With
  * samplePercent / maxDurationSec it checks part of the scope, in key order from a cursor kept in
- * `<repo>/check-state.json`, so repeated runs cover the whole repository.
+ * `<repo>/check-state.json`, so repeated runs cover the whole repository. `shared`: the pipeline
+ * of a check of every database (check-all.ts), which attaches it and reports its progress.
  */
-export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
+export async function checkBackup(o: CheckOptions, shared?: CopyPipeline): Promise<CheckResult> {
   const elapsed = stopwatch();
   if (o.samplePercent !== undefined && !(o.samplePercent > 0 && o.samplePercent <= 100)) throw usage(`--sample must be a percentage in (0, 100], got ${o.samplePercent}`);
   if (o.maxDurationSec !== undefined && !(o.maxDurationSec > 0)) throw usage(`--max-duration must be a positive number of seconds, got ${o.maxDurationSec}`);
@@ -86,6 +87,7 @@ export async function checkBackup(o: CheckOptions): Promise<CheckResult> {
     const totalBytes = sel.reduce((a, it) => a + it.e.bytes, 0);
     const run = await withPipeline(hashing, o.observer, totalBytes, (pipeline) =>
       checkItems({ repo, m, pipeline, disk: repo.ioQueue ?? diskOf(repo.dir) }, sel, hashing.inFlight, deadline, (it) => o.observer?.partitionDone?.(it.table)),
+      shared,
     );
 
     const found = run.bad.filter((b): b is BadChunk => b !== undefined);
@@ -141,6 +143,7 @@ async function checkItems(x: EntryCheckContext, sel: Item[], lanes: number, dead
   const bad: (BadChunk | undefined)[] = new Array(sel.length);
   const done: boolean[] = new Array(sel.length).fill(false);
   let files = 0;
+  let bytes = 0;
   let next = 0;
   let failure: unknown;
   const lane = async () => {
@@ -150,6 +153,7 @@ async function checkItems(x: EntryCheckContext, sel: Item[], lanes: number, dead
         const r = await checkEntry(x, sel[i]!);
         bad[i] = r.bad;
         files += r.files;
+        bytes += r.bytes;
         done[i] = true;
         onDone(sel[i]!);
       } catch (err) {
@@ -160,7 +164,7 @@ async function checkItems(x: EntryCheckContext, sel: Item[], lanes: number, dead
   await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, sel.length)) }, lane));
   let prefix = 0;
   while (prefix < sel.length && done[prefix]) prefix++;
-  return { bad, prefix, files, bytes: x.pipeline.bytesDone, failure };
+  return { bad, prefix, files, bytes, failure };
 }
 
 /**

@@ -1,4 +1,5 @@
 export { backup, type BackupOptions, type BackupResult } from './backup.js';
+export { backupAll, type BackupAllOptions, type BackupAllResult, type BackupAllRow } from './backup-all.js';
 export { listPoints, prune, type PointInfo, type PruneResult } from './points.js';
 export { applyRetention, checkPolicy, isoWeek, parseKeepCount, parseWithin, type RetentionDecision, type RetentionInput, type RetentionPolicy } from './retention.js';
 export type { Observer, OperationOptions } from './options.js';
@@ -9,6 +10,7 @@ export { readManifest, resolvePoint, type Manifest, type ManifestEntry, type Man
 export { restore, restoreDb, restoreTable, type RestoreOptions, type RestoreDbOptions, type RestoreTableOptions, type RestoreResult, type RestoreRow } from './restore.js';
 export { migrate, type MigrateOptions, type MigrateResult, type MigrateRow } from './migrate.js';
 export { checkBackup, checkStateFile, type BadChunk, type CheckCoverage, type CheckOptions, type CheckResult } from './check.js';
+export { checkAll, type CheckAllOptions, type CheckAllResult, type CheckAllRow } from './check-all.js';
 export { chunkPathOf, getBackupList, getBackupMeta, physName, type BackupListRow, type BackupMeta, type SchemaRow } from './inspect.js';
 export * from './jobs/index.js';
 export { openTargetCluster } from './restore-plan.js';

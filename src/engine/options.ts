@@ -25,13 +25,14 @@ export const defaultHolder = () => `pid ${process.pid}`;
 /**
  * The one way an operation runs the pool: made from resolved options (never re-derived here),
  * handed to the observer (a job's live throttle and cancel), its byte counter sampled for
- * progress while fn runs, and closed however fn ends.
+ * progress while fn runs, and closed however fn ends. `totalBytes` may be a function: an operation
+ * over several databases learns each one's total as it plans.
  */
-export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number, fn: (pipeline: CopyPipeline) => Promise<T>, started?: CopyPipeline): Promise<T> {
+export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number | (() => number), fn: (pipeline: CopyPipeline) => Promise<T>, started?: CopyPipeline): Promise<T> {
   const pipeline = started ?? newPipeline(o);
   try {
     observer?.attach?.(pipeline);
-    const tick = () => observer?.bytes?.(pipeline.bytesDone, totalBytes);
+    const tick = () => observer?.bytes?.(pipeline.bytesDone, typeof totalBytes === 'number' ? totalBytes : totalBytes());
     const timer = setInterval(tick, 200);
     try {
       return await fn(pipeline);

@@ -110,6 +110,17 @@ export const PIPELINE_DEFAULTS = {
   // after the other (two restore-db) 355.6 MB/s, both at once 464.5 MB/s (bench-results/
   // 2026-11-28-emulated-seed-s5.md). Not more: each database holds its plan and its group committer.
   migrateDatabases: 2,
+  // backup-all and a check of every database (engine/each-database.ts) run this many databases at
+  // once through one pipeline, as migrate does; the one process saves a Node start and a pool boot
+  // per database (quiet emulated seed run: one backup-db / check per database lost 0.32 s of ~4.3 s
+  // outside the engine, bench-results/2026-11-28-emulated-seed-s5.md). Emulated seed disks, 2 GB,
+  // shared machine, 3 alternating pairs each (docs/PERFORMANCE.md, "One process for every
+  // database"): check of both at once 4.17-4.48 s wall against 4.24-4.45 s for one process per
+  // database; backup-all 5.4-9.7 s at 2 at once and 6.4-8.3 s at 1 at a time, both slower than two
+  // backup-db (4.3-5.5 s): not the concurrency. With 15-17 GB available instead of ~10 (2 pairs, no
+  // reclaim seen): backup-all 4.63-4.69 s, 1.17 CPU s, against 4.94-5.62 s, 1.55-1.60 s. Not swept.
+  backupDatabases: 2,
+  checkDatabases: 2,
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
   readonly netConcurrency: number;
   readonly maxRate: number;
@@ -123,6 +134,8 @@ export const PIPELINE_DEFAULTS = {
   readonly writebackKickBytes: number;
   readonly writebackPollMs: number;
   readonly migrateDatabases: number;
+  readonly backupDatabases: number;
+  readonly checkDatabases: number;
 };
 
 /** The default as the CLI's help shows it, e.g. "4" or "one per core". */

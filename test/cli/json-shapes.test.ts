@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJobStatus } from '../../dist/engine/index.js';
@@ -52,6 +53,7 @@ function runDataCommands(): void {
   out['list'] = list;
   out['meta'] = json(['meta', bak, DB, list[0]!.chunkPath.replace(/^\/testdb/, '').replace(/\/g[A-Z]+$/, ''), 'quotes']);
   out['check'] = json(['check', bak, DB]);
+  runAllDatabases();
   out['check --sample'] = json(['check', bak, DB, '--sample', '50']);
   out['verify'] = json(['verify', bak, DB]);
   out['restore'] = json(['restore', bak, DB, 'quotes', '%', '--force']);
@@ -65,6 +67,17 @@ function runDataCommands(): void {
   runLoadCommands();
   out['server-token'] = json(['server-token', '--user', 'ops', '--admin']);
   out['any failing command'] = json(['db', 'describe', 'dfs://nope'], 3);
+}
+
+/** backup-all and check of every database; a repository locked by this (live) process makes one database fail. */
+function runAllDatabases(): void {
+  const all = path.join(dir, 'bak-all');
+  out['backup-all'] = json(['backup-all', all]);
+  out['check (every database)'] = json(['check', all]);
+  const partial = path.join(dir, 'bak-all-partial');
+  fs.mkdirSync(path.join(partial, 'testdb'), { recursive: true });
+  fs.writeFileSync(path.join(partial, 'testdb', 'lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: 'job shapes' }));
+  out['backup-all (a database failed)'] = json(['backup-all', partial], 10);
 }
 
 /** The data path: create, load, export, head and the drops, on a copy of the generated database. */

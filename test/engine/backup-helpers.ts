@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import xxhash from '@node-rs/xxhash';
 import { generateQuotes } from '../../dist/generate/generate.js';
@@ -36,4 +37,12 @@ export function editPoint(file: string, edit: (m: any) => void, reseal: boolean)
   const { checksum: _old, ...m } = JSON.parse(fs.readFileSync(file, 'utf8'));
   edit(m);
   fs.writeFileSync(file, reseal ? sealJson(m) : JSON.stringify({ ...m, checksum: _old }));
+}
+
+/** A lock on `db`'s repository in `bak` held by this (live) test process, as a running backup would hold it. */
+export function holdLock(bak: string, db: string): void {
+  const repo = repoDir(bak, db);
+  fs.mkdirSync(repo, { recursive: true });
+  if (!fs.existsSync(path.join(repo, 'repo.json'))) fs.writeFileSync(path.join(repo, 'repo.json'), sealJson({ format: 2, dbPath: db }));
+  fs.writeFileSync(path.join(repo, 'lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: 'job test' }));
 }

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { backup, listPoints, type BackupOptions, type BackupResult, type BlobCodecSpec } from '../../engine/index.js';
+import { EXIT } from '../../common/errors.js';
+import { PIPELINE_DEFAULTS } from '../../io/index.js';
+import { backup, backupAll, listPoints, type BackupAllResult, type BackupOptions, type BackupResult, type BlobCodecSpec } from '../../engine/index.js';
 import { formatBytes } from '../../common/units.js';
 import { action, collect, type Ctx } from '../action.js';
 import { registerPrune } from './prune-command.js';
@@ -19,14 +21,10 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
         password: ctx.password,
         backupDir,
         dbPath,
-        force: !!o.force,
+        ...allOptions(o),
         keepDropped: !!o.keepDropped,
         tables: o.table ?? [],
         partitions: o.partition ?? [],
-        skipIfUnchanged: !!o.skipIfUnchanged,
-        ...(o.repoFormat ? { repoFormat: o.repoFormat as 1 | 2 } : {}),
-        ...(o.compression ? { compression: o.compression } : {}),
-        ...pipelineOptions(o),
         observer,
         holder,
         ...extra,
@@ -42,7 +40,43 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
   );
 }
 
-/** --force and --parallel, shared by backup, backup-db and backup-table. */
+/** The options of runBackup that backup-all shares (everything but the selection of one database). */
+function allOptions(o: Flags) {
+  return {
+    force: !!o.force,
+    skipIfUnchanged: !!o.skipIfUnchanged,
+    ...(o.repoFormat ? { repoFormat: o.repoFormat as 1 | 2 } : {}),
+    ...(o.compression ? { compression: o.compression } : {}),
+    ...pipelineOptions(o),
+  };
+}
+
+/** backup-all: one row per database, the totals, and exit 10 (the job record's too) when some database failed. */
+function runBackupAll(ctx: Ctx, backupDir: string, o: Flags) {
+  return runOperation(
+    ctx,
+    { type: 'BACKUP_BY_COPY_FILE', desc: `backup-all of every database to ${backupDir}` },
+    (observer, holder) => backupAll({ home: ctx.home(), password: ctx.password, backupDir, ...allOptions(o), observer, holder }),
+    (res: BackupAllResult) => {
+      const code = res.databases.some((d) => !d.success) ? EXIT.PARTIAL : EXIT.OK;
+      if (ctx.json) {
+        printJson(res);
+        return code;
+      }
+      printTable(
+        res.databases.map((d) =>
+          d.success
+            ? { dbPath: d.dbPath, partitions: d.partitions, skipped: d.skipped, bytesCopied: formatBytes(d.bytesCopied), seconds: d.seconds.toFixed(3), result: d.unchanged ? `unchanged since ${d.pointId}` : `point ${d.pointId}` }
+            : { dbPath: d.dbPath, partitions: '', skipped: '', bytesCopied: '', seconds: '', result: `failed (${d.error.code}): ${d.error.message}` },
+        ),
+      );
+      printKeyValues({ partitions: res.partitions, skipped: res.skipped, dropped: res.dropped, bytesCopied: formatBytes(res.bytesCopied), bytesStored: formatBytes(res.bytesStored), seconds: res.seconds.toFixed(3), mbPerSec: res.mbPerSec });
+      return code;
+    },
+  );
+}
+
+/** --force and --parallel, shared by backup, backup-db, backup-table and backup-all. */
 function withForce(cmd: Command): Command {
   return cmd
     .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
@@ -72,6 +106,10 @@ export function registerBackupCommands(program: Command): void {
   addPipelineOptions(withForce(program.command('backup-table <backupDir> <dbPath> <table>').description('back up one table (DolphinDB backupTable)'))).action(
     action((ctx, dir: string, db: string, table: string, o: Flags) => runBackup(ctx, dir, db, { ...o, keepDropped: false, table: [table], partition: [] }, {})),
   );
+
+  addPipelineOptions(
+    withForce(program.command('backup-all <backupDir>').description(`back up every database in the home, in one process (chunkvault's extension: backup-db of each, ${PIPELINE_DEFAULTS.backupDatabases} at a time, through one pipeline); exit ${EXIT.PARTIAL} if any database failed`)),
+  ).action(action((ctx, dir: string, o: Flags) => runBackupAll(ctx, dir, o)));
 
   program
     .command('points <backupDir> <dbPath>')

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { EXIT, usage } from '../../common/errors.js';
 import { formatBytes } from '../../common/units.js';
-import { checkBackup, getBackupList, getBackupMeta, verifyRestore, type CheckResult } from '../../engine/index.js';
-import { action, collect } from '../action.js';
+import { PIPELINE_DEFAULTS } from '../../io/index.js';
+import { checkAll, checkBackup, getBackupList, getBackupMeta, verifyRestore, type CheckAllResult, type CheckResult } from '../../engine/index.js';
+import { action, collect, type Ctx } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
@@ -21,7 +22,8 @@ function renderExtras(r: CheckResult): void {
     for (const e of list) process.stdout.write(`${what}: ${e.path} (${e.kind})\n`);
 }
 
-function renderCheck(json: boolean, strict: boolean, r: CheckResult): number {
+/** What one database's check found, and its exit code. */
+function renderCheck(json: boolean, strict: boolean, r: CheckResult, label = ''): number {
   if (json) printJson(r);
   else {
     if (r.bad.length)
@@ -29,22 +31,41 @@ function renderCheck(json: boolean, strict: boolean, r: CheckResult): number {
         r.bad.map((b) => ({ ...b, files: b.files.map((f) => `${f.name}: ${f.problem} (${f.detail})`).join('; ') })),
         ['dbName', 'tableName', 'chunkPath', 'chunkID', 'partitionPath', 'cid', 'problem', 'files'],
       );
-    else process.stdout.write('no bad chunks\n');
+    else process.stdout.write(`${label}no bad chunks\n`);
     renderExtras(r);
     process.stdout.write(
-      `checked ${r.entriesChecked} of ${r.entriesInScope} entries (${r.filesChecked} files, ${formatBytes(r.bytesChecked)}) of restore point ${r.pointId} in ${r.seconds.toFixed(2)} s: ${r.mbPerSec} MB/s\n`,
+      `${label}checked ${r.entriesChecked} of ${r.entriesInScope} entries (${r.filesChecked} files, ${formatBytes(r.bytesChecked)}) of restore point ${r.pointId} in ${r.seconds.toFixed(2)} s: ${r.mbPerSec} MB/s\n`,
     );
     if (r.coverage) {
       const c = r.coverage;
       process.stdout.write(
-        c.passComplete
-          ? `pass complete: all ${c.total} entries covered (${c.badInPass} bad found during the pass); passes completed: ${c.passesCompleted}\n`
-          : `coverage of this pass: ${c.checked} of ${c.total} entries (${c.percent}%), ${c.badInPass} bad so far; passes completed: ${c.passesCompleted}\n`,
+        label +
+          (c.passComplete
+            ? `pass complete: all ${c.total} entries covered (${c.badInPass} bad found during the pass); passes completed: ${c.passesCompleted}\n`
+            : `coverage of this pass: ${c.checked} of ${c.total} entries (${c.percent}%), ${c.badInPass} bad so far; passes completed: ${c.passesCompleted}\n`),
       );
     }
   }
+  return checkCode(strict, r);
+}
+
+/** 8 for bad chunks, or for extras under --strict; else 0. */
+function checkCode(strict: boolean, r: CheckResult): number {
   const extras = r.unexpected.length + r.unreferenced.length > 0;
   return r.bad.length || (strict && extras) ? EXIT.CHECK_FAILED : 0;
+}
+
+/** A check of every database: each one's report, then the totals; exit 8 if any is bad, else 10 if one could not be checked. */
+function renderCheckAll(json: boolean, strict: boolean, r: CheckAllResult): number {
+  const bad = r.databases.some((d) => d.success && checkCode(strict, d) !== 0);
+  if (json) printJson(r);
+  else
+    for (const d of r.databases) {
+      if (d.success) renderCheck(false, strict, d, `${d.dbPath}: `);
+      else process.stdout.write(`${d.dbPath}: not checked (${d.error.code}): ${d.error.message}\n`);
+    }
+  if (!json) process.stdout.write(`checked ${r.entriesChecked} of ${r.entriesInScope} entries (${r.filesChecked} files, ${formatBytes(r.bytesChecked)}) of ${r.databases.length} databases in ${r.seconds.toFixed(2)} s: ${r.mbPerSec} MB/s\n`);
+  return bad ? EXIT.CHECK_FAILED : r.databases.some((d) => !d.success) ? EXIT.PARTIAL : EXIT.OK;
 }
 
 function registerPointQueries(program: Command): void {
@@ -78,8 +99,10 @@ function registerPointQueries(program: Command): void {
 function registerCheck(program: Command): void {
   addPipelineOptions(
     program
-      .command('check <backupDir> <dbPath>')
-      .description(`re-hash every file of a restore point (DolphinDB checkBackup); prints only bad chunks; exit ${EXIT.CHECK_FAILED} when any is bad`)
+      .command('check <backupDir> [dbPath]')
+      .description(
+        `re-hash every file of a restore point (DolphinDB checkBackup); prints only bad chunks; exit ${EXIT.CHECK_FAILED} when any is bad. Without dbPath: every database of the backup directory in one process, ${PIPELINE_DEFAULTS.checkDatabases} at a time (exit ${EXIT.PARTIAL} when one could not be checked and none is bad)`,
+      )
       .option('--table <t>', 'only this table (repeatable)', collect)
       .option('--partition <pattern>', 'only partitions matching this pattern over paths with the database name, e.g. %/Key4/tp/%')
       .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)')
@@ -87,28 +110,28 @@ function registerCheck(program: Command): void {
       .option('--max-duration <seconds>', 'start no new entry after this long; the next run continues from there', positive('--max-duration'))
       .option('--strict', `also exit ${EXIT.CHECK_FAILED} when the repository holds unexpected or unreferenced entries (they are always listed)`),
     false,
-  ).action(
-    action((ctx, dir: string, db: string, o: CheckFlags) =>
-      runOperation(
-        ctx,
-        { type: 'CHECK', desc: `check backup of ${db} in ${dir}` },
-        (observer, holder) =>
-          checkBackup({
-            password: ctx.password,
-            backupDir: dir,
-            dbPath: db,
-            tables: o.table ?? [],
-            ...(o.partition !== undefined ? { partition: o.partition } : {}),
-            ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
-            ...(o.sample !== undefined ? { samplePercent: o.sample } : {}),
-            ...(o.maxDuration !== undefined ? { maxDurationSec: o.maxDuration } : {}),
-            ...pipelineOptions(o),
-            observer,
-            holder,
-          }),
-        (r) => renderCheck(ctx.json, !!o.strict, r),
-      ),
-    ),
+  ).action(action((ctx, dir: string, db: string | undefined, o: CheckFlags) => runCheck(ctx, dir, db, o)));
+}
+
+function runCheck(ctx: Ctx, dir: string, db: string | undefined, o: CheckFlags) {
+  const common = {
+    password: ctx.password,
+    backupDir: dir,
+    ...(o.partition !== undefined ? { partition: o.partition } : {}),
+    ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
+    ...(o.sample !== undefined ? { samplePercent: o.sample } : {}),
+    ...(o.maxDuration !== undefined ? { maxDurationSec: o.maxDuration } : {}),
+    ...pipelineOptions(o),
+  };
+  if (db === undefined) {
+    if (o.table?.length) throw usage('check: --table needs a database (tables are per database)');
+    return runOperation(ctx, { type: 'CHECK', desc: `check backup of every database in ${dir}` }, (observer, holder) => checkAll({ ...common, observer, holder }), (r) => renderCheckAll(ctx.json, !!o.strict, r));
+  }
+  return runOperation(
+    ctx,
+    { type: 'CHECK', desc: `check backup of ${db} in ${dir}` },
+    (observer, holder) => checkBackup({ ...common, dbPath: db, tables: o.table ?? [], observer, holder }),
+    (r) => renderCheck(ctx.json, !!o.strict, r),
   );
 }
 

@@ -1,0 +1,88 @@
+import { CvError, EXIT, asCvError } from '../common/errors.js';
+import type { CopyPipeline, FilledPipelineOptions } from '../io/index.js';
+import { runLimited, withPipeline, type Observer } from './options.js';
+
+/** One database of an operation over several: its result, or why it failed. */
+export type DatabaseOutcome<R> = { dbPath: string; result: R } | { dbPath: string; err: unknown };
+
+export interface EachDatabase<R> {
+  dbs: string[];
+  /** Databases at once (PIPELINE_DEFAULTS.backupDatabases, checkDatabases). */
+  limit: number;
+  pipeline: FilledPipelineOptions;
+  observer: Observer | undefined;
+  /** Names the operation in a cancel's message, e.g. "backup-all". */
+  name: string;
+  /** The operation on one database, through the shared pipeline, reporting to `observer`. */
+  run: (dbPath: string, observer: Observer, pipeline: CopyPipeline) => Promise<R>;
+}
+
+/**
+ * Runs one operation per database, `limit` at a time, through one pipeline: one worker pool, one
+ * queue per disk and one rate limit for all of them, so one database's last large files overlap
+ * another's copies, and the process (Node, the pool) starts once instead of once per database.
+ * The caller's observer gets one attach and one byte count: the pipeline's bytes against the sum
+ * of the totals the databases have planned so far (each database's own byte calls only report its
+ * total). A database that fails becomes a record with its error and the others carry on (rowsOf);
+ * a cancel stops the lanes and is thrown.
+ */
+export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseRow<R>[]> {
+  const totals = new Map<string, number>();
+  const sum = () => [...totals.values()].reduce((a, b) => a + b, 0);
+  const cancelled = () => new CvError('CANCELLED', `${x.name} cancelled`);
+  // Bytes only once some database has a total: a bar at "done of 0" would read 100%.
+  const outer: Observer | undefined = x.observer && { ...x.observer, bytes: (done, total) => void (total > 0 && x.observer?.bytes?.(done, total)) };
+  const outcomes = await withPipeline(x.pipeline, outer, sum, async (pipeline) => {
+    const out: DatabaseOutcome<R>[] = [];
+    await runLimited([...x.dbs.keys()], x.limit, async (i) => {
+      const dbPath = x.dbs[i]!;
+      const inner: Observer = {
+        plan: (tables) => x.observer?.plan?.(tables),
+        partitionDone: (table) => x.observer?.partitionDone?.(table),
+        bytes: (_done, total) => void totals.set(dbPath, total),
+      };
+      if (pipeline.cancelled) throw cancelled();
+      try {
+        out[i] = { dbPath, result: await x.run(dbPath, inner, pipeline) };
+      } catch (err) {
+        if (pipeline.cancelled) throw cancelled();
+        out[i] = { dbPath, err };
+      }
+    });
+    return out;
+  });
+  return rowsOf(outcomes);
+}
+
+/** A failed database's record: the `error` object a failing command prints with --json. */
+export interface DatabaseError {
+  code: string;
+  exitCode: number;
+  message: string;
+}
+
+export type DatabaseRow<R> = (R & { success: true }) | { dbPath: string; success: false; error: DatabaseError };
+
+/**
+ * The outcomes as one record per database. When every database failed the command failed: the
+ * first failure is thrown (its one line and exit code, as the one-database command's). A missing or
+ * wrong password is the directory's, never one database's, and is thrown too (exit 11, as migrate).
+ */
+function rowsOf<R>(outcomes: DatabaseOutcome<R>[]): DatabaseRow<R>[] {
+  const failed = outcomes.filter((r): r is { dbPath: string; err: unknown } => 'err' in r);
+  const key = failed.find((r) => r.err instanceof CvError && r.err.code === 'KEY');
+  if (key) throw key.err;
+  if (failed.length && failed.length === outcomes.length) throw failed[0]!.err;
+  return outcomes.map((r) => ('err' in r ? { dbPath: r.dbPath, success: false, error: errorOf(r.err) } : { ...r.result, success: true }));
+}
+
+function errorOf(err: unknown): DatabaseError {
+  const cv = asCvError(err);
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  return cv ? { code: cv.code, exitCode: cv.exitCode, message: cv.message.split('\n')[0]! } : { code: 'INTERNAL', exitCode: EXIT.INTERNAL, message };
+}
+
+/** The sum of `of` over the databases that succeeded. */
+export function totalOf<R>(rows: DatabaseRow<R>[], of: (r: R) => number): number {
+  return rows.reduce((a, r) => a + (r.success ? of(r as R) : 0), 0);
+}
