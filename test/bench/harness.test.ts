@@ -45,7 +45,7 @@ describe('chunkvault bench', () => {
     // the working directories are removed afterwards
     expect(fs.readdirSync(path.join(dir, 'work'))).toEqual([]);
     tiny = result;
-  });
+  }, 300_000); // 33-46 s alone, 65-77 s in the loaded parallel suite (sessions 5 and 6)
 
   it('a result with a workers × disk-concurrency sweep renders both grids and still validates', () => {
     expect(tiny).toBeDefined();
