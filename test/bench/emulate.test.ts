@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanLeftovers } from '../../dist/bench/emulate-cleanup.js';
 import { makeEmulatedDisks, parseEmulateSpec } from '../../dist/bench/emulate.js';
 import { checkBytes, runDeviceCheck } from '../../dist/bench/phase-device-check.js';
@@ -12,9 +12,15 @@ const BLKIO = '/sys/fs/cgroup/blkio';
 const canEmulate = isRoot && fs.existsSync(`${BLKIO}/blkio.throttle.write_bps_device`);
 const SKIP = canEmulate ? '' : ' (skipped: needs root and the cgroup v1 blkio controller to make throttled loop devices)';
 const dir = tmpDir('emulate');
-// This file's runs keep their state files apart from any other emulation on the machine.
-const stateDir = path.join(dir, 'state');
+// This file's runs keep their state files apart from the bench's own (/run/chunkvault-emulate), in
+// one fixed place, so that a run of this file killed midway (a CI run stopped at its time limit)
+// leaves state files that the next run finds and undoes first. A scratch directory per run hid them,
+// and loop devices, mounts and throttles stayed behind (session 6).
+const stateDir = '/run/chunkvault-emulate-test';
 process.env.CHUNKVAULT_EMULATE_STATE_DIR = stateDir;
+beforeAll(() => {
+  if (canEmulate) cleanLeftovers();
+});
 afterAll(() => {
   cleanLeftovers();
   rmTmp(dir);
