@@ -68,7 +68,7 @@ export function loadSummaries(c: Cluster, db: string): ChunkSummary[] {
  */
 export function loadSummariesLocked(c: Cluster, db: string): ChunkSummary[] {
   const { chunks, indexed, changed } = readSummaries(c, db);
-  if (!indexed || changed > Math.max(REINDEX_CHANGES, chunks.size / 32)) writeIndex(c.dbDir(db), changeMarker(c, db), sortedByPath(chunks.values()));
+  if (!indexed || changed > Math.max(REINDEX_CHANGES, chunks.size / 32)) reindexLocked(c, db, chunks.values());
   return [...chunks.values()];
 }
 
@@ -85,15 +85,18 @@ export const FOLD_LOG_BYTES = 1 << 20;
 /** Under the database lock, before a commit changes anything: folds a long change log into a new index. */
 export function foldLongLogLocked(c: Cluster, db: string): void {
   const size = fs.statSync(path.join(c.dbDir(db), CHANGES_FILE), { throwIfNoEntry: false })?.size ?? 0;
-  if (size > FOLD_LOG_BYTES && !pendingCommit(c, db)) writeIndex(c.dbDir(db), changeMarker(c, db), sortedByPath(readSummaries(c, db).chunks.values()));
+  if (size > FOLD_LOG_BYTES && !pendingCommit(c, db)) reindexLocked(c, db, readSummaries(c, db).chunks.values());
 }
 
 /** A new, empty database's index, so that its catalog is indexed from its first commit on. */
 export function indexNewDatabase(c: Cluster, db: string): void {
-  writeIndex(c.dbDir(db), changeMarker(c, db), []);
+  reindexLocked(c, db, []);
 }
 
-const sortedByPath = (ks: Iterable<ChunkSummary>) => [...ks].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+/** Writes the index of `chunks` (the catalog as the lock holder read it), sorted by path, at the current marker. */
+function reindexLocked(c: Cluster, db: string, chunks: Iterable<ChunkSummary>): void {
+  writeIndex(c.dbDir(db), changeMarker(c, db), [...chunks].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+}
 
 /**
  * Reads the chunk files `wanted` selects (by summary; default all) once, asynchronously and many at a
