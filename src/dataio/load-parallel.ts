@@ -104,6 +104,8 @@ export class ParallelCsvLoad {
       if (this.pending.length) this.dispatch(this.pending);
       while (this.queue.length) await this.consume();
     } finally {
+      // Pieces still out after a failure are waited for first: see ParallelCsv.close.
+      await Promise.allSettled(this.queue.splice(0).map((q) => q.reply));
       await this.pool.destroy();
     }
   }
