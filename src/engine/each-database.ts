@@ -29,29 +29,40 @@ export interface EachDatabase<R> {
 export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseRow<R>[]> {
   const totals = new Map<string, number>();
   const sum = () => [...totals.values()].reduce((a, b) => a + b, 0);
-  const cancelled = () => new CvError('CANCELLED', `${x.name} cancelled`);
   // Bytes only once some database has a total: a bar at "done of 0" would read 100%.
   const outer: Observer | undefined = x.observer && { ...x.observer, bytes: (done, total) => void (total > 0 && x.observer?.bytes?.(done, total)) };
   const outcomes = await withPipeline(x.pipeline, outer, sum, async (pipeline) => {
-    const out: DatabaseOutcome<R>[] = [];
-    await runLimited([...x.dbs.keys()], x.limit, async (i) => {
-      const dbPath = x.dbs[i]!;
+    const settled = await settleEach(x.dbs, x.limit, pipeline, x.name, (dbPath) => {
       const inner: Observer = {
         plan: (tables) => x.observer?.plan?.(tables),
         partitionDone: (table) => x.observer?.partitionDone?.(table),
         bytes: (_done, total) => void totals.set(dbPath, total),
       };
-      if (pipeline.cancelled) throw cancelled();
-      try {
-        out[i] = { dbPath, result: await x.run(dbPath, inner, pipeline) };
-      } catch (err) {
-        if (pipeline.cancelled) throw cancelled();
-        out[i] = { dbPath, err };
-      }
+      return x.run(dbPath, inner, pipeline);
     });
-    return out;
+    return settled.map((r, i) => ({ dbPath: x.dbs[i]!, ...r }));
   });
   return rowsOf(outcomes);
+}
+
+/**
+ * Runs `run` on every item, `limit` at a time, on a shared pipeline: an item's failure becomes its
+ * outcome and the others carry on; a cancel stops the lanes and is thrown as "<name> cancelled".
+ * Outcomes are in item order. migrate and eachDatabase share it.
+ */
+export async function settleEach<T, R>(items: T[], limit: number, pipeline: CopyPipeline, name: string, run: (item: T) => Promise<R>): Promise<({ result: R } | { err: unknown })[]> {
+  const cancelled = () => new CvError('CANCELLED', `${name} cancelled`);
+  const out: ({ result: R } | { err: unknown })[] = [];
+  await runLimited([...items.keys()], limit, async (i) => {
+    if (pipeline.cancelled) throw cancelled();
+    try {
+      out[i] = { result: await run(items[i]!) };
+    } catch (err) {
+      if (pipeline.cancelled) throw cancelled();
+      out[i] = { err };
+    }
+  });
+  return out;
 }
 
 /** A failed database's record: the `error` object a failing command prints with --json. */

@@ -1,12 +1,13 @@
 import { CvError, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { PIPELINE_DEFAULTS, applyDefaults, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
-import { dbNameOf, hasDatabase, loadDatabase, type Cluster } from '../store/index.js';
-import { runLimited, withPipeline, type OperationOptions } from './options.js';
+import { PIPELINE_DEFAULTS, applyDefaults } from '../io/index.js';
+import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
+import { withPipeline, type OperationOptions } from './options.js';
+import { settleEach } from './each-database.js';
 import { parsePattern } from './pattern.js';
 import { once } from '../repo/settings.js';
 import { listRepositories } from '../repo/repository.js';
-import { runRestore, type RestoreResult, type RestoreTarget } from './restore.js';
+import { runRestore, type RestoreTarget } from './restore.js';
 import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
 import type { ManifestEntry } from '../repo/manifest.js';
 
@@ -109,29 +110,18 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   // The databases restore at once, through one pipeline: one database's last large files then
   // overlap the other's copies instead of leaving workers idle, and the process starts once.
   await withPipeline(copying, o.observer, total, async (pipeline) => {
-    const results: (RestoreResult | { err: unknown })[] = [];
-    // A cancel, thrown by migrateOne, stops the lanes and is rethrown here.
-    await runLimited([...tasks.keys()], PIPELINE_DEFAULTS.migrateDatabases, async (i) => void (results[i] = await migrateOne(tasks[i]!, c, o, copying, pipeline)));
+    const results = await settleEach(tasks, PIPELINE_DEFAULTS.migrateDatabases, pipeline, 'migrate', (t) =>
+      runRestore({ c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying, pipeline),
+    );
     results.forEach((r, i) => {
       const t = tasks[i]!;
       if ('err' in r) return fail(t.targetDb, t.pairs.map((p) => p.dst), r.err);
-      partitions += r.partitions;
-      bytes += r.bytes;
+      partitions += r.result.partitions;
+      bytes += r.result.bytes;
       rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
     });
   });
   const seconds = elapsed();
   rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
   return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
-}
-
-/** One database of a migrate, through the shared pipeline: its failure is returned (it becomes rows), a cancel thrown. */
-async function migrateOne(t: Task, c: Cluster, o: MigrateOptions, copying: FilledPipelineOptions, pipeline: CopyPipeline): Promise<RestoreResult | { err: unknown }> {
-  if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
-  try {
-    return await runRestore({ c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying, pipeline);
-  } catch (err) {
-    if (pipeline.cancelled) throw new CvError('CANCELLED', 'migrate cancelled');
-    return { err };
-  }
 }
