@@ -103,6 +103,9 @@ export const PIPELINE_DEFAULTS = {
   // A v2 backup kicks its local repository the same way (engine/backup-packs.ts; wide v2 `off`,
   // shared machine, 10 alternating pairs: engine median 7.89 s -> 7.69 s; faster in the 6 of 7 pairs
   // at load 8-14, slower in the 3 at load 16-18 where the CPU, not the disk, bounded the runs).
+  // A v1 backup kicks its repository too (engine/backup.ts): emulated seed disks, 2 GB, shared
+  // machine (cores 54-97% busy), 3 alternating bench runs: backup 5.58/4.67/6.04 s without,
+  // 4.85/5.35/4.45 s with (faster in 2 of 3 pairs; the quiet run is in bench-results/README.md).
   writebackKickBytes: 64 << 20,
   writebackPollMs: 50,
   // migrate restores this many databases at once through its one pipeline, so one database's last
