@@ -57,6 +57,12 @@ export interface ManifestTotals {
   entries: number;
   bytes: number;
 }
+/** A partition without its file lists: what `list` keeps of one (partition-scan.ts reads it so). */
+export interface PartitionSummary {
+  path: string;
+  chunkId: string;
+  tables: Record<string, Omit<ManifestEntry, 'files'>>;
+}
 /** Every field of a manifest but its partitions: what is read before (and without) them. */
 export type ManifestHead = Omit<Manifest, 'partitions'>;
 
@@ -171,21 +177,27 @@ export function validateHead(m: ManifestHead, pointId: string, file: string): vo
   }
 }
 
-/** Checks a point's partitions one at a time, after validateHead (readers that stream them). */
-export function partitionChecker(m: ManifestHead, file: string): (p: ManifestPartition) => void {
-  const pointId = m.pointId;
-  const fits = partitionPathTest(m.scheme);
-  const paths = new SeenPaths();
-  const ids = new SeenChunkIds();
+/** Checks a point's partitions one at a time, after validateHead (readers that stream them); `named` may be shared with a partition scanner. */
+export function partitionChecker(m: ManifestHead, file: string, named = partitionNamer(m)): (p: ManifestPartition) => void {
   // A table's entries mostly hold the same file names: each name is checked once per point.
   const fileNames = new Set<string>();
   return (p: ManifestPartition) => {
-    checkPartitionPath(p?.path);
-    checkChunkId(p.chunkId);
-    if (!fits(p.path)) throw corrupt(`restore point ${pointId} names partition ${p.path}, which does not fit its own partition scheme`);
-    if (!paths.add(p.path) || !ids.add(p.chunkId)) throw corrupt(`restore point ${pointId} lists partition ${p.path} or chunk ${p.chunkId} twice`);
+    named(p?.path, p.chunkId);
     if (!isRecord(p.tables)) throw corrupt(`${file}: partition ${p.path} has no table map`);
     for (const [table, e] of Object.entries(p.tables)) validateEntry(m, file, p.path, table, e, fileNames);
+  };
+}
+
+/** The checks of a partition's path and chunk id: safe names, its scheme's, and none named before in the point. */
+export function partitionNamer(m: ManifestHead): (path: unknown, chunkId: unknown) => void {
+  const fits = partitionPathTest(m.scheme);
+  const paths = new SeenPaths();
+  const ids = new SeenChunkIds();
+  return (p, chunkId) => {
+    const path = checkPartitionPath(p);
+    const id = checkChunkId(chunkId);
+    if (!fits(path)) throw corrupt(`restore point ${m.pointId} names partition ${path}, which does not fit its own partition scheme`);
+    if (!paths.add(path) || !ids.add(id)) throw corrupt(`restore point ${m.pointId} lists partition ${path} or chunk ${id} twice`);
   };
 }
 
@@ -198,7 +210,7 @@ function validateEntry(m: ManifestHead, file: string, partPath: string, table: s
   if (!isRecord(e)) throw corrupt(`${file}: partition ${partPath} table ${table} is malformed`);
   checkCid(e.cid);
   if (!Array.isArray(e.files) || !e.files.length) throw corrupt(`${file}: partition ${partPath} table ${table} has no file list`);
-  if (!Number.isSafeInteger(e.rows) || e.rows < 0 || namesRepeat(e.files)) throw corrupt(`restore point ${m.pointId}: partition ${partPath} has a bad row count or a file listed twice`);
+  if (!Number.isSafeInteger(e.rows) || e.rows < 0 || namesRepeat(e.files.length, (i) => e.files[i]?.name)) throw corrupt(`restore point ${m.pointId}: partition ${partPath} has a bad row count or a file listed twice`);
   let bytes = 0;
   for (const f of e.files) {
     if (!fileNames.has(f?.name)) fileNames.add(checkFileName(f.name));
@@ -209,10 +221,10 @@ function validateEntry(m: ManifestHead, file: string, partPath: string, table: s
   if (e.bytes !== bytes) throw corrupt(`${file}: partition ${partPath} table ${table} says ${e.bytes} bytes, its files hold ${bytes}`);
 }
 
-/** True when two files share a name: pairs compared for the few files of a usual entry, a set beyond. */
-function namesRepeat(files: readonly ManifestFile[]): boolean {
-  if (files.length > 16) return new Set(files.map((f) => f?.name)).size !== files.length;
-  for (let i = 1; i < files.length; i++) for (let j = 0; j < i; j++) if (files[i]?.name === files[j]?.name) return true;
+/** True when two of `n` names repeat: pairs compared for the few files of a usual entry, a set beyond. */
+export function namesRepeat(n: number, nameAt: (i: number) => unknown): boolean {
+  if (n > 16) return new Set(Array.from({ length: n }, (_, i) => nameAt(i))).size !== n;
+  for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (nameAt(i) === nameAt(j)) return true;
   return false;
 }
 
