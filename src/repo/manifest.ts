@@ -3,10 +3,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CvError, corrupt, fromSystemError, notFound, usage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/durable.js';
-import { TYPES, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
+import { TYPES, levelNames, levelsOf, partitionPathTest, validateScheme, type DatabaseDef, type Scheme, type TableDef } from '../store/index.js';
 import { linesRead } from '../common/file-lines.js';
 import { sealJsonRuns, unsealJsonBytes, unsealJsonLines, type RawJson } from './sealed-json.js';
-import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath } from './names.js';
+import { checkChunkId, checkCid, checkFileName, checkIdent, checkPartitionPath, isPathComponent } from './names.js';
 import { ensureDirs, listDir, openRegularFile } from './safe-fs.js';
 import { SeenChunkIds, SeenPaths } from './seen-names.js';
 
@@ -191,14 +191,27 @@ export function partitionChecker(m: ManifestHead, file: string, named = partitio
 /** The checks of a partition's path and chunk id: safe names, its scheme's, and none named before in the point. */
 export function partitionNamer(m: ManifestHead): (path: unknown, chunkId: unknown) => void {
   const fits = partitionPathTest(m.scheme);
+  // The scheme's names that are safe components: a path of those passes both path checks after
+  // one split (checkPartitionPath and fits, a split each, were ~8% of `list` at 100,000 partitions).
+  const safe = levelsOf(m.scheme).map((l) => new Set(levelNames(l).filter(isPathComponent)));
   const paths = new SeenPaths();
   const ids = new SeenChunkIds();
   return (p, chunkId) => {
-    const path = checkPartitionPath(p);
+    const known = ofSafeNames(p, safe);
+    const path = known ? (p as string) : checkPartitionPath(p);
     const id = checkChunkId(chunkId);
-    if (!fits(path)) throw corrupt(`restore point ${m.pointId} names partition ${path}, which does not fit its own partition scheme`);
+    if (!known && !fits(path)) throw corrupt(`restore point ${m.pointId} names partition ${path}, which does not fit its own partition scheme`);
     if (!paths.add(path) || !ids.add(id)) throw corrupt(`restore point ${m.pointId} lists partition ${path} or chunk ${id} twice`);
   };
+}
+
+/** True when `p` is `/` then one name of each level's `names`, in order. */
+function ofSafeNames(p: unknown, names: Set<string>[]): boolean {
+  if (typeof p !== 'string' || p[0] !== '/') return false;
+  const parts = p.split('/');
+  if (parts.length !== names.length + 1) return false;
+  for (let i = 0; i < names.length; i++) if (!names[i]!.has(parts[i + 1]!)) return false;
+  return true;
 }
 
 function validateEntry(m: ManifestHead, file: string, partPath: string, table: string, e: ManifestEntry, fileNames: Set<string>): void {

@@ -37,6 +37,16 @@ export function checkPartitionPath(p: unknown): string {
   return p;
 }
 
+/** True when `name` passes checkPartitionPath as one component of a path. */
+export function isPathComponent(name: string): boolean {
+  try {
+    checkComponent('partition path component', name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function checkCid(cid: unknown): number {
   if (typeof cid !== 'number' || !Number.isSafeInteger(cid) || cid < 0) throw corrupt(`backup names a bad cid ${JSON.stringify(cid)}`);
   return cid;
