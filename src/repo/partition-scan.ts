@@ -47,7 +47,7 @@ const XXH3 = bytes(',"xxh3":"');
 const [QUOTE, COMMA, CLOSE, CLOSE_ARRAY] = [0x22, 0x2c, 0x7d, 0x5d];
 /** Counts of more digits than this may not be exact in a double: the scanner leaves them to JSON.parse. */
 const MAX_DIGITS = 16;
-/** File names of a point matched by their bytes; a table has a few (6 for OLAP, 2 for TSDB). */
+/** Names of a point matched by their bytes: a point has a few tables, a table a few files (6 for OLAP, 2 for TSDB). */
 const KNOWN_NAMES = 64;
 
 /** True when `b` holds `bytes` at `at` (a loop: Buffer.compare's argument checks cost more than these few bytes). */
@@ -56,14 +56,49 @@ function sameBytes(b: Buffer, at: number, bytes: Buffer): boolean {
   return true;
 }
 
+const isFileName = (name: string) => {
+  try {
+    checkFileName(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Names that passed a test, matched by their bytes: a point has few (its tables, their files), so a
+ * name met again costs no string of its own (decoding every file name was a tenth of `list`). The
+ * search starts from the name at the same place in the last entry; the first KNOWN_NAMES are kept.
+ */
+class KnownNames {
+  private readonly names: { text: string; bytes: Buffer }[] = [];
+  constructor(private readonly valid: (name: string) => boolean) {}
+
+  /** The name in `b` from `start` to `end` (printable ASCII), or undefined when it fails the test. */
+  of(b: Buffer, start: number, end: number, hint: number): string | undefined {
+    const known = this.names;
+    for (let n = 0; n < known.length; n++) {
+      const k = known[(hint + n) % known.length]!;
+      if (k.bytes.length === end - start && sameBytes(b, start, k.bytes)) return k.text;
+    }
+    const name = b.toString('latin1', start, end);
+    if (!this.valid(name)) return undefined;
+    if (known.length < KNOWN_NAMES) known.push({ text: name, bytes: Buffer.from(name, 'latin1') });
+    return name;
+  }
+}
+
 class PartitionScanner {
   private b: Buffer = Buffer.alloc(0);
   private i = 0;
-  /** File names that passed checkFileName in this point, with their bytes. */
-  private readonly knownFiles: { text: string; bytes: Buffer }[] = [];
   private readonly names: string[] = [];
+  /** The head's tables and the file names that passed checkFileName, as met in this point. */
+  private readonly tableNames: KnownNames;
+  private readonly fileNames = new KnownNames(isFileName);
 
-  constructor(private readonly tables: Record<string, unknown>) {}
+  constructor(tables: Record<string, unknown>) {
+    this.tableNames = new KnownNames((name) => Object.hasOwn(tables, name));
+  }
 
   /** The line's summary when it is in the written shape and every value passes its check; else undefined. */
   partition(line: Buffer): PartitionSummary | undefined {
@@ -77,8 +112,8 @@ class PartitionScanner {
     const tables = nameMap<PartitionSummary['tables'][string]>();
     if (this.b[this.i] !== CLOSE)
       do {
-        const table = this.str();
-        if (table === undefined || !Object.hasOwn(this.tables, table) || Object.hasOwn(tables, table)) return undefined;
+        const table = this.name(this.tableNames, 0);
+        if (table === undefined || Object.hasOwn(tables, table)) return undefined;
         const entry = this.entry();
         if (!entry) return undefined;
         tables[table] = entry;
@@ -102,7 +137,7 @@ class PartitionScanner {
     let sum = 0;
     do {
       if (!this.lit(NAME)) return undefined;
-      const name = this.fileName(names.length);
+      const name = this.name(this.fileNames, names.length);
       if (name === undefined || !this.lit(SIZE)) return undefined;
       const size = this.count();
       if (size < 0 || !this.lit(XXH3) || !this.hex16() || !this.byte(QUOTE) || !this.byte(CLOSE)) return undefined;
@@ -113,30 +148,11 @@ class PartitionScanner {
     return { cid, rows, bytes, updateTime };
   }
 
-  /**
-   * A file name, checked as partitionChecker checks it, or undefined. The few names of a point
-   * (a table's files) are matched by their bytes, starting from the one at the same place in the
-   * last entry, so the common name costs no string of its own: decoding every name was a tenth of
-   * `list`. A point of many names keeps only the first KNOWN_NAMES.
-   */
-  private fileName(at: number): string | undefined {
-    const b = this.b;
+  /** A string that is one of `known`'s names, or undefined; `hint` is where its like stood in the last entry. */
+  private name(known: KnownNames, hint: number): string | undefined {
     const start = this.i + 1;
     const end = this.stringEnd();
-    if (end < 0) return undefined;
-    const known = this.knownFiles;
-    for (let n = 0; n < known.length; n++) {
-      const k = known[(at + n) % known.length]!;
-      if (k.bytes.length === end - start && sameBytes(b, start, k.bytes)) return k.text;
-    }
-    const name = b.toString('latin1', start, end);
-    try {
-      checkFileName(name);
-    } catch {
-      return undefined;
-    }
-    if (known.length < KNOWN_NAMES) known.push({ text: name, bytes: Buffer.from(name, 'latin1') });
-    return name;
+    return end < 0 ? undefined : known.of(this.b, start, end, hint);
   }
 
   private byte(c: number): boolean {
