@@ -205,13 +205,17 @@ export function partitionNamer(m: ManifestHead): (path: unknown, chunkId: unknow
   };
 }
 
-/** True when `p` is `/` then one name of each level's `names`, in order. */
+/** True when `p` is `/` then one name of each level's `names`, in order (indexOf, not split: half the time). */
 function ofSafeNames(p: unknown, names: Set<string>[]): boolean {
-  if (typeof p !== 'string' || p[0] !== '/') return false;
-  const parts = p.split('/');
-  if (parts.length !== names.length + 1) return false;
-  for (let i = 0; i < names.length; i++) if (!names[i]!.has(parts[i + 1]!)) return false;
-  return true;
+  const last = names.length - 1;
+  if (typeof p !== 'string' || p[0] !== '/' || last < 0) return false;
+  let at = 1;
+  for (let i = 0; i < last; i++) {
+    const end = p.indexOf('/', at);
+    if (end < 0 || !names[i]!.has(p.slice(at, end))) return false;
+    at = end + 1;
+  }
+  return p.indexOf('/', at) < 0 && names[last]!.has(p.slice(at));
 }
 
 function validateEntry(m: ManifestHead, file: string, partPath: string, table: string, e: ManifestEntry, fileNames: Set<string>): void {

@@ -54,7 +54,7 @@ describe('partition lines read without an object per file', () => {
     expect(scanned[1]).toEqual({ path: '/Key1', chunkId: '00000000-0000-4000-8000-000000000001', tables: { quotes: { cid: 3, rows: 7, bytes: 30, updateTime: '2026-11-28T01:02:03.004Z' }, quotes_2: { cid: 4, rows: 7, bytes: 30, updateTime: '2026-11-28T01:02:03.004Z' } } });
   });
 
-  it('a line in another shape (escapes, spaces, key order, exponents, a repeated key) reads as JSON.parse reads it', () => {
+  it('a line in another shape (escapes, spaces, key order, exponents, a repeated key, no tables, UTF-8) reads as JSON.parse reads it', () => {
     const at = (k: number) => line(partition(k)).toString();
     const lines = [
       at(0).replace('"updateTime":"2026', '"updateTime":"\\u0032026'),
@@ -63,6 +63,7 @@ describe('partition lines read without an object per file', () => {
       at(3).replace('"rows":7', '"rows":7e0'),
       at(4).replace('"tables":{', `"tables":{"quotes":${JSON.stringify({ ...entry(5), files: [file('a.col', 30)] })},`),
       line(partition(5, {})).toString(),
+      at(6).replace('004Z', '004Zé'),
     ];
     const { scanned, parsed } = readBoth(lines);
     expect(scanned).toEqual(parsed);
