@@ -1,6 +1,6 @@
 import { nameMap, parseJson } from '../common/json.js';
 import { asMalformed, namesRepeat, partitionChecker, partitionNamer, type ManifestHead, type ManifestPartition, type PartitionSummary } from './manifest.js';
-import { checkFileName } from './names.js';
+import { checkFileName, passes } from './names.js';
 
 /**
  * A restore point's partition lines read into summaries (no file lists) without building an
@@ -56,14 +56,7 @@ function sameBytes(b: Buffer, at: number, bytes: Buffer): boolean {
   return true;
 }
 
-const isFileName = (name: string) => {
-  try {
-    checkFileName(name);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const isFileName = (name: string) => passes(checkFileName, name);
 
 /**
  * Names that passed a test, matched by their bytes: a point has few (its tables, their files), so a
