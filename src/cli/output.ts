@@ -91,6 +91,15 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, jsonValue, 2) + '\n');
 }
 
+/**
+ * printJson for a value that holds no bigint and no key of JSON_DECIMALS (list's rows), so the
+ * replacer has nothing to do: JSON.stringify calls it for every value, 500,000 calls for `list` at
+ * 100,000 partitions (~5% of its time).
+ */
+export function printPlainJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
 /** ISO time as `2026-11-27 15:07:20` (UTC, like job ids) for narrow text columns. */
 export function shortTime(iso: string | null | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '';

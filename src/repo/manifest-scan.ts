@@ -1,8 +1,9 @@
 import { corrupt } from '../common/errors.js';
 import { parseJson } from '../common/json.js';
-import { asMalformed, partitionChecker, readPointFile, resolvePointId, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition } from './manifest.js';
+import { asMalformed, partitionChecker, readPointFile, resolvePointId, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition, type PartitionSummary } from './manifest.js';
 import { lineBuffers } from '../common/file-lines.js';
 import { walkSealed } from './sealed-json.js';
+import { summaryReader } from './partition-scan.js';
 
 /**
  * A restore point read a partition at a time (issue 14): at 100,000 partitions a point is ~130 MB
@@ -37,27 +38,26 @@ export function scanManifest(repo: string, pointId: string, each?: (p: ManifestP
 
 /**
  * A point read once, for a reader that keeps a little of each partition (list): each line is
- * parsed and checked as its bytes are hashed, `pick` keeps what the reader needs of it, and what
- * was kept is returned only once the whole file matched its checksum. A check that failed on the
- * way is thrown only then, so a damaged file still says it is damaged. One pass of reading and
- * hashing instead of scanManifest's two: that pass was a quarter of `list`'s time at 100,000
- * partitions (issue 14). A file laid out otherwise, or whose partitions come before the fields
- * their checks need, is read as scanManifest reads it.
+ * read into its summary and checked as its bytes are hashed (partition-scan.ts: no object per
+ * file), `pick` keeps what the reader needs of it, and what was kept is returned only once the
+ * whole file matched its checksum. A check that failed on the way is thrown only then, so a
+ * damaged file still says it is damaged. One pass of reading and hashing instead of
+ * scanManifest's two: that pass was a quarter of `list`'s time at 100,000 partitions (issue 14).
+ * A file laid out otherwise, or whose partitions come before the fields their checks need, is
+ * read as scanManifest reads it.
  */
-export function pickManifest<T>(repo: string, pointId: string, pick: (p: ManifestPartition) => T | undefined): { head: ManifestHead; picked: T[] } {
+export function pickManifest<T>(repo: string, pointId: string, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
   const picked: T[] = [];
   const keep = keeper(picked, pick);
   let failure: { err: unknown } | undefined;
   let early = true;
   const head = withPointFile(repo, pointId, (read, file) => {
-    let check: ((p: ManifestPartition) => void) | undefined;
+    let summary: ((line: Buffer) => PartitionSummary) | undefined;
     const verified = walkSealed(lineBuffers(read), (line, soFar) => {
       if (failure || !(early &&= ['pointId', 'scheme', 'tables'].every((k) => k in soFar))) return;
       try {
-        check ??= partitionChecker(soFar as unknown as ManifestHead, file);
-        const p = parseJson(line.toString('utf8')) as ManifestPartition;
-        asMalformed(file, () => check!(p));
-        keep(p);
+        summary ??= summaryReader(soFar as unknown as ManifestHead, file);
+        keep(summary(line));
       } catch (err) {
         failure = { err };
       }
@@ -74,14 +74,14 @@ export function pickManifest<T>(repo: string, pointId: string, pick: (p: Manifes
 }
 
 /** pickManifest over a manifest read whole. */
-export function pickWhole<T>(m: Manifest, pick: (p: ManifestPartition) => T | undefined): { head: ManifestHead; picked: T[] } {
+export function pickWhole<T>(m: Manifest, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
   const picked: T[] = [];
   return { head: splitWhole(m, keeper(picked, pick)), picked };
 }
 
 const keeper =
-  <T>(picked: T[], pick: (p: ManifestPartition) => T | undefined) =>
-  (p: ManifestPartition) => {
+  <T>(picked: T[], pick: (p: PartitionSummary) => T | undefined) =>
+  (p: PartitionSummary) => {
     const v = pick(p);
     if (v !== undefined) picked.push(v);
   };

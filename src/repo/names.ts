@@ -37,6 +37,19 @@ export function checkPartitionPath(p: unknown): string {
   return p;
 }
 
+/** True when `check` accepts `name` (for a reader that goes another way when it does not). */
+export function passes(check: (name: unknown) => unknown, name: string): boolean {
+  try {
+    check(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `name` passes checkPartitionPath as one component of a path. */
+export const isPathComponent = (name: string) => passes((c) => checkComponent('partition path component', c), name);
+
 export function checkCid(cid: unknown): number {
   if (typeof cid !== 'number' || !Number.isSafeInteger(cid) || cid < 0) throw corrupt(`backup names a bad cid ${JSON.stringify(cid)}`);
   return cid;

@@ -232,10 +232,14 @@ export function walkSealed(lines: Iterable<Buffer>, element?: (line: Buffer, hea
         continue;
       }
       if (pending) h.update(COMMA);
-      h.update(body);
-      pending = comma;
+      // An element's comma is hashed with it, one update a line (a call into the hasher per comma was
+      // ~3% of `list` at 100,000 partitions); the comma before the checksum is never an element's.
+      const closes = inArray && is(body, ']');
+      const withComma = comma && inArray && !closes;
+      h.update(withComma ? line : body);
+      pending = comma && !withComma;
       if (inArray) {
-        if (is(body, ']')) inArray = false;
+        if (closes) inArray = false;
         else {
           elements++;
           element?.(body, head);

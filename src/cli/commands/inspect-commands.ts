@@ -4,7 +4,7 @@ import { formatBytes } from '../../common/units.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
 import { checkAll, checkBackup, getBackupList, getBackupMeta, verifyRestore, type CheckAllResult, type CheckResult } from '../../engine/index.js';
 import { action, collect, type Ctx } from '../action.js';
-import { printJson, printKeyValues, printTable } from '../output.js';
+import { printJson, printKeyValues, printPlainJson, printTable } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { runOperation } from '../run-operation.js';
 
@@ -76,7 +76,7 @@ function registerPointQueries(program: Command): void {
     .action(
       action((ctx, dir: string, db: string, table: string, o: { asOf?: string }) => {
         const rows = getBackupList(dir, db, table, o.asOf, ctx.password);
-        if (ctx.json) printJson(rows);
+        if (ctx.json) printPlainJson(rows);
         else printTable(rows as unknown as Record<string, unknown>[], ['chunkID', 'chunkPath', 'cid', 'rows', 'updateTime']);
       }),
     );
