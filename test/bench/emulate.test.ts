@@ -92,7 +92,7 @@ setInterval(() => {}, 1000);`;
     }
     expect(fs.existsSync(base)).toBe(false);
     expect(fs.readdirSync(stateDir).filter((f) => f.endsWith('.json'))).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it.skipIf(!canEmulate)(`bench refuses to report (exit 8, no result files) when a disk cannot reach its asked rate${SKIP}`, () => {
     const out = path.join(dir, 'refused-out');
@@ -102,5 +102,5 @@ setInterval(() => {}, 1000);`;
     expect(fs.existsSync(out)).toBe(false);
     expect(fs.readdirSync(path.join(dir, 'refused'))).toEqual([]);
     expect(fs.readdirSync(stateDir).filter((f) => f.endsWith('.json'))).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });
