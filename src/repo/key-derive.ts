@@ -15,6 +15,13 @@ const options = (k: KdfParams) => ({ N: k.N, r: k.r, p: k.p, maxmem: kdfMemory(k
 const slot = (password: string, salt: Buffer, k: KdfParams) => createHash('sha256').update(password).update('\0').update(salt).update(`\0${k.N}:${k.r}:${k.p}`).digest('hex');
 
 const derived = new Map<string, Buffer>();
+/**
+ * Each derivation asked for, by slot: a second request (backup-all opens both databases at once,
+ * each asking ahead) shares the first's instead of running scrypt again. Before, one encrypted
+ * backup-all of two databases into a new directory ran scrypt three times (two new salts on the
+ * pool, then the one whose derivation had not finished again on the main thread).
+ */
+const running = new Map<string, Promise<void>>();
 /** Salts of new keys whose key-file key is already derived (or being derived), by password and parameters. */
 const newSalts = new Map<string, Buffer>();
 const saltSlot = (password: string, k: KdfParams) => slot(password, Buffer.alloc(0), k);
@@ -32,17 +39,27 @@ export function newKeySalt(password: string, k: KdfParams): Buffer {
 }
 
 /**
- * Derives on libuv's pool: for an existing key file (its salt and parameters), or with a fresh
- * salt for the key file about to be created (`salt` absent). Never fails: whatever goes wrong is
- * left for the synchronous path to report (a wrong password is still found wrong there).
+ * Derives on libuv's pool: for an existing key file (its salt and parameters), or for the key file
+ * about to be created (`salt` absent: the salt a pending new key already has, else a fresh one).
+ * Never fails: whatever goes wrong is left for the synchronous path to report (a wrong password is
+ * still found wrong there).
  */
 export function deriveAhead(password: string, k: KdfParams, salt?: Buffer): Promise<void> {
-  const s = salt ?? randomBytes(32);
-  if (!salt) newSalts.set(saltSlot(password, k), s);
-  return new Promise((resolve) => {
-    scrypt(Buffer.from(password, 'utf8'), s, KEY_BYTES, options(k), (err, key) => {
-      if (!err) derived.set(slot(password, s, k), key);
-      resolve();
+  let s = salt;
+  if (!s) {
+    s = newSalts.get(saltSlot(password, k)) ?? randomBytes(32);
+    newSalts.set(saltSlot(password, k), s);
+  }
+  const key = slot(password, s, k);
+  let run = running.get(key);
+  if (!run) {
+    run = new Promise((resolve) => {
+      scrypt(Buffer.from(password, 'utf8'), s, KEY_BYTES, options(k), (err, out) => {
+        if (!err) derived.set(key, out);
+        resolve();
+      });
     });
-  });
+    running.set(key, run);
+  }
+  return run;
 }

@@ -36,6 +36,15 @@ describe('key derivation ahead', () => {
     expect(openMasterKey(dirBackend(d), 'pw-3').keyId).toBe(keyIds(dirBackend(d))[0]);
   });
 
+  it('shares one derivation between requests for the same key, the new key\'s included', async () => {
+    const first = deriveAhead('pw-4', kdf);
+    expect(deriveAhead('pw-4', kdf)).toBe(first);
+    await first;
+    const salt = newKeySalt('pw-4', kdf);
+    expect(deriveAhead('pw-4', kdf, salt)).toBe(first);
+    expect(deriveAhead('pw-4', kdf)).not.toBe(first);
+  });
+
   it('leaves a wrong password wrong: the open still fails with KEY after a derivation ahead', async () => {
     const d = path.join(dir, 'wrong');
     initRepo(d, { encryption: 'aes-256-gcm', compression: 'off', password: () => 'right', kdf });
