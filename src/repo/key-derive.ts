@@ -26,9 +26,16 @@ const running = new Map<string, Promise<void>>();
 const newSalts = new Map<string, Buffer>();
 const saltSlot = (password: string, k: KdfParams) => slot(password, Buffer.alloc(0), k);
 
-/** The key-file key for this password, salt and parameters: derived ahead, else now. */
+/**
+ * The key-file key for this password, salt and parameters: derived ahead or earlier in this
+ * process, else now (and kept: `check` of a directory of two databases opened its config three
+ * times, each with its own synchronous scrypt on the main thread).
+ */
 export function wrappingKey(password: string, salt: Buffer, k: KdfParams): Buffer {
-  return derived.get(slot(password, salt, k)) ?? scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, options(k));
+  const key = slot(password, salt, k);
+  let out = derived.get(key);
+  if (!out) derived.set(key, (out = scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, options(k))));
+  return out;
 }
 
 /** The salt of a new key file: the one derived ahead for this password (once), else a fresh one. */

@@ -45,6 +45,11 @@ describe('key derivation ahead', () => {
     expect(deriveAhead('pw-4', kdf)).not.toBe(first);
   });
 
+  it('derives a key once per process: a second open with the same password and salt takes the first key', () => {
+    const salt = Buffer.alloc(32, 9);
+    expect(wrappingKey('pw-5', salt, kdf)).toBe(wrappingKey('pw-5', salt, kdf));
+  });
+
   it('leaves a wrong password wrong: the open still fails with KEY after a derivation ahead', async () => {
     const d = path.join(dir, 'wrong');
     initRepo(d, { encryption: 'aes-256-gcm', compression: 'off', password: () => 'right', kdf });
