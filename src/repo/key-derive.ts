@@ -16,7 +16,17 @@ const slot = (password: string, salt: Buffer, k: KdfParams) => createHash('sha25
 
 const derived = new Map<string, Buffer>();
 /**
- * Each derivation asked for, by slot: a second request (backup-all opens both databases at once,
+ * Derived keys kept per process, the oldest dropped first: a command needs one per key file it
+ * opens; a long-lived process (the server) must not grow with every password ever tried.
+ */
+const KEEP_DERIVED = 16;
+function keep(key: string, out: Buffer): Buffer {
+  derived.set(key, out);
+  if (derived.size > KEEP_DERIVED) derived.delete(derived.keys().next().value!);
+  return out;
+}
+/**
+ * Each derivation under way, by slot: a second request (backup-all opens both databases at once,
  * each asking ahead) shares the first's instead of running scrypt again. Before, one encrypted
  * backup-all of two databases into a new directory ran scrypt three times (two new salts on the
  * pool, then the one whose derivation had not finished again on the main thread).
@@ -33,9 +43,7 @@ const saltSlot = (password: string, k: KdfParams) => slot(password, Buffer.alloc
  */
 export function wrappingKey(password: string, salt: Buffer, k: KdfParams): Buffer {
   const key = slot(password, salt, k);
-  let out = derived.get(key);
-  if (!out) derived.set(key, (out = scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, options(k))));
-  return out;
+  return derived.get(key) ?? keep(key, scryptSync(Buffer.from(password, 'utf8'), salt, KEY_BYTES, options(k)));
 }
 
 /** The salt of a new key file: the one derived ahead for this password (once), else a fresh one. */
@@ -59,14 +67,15 @@ export function deriveAhead(password: string, k: KdfParams, salt?: Buffer): Prom
   }
   const key = slot(password, s, k);
   let run = running.get(key);
-  if (!run) {
-    run = new Promise((resolve) => {
-      scrypt(Buffer.from(password, 'utf8'), s, KEY_BYTES, options(k), (err, out) => {
-        if (!err) derived.set(key, out);
-        resolve();
-      });
+  if (run) return run;
+  if (derived.has(key)) return Promise.resolve();
+  run = new Promise((resolve) => {
+    scrypt(Buffer.from(password, 'utf8'), s, KEY_BYTES, options(k), (err, out) => {
+      if (!err) keep(key, out);
+      running.delete(key);
+      resolve();
     });
-    running.set(key, run);
-  }
+  });
+  running.set(key, run);
   return run;
 }

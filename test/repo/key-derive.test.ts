@@ -41,13 +41,23 @@ describe('key derivation ahead', () => {
     expect(deriveAhead('pw-4', kdf)).toBe(first);
     await first;
     const salt = newKeySalt('pw-4', kdf);
-    expect(deriveAhead('pw-4', kdf, salt)).toBe(first);
-    expect(deriveAhead('pw-4', kdf)).not.toBe(first);
+    const key = wrappingKey('pw-4', salt, kdf);
+    await deriveAhead('pw-4', kdf, salt);
+    expect(wrappingKey('pw-4', salt, kdf)).toBe(key);
   });
 
   it('derives a key once per process: a second open with the same password and salt takes the first key', () => {
     const salt = Buffer.alloc(32, 9);
     expect(wrappingKey('pw-5', salt, kdf)).toBe(wrappingKey('pw-5', salt, kdf));
+  });
+
+  it('keeps only the latest derived keys: a long-lived process does not hold every key it derived', () => {
+    const salt = (i: number) => Buffer.alloc(32, 100 + i);
+    const oldest = wrappingKey('pw-6', salt(0), kdf);
+    for (let i = 1; i <= 16; i++) wrappingKey('pw-6', salt(i), kdf);
+    const again = wrappingKey('pw-6', salt(0), kdf);
+    expect(again).not.toBe(oldest);
+    expect(again.equals(oldest)).toBe(true);
   });
 
   it('leaves a wrong password wrong: the open still fails with KEY after a derivation ahead', async () => {
