@@ -13,11 +13,13 @@ import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type O
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlob, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
 import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
+import { HEAD_BYTES, reuseSame, type SameAs } from './pack-dedup.js';
 import { MissingPack, PackReaders, type ForeignSizes } from './pack-readers.js';
 
 export interface WriteSource {
   key: string;
-  files: { src: string; name: string; size: number }[];
+  /** `same`: a dedup candidate's original, referenced if the bytes are confirmed equal (pack-dedup.ts). */
+  files: { src: string; name: string; size: number; same?: SameAs }[];
 }
 export interface WritePackTask {
   op: 'write';
@@ -42,9 +44,8 @@ export interface ReadPackTask {
   pack: string;
   packSize: number;
   files: ReadFile[];
-  /** The entry (chunkId/table/cid), named in errors about its foreign blobs. */
+  /** The entry (chunkId/table/cid) named in errors about its foreign blobs, and those packs' sizes (pack-readers.ts). */
   key?: string;
-  /** The sizes of the foreign packs its blobs name, from their indexes (pack-readers.ts). */
   foreign?: ForeignSizes;
   /** false: restored files are not fdatasynced one by one (the caller syncs them as a group). */
   sync?: boolean;
@@ -57,7 +58,6 @@ export interface ReadResult {
   detail?: string;
 }
 
-const HEAD_BYTES = 64;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 let blobBuf: Buffer | undefined;
 /** The worker's buffer for one stored blob, shared by the pack tasks (pack-recode-task too). */
@@ -129,7 +129,7 @@ export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{
     for (const e of t.entries) {
       const files: WrittenFile[] = [];
       for (const f of e.files) {
-        files.push(packFile(f, codec, ctx, out));
+        files.push(reuseSame(f, ctx) ?? packFile(f, codec, ctx, out));
         if ((since += f.size) >= YIELD_BYTES) {
           await turn();
           since = 0;
@@ -217,13 +217,13 @@ export async function readPack(t: ReadPackTask, ctx: WorkerContext): Promise<Rea
   };
   const backend = backendFor(t.backend);
   let reader: ObjectReader | undefined;
+  let readers: PackReaders | undefined;
   try {
     reader = backend.open(packObject(t.pack), blobSpan(t.files));
   } catch (err) {
     return bad('unreadable', err instanceof Error ? err.message : String(err));
   }
   if (!reader) return bad('missing', `pack ${t.pack} is missing`);
-  let readers: PackReaders | undefined;
   try {
     if (reader.size !== t.packSize) return bad('size', `pack ${t.pack} is ${reader.size} bytes, its index says ${t.packSize}`);
     const out: ReadResult[] = [];
