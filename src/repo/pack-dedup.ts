@@ -35,6 +35,8 @@ const open = (file: string) => {
 export function reuseSame(f: { src: string; name: string; size: number; same?: SameAs | undefined }, ctx: WorkerContext): (PackedFile & { head: Uint8Array }) | undefined {
   if (!f.same) return undefined;
   const head = confirmSame(f.src, f.size, f.same, ctx);
+  // Progress once confirmed: a candidate that differs is then read again by packFile, which counts it.
+  if (head) ctx.progress(f.size);
   return head && { name: f.name, size: f.size, xxh3: f.same.xxh3, blobs: f.same.blobs, head };
 }
 
@@ -55,7 +57,6 @@ function confirmSame(src: string, size: number, same: SameAs, ctx: WorkerContext
         if (n === 0 || fs.readSync(b, theirs, 0, n, pos) !== n || !mine.subarray(0, n).equals(theirs.subarray(0, n))) return undefined;
         head ??= Uint8Array.from(mine.subarray(0, HEAD_BYTES));
         h.update(mine.subarray(0, n));
-        ctx.progress(n);
         pos += n;
       }
       return toHex(h.digest()) === same.xxh3 ? (head ?? new Uint8Array(0)) : undefined;

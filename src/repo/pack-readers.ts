@@ -6,7 +6,7 @@
  * read past a pack or wait for bytes that never come.
  */
 import { CvError, corrupt } from '../common/errors.js';
-import type { Backend, ObjectReader } from './backend/index.js';
+import type { Backend, ByteRange, ObjectReader } from './backend/index.js';
 import { PACK_HEADER_BYTES, packObject, type BlobRef } from './pack-format.js';
 
 /** Foreign pack id → its size as its own index records it (absent: no index names that pack). */
@@ -22,11 +22,23 @@ export class MissingPack extends CvError {
 export class PackReaders {
   private readonly foreign = new Map<string, ObjectReader>();
 
+  /** Per foreign pack, where the task's blobs lie in it: the backend's read-ahead (one ranged GET on S3, not one per blob). */
+  private readonly spans = new Map<string, ByteRange>();
+
   constructor(
     private readonly backend: Backend,
     readonly home: ObjectReader,
     private readonly sizes: ForeignSizes = {},
-  ) {}
+    blobs: BlobRef[] = [],
+  ) {
+    for (const b of blobs) {
+      if (b.pack === undefined) continue;
+      const s = this.spans.get(b.pack);
+      const from = Math.min(s?.offset ?? b.offset, b.offset);
+      const to = Math.max(s ? s.offset + s.length : 0, b.offset + b.length);
+      this.spans.set(b.pack, { offset: from, length: to - from });
+    }
+  }
 
   /** The reader that holds `b`; `what` names the chunk and file in an error. */
   for(b: BlobRef, what: string): ObjectReader {
@@ -35,7 +47,7 @@ export class PackReaders {
     if (!r) {
       const size = Object.hasOwn(this.sizes, b.pack) ? this.sizes[b.pack] : undefined;
       if (size === undefined) throw new MissingPack(`${what}: its blob is in pack ${b.pack}, which no pack index names`);
-      const opened = this.backend.open(packObject(b.pack));
+      const opened = this.backend.open(packObject(b.pack), this.spans.get(b.pack));
       if (!opened) throw new MissingPack(`${what}: its blob is in pack ${b.pack}, which is missing`);
       if (opened.size !== size) {
         opened.close();

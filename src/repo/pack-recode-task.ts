@@ -39,7 +39,7 @@ export default function recodePack(t: RecodePackTask, ctx: WorkerContext): { pac
   if (!reader) throw corrupt(`pack ${t.pack} is missing from ${t.src.root}`);
   try {
     if (reader.size !== t.packSize) throw corrupt(`pack ${t.pack} in ${t.src.root} is ${reader.size} bytes, its index says ${t.packSize}`);
-    const readers = new PackReaders(backend, reader, t.foreign);
+    const readers = new PackReaders(backend, reader, t.foreign, t.entries.flatMap((e) => e.files.flatMap((f) => f.blobs)));
     const sink = backendFor(t.dst).create(packObject(t.newPack));
     try {
       sink.append(packHeader());

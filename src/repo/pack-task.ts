@@ -228,7 +228,7 @@ export async function readPack(t: ReadPackTask, ctx: WorkerContext): Promise<Rea
     if (reader.size !== t.packSize) return bad('size', `pack ${t.pack} is ${reader.size} bytes, its index says ${t.packSize}`);
     const out: ReadResult[] = [];
     let since = 0;
-    readers = new PackReaders(backend, reader, t.foreign);
+    readers = new PackReaders(backend, reader, t.foreign, t.files.flatMap((f) => f.blobs));
     for (const f of t.files) {
       out.push(readFile(f, readers, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false));
       if ((since += f.size) >= YIELD_BYTES) {
