@@ -24,7 +24,7 @@ let other: Buffer | undefined;
 
 const open = (file: string) => {
   try {
-    return fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    return fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw corrupt(`refusing to read symbolic link ${file}`);
     throw fromSystemError(err, `cannot open ${file}`);
@@ -45,7 +45,8 @@ function confirmSame(src: string, size: number, same: SameAs, ctx: WorkerContext
   try {
     const b = open(same.src);
     try {
-      if (fs.fstatSync(a).size !== size || fs.fstatSync(b).size !== size) return undefined;
+      const [sa, sb] = [fs.fstatSync(a), fs.fstatSync(b)];
+      if (!sa.isFile() || !sb.isFile() || sa.size !== size || sb.size !== size) return undefined;
       const mine = ctx.buf;
       const theirs = (other ??= Buffer.allocUnsafe(mine.length));
       const h = newXxh3();
