@@ -52,6 +52,17 @@ describe('backup dedup of identical files', () => {
     expect(runCli(['check', s.bak, DB]).code).toBe(0);
   });
 
+  it('a verbatim copy of a deduplicated repository restores both tables', async () => {
+    const s = await source();
+    await backup({ home: s.home, backupDir: s.bak, dbPath: DB, repoFormat: 2, packSizing: DEDUP });
+    const copied = path.join(s.root, 'copied');
+    expect(runCli(['copy', s.bak, copied, DB]).code).toBe(0);
+    expect(indexedFiles(copied).some((f) => f.foreign)).toBe(true);
+    const out = restore(copied, path.join(s.root, 't'));
+    expect(out.code, out.stderr).toBe(0);
+    expect(digests(path.join(s.root, 't'))).toEqual(digests(s.home));
+  });
+
   it('a file with the same size and header but other bytes is stored, not referenced', async () => {
     const s = await source();
     const copies = fs.readdirSync(s.home, { recursive: true, encoding: 'utf8' }).filter((p) => /quotes_2_[^/]*\/price\.col$/.test(p));
