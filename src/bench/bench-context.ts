@@ -68,8 +68,8 @@ export async function commandHelp(home: string, cmd: string): Promise<string | n
  */
 export async function backupAll(ctx: BenchContext, dir: string, w: number, d: number, variant: RepoVariant = NO_VARIANT) {
   const r = await cvRun(ctx, ctx.layout.home, ['backup-all', dir, ...tune(w, d), ...variant.args], variant.env);
-  const j = parse<{ bytesCopied: number; bytesStored: number; partitions: number; skipped: number; seconds: number }>(r);
-  return { run: addRuns([r]), bytes: j.bytesCopied, detail: { partitionsCopied: j.partitions, partitionsSkipped: j.skipped, engineSeconds: j.seconds, bytesStored: j.bytesStored } };
+  const j = parse<{ bytesCopied: number; bytesStored: number; bytesDeduplicated?: number; partitions: number; skipped: number; seconds: number }>(r);
+  return { run: addRuns([r]), bytes: j.bytesCopied, detail: { partitionsCopied: j.partitions, partitionsSkipped: j.skipped, engineSeconds: j.seconds, bytesStored: j.bytesStored, bytesDeduplicated: j.bytesDeduplicated ?? 0 } };
 }
 
 /** `check` of every database of `dir` in one process (with its own defaults: one worker per core, it is CPU-bound). Exit 8 (bad chunks) throws. */

@@ -12,7 +12,7 @@ export type BackupAllOptions = Omit<BackupOptions, 'dbPath' | 'tables' | 'partit
 export type BackupAllRow = DatabaseRow<BackupResult>;
 
 /** One record per database, and the totals of the ones that succeeded (mbPerSec: over the whole command's seconds). */
-export type BackupAllResult = { databases: BackupAllRow[] } & Pick<BackupResult, 'partitions' | 'skipped' | 'dropped' | 'bytesCopied' | 'bytesStored' | 'seconds' | 'mbPerSec'>;
+export type BackupAllResult = { databases: BackupAllRow[] } & Pick<BackupResult, 'partitions' | 'skipped' | 'dropped' | 'bytesCopied' | 'bytesStored' | 'filesDeduplicated' | 'bytesDeduplicated' | 'seconds' | 'mbPerSec'>;
 
 /**
  * backup-db of every database in the home, in one process (chunkvault's extension: DolphinDB has
@@ -40,5 +40,5 @@ export async function backupAll(o: BackupAllOptions): Promise<BackupAllResult> {
   const sum = (of: (r: BackupResult) => number) => totalOf(databases, of);
   const seconds = elapsed();
   const bytesCopied = sum((r) => r.bytesCopied);
-  return { databases, partitions: sum((r) => r.partitions), skipped: sum((r) => r.skipped), dropped: sum((r) => r.dropped), bytesCopied, bytesStored: sum((r) => r.bytesStored), seconds, mbPerSec: mbPerSec(bytesCopied, seconds) };
+  return { databases, partitions: sum((r) => r.partitions), skipped: sum((r) => r.skipped), dropped: sum((r) => r.dropped), bytesCopied, bytesStored: sum((r) => r.bytesStored), filesDeduplicated: sum((r) => r.filesDeduplicated), bytesDeduplicated: sum((r) => r.bytesDeduplicated), seconds, mbPerSec: mbPerSec(bytesCopied, seconds) };
 }

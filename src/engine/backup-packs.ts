@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { WritebackKicker } from '../common/group-sync.js';
-import { PIPELINE_DEFAULTS, diskOf, type CopyPipeline, type UsedMethod } from '../io/index.js';
+import { DEDUP_MIN_BYTES, PIPELINE_DEFAULTS, diskOf, type CopyPipeline, type UsedMethod } from '../io/index.js';
 import type { ChunkMeta } from '../store/index.js';
 import { setEntry, type BackupPlan, type CopyJob } from './backup-plan.js';
 import { runLimited, type Observer } from './options.js';
 import { entryKey } from '../repo/manifest.js';
-import { newPackId, toManifestEntry, type PackIndex } from '../repo/pack-format.js';
+import { localBytes, newPackId, toManifestEntry, type PackIndex } from '../repo/pack-format.js';
+import { planDedup, sameAs, type DedupPlan } from './backup-dedup.js';
 import { PACK_TASK, type PackedStore } from '../repo/packed.js';
 import type { WritePackTask } from '../repo/pack-task.js';
 import type { DatabaseDef } from '../store/index.js';
@@ -21,6 +22,8 @@ export const PACK_TARGET_BYTES = 16 << 20;
 export interface PackSizing {
   shareBelow: number;
   target: number;
+  /** Files at least this large are deduplicated (default DEDUP_MIN_BYTES; tests use small data). */
+  dedupMinBytes?: number;
 }
 
 /**
@@ -90,29 +93,46 @@ export interface PackCopyInput {
   workers: number;
 }
 
+/** What a v2 backup copied: plain bytes, bytes stored, and the files (and their bytes) stored as references to an identical file. */
+export interface PacksCopied {
+  bytes: number;
+  stored: number;
+  dedupFiles: number;
+  dedupBytes: number;
+  methods: Set<UsedMethod>;
+}
+
+const srcOf = (x: PackCopyInput, j: CopyJob, name: string) => path.join(x.chunkDir(j.chunk), j.chunk.tables[j.table]!.version, name);
+
 /**
  * Repository v2's copy: each group of entries becomes one pack, written and made durable by a
  * worker; then its index object is written (durable); only then are its entries in the new point.
+ * Entries with a dedup candidate (backup-dedup.ts) go in a second wave, once every first-wave
+ * index is durable: a foreign blob may only be named by an index written after its pack's index.
  */
-export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<{ bytes: number; stored: number; methods: Set<UsedMethod> }> {
+export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<PacksCopied> {
   const diskOfJob = (j: CopyJob) => x.disks.get(j.chunk.volume) ?? diskOf(j.chunk.volume);
-  const groups = groupPacks(x.plan.toCopy, diskOfJob, x.sizing, x.workers);
-  let bytes = 0;
-  let stored = 0;
+  const files = x.plan.toCopy.flatMap((job) => {
+    const v = job.chunk.tables[job.table]!;
+    return v.files.map((f) => ({ job, key: entryKey(job.chunk.chunkId, job.table, v.cid), name: f.name, src: srcOf(x, job, f.name), size: f.size }));
+  });
+  const dedup = planDedup(files, x.sizing?.dedupMinBytes ?? DEDUP_MIN_BYTES);
+  const waves = [x.plan.toCopy.filter((j) => !dedup.second.has(j)), x.plan.toCopy.filter((j) => dedup.second.has(j))];
+  const out: PacksCopied = { bytes: 0, stored: 0, dedupFiles: 0, dedupBytes: 0, methods: new Set<UsedMethod>(['stream']) };
   // A pack's bytes stay dirty until its fdatasync, and a big one's flush then came all at once at
   // its end with the disk idle before: kick the repository disk's writeback as the packs grow, as
   // restore does for the volumes (a hint: each pack's fdatasync still makes it durable).
   const spec = x.store.backendSpec;
   const kicker = spec.kind === 'local' ? new WritebackKicker([spec.root], () => pipe.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs) : undefined;
   try {
-    await copyGroups(x, pipe, groups, diskOfJob, (b, s) => ((bytes += b), (stored += s)));
+    for (const wave of waves) if (wave.length) await copyGroups(x, pipe, groupPacks(wave, diskOfJob, x.sizing, x.workers), diskOfJob, dedup, out);
   } finally {
     await kicker?.stop();
   }
-  return { bytes, stored, methods: new Set<UsedMethod>(['stream']) };
+  return out;
 }
 
-async function copyGroups(x: PackCopyInput, pipe: CopyPipeline, groups: CopyJob[][], diskOfJob: (j: CopyJob) => string, count: (bytes: number, stored: number) => void): Promise<void> {
+async function copyGroups(x: PackCopyInput, pipe: CopyPipeline, groups: CopyJob[][], diskOfJob: (j: CopyJob) => string, dedup: DedupPlan, out: PacksCopied): Promise<void> {
   // Packs are big tasks already: two per worker-disk slot keeps the queues fed.
   await runLimited(groups, Math.max(2, Math.ceil(x.inFlight / 2)), async (group) => {
     const pack = newPackId();
@@ -121,10 +141,15 @@ async function copyGroups(x: PackCopyInput, pipe: CopyPipeline, groups: CopyJob[
       backend: x.store.backendSpec,
       codec: x.store.codecSpec,
       pack,
-      entries: group.map(({ chunk, table }) => {
-        const v = chunk.tables[table]!;
-        const dir = path.join(x.chunkDir(chunk), v.version);
-        return { key: entryKey(chunk.chunkId, table, v.cid), files: v.files.map((f) => ({ src: path.join(dir, f.name), name: f.name, size: f.size })) };
+      entries: group.map((j) => {
+        const v = j.chunk.tables[j.table]!;
+        return {
+          key: entryKey(j.chunk.chunkId, j.table, v.cid),
+          files: v.files.map((f) => {
+            const same = sameAs(x.store, dedup.twins.get(srcOf(x, j, f.name)));
+            return { src: srcOf(x, j, f.name), name: f.name, size: f.size, ...(same ? { same } : {}) };
+          }),
+        };
       }),
       // A point must describe its data: the worker ties the copied headers to the catalog's row count and schema before it indexes them.
       index: group.map(({ chunk, table }) => {
@@ -137,7 +162,12 @@ async function copyGroups(x: PackCopyInput, pipe: CopyPipeline, groups: CopyJob[
     group.forEach(({ chunk, table }, i) => {
       const e = index.entries[i]!;
       setEntry(x.plan.parts, chunk, table, toManifestEntry(e));
-      count(e.bytes, e.files.reduce((a, f) => a + f.blobs.reduce((b, blob) => b + blob.length, 0), 0));
+      out.bytes += e.bytes;
+      out.stored += localBytes(e.files);
+      for (const f of e.files.filter((f) => f.blobs.some((b) => b.pack !== undefined))) {
+        out.dedupFiles++;
+        out.dedupBytes += f.size;
+      }
       x.observer?.partitionDone?.(table);
     });
   });

@@ -51,6 +51,9 @@ export interface BackupResult {
   bytesCopied: number;
   /** What the copied data takes in the repository (compressed, encrypted; v1: bytesCopied). */
   bytesStored: number;
+  /** v2: files stored as references to an identical file this run wrote (foreign blobs), and their plain bytes (in bytesCopied, not in bytesStored). */
+  filesDeduplicated: number;
+  bytesDeduplicated: number;
   seconds: number;
   mbPerSec: number;
   copyMethod: UsedMethod | 'none';
@@ -164,6 +167,8 @@ async function backupLocked({ o, c, repo, elapsed, tablesOf, wanted, pool }: Loc
       dropped: plan.dropped,
       bytesCopied: copied.bytes,
       bytesStored: copied.stored ?? copied.bytes,
+      filesDeduplicated: copied.dedupFiles ?? 0,
+      bytesDeduplicated: copied.dedupBytes ?? 0,
       seconds,
       mbPerSec: mbPerSec(copied.bytes, seconds),
       copyMethod: copied.methods.size ? [...copied.methods][0]! : 'none',
@@ -200,7 +205,7 @@ async function pinAndPlan(c: Cluster, repo: Repository, o: BackupOptions, wanted
 }
 
 function unchangedResult(plan: BackupPlan, dbPath: string, seconds: number): BackupResult {
-  return { pointId: plan.prev!.pointId, dbPath, partitions: 0, skipped: plan.skippedTables.length, dropped: 0, bytesCopied: 0, bytesStored: 0, seconds, mbPerSec: 0, copyMethod: 'none', sharesExtents: false, unchanged: true };
+  return { pointId: plan.prev!.pointId, dbPath, partitions: 0, skipped: plan.skippedTables.length, dropped: 0, bytesCopied: 0, bytesStored: 0, filesDeduplicated: 0, bytesDeduplicated: 0, seconds, mbPerSec: 0, copyMethod: 'none', sharesExtents: false, unchanged: true };
 }
 
 interface CopyInput {
@@ -220,7 +225,7 @@ interface CopyInput {
  * Executes the plan's copies: each entry is copied into a staging directory, its headers tied to
  * the catalog, published, then journaled, so a killed run's rerun never copies it again.
  */
-async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: number; methods: Set<UsedMethod>; journal?: Journal }> {
+async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: number; dedupFiles?: number; dedupBytes?: number; methods: Set<UsedMethod>; journal?: Journal }> {
   const { c, repo, plan } = x;
   if (repo.packs) {
     const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);

@@ -4,7 +4,7 @@ import { applyDefaults, diskOf, type CopyPipeline } from '../io/index.js';
 import type { PasswordSource } from '../repo/config.js';
 import { entryKey, type Manifest } from '../repo/manifest.js';
 import { COPY_PACK_TASK, type CopyPackTask } from '../repo/pack-copy-task.js';
-import { newPackId, type PackedEntry } from '../repo/pack-format.js';
+import { foreignPacks, newPackId, type PackedEntry } from '../repo/pack-format.js';
 import { RECODE_PACK_TASK, type RecodePackTask } from '../repo/pack-recode-task.js';
 import type { BlobCodecSpec } from '../repo/codec/index.js';
 import type { PackedStore } from '../repo/packed.js';
@@ -98,21 +98,24 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
     const have = new Set(dst.points());
     const ids = o.point !== undefined ? [src.point(o.point).pointId] : src.points();
     const todo: Manifest[] = ids.filter((id) => !have.has(id)).map((id) => src.point(id));
-    const { send, needed } = planCopy(src, dst, todo, verbatim);
+    const { send, needed, first } = planCopy(src, dst, todo, verbatim);
     const queues = [src.ioQueue ?? diskOf(src.dir), dst.ioQueue ?? diskOf(dst.dir)];
     const counts: Counts = { points: 0, pointsSkipped: ids.length - todo.length, packs: 0, packsSkipped: needed - send.size, bytes: 0, recoded: !verbatim };
     const packs = [...send];
     const srcIndexes = src.packs.packIndexes();
     // Progress counts what the workers report: a verbatim pack's stored bytes, a re-encoded entry's plain bytes.
     const totalBytes = packs.reduce((a, [pack, entries]) => a + (verbatim ? srcIndexes.get(pack)!.packSize : entries.reduce((b, e) => b + e.bytes, 0)), 0);
-    await withPipeline(copying, o.observer, totalBytes, (pipe) =>
-      runLimited(packs, copying.inFlight, async ([pack, entries]) => {
-        const res = verbatim ? await sendVerbatim(pipe, src.packs, dst.packs, pack, queues) : await sendRecoded(pipe, src.packs, dst.packs, pack, entries, queues);
-        counts.packs += res.skipped ? 0 : 1;
-        counts.packsSkipped += res.skipped ? 1 : 0;
-        counts.bytes += res.bytes;
-      }),
-    );
+    // Foreign packs first: an index may name a foreign pack only once that pack's index is durable.
+    const waves = [packs.filter(([p]) => first.has(p)), packs.filter(([p]) => !first.has(p))];
+    await withPipeline(copying, o.observer, totalBytes, async (pipe) => {
+      for (const wave of waves)
+        await runLimited(wave, copying.inFlight, async ([pack, entries]) => {
+          const res = verbatim ? await sendVerbatim(pipe, src.packs, dst.packs, pack, queues) : await sendRecoded(pipe, src.packs, dst.packs, pack, entries, queues);
+          counts.packs += res.skipped ? 0 : 1;
+          counts.packsSkipped += res.skipped ? 1 : 0;
+          counts.bytes += res.bytes;
+        });
+    });
     for (const m of todo.sort((a, b) => (a.pointId < b.pointId ? -1 : 1))) {
       lock.confirm?.();
       dst.commitPoint(m);
@@ -127,9 +130,11 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
 /**
  * What to send: per source pack, the entries the points need that the target lacks (an entry the
  * target indexes with other files is CORRUPT: locate). Verbatim, a pack the target holds under
- * its id is not sent either. `needed`: how many source packs the points reference.
+ * its id is not sent either. `needed`: how many source packs the points reference. Verbatim, the
+ * foreign packs a sent pack's blobs name are sent too, whole, in a first wave (`first`); recoded,
+ * foreign blobs are inlined into the new pack instead.
  */
-function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { packs: PackedStore }, todo: Manifest[], verbatim: boolean): { send: Map<string, PackedEntry[]>; needed: number } {
+function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { packs: PackedStore }, todo: Manifest[], verbatim: boolean): { send: Map<string, PackedEntry[]>; needed: number; first: Set<string> } {
   const heldPacks = dst.packs.packIndexes();
   const send = new Map<string, Map<string, PackedEntry>>();
   const needed = new Set<string>();
@@ -144,7 +149,21 @@ function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { 
         if (!send.has(loc.pack)) send.set(loc.pack, new Map());
         send.get(loc.pack)!.set(key, loc.entry);
       }
-  return { send: new Map([...send].map(([pack, entries]) => [pack, [...entries.values()]])), needed: needed.size };
+  const first = new Set<string>();
+  if (verbatim) {
+    // A verbatim pack is copied with its whole index: every foreign pack any of its entries names must be there.
+    const ixs = src.packs.packIndexes();
+    for (let todoPacks = [...send.keys()]; todoPacks.length; ) {
+      const named = [...foreignPacks(todoPacks.flatMap((p) => ixs.get(p)?.entries ?? []))].filter((p) => !heldPacks.has(p) && !send.has(p) && !first.has(p));
+      for (const p of named) {
+        if (!ixs.has(p)) throw notFound(`${src.dir}: pack ${p}, which a pack it copies names, has no index: run check`);
+        first.add(p);
+        send.set(p, new Map());
+      }
+      todoPacks = named;
+    }
+  }
+  return { send: new Map([...send].map(([pack, entries]) => [pack, [...entries.values()]])), needed: needed.size, first };
 }
 
 type Sent = { bytes: number; skipped: boolean };
@@ -161,7 +180,8 @@ async function sendVerbatim(pipe: CopyPipeline, src: PackedStore, dst: PackedSto
 /** The needed entries of one source pack, re-encoded for the target into a new pack, then its index. */
 async function sendRecoded(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, entries: PackedEntry[], queues: string[]): Promise<Sent> {
   const newPack = newPackId();
-  const task: RecodePackTask = { src: src.backendSpec, srcCodec: src.codecSpec, dst: dst.backendSpec, dstCodec: dst.codecSpec, pack, packSize: src.packIndexes().get(pack)!.packSize, entries, newPack };
+  const packSize = src.packIndexes().get(pack)!.packSize;
+  const task: RecodePackTask = { src: src.backendSpec, srcCodec: src.codecSpec, dst: dst.backendSpec, dstCodec: dst.codecSpec, pack, packSize, foreign: src.foreignSizes(entries), entries, newPack };
   const res = await pipe.runModule<{ packSize: number; entries: PackedEntry[] }>(RECODE_PACK_TASK, task, queues);
   dst.recordPack({ format: 1, pack: newPack, packSize: res.packSize, entries: res.entries });
   return { bytes: res.packSize, skipped: false };

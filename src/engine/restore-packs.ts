@@ -21,6 +21,8 @@ export async function readEntryFromPack(store: PackedStore, pipeline: CopyPipeli
     codec: store.codecSpec,
     pack: loc.pack,
     packSize: loc.packSize,
+    key,
+    foreign: store.foreignSizes([loc.entry]),
     files: loc.entry.files.map((f, i) => ({ ...f, ...(dir ? { dst: path.join(dir, e.files[i]!.name) } : {}) })),
     ...(sync ? {} : { sync: false }),
   };

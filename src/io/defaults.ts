@@ -209,3 +209,12 @@ export function exportParallelism(workers?: number): { workers: number; pieceRow
   if (!Number.isInteger(w) || w < 0) throw usage(`workers must be 0 (write in the main thread) or a positive integer, got ${w}`);
   return { workers: w, pieceRows: EXPORT_DEFAULTS.pieceRows, inFlight: Math.max(2, w * EXPORT_DEFAULTS.inFlightPerWorker) };
 }
+
+/**
+ * Backup into a v2 repository deduplicates files of at least this size whose size occurs more
+ * than once in the run (docs/FORMAT.md, "Foreign blobs"). Each such file costs an open and a
+ * 64-byte header read on the main thread, and a duplicate a full read of both files to confirm it.
+ * The bench's duplicates (quotes_2 of the wide shape) are column files of several MiB; the many
+ * shape's ~600-byte files would pay an open each for a saving below one write. Not swept.
+ */
+export const DEDUP_MIN_BYTES = 1 << 20;

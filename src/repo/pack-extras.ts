@@ -32,9 +32,9 @@ export function scanPackExtras(store: PackedStore, points: Manifest[]): RepoExtr
 
   const live = new Set<string>();
   for (const m of points) for (const p of m.partitions) for (const [t, e] of Object.entries(p.tables)) live.add(entryKey(p.chunkId, t, e.cid));
-  const indexes = has('index') ? store.packIndexes() : new Map();
-  const where = store.locations();
-  const used = new Set([...indexes].filter(([id, ix]) => ix.entries.some((e: { key: string }) => live.has(e.key) && where.get(e.key)?.pack === id)).map(([id]) => id as string));
+  const inUse = has('index') ? store.packsInUse(live) : undefined;
+  // A pack only foreign blobs of live entries name is in use too.
+  const used = new Set<string>(inUse ? [...inUse.entries.keys(), ...inUse.foreign] : []);
 
   const scan = (prefix: string, ok: (base: string, name: string) => 'ok' | 'stale' | 'odd') => {
     if (!has(prefix.slice(0, -1))) return;

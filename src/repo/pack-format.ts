@@ -41,6 +41,8 @@ export interface BlobRef {
   compression: BlobCompression;
   /** base64, set when the blob is encrypted. */
   nonce?: string;
+  /** A foreign blob (dedup): the id of the other pack of this repository that holds it; absent, this pack. */
+  pack?: string;
 }
 export interface PackedFile extends ManifestFile {
   blobs: BlobRef[];
@@ -50,13 +52,18 @@ export interface PackedEntry extends Omit<ManifestEntry, 'files'> {
   key: string;
   files: PackedFile[];
 }
-/** The body of `index/<packId>`. */
+/** The body of `index/<packId>`: format 2 when it has a foreign blob, which an older reader must refuse. */
 export interface PackIndex {
-  format: 1;
+  format: 1 | 2;
   pack: string;
   packSize: number;
   entries: PackedEntry[];
 }
+
+/** The packs other than its own that an index's blobs name (foreign blobs). */
+export const foreignPacks = (entries: PackedEntry[]): Set<string> => new Set(entries.flatMap((e) => e.files.flatMap((f) => f.blobs.flatMap((b) => (b.pack === undefined ? [] : [b.pack])))));
+/** What a blob takes in its own pack: a foreign blob takes nothing there. */
+export const localBytes = (files: PackedFile[]): number => files.reduce((a, f) => a + f.blobs.reduce((b, x) => b + (x.pack === undefined ? x.length : 0), 0), 0);
 
 export const toManifestEntry = (e: PackedEntry): ManifestEntry => ({ cid: e.cid, rows: e.rows, bytes: e.bytes, updateTime: e.updateTime, files: e.files.map((f) => ({ name: f.name, size: f.size, xxh3: f.xxh3 })) });
 
@@ -67,11 +74,13 @@ const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isS
 /**
  * A pack index is untrusted input: its names must be safe, its numbers counts, its blobs inside
  * the pack, after the header, in order and never overlapping, each within the size limits, and
- * each file's blobs must add up to the file. Anything else is CORRUPT naming the index.
+ * each file's blobs must add up to the file. A foreign blob names another valid pack id (only in
+ * format 2) and is exempt from the order rule; its range is checked against that pack when read
+ * (pack-readers.ts). Anything else is CORRUPT naming the index.
  */
 export function validatePackIndex(v: unknown, packId: string, what: string): PackIndex {
   const ix = v as PackIndex;
-  if (ix === null || typeof ix !== 'object' || ix.format !== 1 || ix.pack !== packId || !isCount(ix.packSize) || !Array.isArray(ix.entries)) throw corrupt(`${what} is not a pack index of pack ${packId}`);
+  if (ix === null || typeof ix !== 'object' || (ix.format !== 1 && ix.format !== 2) || ix.pack !== packId || !isCount(ix.packSize) || !Array.isArray(ix.entries)) throw corrupt(`${what} is not a pack index of pack ${packId}`);
   let end = PACK_HEADER_BYTES;
   const keys = new Set<string>();
   for (const e of ix.entries) {
@@ -93,6 +102,11 @@ export function validatePackIndex(v: unknown, packId: string, what: string): Pac
         if (b.compression !== 'none' && b.compression !== 'zstd') throw corrupt(`${what}: a blob of ${e.key}/${f.name} has unknown compression ${JSON.stringify(b.compression)}`);
         if (b.nonce !== undefined && (typeof b.nonce !== 'string' || !/^[A-Za-z0-9+/]{1,64}={0,2}$/.test(b.nonce))) throw corrupt(`${what}: a blob of ${e.key}/${f.name} has a bad nonce`);
         if (b.rawLength > BLOB_RAW_MAX || b.length > BLOB_STORED_MAX) throw corrupt(`${what}: a blob of ${e.key}/${f.name} is larger than a blob may be`);
+        if (b.pack !== undefined) {
+          if (typeof b.pack !== 'string' || !isPackId(b.pack) || b.pack === packId || ix.format !== 2) throw corrupt(`${what}: a blob of ${e.key}/${f.name} names a bad foreign pack ${JSON.stringify(b.pack)}`);
+          raw += b.rawLength;
+          continue;
+        }
         if (b.offset < end) throw corrupt(`${what}: blobs of ${e.key}/${f.name} overlap or are out of order`);
         end = b.offset + b.length;
         if (end > ix.packSize) throw corrupt(`${what}: a blob of ${e.key}/${f.name} ends past the end of the pack`);

@@ -10,7 +10,7 @@ import { versionProblem } from '../store/version-check.js';
 import type { ColumnDef, Engine } from '../store/index.js';
 import type { Backend } from './backend/index.js';
 import type { BlobCodec } from './codec/index.js';
-import { indexObject, type PackIndex, type PackedEntry, type PackedFile } from './pack-format.js';
+import { foreignPacks, indexObject, type PackIndex, type PackedEntry, type PackedFile } from './pack-format.js';
 import { sealJson } from './sealed-json.js';
 
 /** What the index records for an entry besides its files, and the catalog its files must agree with. */
@@ -36,7 +36,8 @@ export function writePackIndex(backend: Backend, codec: BlobCodec, pack: string,
     if (problem) throw corrupt(`${meta.label}: the catalog does not describe its files: ${problem}`);
     return { key, cid: meta.cid, rows: meta.rows, bytes: meta.bytes, updateTime: meta.updateTime, files: files.map(({ head: _head, ...f }) => f) };
   });
-  const ix: PackIndex = { format: 1, pack, packSize, entries: indexed };
+  // Format 2 only when needed: an older chunkvault then refuses the index rather than misread a foreign blob.
+  const ix: PackIndex = { format: foreignPacks(indexed).size ? 2 : 1, pack, packSize, entries: indexed };
   backend.write(indexObject(pack), codec.sealObject(Buffer.from(sealJson(ix))), { createOnly: true });
   return ix;
 }

@@ -1,7 +1,7 @@
 import { corrupt } from '../common/errors.js';
 import { newXxh3, toHex } from '../io/index.js';
 import { entryKey } from './manifest.js';
-import { decodeBlob, isPackId, newPackId, packHeader, packObject, PACK_HEADER_BYTES, type PackIndex, type PackedEntry } from './pack-format.js';
+import { decodeBlob, foreignPacks, isPackId, localBytes, newPackId, packHeader, packObject, PACK_HEADER_BYTES, type PackIndex, type PackedEntry } from './pack-format.js';
 import type { PackedStore } from './packed.js';
 
 /**
@@ -34,20 +34,22 @@ export function planPackPrune(store: PackedStore, keep: number | ReadonlySet<str
   const removedPoints = ids.filter((id) => !kept.has(id));
   const live = new Set<string>();
   for (const id of keptPoints) for (const p of store.readPoint(id).partitions) for (const [t, e] of Object.entries(p.tables)) live.add(entryKey(p.chunkId, t, e.cid));
-  const where = store.locations();
+  const inUse = store.packsInUse(live);
   const packsRemoved: string[] = [];
   const partial: { pack: string; packSize: number; keep: PackedEntry[]; unused: number }[] = [];
   let packBytes = 0;
   for (const [id, ix] of store.packIndexes()) {
-    // An entry another pack also holds counts only where the index lookup finds it.
-    const keep = ix.entries.filter((e) => live.has(e.key) && where.get(e.key)?.pack === id);
-    if (!keep.length) {
+    const keep = inUse.entries.get(id) ?? [];
+    // A pack a kept foreign blob names stays whole: repacking would move that blob from under the reference.
+    const pinned = inUse.foreign.has(id);
+    if (!keep.length && !pinned) {
       packsRemoved.push(id);
       continue;
     }
-    const used = PACK_HEADER_BYTES + keep.reduce((a, e) => a + e.files.reduce((b, f) => b + f.blobs.reduce((c, x) => c + x.length, 0), 0), 0);
+    const used = PACK_HEADER_BYTES + keep.reduce((a, e) => a + localBytes(e.files), 0);
     packBytes += ix.packSize;
-    if (used < ix.packSize) partial.push({ pack: id, packSize: ix.packSize, keep, unused: ix.packSize - used });
+    // A pinned pack counts as used whole: its bytes under foreign references are not in `used`.
+    if (!pinned && used < ix.packSize) partial.push({ pack: id, packSize: ix.packSize, keep, unused: ix.packSize - used });
   }
   const orphans = orphanObjects(store);
   partial.sort((a, b) => b.unused / b.packSize - a.unused / a.packSize);
@@ -104,6 +106,8 @@ function repackOne(store: PackedStore, oldId: string, oldSize: number, keep: Pac
       files: e.files.map((f) => ({
         ...f,
         blobs: f.blobs.map((x) => {
+          // A foreign blob stays where it is (its pack is pinned by this reference): only the record moves.
+          if (x.pack !== undefined) return x;
           const stored = new Uint8Array(x.length);
           const plain = decodeBlob(reader, x, store.codec, stored);
           const h = newXxh3();
@@ -116,7 +120,7 @@ function repackOne(store: PackedStore, oldId: string, oldSize: number, keep: Pac
       })),
     }));
     sink.commit();
-    const ix: PackIndex = { format: 1, pack: id, packSize: sink.size, entries };
+    const ix: PackIndex = { format: foreignPacks(entries).size ? 2 : 1, pack: id, packSize: sink.size, entries };
     store.recordPack(ix);
   } catch (err) {
     sink.abort();

@@ -10,9 +10,10 @@ import { CvError, corrupt } from '../common/errors.js';
 // hash-hex, not io's index: the index loads the copy pipeline's modules into every worker that imports this.
 import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
-import { backendFor, type BackendSpec, type ObjectReader, type ObjectSink } from './backend/index.js';
+import { backendFor, type BackendSpec, type ObjectSink } from './backend/index.js';
 import type { BlobCodec, BlobCodecSpec } from './codec/index.js';
 import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
+import { PackReaders, type ForeignSizes } from './pack-readers.js';
 import { blobBuffer, codecOf } from './pack-task.js';
 
 export interface RecodePackTask {
@@ -24,6 +25,8 @@ export interface RecodePackTask {
   pack: string;
   packSize: number;
   entries: PackedEntry[];
+  /** The sizes of the foreign packs their blobs name: foreign blobs are read there and inlined into the new pack. */
+  foreign: ForeignSizes;
   /** The id of the new pack at the target. */
   newPack: string;
 }
@@ -31,20 +34,24 @@ export interface RecodePackTask {
 export const RECODE_PACK_TASK = new URL('./pack-recode-task.js', import.meta.url).href;
 
 export default function recodePack(t: RecodePackTask, ctx: WorkerContext): { packSize: number; entries: PackedEntry[] } {
-  const reader = backendFor(t.src).open(packObject(t.pack));
+  const backend = backendFor(t.src);
+  const reader = backend.open(packObject(t.pack));
   if (!reader) throw corrupt(`pack ${t.pack} is missing from ${t.src.root}`);
   try {
     if (reader.size !== t.packSize) throw corrupt(`pack ${t.pack} in ${t.src.root} is ${reader.size} bytes, its index says ${t.packSize}`);
+    const readers = new PackReaders(backend, reader, t.foreign, t.entries.flatMap((e) => e.files.flatMap((f) => f.blobs)));
     const sink = backendFor(t.dst).create(packObject(t.newPack));
     try {
       sink.append(packHeader());
       const [from, to] = [codecOf(t.srcCodec), codecOf(t.dstCodec)];
-      const entries = t.entries.map((e) => ({ ...e, files: e.files.map((f) => recodeFile(f, reader, from, to, sink, ctx)) }));
+      const entries = t.entries.map((e) => ({ ...e, files: e.files.map((f) => recodeFile(f, readers, `${e.key}/${f.name}`, from, to, sink, ctx)) }));
       sink.commit();
       return { packSize: sink.size, entries };
     } catch (err) {
       sink.abort();
       throw err;
+    } finally {
+      readers.close();
     }
   } finally {
     reader.close();
@@ -52,12 +59,12 @@ export default function recodePack(t: RecodePackTask, ctx: WorkerContext): { pac
 }
 
 /** One file's blobs: decoded and checked (each blob, then the whole file), encoded again and appended. */
-function recodeFile(f: PackedFile, reader: ObjectReader, from: BlobCodec, to: BlobCodec, sink: ObjectSink, ctx: WorkerContext): PackedFile {
+function recodeFile(f: PackedFile, readers: PackReaders, what: string, from: BlobCodec, to: BlobCodec, sink: ObjectSink, ctx: WorkerContext): PackedFile {
   const whole = newXxh3();
   const blobs: BlobRef[] = [];
   for (const b of f.blobs) {
     if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw new CvError('CANCELLED', 'copy cancelled');
-    const plain = decodeBlob(reader, b, from, blobBuffer());
+    const plain = decodeBlob(readers.for(b, what), b, from, blobBuffer());
     const h = newXxh3();
     h.update(plain);
     if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);

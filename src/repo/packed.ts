@@ -2,7 +2,8 @@ import { corrupt, notFound, usage } from '../common/errors.js';
 import { backendFor, type Backend, type BackendSpec } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { isPointId, parseManifest, resolvePointIn, type Manifest, type ManifestEntry, type ManifestToWrite } from './manifest.js';
-import { indexObject, isPackId, packObject, validatePackIndex, type PackIndex, type PackedEntry } from './pack-format.js';
+import { foreignPacks, indexObject, isPackId, packObject, validatePackIndex, type PackIndex, type PackedEntry } from './pack-format.js';
+import type { ForeignSizes } from './pack-readers.js';
 import { parseUntrusted, sealJson, unsealJson } from './sealed-json.js';
 
 /** Where one entry is stored: its pack, the pack's size as indexed, and its files' blobs. */
@@ -120,6 +121,31 @@ export class PackedStore {
     if (files.length !== e.files.length || e.files.some((f, i) => files[i]!.name !== f.name || files[i]!.size !== f.size || files[i]!.xxh3 !== f.xxh3))
       throw corrupt(`the pack index of ${key} (pack ${loc.pack}) does not describe the files its restore point lists`);
     return loc;
+  }
+
+  /** The sizes of the foreign packs the entries' blobs name, as their indexes say; a pack no index names is left out (its blobs read as missing). */
+  foreignSizes(entries: PackedEntry[]): ForeignSizes {
+    const out: ForeignSizes = {};
+    for (const id of foreignPacks(entries)) {
+      const ix = this.packIndexes().get(id);
+      if (ix) out[id] = ix.packSize;
+    }
+    return out;
+  }
+
+  /**
+   * Which packs the live entry keys keep: `entries`, pack → its entries that are live there (an
+   * entry two packs hold counts only where the index lookup finds it); `foreign`, the packs the
+   * blobs of those entries name as foreign. A foreign-referenced pack is kept whole, never repacked.
+   */
+  packsInUse(live: ReadonlySet<string>): { entries: Map<string, PackedEntry[]>; foreign: Set<string> } {
+    const where = this.locations();
+    const entries = new Map<string, PackedEntry[]>();
+    for (const [id, ix] of this.packIndexes()) {
+      const keep = ix.entries.filter((e) => live.has(e.key) && where.get(e.key)?.pack === id);
+      if (keep.length) entries.set(id, keep);
+    }
+    return { entries, foreign: foreignPacks([...entries.values()].flat()) };
   }
 
   packName(id: string): string {

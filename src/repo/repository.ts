@@ -17,7 +17,7 @@ import { entryDir, recoverEntries } from './v1-entries.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
 import { deriveSettingsKeyAhead, isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
-import { toManifestEntry } from './pack-format.js';
+import { localBytes, toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
 import { openS3Store } from './s3-repos.js';
@@ -214,11 +214,11 @@ export class Repository {
   dataDir(chunkId: string, table: string, cid: number): string {
     return entryDir(this.dir, chunkId, table, cid);
   }
-  /** What an entry takes in the repository: its blobs as stored (v2; 0 when no index names it), its files (v1). */
+  /** What an entry takes in the repository: its blobs as stored in its own pack (v2; 0 when no index names it; deduplicated files take nothing), its files (v1). */
   storedBytes(chunkId: string, table: string, e: { cid: number; bytes: number }): number {
     if (!this.packs) return e.bytes;
     const loc = this.packs.locations().get(`${chunkId}/${table}/${e.cid}`);
-    return loc ? loc.entry.files.reduce((a, f) => a + f.blobs.reduce((b, x) => b + x.length, 0), 0) : 0;
+    return loc ? localBytes(loc.entry.files) : 0;
   }
   hasData(chunkId: string, table: string, cid: number): boolean {
     if (this.packs) return this.packs.locations().has(`${chunkId}/${table}/${cid}`);

@@ -176,3 +176,19 @@ export function readFramed(file: string, magic: Magic): { head: Header; payload:
   const { payloadBytes: _n, payloadXxh3: _x, ...plain } = head;
   return { head: plain, payload };
 }
+
+/**
+ * The first HEADER_BYTES of a framed file as bytes (undefined when it is shorter): backup's dedup
+ * compares files by size and header, which holds the payload's xxh3 (docs/FORMAT.md, "Framed files").
+ */
+export function readHeaderBytes(file: string): Buffer | undefined {
+  // O_NONBLOCK: a FIFO where a file belongs must not hang the caller (it is then no candidate).
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    if (!fs.fstatSync(fd).isFile()) return undefined;
+    const b = Buffer.allocUnsafe(HEADER_BYTES);
+    return fs.readSync(fd, b, 0, HEADER_BYTES, 0) === HEADER_BYTES ? b : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

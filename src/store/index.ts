@@ -35,5 +35,5 @@ export { forEachVersionRange, rangeReadable } from './column-ranges.js';
 export { partitionStats, readPartition, readTable, readVersionDir, type PartitionStat } from './reader.js';
 export { databaseDigest, tableDigest, type PartitionDigest, type TableDigest } from './digest.js';
 export { databaseSummary, type DatabaseSummary } from './summary.js';
-export { HEADER_BYTES, readFramed, xxh3Of } from './framed-file.js';
+export { HEADER_BYTES, readFramed, readHeaderBytes, xxh3Of } from './framed-file.js';
 export { versionProblem, type FileHead } from './version-check.js';

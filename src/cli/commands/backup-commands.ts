@@ -33,7 +33,7 @@ function runBackup(ctx: Ctx, backupDir: string, dbPath: string, o: Flags, extra:
       if (ctx.json) printJson(res);
       else {
         if (res.unchanged) process.stdout.write(`unchanged since restore point ${res.pointId}: no new point\n`);
-        else printKeyValues({ ...res, bytesCopied: formatBytes(res.bytesCopied), bytesStored: formatBytes(res.bytesStored), seconds: res.seconds.toFixed(3) });
+        else printKeyValues({ ...res, bytesCopied: formatBytes(res.bytesCopied), bytesStored: formatBytes(res.bytesStored), bytesDeduplicated: formatBytes(res.bytesDeduplicated), seconds: res.seconds.toFixed(3) });
         if (res.sharesExtents) process.stdout.write('note: the copies are clones that share extents with the source; they are not physically independent\n');
       }
     },
@@ -70,7 +70,7 @@ function runBackupAll(ctx: Ctx, backupDir: string, o: Flags) {
             : { dbPath: d.dbPath, partitions: '', skipped: '', bytesCopied: '', seconds: '', result: `failed (${d.error.code}): ${d.error.message}` },
         ),
       );
-      printKeyValues({ partitions: res.partitions, skipped: res.skipped, dropped: res.dropped, bytesCopied: formatBytes(res.bytesCopied), bytesStored: formatBytes(res.bytesStored), seconds: res.seconds.toFixed(3), mbPerSec: res.mbPerSec });
+      printKeyValues({ partitions: res.partitions, skipped: res.skipped, dropped: res.dropped, bytesCopied: formatBytes(res.bytesCopied), bytesStored: formatBytes(res.bytesStored), filesDeduplicated: res.filesDeduplicated, bytesDeduplicated: formatBytes(res.bytesDeduplicated), seconds: res.seconds.toFixed(3), mbPerSec: res.mbPerSec });
       return code;
     },
   );
