@@ -65,9 +65,7 @@ export const blobBuffer = (): Buffer => (blobBuf ??= Buffer.allocUnsafe(BLOB_STO
 const codecs = new Map<string, BlobCodec>();
 export function codecOf(spec: BlobCodecSpec): BlobCodec {
   const k = JSON.stringify(spec);
-  let c = codecs.get(k);
-  if (!c) codecs.set(k, (c = codecFor(spec)));
-  return c;
+  return codecs.get(k) ?? (codecs.set(k, codecFor(spec)).get(k) as BlobCodec);
 }
 const cancelled = () => new CvError('CANCELLED', 'copy cancelled');
 
