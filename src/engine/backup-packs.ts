@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { WritebackKicker } from '../common/group-sync.js';
-import { DEDUP_MIN_BYTES, PIPELINE_DEFAULTS, diskOf, type CopyPipeline, type UsedMethod } from '../io/index.js';
+import { DEDUP_MIN_BYTES, diskOf, type CopyPipeline, type UsedMethod } from '../io/index.js';
 import type { ChunkMeta } from '../store/index.js';
 import { setEntry, type BackupPlan, type CopyJob } from './backup-plan.js';
-import { runLimited, type Observer } from './options.js';
+import { kickingWriteback, runLimited, type Observer } from './options.js';
 import { entryKey } from '../repo/manifest.js';
 import { localBytes, newPackId, toManifestEntry, type PackIndex } from '../repo/pack-format.js';
 import { planDedup, sameAs, type DedupPlan } from './backup-dedup.js';
@@ -119,16 +118,11 @@ export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promi
   const dedup = planDedup(files, x.sizing?.dedupMinBytes ?? DEDUP_MIN_BYTES);
   const waves = [x.plan.toCopy.filter((j) => !dedup.second.has(j)), x.plan.toCopy.filter((j) => dedup.second.has(j))];
   const out: PacksCopied = { bytes: 0, stored: 0, dedupFiles: 0, dedupBytes: 0, methods: new Set<UsedMethod>(['stream']) };
-  // A pack's bytes stay dirty until its fdatasync, and a big one's flush then came all at once at
-  // its end with the disk idle before: kick the repository disk's writeback as the packs grow, as
-  // restore does for the volumes (a hint: each pack's fdatasync still makes it durable).
+  // A local repository's disk gets its writeback kicked as the packs grow (a pack stays dirty until its fdatasync).
   const spec = x.store.backendSpec;
-  const kicker = spec.kind === 'local' ? new WritebackKicker([spec.root], () => pipe.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs) : undefined;
-  try {
+  await kickingWriteback(spec.kind === 'local' ? [spec.root] : [], pipe, async () => {
     for (const wave of waves) if (wave.length) await copyGroups(x, pipe, groupPacks(wave, diskOfJob, x.sizing, x.workers), diskOfJob, dedup, out);
-  } finally {
-    await kicker?.stop();
-  }
+  });
   return out;
 }
 

@@ -2,12 +2,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { PIPELINE_DEFAULTS, applyDefaults, diskOf, fsTypeOf, mayClone, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
+import { applyDefaults, diskOf, fsTypeOf, mayClone, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
 import { Cluster, loadDatabase, loadSummaries, parsePartitionPath, pinSummaries, tableOf, versionProblem, warmChunks, type ChunkMeta, type DatabaseDef } from '../store/index.js';
 import { needsFiles, planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { readPrevious, writtenPartitions } from './carried-point.js';
-import { defaultHolder, newPipeline, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
-import { WritebackKicker } from '../common/group-sync.js';
+import { defaultHolder, kickingWriteback, newPipeline, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, newPointId, type ManifestToWrite, type ManifestEntry } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
@@ -243,7 +242,7 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
   let bytes = 0;
   // Worker threads cost ~100 ms to start: a no-change backup never starts them.
   if (plan.toCopy.length) await withPipeline(x.copying, x.observer, total, (pipe) =>
-    kickingWriteback(repo.dir, pipe, () => runLimited(plan.toCopy, x.copying.inFlight, async ({ chunk, table }) => {
+    kickingWriteback([repo.dir], pipe, () => runLimited(plan.toCopy, x.copying.inFlight, async ({ chunk, table }) => {
       const v = chunk.tables[table]!;
       const src = path.join(c.chunkDir(chunk, x.dbPath), v.version);
       const staging = await repo.stage(chunk.chunkId, table, v.cid, runId, v.files.map((f) => f.name));
@@ -266,19 +265,4 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
     x.started,
   );
   return { bytes, methods, journal };
-}
-
-/**
- * Runs `copy` while kicking the repository disk's writeback every writebackKickBytes copied, as
- * restore does for the volumes: a worker's file stays dirty until its fdatasync at the file's end,
- * so without it the backup disk idled while the first files were read (a hint: each file's
- * fdatasync still makes it durable).
- */
-async function kickingWriteback<T>(dir: string, pipe: CopyPipeline, copy: () => Promise<T>): Promise<T> {
-  const kicker = new WritebackKicker([dir], () => pipe.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
-  try {
-    return await copy();
-  } finally {
-    await kicker.stop();
-  }
 }

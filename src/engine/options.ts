@@ -1,4 +1,5 @@
-import { CopyPipeline, type FilledPipelineOptions, type PipelineOptions } from '../io/index.js';
+import { CopyPipeline, PIPELINE_DEFAULTS, type FilledPipelineOptions, type PipelineOptions } from '../io/index.js';
+import { WritebackKicker } from '../common/group-sync.js';
 import type { PasswordSource } from '../repo/config.js';
 
 /** What a caller (the CLI, a background job) sees while an operation runs. */
@@ -67,4 +68,19 @@ export async function runLimited<T>(items: T[], limit: number, fn: (item: T) => 
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
   if (failure !== undefined) throw failure;
+}
+
+/**
+ * Runs `copy` while kicking the writeback of `dirs`' disks every writebackKickBytes the pipeline
+ * copies (common/group-sync.ts WritebackKicker): a backup's file or pack stays dirty until its
+ * fdatasync at its end, so without it the backup disk idled while the first files were read and
+ * then flushed all at once. A hint only: each file's or pack's fdatasync still makes it durable.
+ */
+export async function kickingWriteback<T>(dirs: string[], pipe: CopyPipeline, copy: () => Promise<T>): Promise<T> {
+  const kicker = new WritebackKicker(dirs, () => pipe.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
+  try {
+    return await copy();
+  } finally {
+    await kicker.stop();
+  }
 }
