@@ -140,8 +140,9 @@ async function copyGroups(x: PackCopyInput, pipe: CopyPipeline, groups: CopyJob[
         return {
           key: entryKey(j.chunk.chunkId, j.table, v.cid),
           files: v.files.map((f) => {
-            const same = sameAs(x.store, dedup.twins.get(srcOf(x, j, f.name)));
-            return { src: srcOf(x, j, f.name), name: f.name, size: f.size, ...(same ? { same } : {}) };
+            const src = srcOf(x, j, f.name);
+            const same = sameAs(x.store, dedup.twins.get(src));
+            return { src, name: f.name, size: f.size, ...(same ? { same } : {}) };
           }),
         };
       }),

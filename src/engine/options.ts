@@ -73,8 +73,9 @@ export async function runLimited<T>(items: T[], limit: number, fn: (item: T) => 
 /**
  * Runs `copy` while kicking the writeback of `dirs`' disks every writebackKickBytes the pipeline
  * copies (common/group-sync.ts WritebackKicker): a backup's file or pack stays dirty until its
- * fdatasync at its end, so without it the backup disk idled while the first files were read and
- * then flushed all at once. A hint only: each file's or pack's fdatasync still makes it durable.
+ * fdatasync at its end, and a restore's until its group commit, so without it the target disk
+ * idled while the first files were read and then flushed all at once. A hint only: durability
+ * still comes from each file's or pack's fdatasync, or the group commit.
  */
 export async function kickingWriteback<T>(dirs: string[], pipe: CopyPipeline, copy: () => Promise<T>): Promise<T> {
   const kicker = new WritebackKicker(dirs, () => pipe.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);

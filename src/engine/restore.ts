@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
-import { WritebackKicker } from '../common/group-sync.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { PIPELINE_DEFAULTS, applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
 import { Cluster, dbNameOf, dropPartition, loadDatabase, placeChunks, stageVersion, versionProblem, type ChunkMeta, type DatabaseDef, type StagedCommit } from '../store/index.js';
 import { GroupCommitter, type GroupLimits } from './restore-group.js';
-import { defaultHolder, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
+import { defaultHolder, kickingWriteback, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { readEntryFromPack } from './restore-packs.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
@@ -141,18 +140,18 @@ export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: C
     }
   });
   const warming = x.src.repo.warmEntries(jobs.map((j) => ({ chunkId: j.srcChunkId, table: j.pair.src, cid: j.entry.cid })));
-  const kicker = new WritebackKicker(x.c.volumes.map((v) => v.path), () => x.pipeline.bytesDone, PIPELINE_DEFAULTS.writebackKickBytes, PIPELINE_DEFAULTS.writebackPollMs);
   try {
-    await runLimited(jobs, x.inFlight, async (job) => {
-      try {
-        if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
-        group.add(job, await copyOne(x, job, { chunk: chunks.get(job.path)!, dstDisks, srcDisk, def }), job.entry.bytes);
-      } catch (err) {
-        failures.push({ job, err });
-      }
-    });
+    await kickingWriteback(x.c.volumes.map((v) => v.path), x.pipeline, () =>
+      runLimited(jobs, x.inFlight, async (job) => {
+        try {
+          if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
+          group.add(job, await copyOne(x, job, { chunk: chunks.get(job.path)!, dstDisks, srcDisk, def }), job.entry.bytes);
+        } catch (err) {
+          failures.push({ job, err });
+        }
+      }),
+    );
   } finally {
-    await kicker.stop();
     await warming;
   }
   // What was copied is committed even after a failure or a cancel: a rerun then need not copy it again.
