@@ -22,7 +22,8 @@ export interface SameAs {
 export const HEAD_BYTES = 64;
 let other: Buffer | undefined;
 
-const open = (file: string) => {
+/** A source file opened without following a link, and without waiting on a FIFO (its fstat then shows it is no file); packFile's open too. */
+export const openSource = (file: string): number => {
   try {
     return fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
@@ -41,9 +42,9 @@ export function reuseSame(f: { src: string; name: string; size: number; same?: S
 }
 
 function confirmSame(src: string, size: number, same: SameAs, ctx: WorkerContext): Uint8Array | undefined {
-  const a = open(src);
+  const a = openSource(src);
   try {
-    const b = open(same.src);
+    const b = openSource(same.src);
     try {
       const [sa, sb] = [fs.fstatSync(a), fs.fstatSync(b)];
       if (!sa.isFile() || !sb.isFile() || sa.size !== size || sb.size !== size) return undefined;

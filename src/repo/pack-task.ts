@@ -13,7 +13,7 @@ import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type O
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlob, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
 import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
-import { HEAD_BYTES, reuseSame, type SameAs } from './pack-dedup.js';
+import { HEAD_BYTES, openSource, reuseSame, type SameAs } from './pack-dedup.js';
 import { MissingPack, PackReaders, type ForeignSizes } from './pack-readers.js';
 
 export interface WriteSource {
@@ -58,7 +58,7 @@ export interface ReadResult {
   detail?: string;
 }
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 let blobBuf: Buffer | undefined;
 /** The worker's buffer for one stored blob, shared by the pack tasks (pack-recode-task too). */
 export const blobBuffer = (): Buffer => (blobBuf ??= Buffer.allocUnsafe(BLOB_STORED_MAX));
@@ -154,13 +154,7 @@ export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{
  * per GB with compression off against 0.33 for v1's 256 KiB copy loop (one thread, same minutes).
  */
 function packFile(f: { src: string; name: string; size: number }, codec: BlobCodec, ctx: WorkerContext, sink: Pick<ObjectSink, 'size' | 'append'>): WrittenFile {
-  let fd: number;
-  try {
-    fd = fs.openSync(f.src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw corrupt(`refusing to read symbolic link ${f.src}`);
-    throw fromSystemError(err, `cannot open ${f.src}`);
-  }
+  const fd = openSource(f.src);
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw corrupt(`not a regular file: ${f.src}`);
