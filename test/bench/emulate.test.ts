@@ -3,7 +3,7 @@ import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanLeftovers } from '../../dist/bench/emulate-cleanup.js';
-import { makeEmulatedDisks, parseEmulateSpec } from '../../dist/bench/emulate.js';
+import { makeEmulatedDisks, parseEmulateSpec, pickBacking } from '../../dist/bench/emulate.js';
 import { checkBytes, runDeviceCheck } from '../../dist/bench/phase-device-check.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { isRoot, rmTmp, tmpDir } from '../helpers/tmp.js';
@@ -34,6 +34,15 @@ describe('emulated disks (bench --emulate)', () => {
   it('the spec refuses latency and names why: blkio limits only bytes/s and IO/s', () => {
     expect(() => parseEmulateSpec('volumes=4x500MB/s,backup=1x500MB/s,latency=1ms')).toThrow(/dm-delay/);
     expect(parseEmulateSpec('volumes=4x500MB/s,backup=1x500MB/s,iops=2000,fs=xfs')).toMatchObject({ volumes: { count: 4, bytesPerSec: 500e6 }, backup: { bytesPerSec: 500e6 }, iops: 2000, fs: 'xfs' });
+  });
+
+  it('auto backing counts an operation\'s page cache: the plan\'s 4.6 GB validation goes to sparse files where its copies alone fit in memory', () => {
+    const GB = 1e9;
+    const auto = { backing: 'auto' as const };
+    // 2.2 copies x 4.6 GB + 1 GB test = 11.1 GB fits in 60% of 20.8 GB (12.5); with 2 x 4.6 GB of page cache it does not.
+    expect(pickBacking(auto, 4.6 * GB, 1 * GB, 2.2, 20.8 * GB)).toBe('sparse');
+    expect(pickBacking(auto, 1 * GB, 1 * GB, 2.2, 20.8 * GB)).toBe('tmpfs');
+    expect(pickBacking({ backing: 'tmpfs' }, 4.6 * GB, 1 * GB, 2.2, 20.8 * GB)).toBe('tmpfs');
   });
 
   it('the device check moves about 3 s of data at the asked rate, at most 2 GiB', () => {
