@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { addRuns, dropCaches, hasCommand, runTool, type ChildRun, type RunSample } from './measure.js';
+import { discard } from './discard.js';
 
 export const BASELINES = ['cp', 'rsync', 'restic'] as const;
 export type BaselineName = (typeof BASELINES)[number];
@@ -55,7 +56,7 @@ const remote = (repo: string) => repo.startsWith('s3:');
 
 /** `restic init` of a fresh repository, local or S3 (not timed). */
 export async function resticInit(repo: string, cacheDir: string): Promise<ResticRepo> {
-  if (!remote(repo)) fs.rmSync(repo, { recursive: true, force: true });
+  if (!remote(repo)) discard(repo);
   ok(await runTool('restic', ['init', '--repo', repo, '--cache-dir', cacheDir, '-q'], resticEnv), 'restic init');
   return { repo, cacheDir };
 }
@@ -69,7 +70,7 @@ export async function runResticBackup(r: ResticRepo, sources: string[]): Promise
 
 /** `restic restore latest` into target, then `sync`, from a cold cache. */
 export async function runResticRestore(r: ResticRepo, target: string): Promise<RunSample> {
-  fs.rmSync(target, { recursive: true, force: true });
+  discard(target);
   fs.mkdirSync(target, { recursive: true });
   await coldData('restic');
   return addRuns([ok(await runTool('restic', ['restore', 'latest', '--repo', r.repo, '--cache-dir', r.cacheDir, '--target', target, '-q'], resticEnv), 'restic restore'), await syncFs(target)]);

@@ -9,6 +9,7 @@ import { makeLoopDevices, type LoopDevices } from './loop-devices.js';
 import { describeDisk } from './machine.js';
 import { checkBytes } from './phase-device-check.js';
 import { isRoot } from './measure.js';
+import { discard } from './discard.js';
 
 /** Where the bench puts its homes, backups and restores: plain directories, or loop devices as root. */
 export interface Layout {
@@ -82,14 +83,14 @@ export function makeLayout(o: BenchOptions, work: string, log: (s: string) => vo
 
 /** A fresh cluster home; `disk` names every volume's disk (one name for all = one global queue). */
 export function initHome(home: string, volumes: string[], disk?: string): void {
-  fs.rmSync(home, { recursive: true, force: true });
+  discard(home);
   initCluster(home, { volumes: volumes.map((v) => `node1=${v}${disk ? `:${disk}` : ''}`) });
 }
 
 /** Removes a scratch home and the volumes it had on the volume devices. */
 export function removeHome(layout: Layout, home: string, tag: string): void {
-  fs.rmSync(home, { recursive: true, force: true });
-  for (const v of layout.restoreVolumes(tag)) fs.rmSync(v, { recursive: true, force: true });
+  discard(home);
+  for (const v of layout.restoreVolumes(tag)) discard(v);
 }
 
 export function checkSpace(dir: string, need: number, what: string): void {

@@ -29,6 +29,7 @@ import { runVariantPhases } from './phase-variants.js';
 import { runSweepPhase } from './phase-sweep.js';
 import { writeReport } from './report.js';
 import { RESULT_SCHEMA, type BenchResult, type SweepCell } from './result.js';
+import { emptyDiscarded } from './discard.js';
 
 export { datasetShape, type BenchOptions } from './bench-options.js';
 
@@ -186,6 +187,7 @@ export async function runBench(o: BenchOptions): Promise<{ result: BenchResult; 
     const result = assembleResult(ctx, { startedAt, cold, ...measured });
     return { result, files: writeReport(result, o.out) };
   } finally {
+    emptyDiscarded();
     ctx.layout.loops?.cleanup();
     ctx.layout.emulated?.cleanup();
     if (o.keep) ctx.log(`kept ${work}${ctx.layout.loops ? ' (the loop devices and their contents were removed)' : ''}`);

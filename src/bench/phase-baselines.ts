@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { mbPerSec } from '../common/units.js';
 import type { BenchContext } from './bench-context.js';
 import { walk } from './bench-layout.js';
 import { BASELINES, baselineUnavailable, resticInit, runCp, runPlainRead, runResticBackup, runResticRestore, runRsync, type BaselineName } from './baselines.js';
 import type { Phase } from './phase-record.js';
+import { discard } from './discard.js';
 
 const COMMANDS: Record<string, string> = {
   cp: 'cp -r <volumes> <dst> && sync -f <dst>',
@@ -56,7 +56,7 @@ async function toolPhases(ctx: BenchContext, tag: string, datasetBytes: number):
       ms.forEach((m) => m.fail(err));
       log(`${name} failed: ${(err as Error).message}`);
     } finally {
-      for (const p of [path.join(layout.backupRoot, name), path.join(layout.backupRoot, 'restic-repo'), layout.resticTarget, path.join(work, 'restic-cache')]) fs.rmSync(p, { recursive: true, force: true });
+      for (const p of [path.join(layout.backupRoot, name), path.join(layout.backupRoot, 'restic-repo'), layout.resticTarget, path.join(work, 'restic-cache')]) discard(p);
     }
   }
 }

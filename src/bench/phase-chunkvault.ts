@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes, mbPerSec } from '../common/units.js';
 import { isS3Url } from '../engine/index.js';
 import { backupAll, checkAll, restoreAll, tune, type BenchContext } from './bench-context.js';
 import { initHome, removeHome } from './bench-layout.js';
+import { discard } from './discard.js';
 
 /** What the later phases of a repetition need from its full backup. */
 export interface BackupOutcome {
@@ -14,7 +14,7 @@ export interface BackupOutcome {
 /** Phases `backup` and `incremental-backup`: a fresh full backup, then the same again with nothing changed. */
 async function backupPhases(ctx: BenchContext, bak: string, tag: string): Promise<BackupOutcome> {
   const { mainWorkers: w, mainDc: d, log } = ctx;
-  if (!isS3Url(bak)) fs.rmSync(bak, { recursive: true, force: true });
+  if (!isS3Url(bak)) discard(bak);
   const full = ctx.phases.get('backup', `chunkvault backup-all (both databases, one process) ${tune(w, d).join(' ')}`);
   let backupBytes = 0;
   try {

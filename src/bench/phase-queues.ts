@@ -6,6 +6,7 @@ import { initHome, removeHome } from './bench-layout.js';
 import type { StageIo } from './device-busy.js';
 import { summarize } from './phase-record.js';
 import type { Summary } from './result.js';
+import { discard } from './discard.js';
 
 /**
  * Per-disk queues against one global queue of the same total depth, on emulated disks. Per-disk:
@@ -33,7 +34,7 @@ export const GLOBAL_DISK = 'all-volumes';
 /** A copy of the cluster home whose volumes all carry one disk name (the data stays where it is). */
 function globalHome(ctx: BenchContext): string {
   const gh = path.join(ctx.work, 'global-home');
-  fs.rmSync(gh, { recursive: true, force: true });
+  discard(gh);
   fs.cpSync(ctx.layout.home, gh, { recursive: true });
   const file = path.join(gh, 'cluster.json');
   const cfg = readJson<{ nodes: { volumes: { path: string; disk?: string }[] }[] }>(file);
@@ -48,7 +49,7 @@ async function cell(ctx: BenchContext, mode: QueueCell['mode'], d: number, volum
   const home = mode === 'global' ? globalHome(ctx) : ctx.layout.home;
   const sbak = path.join(ctx.layout.backupRoot, 'queues');
   const tag = `${mode} d=${d}`;
-  fs.rmSync(sbak, { recursive: true, force: true });
+  discard(sbak);
   const at: BenchContext = { ...ctx, layout: { ...ctx.layout, home }, stage: `queues backup ${tag}` };
   const b = await backupAll(at, sbak, w, dc);
   const rh = path.join(ctx.work, 'queues-home');
@@ -56,8 +57,8 @@ async function cell(ctx: BenchContext, mode: QueueCell['mode'], d: number, volum
   at.stage = `queues restore ${tag}`;
   const r = await restoreAll(at, sbak, rh, w, dc);
   removeHome(ctx.layout, rh, 'queues');
-  fs.rmSync(sbak, { recursive: true, force: true });
-  if (mode === 'global') fs.rmSync(home, { recursive: true, force: true });
+  discard(sbak);
+  if (mode === 'global') discard(home);
   return {
     mode,
     workers: w,

@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { backupAll, restoreAll, type BenchContext } from './bench-context.js';
 import { initHome, removeHome } from './bench-layout.js';
 import type { RunSample } from './measure.js';
 import { summarize } from './phase-record.js';
 import type { SweepCell } from './result.js';
+import { discard } from './discard.js';
 
 /** One cell of the sweep: `repeat` backups (and restores, where the build has restore-db) at w workers × d. */
 async function sweepCell(ctx: BenchContext, sbak: string, w: number, d: number): Promise<SweepCell> {
@@ -12,7 +12,7 @@ async function sweepCell(ctx: BenchContext, sbak: string, w: number, d: number):
   const rRuns: RunSample[] = [];
   let bytes = 0;
   for (let rep = 1; rep <= ctx.o.repeat; rep++) {
-    fs.rmSync(sbak, { recursive: true, force: true });
+    discard(sbak);
     const b = await backupAll(ctx, sbak, w, d);
     bytes = b.bytes;
     bRuns.push(b.run);
@@ -45,6 +45,6 @@ export async function runSweepPhase(ctx: BenchContext): Promise<SweepCell[]> {
         ctx.notes.push(`sweep cell workers=${w} disk-concurrency=${d} failed: ${(err as Error).message}`);
       }
     }
-  fs.rmSync(sbak, { recursive: true, force: true });
+  discard(sbak);
   return sweep;
 }

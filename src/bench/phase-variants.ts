@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { usage } from '../common/errors.js';
 import { formatBytes, mbPerSec } from '../common/units.js';
 import { backupAll, restoreAll, type BenchContext, type RepoVariant } from './bench-context.js';
 import { initHome, removeHome } from './bench-layout.js';
+import { discard } from './discard.js';
 
 /**
  * The repository formats `--repo-variants` compares in one run (issue 12's speed goals): v1
@@ -32,7 +32,7 @@ export async function runVariantPhases(ctx: BenchContext, names: string[], tag: 
   for (const name of names) {
     const variant = REPO_VARIANTS[name]!;
     const bak = path.join(ctx.layout.backupRoot, `variant-${name}`);
-    fs.rmSync(bak, { recursive: true, force: true });
+    discard(bak);
     const b = ctx.phases.get(`backup [${name}]`, `chunkvault backup-all (both databases, one process) ${[...variant.args, ...Object.keys(variant.env).map((k) => `${k}=…`)].join(' ')}`);
     const r = ctx.phases.get(`restore [${name}]`, `chunkvault migrate (both databases, one process) from the ${name} repository`);
     try {
@@ -54,6 +54,6 @@ export async function runVariantPhases(ctx: BenchContext, names: string[], tag: 
       r.fail(err);
     }
     removeHome(ctx.layout, home, 'restore');
-    fs.rmSync(bak, { recursive: true, force: true });
+    discard(bak);
   }
 }

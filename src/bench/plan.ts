@@ -18,6 +18,7 @@ import { runDeviceCheck, TOLERANCE, type DeviceCheck } from './phase-device-chec
 import { PhaseBook } from './phase-record.js';
 import { bottleneckOf, PLAN_OPS, project, type OpSample, type PlanOp, type Projection, type Sample } from './plan-model.js';
 import { writePlanReport, type PlanResult } from './plan-report.js';
+import { emptyDiscarded } from './discard.js';
 
 export interface PlanOptions {
   /** Bytes to plan for. */
@@ -189,6 +190,7 @@ export async function runPlan(o: PlanOptions): Promise<{ plan: PlanResult; files
     const plan: PlanResult = { schema: 'chunkvault-plan/1', label: o.label, startedAt, finishedAt: new Date().toISOString(), argv: o.argv ?? [], ...m };
     return { plan, files: writePlanReport(plan, o.out) };
   } finally {
+    emptyDiscarded();
     ctx?.layout.emulated?.cleanup();
     fs.rmSync(work, { recursive: true, force: true });
     if (o.backupDir) fs.rmSync(path.join(path.resolve(o.backupDir), path.basename(work)), { recursive: true, force: true });
