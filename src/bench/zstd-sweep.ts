@@ -7,14 +7,13 @@
  *   node dist/bench/zstd-sweep.js --home H [--levels -5,-1,1,3] [--out bench-results] [--label zstd-sweep]
  *
  * Figures are MB/s of raw bytes (10^6 B/s) per core, warm data in memory: no disk in the loop. The
- * event loop turns after every file, as it does between a worker's tasks: the binding's output
- * buffers are only freed then (Node runs N-API finalizers from setImmediate).
+ * event loop turns after every file, as it does between a worker's tasks.
  * Writes <out>/<date>-<label>.json and .md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zstd from '@toondepauw/node-zstd';
+import { Zstd, zstdVersion } from '../engine/index.js';
 
 export interface SweepRow {
   level: number;
@@ -60,12 +59,11 @@ function dataFiles(home: string): Buffer[] {
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
-/** Lets the event loop turn: the binding's output buffers are freed by N-API finalizers, which Node runs from setImmediate. */
+/** Lets the event loop turn, as a worker does between its tasks. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function sweepLevel(files: Buffer[], rawBytes: number, level: number): Promise<SweepRow> {
-  const enc = new zstd.Encoder(level);
-  const dec = new zstd.Decoder();
+  const z = new Zstd(level);
   // Slow levels get one pass: the spread between passes is far below the gap between levels.
   const repeats = level >= 12 ? 1 : 3;
   let bestC = Infinity;
@@ -77,12 +75,12 @@ async function sweepLevel(files: Buffer[], rawBytes: number, level: number): Pro
     storedBytes = 0;
     for (const f of files) {
       const t0 = process.hrtime.bigint();
-      const z = enc.encodeSync(f);
+      const frame = z.compress(f);
       c += seconds(t0);
       const t1 = process.hrtime.bigint();
-      if (dec.decodeSync(z).length !== f.length) throw new Error(`level ${level}: round trip lost bytes`);
+      if (z.decompress(frame).length !== f.length) throw new Error(`level ${level}: round trip lost bytes`);
       d += seconds(t1);
-      storedBytes += z.length;
+      storedBytes += frame.length;
       await turn();
     }
     bestC = Math.min(bestC, c);
@@ -102,14 +100,13 @@ export async function runSweep(home: string, levels = DEFAULT_LEVELS, log: (s: s
     log(`level ${level}: ratio ${row.ratio}, ${row.compressMBps} MB/s compress, ${row.decompressMBps} MB/s decompress`);
     rows.push(row);
   }
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../node_modules/@toondepauw/node-zstd/package.json', import.meta.url), 'utf8')) as { version: string };
   return {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.availableParallelism(),
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     loadavg: { before, after: os.loadavg() },
-    zstd: `@toondepauw/node-zstd ${pkg.version} (zstd 1.5.7)`,
+    zstd: zstdVersion(),
     home,
     files: files.length,
     rawBytes,
