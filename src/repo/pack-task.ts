@@ -69,15 +69,6 @@ export function codecOf(spec: BlobCodecSpec): BlobCodec {
 }
 const cancelled = () => new CvError('CANCELLED', 'copy cancelled');
 
-/**
- * The zstd binding's output buffers are freed from setImmediate (N-API finalizers), so a pack task
- * yields to the event loop after each file that ends this many plain bytes on. Without,
- * a pack's buffers were all held until its task ended (backup peak RSS 545 MB, restore 2.1 GB in
- * the wide shape) and each came from fresh pages.
- */
-const YIELD_BYTES = 16 << 20;
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Appends below this size are gathered (see gathered()); larger ones, a big file's blocks, go straight through. */
 const GATHER_BELOW = 64 << 10;
 const GATHER_BYTES = 256 << 10;
@@ -115,7 +106,7 @@ export default function run(task: WritePackTask | ReadPackTask, ctx: WorkerConte
 }
 
 /** Every file of every entry, as blobs, into one new pack; durable (and named) before it returns. */
-export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{ packSize: number; entries: { key: string; files: WrittenFile[] }[] } | { packSize: number; index: PackIndex }> {
+export function writePack(t: WritePackTask, ctx: WorkerContext): { packSize: number; entries: { key: string; files: WrittenFile[] }[] } | { packSize: number; index: PackIndex } {
   const codec = codecOf(t.codec);
   const backend = backendFor(t.backend);
   const sink = backend.create(packObject(t.pack));
@@ -123,18 +114,7 @@ export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{
   const entries: { key: string; files: WrittenFile[] }[] = [];
   try {
     out.append(packHeader());
-    let since = 0;
-    for (const e of t.entries) {
-      const files: WrittenFile[] = [];
-      for (const f of e.files) {
-        files.push(reuseSame(f, ctx) ?? packFile(f, codec, ctx, out));
-        if ((since += f.size) >= YIELD_BYTES) {
-          await turn();
-          since = 0;
-        }
-      }
-      entries.push({ key: e.key, files });
-    }
+    for (const e of t.entries) entries.push({ key: e.key, files: e.files.map((f) => reuseSame(f, ctx) ?? packFile(f, codec, ctx, out)) });
     out.flush();
     sink.commit();
   } catch (err) {
@@ -201,7 +181,7 @@ function packFile(f: { src: string; name: string; size: number }, codec: BlobCod
  * and xxh3, each file against its size and xxh3. With a dst a problem throws (restore must never
  * commit it); without, problems come back as records (check reports them all).
  */
-export async function readPack(t: ReadPackTask, ctx: WorkerContext): Promise<ReadResult[]> {
+export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
   const codec = codecOf(t.codec);
   const bad = (problem: ReadResult['problem'], detail: string): ReadResult[] => {
     if (t.files.some((f) => f.dst)) throw corrupt(`pack ${t.pack}: ${detail}`);
@@ -218,17 +198,8 @@ export async function readPack(t: ReadPackTask, ctx: WorkerContext): Promise<Rea
   if (!reader) return bad('missing', `pack ${t.pack} is missing`);
   try {
     if (reader.size !== t.packSize) return bad('size', `pack ${t.pack} is ${reader.size} bytes, its index says ${t.packSize}`);
-    const out: ReadResult[] = [];
-    let since = 0;
-    readers = new PackReaders(backend, reader, t.foreign, t.files.flatMap((f) => f.blobs));
-    for (const f of t.files) {
-      out.push(readFile(f, readers, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false));
-      if ((since += f.size) >= YIELD_BYTES) {
-        await turn();
-        since = 0;
-      }
-    }
-    return out;
+    const r = (readers = new PackReaders(backend, reader, t.foreign, t.files.flatMap((f) => f.blobs)));
+    return t.files.map((f) => readFile(f, r, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false));
   } finally {
     readers?.close();
     reader.close();
