@@ -123,18 +123,20 @@ export class Zstd {
   }
 
   /**
-   * Starts one frame on the reused context; one frame at a time. A failed frame leaves the context
-   * mid-frame (zstd.h: its state is undefined until reset), so it is replaced: the binding has no reset.
+   * Starts one frame on the reused context. A frame that failed, or was left open (its blob
+   * abandoned: a read failed, the copy was cancelled), leaves the context mid-frame (zstd.h: its
+   * state is undefined until reset), so the context is replaced: the binding has no reset.
    */
   frame(out: (z: Buffer) => void): ZstdFrame {
-    if (this.open) throw new Error('internal: a zstd frame is already open on this context');
+    const fresh = () => (this.enc = new (zstdBinding().Compressor)(this.level));
+    if (this.open) fresh();
     this.open = true;
     let plainBytes = 0;
     const guard = (f: () => void) => {
       try {
         f();
       } catch (err) {
-        this.enc = new (zstdBinding().Compressor)(this.level);
+        fresh();
         this.open = false;
         throw err;
       }
