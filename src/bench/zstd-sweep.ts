@@ -6,15 +6,13 @@
  *   node dist/cli/main.js --home H generate --dates 1 --symbols 50
  *   node dist/bench/zstd-sweep.js --home H [--levels -5,-1,1,3] [--out bench-results] [--label zstd-sweep]
  *
- * Figures are MB/s of raw bytes (10^6 B/s) per core, warm data in memory: no disk in the loop. The
- * event loop turns after every file, as it does between a worker's tasks: the binding's output
- * buffers are only freed then (Node runs N-API finalizers from setImmediate).
+ * Figures are MB/s of raw bytes (10^6 B/s) per core, warm data in memory: no disk in the loop.
  * Writes <out>/<date>-<label>.json and .md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zstd from '@toondepauw/node-zstd';
+import { Zstd, zstdVersion } from '../engine/index.js';
 
 export interface SweepRow {
   level: number;
@@ -60,12 +58,8 @@ function dataFiles(home: string): Buffer[] {
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
-/** Lets the event loop turn: the binding's output buffers are freed by N-API finalizers, which Node runs from setImmediate. */
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function sweepLevel(files: Buffer[], rawBytes: number, level: number): Promise<SweepRow> {
-  const enc = new zstd.Encoder(level);
-  const dec = new zstd.Decoder();
+function sweepLevel(files: Buffer[], rawBytes: number, level: number): SweepRow {
+  const z = new Zstd(level);
   // Slow levels get one pass: the spread between passes is far below the gap between levels.
   const repeats = level >= 12 ? 1 : 3;
   let bestC = Infinity;
@@ -77,13 +71,12 @@ async function sweepLevel(files: Buffer[], rawBytes: number, level: number): Pro
     storedBytes = 0;
     for (const f of files) {
       const t0 = process.hrtime.bigint();
-      const z = enc.encodeSync(f);
+      const frame = z.compress(f);
       c += seconds(t0);
       const t1 = process.hrtime.bigint();
-      if (dec.decodeSync(z).length !== f.length) throw new Error(`level ${level}: round trip lost bytes`);
+      if (z.decompress(frame).length !== f.length) throw new Error(`level ${level}: round trip lost bytes`);
       d += seconds(t1);
-      storedBytes += z.length;
-      await turn();
+      storedBytes += frame.length;
     }
     bestC = Math.min(bestC, c);
     bestD = Math.min(bestD, d);
@@ -92,24 +85,23 @@ async function sweepLevel(files: Buffer[], rawBytes: number, level: number): Pro
   return { level, ratio: Number((storedBytes / rawBytes).toFixed(4)), storedBytes, compressMBps: mbps(bestC), decompressMBps: mbps(bestD), repeats };
 }
 
-export async function runSweep(home: string, levels = DEFAULT_LEVELS, log: (s: string) => void = () => {}): Promise<SweepResult> {
+export function runSweep(home: string, levels = DEFAULT_LEVELS, log: (s: string) => void = () => {}): SweepResult {
   const before = os.loadavg();
   const files = dataFiles(home);
   const rawBytes = files.reduce((s, b) => s + b.length, 0);
   const rows: SweepRow[] = [];
   for (const level of levels) {
-    const row = await sweepLevel(files, rawBytes, level);
+    const row = sweepLevel(files, rawBytes, level);
     log(`level ${level}: ratio ${row.ratio}, ${row.compressMBps} MB/s compress, ${row.decompressMBps} MB/s decompress`);
     rows.push(row);
   }
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../node_modules/@toondepauw/node-zstd/package.json', import.meta.url), 'utf8')) as { version: string };
   return {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.availableParallelism(),
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     loadavg: { before, after: os.loadavg() },
-    zstd: `@toondepauw/node-zstd ${pkg.version} (zstd 1.5.7)`,
+    zstd: zstdVersion(),
     home,
     files: files.length,
     rawBytes,
@@ -145,7 +137,7 @@ if (isMain) {
   const levels = arg('--levels')?.split(',').map(Number) ?? DEFAULT_LEVELS;
   const out = arg('--out') ?? 'bench-results';
   const label = arg('--label') ?? 'zstd-sweep';
-  const r = await runSweep(path.resolve(home), levels, (s) => process.stderr.write(s + '\n'));
+  const r = runSweep(path.resolve(home), levels, (s) => process.stderr.write(s + '\n'));
   const base = path.join(out, `${r.date.slice(0, 10)}-${label}`);
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(`${base}.json`, JSON.stringify(r, null, 2) + '\n');

@@ -13,7 +13,8 @@ import { addKeyFile, keyIds, listKeys, removeKeyFile, resolveKeyId, withKeysLock
  */
 export type { PasswordSource } from '../repo/config.js';
 export { openRepo, isRepository, type OpenedRepo, type RepoConfig } from '../repo/config.js';
-export { codecFor, type BlobCodec, type BlobCodecSpec } from '../repo/codec/index.js';
+// Zstd and zstdVersion: one zstd level's contexts, for the level sweep (bench/zstd-sweep.ts).
+export { codecFor, Zstd, zstdVersion, type BlobCodec, type BlobCodecSpec } from '../repo/codec/index.js';
 
 export interface RepoInitOptions {
   /** Default: aes-256-gcm when a password is given, else none. */

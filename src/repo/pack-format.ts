@@ -121,7 +121,16 @@ export function validatePackIndex(v: unknown, packId: string, what: string): Pac
 
 /** A blob's plain bytes: its stored bytes read from its pack into `into` (at least its length), then decoded (and, sealed, opened). */
 export function decodeBlob(reader: ObjectReader, b: BlobRef, codec: BlobCodec, into: Uint8Array): Uint8Array {
+  return codec.decode(...storedBlob(reader, b, into));
+}
+
+/** decodeBlob, the plain bytes handed to `out` in pieces (BlobCodec.decodeTo). */
+export function decodeBlobTo(reader: ObjectReader, b: BlobRef, codec: BlobCodec, into: Uint8Array, out: (plain: Uint8Array) => void): void {
+  codec.decodeTo(...storedBlob(reader, b, into), out);
+}
+
+function storedBlob(reader: ObjectReader, b: BlobRef, into: Uint8Array): [Uint8Array, BlobCompression, Uint8Array | undefined] {
   const stored = into.subarray(0, b.length);
   reader.readAt(stored, b.offset, b.length);
-  return codec.decode(stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64'));
+  return [stored, b.compression, b.nonce === undefined ? undefined : Buffer.from(b.nonce, 'base64')];
 }

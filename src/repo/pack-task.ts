@@ -11,7 +11,7 @@ import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type ObjectSink } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlob, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
+import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlobTo, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
 import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
 import { HEAD_BYTES, openSource, reuseSame, type SameAs } from './pack-dedup.js';
 import { MissingPack, PackReaders, type ForeignSizes } from './pack-readers.js';
@@ -69,15 +69,6 @@ export function codecOf(spec: BlobCodecSpec): BlobCodec {
 }
 const cancelled = () => new CvError('CANCELLED', 'copy cancelled');
 
-/**
- * The zstd binding's output buffers are freed from setImmediate (N-API finalizers), so a pack task
- * yields to the event loop after each file that ends this many plain bytes on. Without,
- * a pack's buffers were all held until its task ended (backup peak RSS 545 MB, restore 2.1 GB in
- * the wide shape) and each came from fresh pages.
- */
-const YIELD_BYTES = 16 << 20;
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Appends below this size are gathered (see gathered()); larger ones, a big file's blocks, go straight through. */
 const GATHER_BELOW = 64 << 10;
 const GATHER_BYTES = 256 << 10;
@@ -115,7 +106,7 @@ export default function run(task: WritePackTask | ReadPackTask, ctx: WorkerConte
 }
 
 /** Every file of every entry, as blobs, into one new pack; durable (and named) before it returns. */
-export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{ packSize: number; entries: { key: string; files: WrittenFile[] }[] } | { packSize: number; index: PackIndex }> {
+export function writePack(t: WritePackTask, ctx: WorkerContext): { packSize: number; entries: { key: string; files: WrittenFile[] }[] } | { packSize: number; index: PackIndex } {
   const codec = codecOf(t.codec);
   const backend = backendFor(t.backend);
   const sink = backend.create(packObject(t.pack));
@@ -123,18 +114,7 @@ export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{
   const entries: { key: string; files: WrittenFile[] }[] = [];
   try {
     out.append(packHeader());
-    let since = 0;
-    for (const e of t.entries) {
-      const files: WrittenFile[] = [];
-      for (const f of e.files) {
-        files.push(reuseSame(f, ctx) ?? packFile(f, codec, ctx, out));
-        if ((since += f.size) >= YIELD_BYTES) {
-          await turn();
-          since = 0;
-        }
-      }
-      entries.push({ key: e.key, files });
-    }
+    for (const e of t.entries) entries.push({ key: e.key, files: e.files.map((f) => reuseSame(f, ctx) ?? packFile(f, codec, ctx, out)) });
     out.flush();
     sink.commit();
   } catch (err) {
@@ -149,9 +129,10 @@ export async function writePack(t: WritePackTask, ctx: WorkerContext): Promise<{
 /**
  * One source file as blobs: read block by block (throttled, cancellable), hashed, encoded, appended.
  * Uncompressed, each block goes from the worker's block buffer (in cache) to the pack at once;
- * compressed, a blob is read whole into blobBuf for zstd. Reading 4 MiB blobs whole and writing
- * them with one write made the kernel's copy into the page cache miss the cache: 0.36-1.3 CPU s
- * per GB with compression off against 0.33 for v1's 256 KiB copy loop (one thread, same minutes).
+ * compressed, each block is read into its place in blobBuf and compressed while in cache, and the
+ * blob is kept there in case it is stored as it is (incompressible). Reading 4 MiB blobs whole and
+ * writing them with one write made the kernel's copy into the page cache miss the cache: 0.36-1.3
+ * CPU s per GB with compression off against 0.33 for v1's 256 KiB copy loop (one thread, same minutes).
  */
 function packFile(f: { src: string; name: string; size: number }, codec: BlobCodec, ctx: WorkerContext, sink: Pick<ObjectSink, 'size' | 'append'>): WrittenFile {
   const fd = openSource(f.src);
@@ -179,11 +160,10 @@ function packFile(f: { src: string; name: string; size: number }, codec: BlobCod
         if (pos + got === 0) head = Uint8Array.from(piece.subarray(0, HEAD_BYTES));
         whole.update(piece);
         if (own) h.update(piece);
-        if (!codec.compresses) enc.update(piece);
+        enc.update(piece);
         got += n;
         ctx.progress(n);
       }
-      if (codec.compresses) enc.update(blobBuf!.subarray(0, raw));
       const e = enc.end();
       blobs.push({ offset, length: e.length, rawLength: raw, xxh3: toHex(h.digest()), compression: e.compression, ...(e.nonce ? { nonce: Buffer.from(e.nonce).toString('base64') } : {}) });
       pos += raw;
@@ -201,7 +181,7 @@ function packFile(f: { src: string; name: string; size: number }, codec: BlobCod
  * and xxh3, each file against its size and xxh3. With a dst a problem throws (restore must never
  * commit it); without, problems come back as records (check reports them all).
  */
-export async function readPack(t: ReadPackTask, ctx: WorkerContext): Promise<ReadResult[]> {
+export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
   const codec = codecOf(t.codec);
   const bad = (problem: ReadResult['problem'], detail: string): ReadResult[] => {
     if (t.files.some((f) => f.dst)) throw corrupt(`pack ${t.pack}: ${detail}`);
@@ -218,17 +198,8 @@ export async function readPack(t: ReadPackTask, ctx: WorkerContext): Promise<Rea
   if (!reader) return bad('missing', `pack ${t.pack} is missing`);
   try {
     if (reader.size !== t.packSize) return bad('size', `pack ${t.pack} is ${reader.size} bytes, its index says ${t.packSize}`);
-    const out: ReadResult[] = [];
-    let since = 0;
-    readers = new PackReaders(backend, reader, t.foreign, t.files.flatMap((f) => f.blobs));
-    for (const f of t.files) {
-      out.push(readFile(f, readers, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false));
-      if ((since += f.size) >= YIELD_BYTES) {
-        await turn();
-        since = 0;
-      }
-    }
-    return out;
+    const r = (readers = new PackReaders(backend, reader, t.foreign, t.files.flatMap((f) => f.blobs)));
+    return t.files.map((f) => readFile(f, r, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false));
   } finally {
     readers?.close();
     reader.close();
@@ -247,11 +218,12 @@ function blobSpan(files: ReadFile[]): ByteRange | undefined {
 }
 
 /**
- * Each blob is decoded whole (one zstd frame), then hashed and written in pieces of the worker's
- * block (256 KiB) while each piece is in L2: hashing the 4 MiB blob twice and writing it with one
- * write made the kernel's copy into the page cache miss the cache. 1 GiB as 4 MiB fresh buffers
- * to a cold file, one thread, shared machine, 3 runs: 1.98-2.22 CPU s whole against 0.39 in
- * 256 KiB pieces (1 MiB pieces 1.18-1.53, 512 KiB 0.82).
+ * Each blob is hashed and written in pieces while each is in cache: a zstd blob in the pieces of
+ * up to 128 KiB the decoder hands over as it goes, a stored one in pieces of the worker's block
+ * (256 KiB). Hashing a 4 MiB blob twice and writing it with one write made the kernel's copy into
+ * the page cache miss the cache. 1 GiB as 4 MiB fresh buffers to a cold file, one thread, shared
+ * machine, 3 runs: 1.98-2.22 CPU s whole against 0.39 in 256 KiB pieces (1 MiB pieces 1.18-1.53,
+ * 512 KiB 0.82).
  */
 function readFile(f: ReadFile, readers: PackReaders, what: string, codec: BlobCodec, ctx: WorkerContext, sync: boolean): ReadResult {
   // A file of one blob: the blob's checksum is the file's (writePack), so one hash serves both.
@@ -263,17 +235,21 @@ function readFile(f: ReadFile, readers: PackReaders, what: string, codec: BlobCo
     if (f.dst) out = openFile(f.dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
     for (const b of f.blobs) {
       if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw cancelled();
-      const plain = decodeBlob(readers.for(b, what), b, codec, blobBuf!);
       const h = newXxh3();
-      for (let at = 0; at < plain.byteLength; at += ctx.buf.length) {
-        const piece = plain.subarray(at, at + ctx.buf.length);
-        h.update(piece);
-        whole?.update(piece);
-        if (out !== undefined) writeAll(out, piece);
-      }
+      let got = 0;
+      decodeBlobTo(readers.for(b, what), b, codec, blobBuf!, (plain) => {
+        // Past rawLength the bytes are not written: a corrupt frame may not grow the file.
+        if ((got += plain.byteLength) > b.rawLength) throw corrupt(`a blob of ${f.name} at offset ${b.offset} decodes to more than its ${b.rawLength} bytes`);
+        head ??= Uint8Array.from(plain.subarray(0, HEAD_BYTES));
+        for (let at = 0; at < plain.byteLength; at += ctx.buf.length) {
+          const piece = plain.subarray(at, at + ctx.buf.length);
+          h.update(piece);
+          whole?.update(piece);
+          if (out !== undefined) writeAll(out, piece);
+        }
+      });
       const blobHash = toHex(h.digest());
-      if (plain.byteLength !== b.rawLength || blobHash !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
-      head ??= Uint8Array.from(plain.subarray(0, HEAD_BYTES));
+      if (got !== b.rawLength || blobHash !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
       if (!whole) xxh3 = blobHash;
       ctx.progress(b.rawLength);
     }

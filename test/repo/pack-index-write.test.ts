@@ -50,7 +50,8 @@ describe('the pack writer with an index', () => {
 
   it('refuses files that do not match the catalog: CORRUPT naming the entry, and the pack is never indexed', async () => {
     const s = scene(100, 101);
-    const err = await Promise.resolve(run(s.task, ctx)).catch((e: unknown) => e);
+    // A pack task may throw at once (it is synchronous) or reject: the worker awaits either.
+    const err = await (async () => run(s.task, ctx))().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CvError);
     expect((err as CvError).code).toBe('CORRUPT');
     expect((err as CvError).message).toMatch(/^dfs:\/\/db partition \/20120101 table t: the catalog does not describe its files: id\.col holds 100 rows/);

@@ -9,7 +9,7 @@ export const blobAad = (compression: BlobCompression) => Buffer.from([1, compres
  * One blob's encoder (BlobCodec.blobEncoder): zstd when `zstd` is given, then AES-256-GCM under a
  * fresh nonce when `key` is. Stored bytes go to `append` as they are made, never gathered into one
  * buffer: the AES output of a whole blob copied into a result, then written, cost a pass over
- * memory per blob.
+ * memory per blob. Compressed, the pieces given to update() must stay intact until end().
  */
 export function newBlobEncoder(zstd: Zstd | undefined, key: Buffer | undefined, append: (stored: Uint8Array) => void): BlobEncoder {
   let length = 0;
@@ -27,16 +27,27 @@ export function newBlobEncoder(zstd: Zstd | undefined, key: Buffer | undefined, 
       end: () => (s.end(), stored('none')),
     };
   }
+  // Each piece is compressed as it comes (in cache, just read); the frame is held until end()
+  // decides: incompressible data is stored as it is, never larger than the file, no decode on restore.
   const held: Uint8Array[] = [];
+  const frame: Buffer[] = [];
+  let plainBytes = 0;
+  let frameBytes = 0;
+  const z = zstd.frame((b) => {
+    frame.push(b);
+    frameBytes += b.byteLength;
+  });
   return {
-    update: (plain) => void held.push(plain),
+    update(plain) {
+      held.push(plain);
+      plainBytes += plain.byteLength;
+      z.update(plain);
+    },
     end() {
-      const plain = held.length === 1 ? held[0]! : Buffer.concat(held);
-      const z = zstd.compress(plain);
-      // Incompressible data is stored as it is: never larger than the file, and no decode on restore.
-      const compression: BlobCompression = z.length < plain.length ? 'zstd' : 'none';
+      z.end();
+      const compression: BlobCompression = frameBytes < plainBytes ? 'zstd' : 'none';
       const s = sink(compression);
-      s.update(compression === 'zstd' ? z : plain);
+      for (const b of compression === 'zstd' ? frame : held) s.update(b);
       s.end();
       return stored(compression);
     },

@@ -6,7 +6,7 @@ import { Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
 import type { BlobCodec, BlobCodecSpec, BlobEncoder } from './types.js';
 
 export type { BlobCodec, BlobCodecSpec, BlobCompression, BlobEncoder } from './types.js';
-export { MAX_BLOB_BYTES, ZSTD_LEVELS, zstdDecodedBound } from './zstd.js';
+export { MAX_BLOB_BYTES, ZSTD_LEVELS, Zstd, zstdDecodedBound, zstdVersion } from './zstd.js';
 
 export const COMPRESSIONS: readonly BlobCodecSpec['compression'][] = ['off', 'fast', 'default', 'max'];
 export const ENCRYPTIONS: readonly BlobCodecSpec['encryption'][] = ['none', 'aes-256-gcm'];
@@ -72,10 +72,26 @@ class Codec implements BlobCodec {
   }
 
   decode(bytes: Uint8Array, compression: 'none' | 'zstd', nonce?: Uint8Array): Uint8Array {
+    const plain = this.opened(bytes, compression, nonce);
+    return compression === 'zstd' ? this.blobZstd.decompress(plain) : plain;
+  }
+
+  decodeTo(bytes: Uint8Array, compression: 'none' | 'zstd', nonce: Uint8Array | undefined, out: (plain: Uint8Array) => void): void {
+    const plain = this.opened(bytes, compression, nonce);
+    if (compression === 'zstd') this.blobZstd.decompressTo(plain, out);
+    else out(plain);
+  }
+
+  /** A blob's stored bytes, authenticated and decrypted when sealed: still compressed when `compression` says so. */
+  private opened(bytes: Uint8Array, compression: 'none' | 'zstd', nonce: Uint8Array | undefined): Uint8Array {
     if (compression !== 'none' && compression !== 'zstd') throw corrupt(`blob names an unknown compression ${JSON.stringify(compression)}`);
     // Unencrypted, a nonce (absent, or a zero field of the pack's framing) is ignored.
-    const plain = this.keys ? open(this.keys.blob, nonce, bytes, blobAad(compression), 'encrypted blob') : bytes;
-    return compression === 'zstd' ? (this.zstd ?? this.objectZstd).decompress(plain) : plain;
+    return this.keys ? open(this.keys.blob, nonce, bytes, blobAad(compression), 'encrypted blob') : bytes;
+  }
+
+  /** Blobs decode with the codec's own context, or (a repository read with compression off) the objects'. */
+  private get blobZstd(): Zstd {
+    return this.zstd ?? this.objectZstd;
   }
 
   sealObject(plain: Uint8Array): Uint8Array {

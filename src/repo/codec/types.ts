@@ -16,14 +16,21 @@ export interface BlobCodec {
   /**
    * Encodes one blob fed in pieces, its stored bytes going to `append` in order. Uncompressed, each
    * piece is passed on (encrypted) at once, so a writer streams blobs through a small buffer that
-   * stays in cache; compressed, the pieces are held (not copied: the caller keeps them intact)
-   * until end(), as zstd compresses a blob as one frame.
+   * stays in cache; compressed, each piece is compressed at once into the blob's one zstd frame,
+   * and held (not copied: the caller keeps them intact) until end(), which stores the blob as it
+   * is when the frame is not smaller.
    */
   blobEncoder(append: (stored: Uint8Array) => void): BlobEncoder;
-  /** Whether blobs are compressed: a writer then gives blobEncoder each blob whole. */
+  /** Whether blobs are compressed: a writer then keeps each blob's pieces intact until end(). */
   readonly compresses: boolean;
   /** The plain bytes of a stored blob; throws CvError CORRUPT on an authentication failure. */
   decode(bytes: Uint8Array, compression: BlobCompression, nonce?: Uint8Array): Uint8Array;
+  /**
+   * decode, the plain bytes handed to `out` in order: a zstd blob in pieces of up to 128 KiB as
+   * they are decompressed (a reader hashes and writes each while it is in cache, and no blob-sized
+   * buffer is made), any other whole. A CORRUPT error may come after some pieces were handed over.
+   */
+  decodeTo(bytes: Uint8Array, compression: BlobCompression, nonce: Uint8Array | undefined, out: (plain: Uint8Array) => void): void;
   /** Manifests, pack indexes and the repository config: authenticated when encrypted. */
   sealObject(plain: Uint8Array): Uint8Array;
   openObject(bytes: Uint8Array): Uint8Array;

@@ -1,12 +1,18 @@
 import { createRequire } from 'node:module';
-import type zstdModule from '@toondepauw/node-zstd';
+import path from 'node:path';
 import { corrupt } from '../../common/errors.js';
 import type { BlobCodecSpec } from './types.js';
 
 /**
  * zstd per blob, synchronous (the copy workers keep their work off libuv's shared pool), through
- * @toondepauw/node-zstd: zstd 1.5.7 prebuilt per platform inside the npm packages, no download at
- * install time (see the commit that added it).
+ * @cloudpss/zstd's streaming classes: zstd 1.5.6 prebuilt per platform inside the npm package,
+ * loaded by node-gyp-build, no download or build at install time (see the commit that added it).
+ * A Zstd keeps one compression and one decompression stream context, reused frame after frame,
+ * and a blob can be fed in the pieces it is read in, while they are in cache. The binding before
+ * (@toondepauw/node-zstd) made a new context and a doubling output Vec per blob, freed by N-API
+ * finalizers: a wide-shape v2 backup took 169k page faults against 31k with compression off, and
+ * its restore peaked at 1.4 GB RSS. This binding's one-shot compress()/decompress() share one
+ * static context per process, so they are never called here: the workers are threads.
  *
  * The levels behind `--compression`, chosen from bench-results/2026-11-27-zstd-sweep.md (every
  * data file of 1 date x 100 symbols of the quotes data, 456 MB, as one blob; one core):
@@ -73,34 +79,124 @@ export function zstdDecodedBound(bytes: Uint8Array): number {
   return Math.min(bound, declared);
 }
 
-/** The native binding, loaded when the first codec is made, so commands that never compress do not load it. */
-let binding: typeof zstdModule | undefined;
-const zstdBinding = () => (binding ??= createRequire(import.meta.url)('@toondepauw/node-zstd') as typeof zstdModule);
+/** The binding's streaming class (lib/binding.cc): one zstd stream context, its output in copies of up to 128 KiB. */
+interface ZstdStream {
+  data(input: Buffer, out: (b: Buffer) => void): void;
+  end(out: (b: Buffer) => void): void;
+}
+interface ZstdBinding {
+  version: string;
+  Compressor: new (level: number) => ZstdStream;
+  Decompressor: new () => ZstdStream;
+}
 
-/** One zstd level's encoder and a decoder, made once per codec (per worker). */
+const require = createRequire(import.meta.url);
+const PACKAGE_JSON = '@cloudpss/zstd/package.json';
+
+/** The native binding, loaded when the first codec is made, so commands that never compress do not load it. */
+let binding: ZstdBinding | undefined;
+function zstdBinding(): ZstdBinding {
+  const load = () => (require('node-gyp-build') as (root: string) => ZstdBinding)(path.dirname(require.resolve(PACKAGE_JSON)));
+  return (binding ??= load());
+}
+
+/** The binding and the zstd it carries, e.g. "@cloudpss/zstd 0.2.16 (zstd 1.5.6)", for benchmark reports. */
+export function zstdVersion(): string {
+  return `@cloudpss/zstd ${(require(PACKAGE_JSON) as { version: string }).version} (zstd ${zstdBinding().version})`;
+}
+
+/** One frame being compressed: its plain bytes go in by update(), its compressed bytes out as they are made. */
+export interface ZstdFrame {
+  update(plain: Uint8Array): void;
+  end(): void;
+}
+
+/** One zstd level's compression and decompression contexts, made once per codec (per worker). */
 export class Zstd {
-  private readonly enc: zstdModule.Encoder;
-  private readonly dec: zstdModule.Decoder;
+  private enc: ZstdStream;
+  private dec: ZstdStream;
+  private open = false;
   constructor(readonly level: number) {
     const zstd = zstdBinding();
-    this.enc = new zstd.Encoder(level);
-    this.dec = new zstd.Decoder();
+    this.enc = new zstd.Compressor(level);
+    this.dec = new zstd.Decompressor();
+  }
+
+  /**
+   * Starts one frame on the reused context. A frame that failed, or was left open (its blob
+   * abandoned: a read failed, the copy was cancelled), leaves the context mid-frame (zstd.h: its
+   * state is undefined until reset), so the context is replaced: the binding has no reset.
+   */
+  frame(out: (z: Buffer) => void): ZstdFrame {
+    const fresh = () => (this.enc = new (zstdBinding().Compressor)(this.level));
+    if (this.open) fresh();
+    this.open = true;
+    let plainBytes = 0;
+    const guard = (f: () => void) => {
+      try {
+        f();
+      } catch (err) {
+        fresh();
+        this.open = false;
+        throw err;
+      }
+    };
+    return {
+      update: (plain) => {
+        guard(() => {
+          if ((plainBytes += plain.byteLength) > MAX_BLOB_BYTES) throw new Error(`internal: a blob of more than ${MAX_BLOB_BYTES} bytes is over the codec's limit`);
+          this.enc.data(asBuffer(plain), out);
+        });
+      },
+      end: () => {
+        guard(() => this.enc.end(out));
+        this.open = false;
+      },
+    };
   }
 
   compress(plain: Uint8Array): Buffer {
-    if (plain.length > MAX_BLOB_BYTES) throw new Error(`internal: a blob of ${plain.length} bytes is over the codec's limit`);
-    return this.enc.encodeSync(asBuffer(plain));
+    const parts: Buffer[] = [];
+    const f = this.frame((z) => parts.push(z));
+    f.update(plain);
+    f.end();
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
-  /** Decompresses one frame; CORRUPT for anything malformed or larger than `maxBytes`. */
-  decompress(bytes: Uint8Array, maxBytes = MAX_BLOB_BYTES): Buffer {
+  /**
+   * Decompresses one frame, its plain bytes to `out` in pieces of up to 128 KiB (each a new
+   * buffer); CORRUPT for anything malformed or larger than `maxBytes`. The frame's headers are
+   * walked first (zstdDecodedBound), so the decoder only ever sees one whole frame.
+   */
+  decompressTo(bytes: Uint8Array, out: (plain: Buffer) => void, maxBytes = MAX_BLOB_BYTES): void {
     const bound = zstdDecodedBound(bytes);
     if (bound > maxBytes) throw corrupt(`compressed blob would decode to more than ${maxBytes} bytes`);
+    // What `out` throws (a full disk) is its own error, not a corrupt frame: held, and thrown once the frame is done.
+    let failed: { err: unknown } | undefined;
+    const each = (plain: Buffer) => {
+      if (failed) return;
+      try {
+        out(plain);
+      } catch (err) {
+        failed = { err };
+      }
+    };
     try {
-      return this.dec.decodeSync(asBuffer(bytes));
+      this.dec.data(asBuffer(bytes), each);
+      this.dec.end(each);
     } catch (err) {
+      // zstd.h: after an error the stream's state is undefined until it is reset; the binding has no reset.
+      this.dec = new (zstdBinding().Decompressor)();
       throw corrupt(`compressed blob does not decode: ${(err as Error).message}`);
     }
+    if (failed) throw failed.err;
+  }
+
+  /** Decompresses one frame whole (see decompressTo). */
+  decompress(bytes: Uint8Array, maxBytes = MAX_BLOB_BYTES): Buffer {
+    const parts: Buffer[] = [];
+    this.decompressTo(bytes, (p) => parts.push(p), maxBytes);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 }
 
