@@ -5,7 +5,7 @@ import { setEntry, type BackupPlan, type CopyJob } from './backup-plan.js';
 import { kickingWriteback, runLimited, type Observer } from './options.js';
 import { entryKey } from '../repo/manifest.js';
 import { localBytes, newPackId, toManifestEntry, type PackIndex } from '../repo/pack-format.js';
-import { planDedup, sameAs, type DedupPlan } from './backup-dedup.js';
+import { IndexedEntries, planDedup, sameAs, type DedupPlan } from './backup-dedup.js';
 import { PACK_TASK, type PackedStore } from '../repo/packed.js';
 import type { WritePackTask } from '../repo/pack-task.js';
 import type { DatabaseDef } from '../store/index.js';
@@ -106,8 +106,10 @@ const srcOf = (x: PackCopyInput, j: CopyJob, name: string) => path.join(x.chunkD
 /**
  * Repository v2's copy: each group of entries becomes one pack, written and made durable by a
  * worker; then its index object is written (durable); only then are its entries in the new point.
- * Entries with a dedup candidate (backup-dedup.ts) go in a second wave, once every first-wave
- * index is durable: a foreign blob may only be named by an index written after its pack's index.
+ * Entries with a dedup candidate (backup-dedup.ts) go in second-wave packs, each started once the
+ * packs of its candidates' originals are indexed (durable), not after the whole first wave: a
+ * foreign blob may only be named by an index written after its pack's index. The S3 backup of the
+ * 2 GB bench data idled on that barrier (docs/PERFORMANCE.md, "S3 backup: the dedup barrier").
  */
 export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<PacksCopied> {
   const diskOfJob = (j: CopyJob) => x.disks.get(j.chunk.volume) ?? diskOf(j.chunk.volume);
@@ -120,50 +122,66 @@ export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promi
   const out: PacksCopied = { bytes: 0, stored: 0, dedupFiles: 0, dedupBytes: 0, methods: new Set<UsedMethod>(['stream']) };
   // A local repository's disk gets its writeback kicked as the packs grow (a pack stays dirty until its fdatasync).
   const spec = x.store.backendSpec;
-  await kickingWriteback(spec.kind === 'local' ? [spec.root] : [], pipe, async () => {
-    for (const wave of waves) if (wave.length) await copyGroups(x, pipe, groupPacks(wave, diskOfJob, x.sizing, x.workers), diskOfJob, dedup, out);
-  });
+  // Every first-wave pack precedes every second-wave one in runLimited's order, so a second-wave
+  // pack only ever waits for packs already started: no lane waits for a pack no lane will run.
+  const groups = waves.flatMap((wave) => groupPacks(wave, diskOfJob, x.sizing, x.workers));
+  await kickingWriteback(spec.kind === 'local' ? [spec.root] : [], pipe, () => copyGroups(x, pipe, groups, diskOfJob, dedup, out));
   return out;
 }
 
 async function copyGroups(x: PackCopyInput, pipe: CopyPipeline, groups: CopyJob[][], diskOfJob: (j: CopyJob) => string, dedup: DedupPlan, out: PacksCopied): Promise<void> {
+  const indexed = new IndexedEntries();
+  const keyOf = (j: CopyJob) => entryKey(j.chunk.chunkId, j.table, j.chunk.tables[j.table]!.cid);
   // Packs are big tasks already: two per worker-disk slot keeps the queues fed.
   await runLimited(groups, Math.max(2, Math.ceil(x.inFlight / 2)), async (group) => {
-    const pack = newPackId();
-    const task: WritePackTask = {
-      op: 'write',
-      backend: x.store.backendSpec,
-      codec: x.store.codecSpec,
-      pack,
-      entries: group.map((j) => {
-        const v = j.chunk.tables[j.table]!;
-        return {
-          key: entryKey(j.chunk.chunkId, j.table, v.cid),
-          files: v.files.map((f) => {
-            const src = srcOf(x, j, f.name);
-            const same = sameAs(x.store, dedup.twins.get(src));
-            return { src, name: f.name, size: f.size, ...(same ? { same } : {}) };
-          }),
-        };
-      }),
-      // A point must describe its data: the worker ties the copied headers to the catalog's row count and schema before it indexes them.
-      index: group.map(({ chunk, table }) => {
-        const v = chunk.tables[table]!;
-        return { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, engine: x.def.engine, schema: x.def.tables[table]!.schema, label: `${x.dbPath} partition ${chunk.path} table ${table}` };
-      }),
-    };
-    const { index } = await pipe.runModule<{ index: PackIndex }>(PACK_TASK, task, [diskOfJob(group[0]!), x.dstDisk]);
-    x.store.rememberPack(index);
-    group.forEach(({ chunk, table }, i) => {
-      const e = index.entries[i]!;
-      setEntry(x.plan.parts, chunk, table, toManifestEntry(e));
-      out.bytes += e.bytes;
-      out.stored += localBytes(e.files);
-      for (const f of e.files.filter((f) => f.blobs.some((b) => b.pack !== undefined))) {
-        out.dedupFiles++;
-        out.dedupBytes += f.size;
-      }
-      x.observer?.partitionDone?.(table);
-    });
+    const keys = group.map(keyOf);
+    await indexed.after(group.flatMap((j) => j.chunk.tables[j.table]!.files.flatMap((f) => dedup.twins.get(srcOf(x, j, f.name))?.key ?? [])));
+    await copyGroup(x, pipe, group, diskOfJob, dedup, out).then(
+      () => indexed.indexed(keys),
+      (err: unknown) => {
+        indexed.failed(keys, err);
+        throw err;
+      },
+    );
+  });
+}
+
+/** One group as one pack, written, made durable and indexed by a worker; then its entries are in the new point. */
+async function copyGroup(x: PackCopyInput, pipe: CopyPipeline, group: CopyJob[], diskOfJob: (j: CopyJob) => string, dedup: DedupPlan, out: PacksCopied): Promise<void> {
+  const pack = newPackId();
+  const task: WritePackTask = {
+    op: 'write',
+    backend: x.store.backendSpec,
+    codec: x.store.codecSpec,
+    pack,
+    entries: group.map((j) => {
+      const v = j.chunk.tables[j.table]!;
+      return {
+        key: entryKey(j.chunk.chunkId, j.table, v.cid),
+        files: v.files.map((f) => {
+          const src = srcOf(x, j, f.name);
+          const same = sameAs(x.store, dedup.twins.get(src));
+          return { src, name: f.name, size: f.size, ...(same ? { same } : {}) };
+        }),
+      };
+    }),
+    // A point must describe its data: the worker ties the copied headers to the catalog's row count and schema before it indexes them.
+    index: group.map(({ chunk, table }) => {
+      const v = chunk.tables[table]!;
+      return { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, engine: x.def.engine, schema: x.def.tables[table]!.schema, label: `${x.dbPath} partition ${chunk.path} table ${table}` };
+    }),
+  };
+  const { index } = await pipe.runModule<{ index: PackIndex }>(PACK_TASK, task, [diskOfJob(group[0]!), x.dstDisk]);
+  x.store.rememberPack(index);
+  group.forEach(({ chunk, table }, i) => {
+    const e = index.entries[i]!;
+    setEntry(x.plan.parts, chunk, table, toManifestEntry(e));
+    out.bytes += e.bytes;
+    out.stored += localBytes(e.files);
+    for (const f of e.files.filter((f) => f.blobs.some((b) => b.pack !== undefined))) {
+      out.dedupFiles++;
+      out.dedupBytes += f.size;
+    }
+    x.observer?.partitionDone?.(table);
   });
 }

@@ -7,6 +7,7 @@ import { rmTmp } from '../helpers/tmp.js';
 import { appendQuote, DB, digests, scratchDir } from './helpers-restore.js';
 import { hashFile, repoDir, smallQuotes } from './backup-helpers.js';
 import { symbolName } from '../../dist/generate/quotes.js';
+import { IndexedEntries } from '../../dist/engine/backup-dedup.js';
 
 /**
  * Backup's deduplication into a v2 repository: in the small quotes data, table quotes_2 is a
@@ -91,5 +92,34 @@ describe('backup dedup of identical files', () => {
     expect(out.code, out.stderr).toBe(0);
     expect(digests(path.join(s.root, 't'))).toEqual(digests(s.home));
     expect(runCli(['check', s.bak, DB]).code).toBe(0);
+  });
+});
+
+describe('IndexedEntries: a second-wave pack waits for its originals\' packs only', () => {
+  const settled = async (p: Promise<void>) => {
+    let state = 'pending';
+    p.then(
+      () => (state = 'resolved'),
+      () => (state = 'rejected'),
+    );
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    return state;
+  };
+
+  it('waits until every named entry is indexed, whatever else is still running', async () => {
+    const idx = new IndexedEntries();
+    const wait = idx.after(['a', 'b', 'a']);
+    idx.indexed(['a', 'c']);
+    expect(await settled(wait)).toBe('pending');
+    idx.indexed(['b']);
+    expect(await settled(wait)).toBe('resolved');
+    expect(await settled(idx.after([]))).toBe('resolved');
+  });
+
+  it('fails with the error of an original\'s pack that failed, and a failure nobody waits for is no unhandled rejection', async () => {
+    const idx = new IndexedEntries();
+    idx.failed(['lonely'], new Error('nobody waits'));
+    idx.failed(['a'], new Error('pack a failed'));
+    await expect(idx.after(['a'])).rejects.toThrow('pack a failed');
   });
 });

@@ -2,7 +2,8 @@
  * The S3 agent: a helper thread that owns one S3 client and runs requests asynchronously for a
  * thread that waits synchronously (s3-bridge.ts). Each reply is posted, then a shared counter is
  * bumped and notified, so the waiting thread can take it with receiveMessageOnPort.
- * Multipart parts run concurrently here while the caller keeps building the pack.
+ * Multipart parts run concurrently here while the caller keeps building the pack. One agent
+ * serves every bucket and prefix of its endpoint for its thread: a request names its spec.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { CvError } from '../../common/errors.js';
@@ -11,6 +12,7 @@ import type { S3Spec } from './s3-config.js';
 
 export interface AgentRequest {
   id: number;
+  spec: S3Spec;
   op: 'stat' | 'list' | 'get' | 'put' | 'remove' | 'part' | 'commit' | 'abort' | 'retries' | 'abortOld';
   /** abortOld: multipart uploads started before this time (ms since the epoch). */
   before?: number;
@@ -23,7 +25,7 @@ export interface AgentRequest {
   /** A GET's body goes into this buffer (a read-ahead window, transferred), which the reply's bytes view and carry back. */
   into?: ArrayBuffer;
   ifMatch?: string;
-  /** Multipart handle (one per ObjectSink) and part number (from 1). */
+  /** Multipart handle (one per ObjectSink of the thread) and part number (from 1). */
   upload?: number;
   part?: number;
 }
@@ -33,8 +35,14 @@ export interface AgentReply {
   error?: { code: CvError['code'] | 'INTERNAL'; message: string };
 }
 
-const { port, seq, spec } = workerData as { port: MessagePort; seq: Int32Array; spec: S3Spec };
-const ops = new S3Ops(spec);
+const { port, seq } = workerData as { port: MessagePort; seq: Int32Array };
+/** One client per bucket and prefix (S3Ops keys, messages and retries by its spec); root names it. */
+const opsByRoot = new Map<string, S3Ops>();
+function opsFor(spec: S3Spec): S3Ops {
+  let o = opsByRoot.get(spec.root);
+  if (!o) opsByRoot.set(spec.root, (o = new S3Ops(spec)));
+  return o;
+}
 interface Upload {
   name: string;
   id: Promise<string>;
@@ -49,6 +57,7 @@ function reply(r: AgentReply, transfer: ArrayBuffer[] = []): void {
 }
 
 async function handle(q: AgentRequest): Promise<unknown> {
+  const ops = opsFor(q.spec);
   switch (q.op) {
     case 'stat':
       return ops.stat(q.name!);
@@ -82,7 +91,7 @@ async function handle(q: AgentRequest): Promise<unknown> {
       return undefined;
     }
     case 'retries':
-      return ops.retries;
+      return [...opsByRoot.values()].reduce((n, o) => n + o.retries, 0);
     case 'abortOld':
       return ops.abortUploadsBefore(q.before!);
   }

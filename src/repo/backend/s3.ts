@@ -14,20 +14,21 @@ import type { Backend, ByteRange, ObjectInfo, ObjectReader, ObjectSink, RepoLock
 export const S3_PART_BYTES = 16 << 20;
 /** Parts of one pack in flight while its worker keeps building it (memory: 4 x 16 MiB per worker). */
 export const S3_PARTS_IN_FLIGHT = 4;
+/** Multipart handles of this thread: its backends share one agent (s3-bridge.ts), which keys uploads by handle. */
+let uploads = 0;
 /**
  * An S3 bucket and prefix as a backend: one object per repository object, reached through a
  * helper thread (s3-bridge.ts) so the interface stays synchronous for workers and the main thread.
  */
 export class S3Backend implements Backend {
   private readonly agent: S3Bridge;
-  private uploads = 0;
 
   constructor(readonly spec: S3Spec) {
     listenForRetries();
     this.agent = new S3Bridge(spec);
   }
 
-  /** Retries this thread's agent has made (5xx, throttling, connection resets). */
+  /** Retries this thread's agent has made, for every prefix of its endpoint (5xx, throttling, connection resets). */
   retries(): number {
     return this.agent.call<number>({ op: 'retries' });
   }
@@ -74,7 +75,7 @@ export class S3Backend implements Backend {
 
   create(name: string): ObjectSink {
     nameParts(name);
-    const upload = ++this.uploads;
+    const upload = ++uploads;
     let chunks: Uint8Array[] = [];
     let buffered = 0;
     let size = 0;

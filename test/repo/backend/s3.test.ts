@@ -67,6 +67,23 @@ describe.skipIf(!isRoot)('the S3 backend against Ceph RGW', () => {
     }
   });
 
+  it('backends of two prefixes share one agent thread, and their interleaved multipart uploads land each under its own prefix', () => {
+    const [a, b] = [fresh(), fresh()];
+    a.stat('packs/none');
+    const threads = fs.readdirSync('/proc/self/task').length;
+    const [da, db] = [Buffer.alloc(20 << 20, 0xa5), Buffer.alloc(20 << 20, 0x5a)];
+    const [sa, sb] = [a.create('packs/12/1234'), b.create('packs/12/1234')];
+    for (let at = 0; at < da.length; at += 4 << 20) {
+      sa.append(da.subarray(at, at + (4 << 20)));
+      sb.append(db.subarray(at, at + (4 << 20)));
+    }
+    sb.commit();
+    sa.commit();
+    expect(fs.readdirSync('/proc/self/task').length).toBe(threads);
+    expect(Buffer.from(a.read('packs/12/1234')!).equals(da)).toBe(true);
+    expect(Buffer.from(b.read('packs/12/1234')!).equals(db)).toBe(true);
+  });
+
   it('a spanned open reads ahead in order across window edges, knows the size without a HEAD, and reports a short object', () => {
     const b = fresh();
     const data = Buffer.alloc(21 << 20);
