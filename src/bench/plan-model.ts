@@ -61,6 +61,12 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
  * fixed cost grew with the data); the interval spans both, widened by NOISE, and never goes
  * below what the disks allow: target ÷ (limit × (1 + tolerance)), as the device check lets a disk
  * run that much faster. The point itself never beats target ÷ limit.
+ *
+ * Unless the largest sample was CPU-bound, the interval also reaches down to the disk floor: small
+ * samples carry a tail that does not grow with the data (a restore's last group commit and flush),
+ * which makes their slope steeper than a large run's. Session 8's quiet plan: restore samples of
+ * 1.18 s (0.5 GB) and 2.35 s (1 GB) put the line at 10.7 s for 4.56 GB and its low end at 9.37 s;
+ * the run took 9.35 s, at the backup disk's rate.
  */
 export function project(op: PlanOp, samples: Sample[], target: number, limitBytesPerSec: number | null, tolerance = 0): Projection {
   const pts = samples.map((s) => ({ x: s.bytes, t: s.ops[op].seconds }));
@@ -70,7 +76,9 @@ export function project(op: PlanOp, samples: Sample[], target: number, limitByte
   // A slope at or below zero is noise between too-close samples: fall back to the average rate.
   const line = b > 0 ? a + b * target : avg;
   const floor = limitBytesPerSec ? target / limitBytesPerSec : null;
-  const low = Math.max(Math.min(line, avg) * (1 - NOISE), floor === null ? 0 : floor / (1 + tolerance));
+  const cpuBound = largest.ops[op].io?.bound.startsWith('CPU-bound') ?? false;
+  const lowest = floor === null ? 0 : floor / (1 + tolerance);
+  const low = cpuBound || floor === null ? Math.max(Math.min(line, avg) * (1 - NOISE), lowest) : lowest;
   const high = Math.max(Math.max(line, avg) * (1 + NOISE), floor ?? 0, low);
   const seconds = Math.min(Math.max(line, low, floor ?? 0), high);
   return {

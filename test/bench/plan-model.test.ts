@@ -20,6 +20,17 @@ describe('plan projection', () => {
     expect(p.secondsPerGB).toBeCloseTo(2, 6);
   });
 
+  it('reaches down to the disk floor unless the largest sample was CPU-bound', () => {
+    const io = (bound: string) => ({ bound }) as never;
+    const slow = (gb: number, seconds: number, bound: string) => ({ ...sample(gb, seconds), ops: { backup: op(seconds), check: op(seconds), restore: { ...op(seconds), io: io(bound) } } });
+    // session 8's restore samples: the line says 10.7 s at 4.56 GB; the disks allow 9.33 s (489 MB/s)
+    const latency = project('restore', [slow(0.5, 1.18, 'neither a disk nor the CPU saturated'), slow(1, 2.35, 'neither a disk nor the CPU saturated')], 4.56e9, 489e6, 0.05);
+    expect(latency.low).toBeCloseTo(4.56e9 / 489e6 / 1.05, 2);
+    expect(latency.seconds).toBeGreaterThan(10);
+    const cpu = project('restore', [slow(0.5, 1.18, 'CPU-bound: 1.9 CPU s per GB'), slow(1, 2.35, 'CPU-bound: 1.9 CPU s per GB')], 4.56e9, 489e6, 0.05);
+    expect(cpu.low).toBeGreaterThan(9.3);
+  });
+
   it('never projects faster than the disks allow', () => {
     const p = project('check', [sample(0.5, 0.5), sample(1, 0.9)], 150e9, 500e6);
     expect(p.diskFloorSeconds).toBe(300);
