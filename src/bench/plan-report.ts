@@ -46,7 +46,7 @@ export function renderPlan(p: PlanResult): string {
   L.push('## Projection', '', '| operation | projected | interval | MB/s | fixed s + s per GB | disk floor | bound (largest sample) |', '|---|---|---|---|---|---|---|');
   for (const x of p.projections) L.push(`| ${x.op} | ${dur(x.seconds)} | ${dur(x.low)} – ${dur(x.high)} | ${x.mbPerSec} | ${x.fixedSeconds} + ${x.secondsPerGB} | ${x.diskFloorSeconds === null ? '—' : dur(x.diskFloorSeconds)} | ${x.bound} |`);
   L.push('', `**Bottleneck:** ${p.bottleneck}.`, '');
-  L.push(`The interval spans the fitted line (fixed cost once, marginal cost per byte) and the largest sample's average rate, widened by ±${NOISE * 100}% for run-to-run noise, and never below the disk floor (bytes ÷ the device limit). See docs/PERFORMANCE.md, "How to read a plan".`, '');
+  L.push(`The interval spans the fitted line (fixed cost once, marginal cost per byte) and the largest sample's average rate, widened by ±${NOISE * 100}% for run-to-run noise, and never below the disk floor (bytes ÷ the device limit, less the device check's tolerance); unless the largest sample was CPU-bound, it reaches down to that floor. See docs/PERFORMANCE.md, "How to read a plan".`, '');
   L.push('## Samples', '', ...sampleRows(p.samples));
   if (p.validation) {
     const v = p.validation;
