@@ -102,6 +102,8 @@ export interface PacksCopied {
 }
 
 const srcOf = (x: PackCopyInput, j: CopyJob, name: string) => path.join(x.chunkDir(j.chunk), j.chunk.tables[j.table]!.version, name);
+/** The repository's key of a job's (chunkId, table, cid) entry. */
+const keyOf = (j: CopyJob) => entryKey(j.chunk.chunkId, j.table, j.chunk.tables[j.table]!.cid);
 
 /**
  * Repository v2's copy: each group of entries becomes one pack, written and made durable by a
@@ -113,10 +115,7 @@ const srcOf = (x: PackCopyInput, j: CopyJob, name: string) => path.join(x.chunkD
  */
 export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<PacksCopied> {
   const diskOfJob = (j: CopyJob) => x.disks.get(j.chunk.volume) ?? diskOf(j.chunk.volume);
-  const files = x.plan.toCopy.flatMap((job) => {
-    const v = job.chunk.tables[job.table]!;
-    return v.files.map((f) => ({ job, key: entryKey(job.chunk.chunkId, job.table, v.cid), name: f.name, src: srcOf(x, job, f.name), size: f.size }));
-  });
+  const files = x.plan.toCopy.flatMap((job) => job.chunk.tables[job.table]!.files.map((f) => ({ job, key: keyOf(job), name: f.name, src: srcOf(x, job, f.name), size: f.size })));
   const dedup = planDedup(files, x.sizing?.dedupMinBytes ?? DEDUP_MIN_BYTES);
   const waves = [x.plan.toCopy.filter((j) => !dedup.second.has(j)), x.plan.toCopy.filter((j) => dedup.second.has(j))];
   const out: PacksCopied = { bytes: 0, stored: 0, dedupFiles: 0, dedupBytes: 0, methods: new Set<UsedMethod>(['stream']) };
@@ -131,7 +130,6 @@ export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promi
 
 async function copyGroups(x: PackCopyInput, pipe: CopyPipeline, groups: CopyJob[][], diskOfJob: (j: CopyJob) => string, dedup: DedupPlan, out: PacksCopied): Promise<void> {
   const indexed = new IndexedEntries();
-  const keyOf = (j: CopyJob) => entryKey(j.chunk.chunkId, j.table, j.chunk.tables[j.table]!.cid);
   // Packs are big tasks already: two per worker-disk slot keeps the queues fed.
   await runLimited(groups, Math.max(2, Math.ceil(x.inFlight / 2)), async (group) => {
     const keys = group.map(keyOf);
@@ -154,17 +152,14 @@ async function copyGroup(x: PackCopyInput, pipe: CopyPipeline, group: CopyJob[],
     backend: x.store.backendSpec,
     codec: x.store.codecSpec,
     pack,
-    entries: group.map((j) => {
-      const v = j.chunk.tables[j.table]!;
-      return {
-        key: entryKey(j.chunk.chunkId, j.table, v.cid),
-        files: v.files.map((f) => {
-          const src = srcOf(x, j, f.name);
-          const same = sameAs(x.store, dedup.twins.get(src));
-          return { src, name: f.name, size: f.size, ...(same ? { same } : {}) };
-        }),
-      };
-    }),
+    entries: group.map((j) => ({
+      key: keyOf(j),
+      files: j.chunk.tables[j.table]!.files.map((f) => {
+        const src = srcOf(x, j, f.name);
+        const same = sameAs(x.store, dedup.twins.get(src));
+        return { src, name: f.name, size: f.size, ...(same ? { same } : {}) };
+      }),
+    })),
     // A point must describe its data: the worker ties the copied headers to the catalog's row count and schema before it indexes them.
     index: group.map(({ chunk, table }) => {
       const v = chunk.tables[table]!;
