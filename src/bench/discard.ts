@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { blockDeviceOf } from './machine.js';
 
 /**
  * Removing a tree of many files right before a timed command slows that command down on an ext4
@@ -42,13 +43,9 @@ export function emptyDiscarded(): void {
 
 /** Whether the file system of device `dev` is an ext4 without a journal (sysfs says `<none>`). */
 export function journalLess(dev: number): boolean {
-  // glibc's dev_t encoding (gnu_dev_major/minor).
-  const d = BigInt(dev);
-  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  const { sys } = blockDeviceOf(dev);
   try {
-    const name = path.basename(fs.readlinkSync(`/sys/dev/block/${major}:${minor}`));
-    return fs.readFileSync(`/sys/fs/ext4/${name}/journal_task`, 'utf8').trim() === '<none>';
+    return sys !== null && fs.readFileSync(`/sys/fs/ext4/${path.basename(sys)}/journal_task`, 'utf8').trim() === '<none>';
   } catch {
     return false;
   }

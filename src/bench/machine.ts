@@ -43,18 +43,21 @@ function nearestExisting(p: string): string {
   return d;
 }
 
+/** st_dev as major:minor, and the device's own sysfs directory (a partition's, not its disk's); null when it is no block device (tmpfs, overlay). */
+export function blockDeviceOf(stDev: number): { dev: string; sys: string | null } {
+  const major = Math.floor(stDev / 256) & 0xfff;
+  const minor = (stDev & 0xff) | ((stDev >> 12) & 0xfff00);
+  const dev = `${major}:${minor}`;
+  try {
+    return { dev, sys: fs.realpathSync(`/sys/dev/block/${dev}`) };
+  } catch {
+    return { dev, sys: null };
+  }
+}
+
 /** Describes the device a path sits on, from /sys/dev/block (partitions report their parent disk's model). */
 export function describeDisk(role: string, p: string): DiskInfo {
-  const st = fs.statSync(nearestExisting(p));
-  const major = Math.floor(st.dev / 256) & 0xfff;
-  const minor = (st.dev & 0xff) | ((st.dev >> 12) & 0xfff00);
-  const dev = `${major}:${minor}`;
-  let sys: string | null = null;
-  try {
-    sys = fs.realpathSync(`/sys/dev/block/${dev}`);
-  } catch {
-    /* not a block device: tmpfs, overlay */
-  }
+  const { dev, sys } = blockDeviceOf(fs.statSync(nearestExisting(p)).dev);
   const disk = sys && fs.existsSync(path.join(sys, 'partition')) ? path.dirname(sys) : sys;
   const name = disk ? path.basename(disk) : null;
   const vendor = disk ? read(path.join(disk, 'device/vendor')) : null;
