@@ -70,7 +70,7 @@ function recodeFile(f: PackedFile, readers: PackReaders, what: string, from: Blo
     if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
     whole.update(plain);
     const offset = sink.size;
-    const enc = to.blobEncoder((s) => sink.append(s));
+    const enc = to.blobEncoder((s) => sink.append(s), b.rawLength);
     enc.update(plain);
     const e = enc.end();
     blobs.push({ offset, length: e.length, rawLength: b.rawLength, xxh3: b.xxh3, compression: e.compression, ...(e.nonce ? { nonce: Buffer.from(e.nonce).toString('base64') } : {}) });

@@ -149,7 +149,7 @@ function packFile(f: { src: string; name: string; size: number }, codec: BlobCod
       const own = raw < f.size;
       const h = own ? newXxh3() : whole;
       const offset = sink.size;
-      const enc = codec.blobEncoder((b) => sink.append(b));
+      const enc = codec.blobEncoder((b) => sink.append(b), raw);
       for (let got = 0; got < raw; ) {
         const want = Math.min(ctx.buf.length, raw - got);
         if (!ctx.acquire(want)) throw cancelled();

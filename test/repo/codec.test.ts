@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
-import { COMPRESSIONS, ENCRYPTIONS, MAX_BLOB_BYTES, codecFor, isSealedObject, newMasterKey, zstdDecodedBound, type BlobCodecSpec } from '../../dist/repo/codec/index.js';
+import { COMPRESSIONS, COMPRESS_MIN_BYTES, ENCRYPTIONS, MAX_BLOB_BYTES, codecFor, isSealedObject, newMasterKey, zstdDecodedBound, type BlobCodecSpec } from '../../dist/repo/codec/index.js';
 
 /** Quotes-like bytes: compressible, but not trivially (a repeating pattern with noise). */
 function sample(n = 300_000): Buffer {
@@ -69,6 +69,21 @@ describe('compression', () => {
     const e = codecFor({ compression: 'max', encryption: 'none' }).encode(plain);
     expect(e.compression).toBe('none');
     expect(Buffer.from(e.bytes).equals(plain)).toBe(true);
+  });
+
+  it('stores a compressible blob below COMPRESS_MIN_BYTES as it is, and compresses one of exactly that size', () => {
+    const codec = codecFor({ compression: 'default', encryption: 'none' });
+    const small = sample(COMPRESS_MIN_BYTES - 1);
+    const e = codec.encode(small);
+    expect(e.compression).toBe('none');
+    expect(Buffer.from(e.bytes).equals(small)).toBe(true);
+    const stored: Uint8Array[] = [];
+    const enc = codec.blobEncoder((b) => stored.push(b), small.length);
+    enc.update(small);
+    expect(enc.end()).toMatchObject({ compression: 'none', length: small.length });
+    const atMin = codec.encode(sample(COMPRESS_MIN_BYTES));
+    expect(atMin.compression).toBe('zstd');
+    expect(atMin.bytes.length).toBeLessThan(COMPRESS_MIN_BYTES);
   });
 
   it('an unencrypted repository stores objects as their plain bytes (readable JSON)', () => {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { corrupt } from '../../common/errors.js';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, deriveKeys, open, randomNonce, seal, type RepoKeys } from './aes-gcm.js';
 import { blobAad, newBlobEncoder } from './blob-encoder.js';
-import { Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
+import { COMPRESS_MIN_BYTES, Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
 import type { BlobCodec, BlobCodecSpec, BlobEncoder } from './types.js';
 
 export type { BlobCodec, BlobCodecSpec, BlobCompression, BlobEncoder } from './types.js';
-export { MAX_BLOB_BYTES, ZSTD_LEVELS, Zstd, zstdDecodedBound, zstdVersion } from './zstd.js';
+export { COMPRESS_MIN_BYTES, MAX_BLOB_BYTES, ZSTD_LEVELS, Zstd, zstdDecodedBound, zstdVersion } from './zstd.js';
 
 export const COMPRESSIONS: readonly BlobCodecSpec['compression'][] = ['off', 'fast', 'default', 'max'];
 export const ENCRYPTIONS: readonly BlobCodecSpec['encryption'][] = ['none', 'aes-256-gcm'];
@@ -59,13 +59,15 @@ class Codec implements BlobCodec {
     return this.zstd !== undefined;
   }
 
-  blobEncoder(append: (stored: Uint8Array) => void): BlobEncoder {
-    return newBlobEncoder(this.zstd, this.keys?.blob, append);
+  /** `rawLength`, when known, lets a blob below COMPRESS_MIN_BYTES skip zstd: it is stored as it is. */
+  blobEncoder(append: (stored: Uint8Array) => void, rawLength?: number): BlobEncoder {
+    const small = rawLength !== undefined && rawLength < COMPRESS_MIN_BYTES;
+    return newBlobEncoder(small ? undefined : this.zstd, this.keys?.blob, append);
   }
 
   encode(plain: Uint8Array): { bytes: Uint8Array; compression: 'none' | 'zstd'; nonce?: Uint8Array } {
     const parts: Uint8Array[] = [];
-    const e = this.blobEncoder((b) => parts.push(b));
+    const e = this.blobEncoder((b) => parts.push(b), plain.byteLength);
     e.update(plain);
     const { length: _length, ...how } = e.end();
     return { bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts), ...how };

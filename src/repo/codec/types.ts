@@ -20,7 +20,7 @@ export interface BlobCodec {
    * and held (not copied: the caller keeps them intact) until end(), which stores the blob as it
    * is when the frame is not smaller.
    */
-  blobEncoder(append: (stored: Uint8Array) => void): BlobEncoder;
+  blobEncoder(append: (stored: Uint8Array) => void, rawLength?: number): BlobEncoder;
   /** Whether blobs are compressed: a writer then keeps each blob's pieces intact until end(). */
   readonly compresses: boolean;
   /** The plain bytes of a stored blob; throws CvError CORRUPT on an authentication failure. */

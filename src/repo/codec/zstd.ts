@@ -28,6 +28,18 @@ export const ZSTD_LEVELS: Readonly<Record<Exclude<BlobCodecSpec['compression'], 
 };
 
 /**
+ * Blobs smaller than this are stored as they are, never compressed: each zstd frame costs this
+ * binding two fresh 128 KiB output buffers and two calls whatever its size. One core, pieces of
+ * the quotes' price column, level 2: 8.1 us for a 256-byte blob (ratio 0.86), 8.7 us for 1 KiB
+ * (0.74), 15.2 us for 4 KiB (0.71, 270 MB/s), 31 us for 16 KiB (525 MB/s). In a pipeline the
+ * fresh buffers cost more: the many shape's 28,000 column files, all below 4 KiB, took a v2
+ * backup 3.37 s compressed against 2.40 s stored (bench-results/2026-11-28-compress-min-sweep.md:
+ * 1 KiB 2.57 s storing 10.5 of 14.1 MB, 4 KiB 2.40 s, 16 KiB 2.36 s). From 4 KiB up a blob
+ * saves over a KiB and the frame's fixed cost is under three quarters of its time.
+ */
+export const COMPRESS_MIN_BYTES = 4096;
+
+/**
  * The largest blob the codec compresses or decompresses: a larger one must be split by the pack
  * writer. Decoding checks a frame's output bound against it before allocating anything, so a tiny
  * hostile frame (zstd expands an RLE block 128 KiB from 4 bytes) cannot exhaust memory.
