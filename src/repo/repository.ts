@@ -16,7 +16,7 @@ import { checkFileName } from './names.js';
 import { entryDir, recoverEntries } from './v1-entries.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
-import { defaultCompression, deriveSettingsKeyAhead, isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
+import { deriveSettingsKeyAhead, isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
 import { localBytes, toManifestEntry } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
@@ -26,13 +26,8 @@ import { endpointQueueId, isS3Url, type RepoLock } from './backend/index.js';
 /** Repository layout: 1 is the file mirror (repo.json format 2), 2 is packs (repo.json format 3). */
 export type RepoFormat = 1 | 2;
 
-/**
- * A new repository's format when none is named: v2 (packs). Its plain form (no password, no
- * --compression) stores blobs raw, so it replaced the v1 mirror as the default once it was faster
- * than v1 on both shapes: wide backup 1.084x v1's MB/s, restore 1.21x (variants-wide-s8); many
- * backup 1.74x cp where v1 made 0.44x (variants-many-s8, shapes-median3-s8). `--repo-format 1` still makes a mirror.
- */
-export const NEW_REPO_FORMAT: RepoFormat = 2;
+/** A new unencrypted repository's format when none is named: v1 until v2 meets its speed goals (docs/FORMAT.md). */
+export const NEW_REPO_FORMAT: RepoFormat = 1;
 
 /** What open() may create. v1 can neither compress nor encrypt: compression makes it v2, and a password a new directory. */
 function newFormatOf(root: string, create: boolean, format: RepoFormat | undefined, access: RepoAccess): RepoFormat {
@@ -126,7 +121,7 @@ export class Repository {
     } else if (!create) throw notFound(`no backup of ${this.dbPath} in ${this.backupDir}`);
     else if (!settings && newFormat === 1) writeFileAtomic(path.join(this.dir, 'repo.json'), sealJson({ format: 2, dbPath: this.dbPath, created: new Date().toISOString() }));
     else {
-      const spec = settings?.spec ?? { ...PLAIN_CODEC, compression: access.compression ?? defaultCompression('none') };
+      const spec = settings?.spec ?? { ...PLAIN_CODEC, compression: access.compression ?? 'default' };
       this.packs = new PackedStore(backend, runSpec(spec, access));
       this.packs.backend.write('repo.json', repoJsonBytes(this.dbPath, codecFor(spec)));
     }

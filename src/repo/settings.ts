@@ -54,14 +54,6 @@ export function isNewDirectory(dir: string): boolean {
  * initialise. `init` (a backup creating a v2 repository) makes a new or empty directory a v2
  * repository: encrypted when a password is given, plain otherwise.
  */
-/**
- * The compression of a repository a backup creates when none is asked for (docs/FORMAT.md, "What
- * a backup creates"): an encrypted one compresses (zstd `default`), as `repo init` and S3 prefixes
- * do; a plain local one stores blobs as they are, as the v1 mirror it replaced did: on the
- * reference machine zstd costs 20-25% of a local backup's MB/s (bench-results/README.md).
- */
-export const defaultCompression = (encryption: 'none' | 'aes-256-gcm'): 'off' | 'default' => (encryption === 'none' ? 'off' : 'default');
-
 export function openSettings(backupDir: string, access: RepoAccess, init: boolean): DirSettings | undefined {
   const password = once(access.password);
   if (isRepository(backupDir)) {
@@ -74,7 +66,7 @@ export function openSettings(backupDir: string, access: RepoAccess, init: boolea
   if (!fresh && keyIds(dirBackend(backupDir)).length) throw corrupt(`${backupDir} has key files and repositories but no config: it was removed or damaged`);
   if (!init || !fresh) return undefined;
   const encryption = password() ? 'aes-256-gcm' : 'none';
-  const r = initRepo(backupDir, { encryption, compression: access.compression ?? defaultCompression(encryption), password, ...(access.kdf ? { kdf: access.kdf } : {}) });
+  const r = initRepo(backupDir, { encryption, compression: access.compression ?? 'default', password, ...(access.kdf ? { kdf: access.kdf } : {}) });
   return { config: r.config, spec: r.spec };
 }
 

@@ -82,8 +82,8 @@ function withForce(cmd: Command): Command {
     .option('--force', 'copy everything again, replacing what the repository holds (repairs a damaged backup)')
     .option('--parallel', 'the default, accepted for DolphinDB parity: copies are always parallel (see --workers)')
     .option('--skip-if-unchanged', 'make no new restore point when nothing changed since the latest one (result: unchanged true)')
-    .option('--repo-format <n>', 'format of a repository this backup creates: 2 (packs, the default; a new directory gets a config, encrypted and compressed when a password is given, else blobs stored as they are) or 1 (one file per column file, never encrypted); an existing repository keeps its own', repoFormatOpt)
-    .addOption(new Option('--compression <level>', "zstd level of the blobs this run writes (v2; default: the repository's; a new one: default when encrypted, off when plain)").choices(['off', 'fast', 'default', 'max']));
+    .option('--repo-format <n>', 'format of a repository this backup creates: 1 (one file per column file, the default without a password) or 2 (packs; a new directory gets a config, encrypted when a password is given); an existing repository keeps its own', repoFormatOpt)
+    .addOption(new Option('--compression <level>', "zstd level of the blobs this run writes (v2; default: the repository's, for a new one default)").choices(['off', 'fast', 'default', 'max']));
 }
 
 function repoFormatOpt(v: string): number {
