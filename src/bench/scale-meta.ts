@@ -73,7 +73,9 @@ function markdown(partitions: number, fixture: { seconds: number; files: number 
 }
 
 async function main(): Promise<void> {
-  const [n = '100000', work = '/dev/shm/cv-scale-meta', out = 'bench-results', label = 'shared machine'] = process.argv.slice(2);
+  // The fifth argument, 1 or 2, names the format of the repositories (default: what a backup makes).
+  const [n = '100000', work = '/dev/shm/cv-scale-meta', out = 'bench-results', label = 'shared machine', format = ''] = process.argv.slice(2);
+  const formatArgs = format ? ['--repo-format', format] : [];
   const partitions = Number(n);
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
@@ -85,12 +87,12 @@ async function main(): Promise<void> {
     log(`fixture: ${fixture.partitions} partitions × 3 tables, ${fixture.files} files in ${fixture.seconds.toFixed(1)} s`);
     const first: ScaleRow[] = [];
     for (const db of QUOTES_DBS) {
-      first.push(row('first backup-db', db.dbPath, await runChunkvault(home, ['backup-db', bak, db.dbPath, '--json'])));
+      first.push(row('first backup-db', db.dbPath, await runChunkvault(home, ['backup-db', bak, db.dbPath, '--json', ...formatArgs])));
       log(`first backup-db ${db.dbPath}: ${first.at(-1)!.seconds.toFixed(1)} s, ${first.at(-1)!.peakRssMiB} MiB ${first.at(-1)!.note}`);
     }
     const rows = await measureScale(home, bak, work, log);
     const date = new Date().toISOString().slice(0, 10);
-    const base = path.join(out, `${date}-scale-meta-${fixture.partitions}`);
+    const base = path.join(out, `${date}-scale-meta-${fixture.partitions}${format ? `-v${format}` : ''}`);
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(`${base}.json`, JSON.stringify({ date: new Date().toISOString(), label, partitions: fixture.partitions, fixture, machine: describeMachine([{ role: 'work', path: work }]), firstBackup: first, rows }, null, 1) + '\n');
     fs.writeFileSync(`${base}.md`, markdown(fixture.partitions, fixture, first, rows, label));

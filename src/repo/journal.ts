@@ -77,6 +77,12 @@ function validRecord(rec: unknown): rec is JournalRecord {
  * Records from every journal in the repository; a torn last line (crash mid-write) is ignored.
  * journal/ must be a real directory and each journal a regular file (a FIFO would block for ever).
  */
+/** What runs left, by entry key: a Map for v1's journal files; v2's pack index read on first use. */
+export interface JournalRecords {
+  get(key: string): JournalRecord | undefined;
+  values(): Iterable<JournalRecord>;
+}
+
 export function readJournals(repo: string): { records: Map<string, JournalRecord>; files: string[] } {
   const records = new Map<string, JournalRecord>();
   const files = listDir(repo, ['journal']).filter((e) => e.name.endsWith('.jsonl'));

@@ -7,7 +7,7 @@ import { makeDir, makeDirs, removeTreeAsync, renamePathAsync, syncDir, syncDirAs
 import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
-import { Journal, readJournals, type JournalRecord } from './journal.js';
+import { Journal, readJournals, type JournalRecords } from './journal.js';
 import { entryKey, listPointIds, ofDatabase, resolvePoint, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition, type PartitionSummary } from './manifest.js';
 import { pickManifest, pickWhole, pointIdIn, scanManifest, splitWhole } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
@@ -17,7 +17,7 @@ import { entryDir, recoverEntries } from './v1-entries.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
 import { deriveSettingsKeyAhead, isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
-import { localBytes, toManifestEntry } from './pack-format.js';
+import { localBytes } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
 import { openS3Store } from './s3-repos.js';
@@ -150,9 +150,8 @@ export class Repository {
    * Every journal a run left (records and files): a rerun does not copy what they vouch for. In
    * v2 the pack index is the journal: every indexed entry is durable and may be referenced.
    */
-  journals(): { records: Map<string, JournalRecord>; files: string[] } {
-    if (this.packs) return { records: new Map([...this.packs.locations()].map(([key, l]) => [key, { key, entry: toManifestEntry(l.entry) }])), files: [] };
-    return readJournals(this.dir);
+  journals(): { records: JournalRecords; files: string[] } {
+    return this.packs ? { records: this.packs.journalRecords(), files: [] } : readJournals(this.dir);
   }
   openJournal(runId: string): Journal {
     return new Journal(this.dir, runId);

@@ -11,12 +11,12 @@ import { DB, backedUpSource, scratchDir } from '../engine/helpers-restore.js';
  * Repository v2: every injected damage to a pack or its index is found by check and refused by
  * restore, and a hostile pack index makes restore write nothing outside its target.
  */
-let dir: string, cleanBak: string;
+let dir: string, cleanBak: string, srcHome: string;
 let n = 0;
 
 beforeAll(async () => {
   dir = scratchDir('packs-damage');
-  ({ bak: cleanBak } = await backedUpSource(dir, { repoFormat: 2 }));
+  ({ bak: cleanBak, home: srcHome } = await backedUpSource(dir, { repoFormat: 2 }));
 });
 afterAll(() => rmTmp(dir));
 
@@ -81,6 +81,19 @@ describe('damage to a v2 repository', () => {
     expect(out.unreferenced.map((e) => e.path)).toEqual([`packs/ff/${'ff'.repeat(16)}`]);
     expect(out.unexpected.map((e) => e.path)).toEqual(['index/junk']);
     expect(check(c.bak, '--strict').code).toBe(8);
+  });
+
+  it('a no-change backup reads no pack index (it trusts its previous point): with an index emptied it commits, and check still fails', () => {
+    const c = copy();
+    const ix = path.join(c.repo, 'index', fs.readdirSync(path.join(c.repo, 'index'))[0]!);
+    fs.writeFileSync(ix, '');
+    const points = () => fs.readdirSync(path.join(c.repo, 'points')).length;
+    const before = points();
+    const b = runCli(['--home', srcHome, 'backup-db', c.bak, DB, '--json']);
+    expect(b.code).toBe(0);
+    expect(JSON.parse(b.stdout)).toMatchObject({ partitions: 0 });
+    expect(points()).toBe(before + 1);
+    expect(check(c.bak).code).not.toBe(0);
   });
 });
 
