@@ -17,6 +17,16 @@ import type { DatabaseDef } from '../store/index.js';
  */
 export const PACK_SHARE_BELOW = 4 << 20;
 export const PACK_TARGET_BYTES = 16 << 20;
+/**
+ * Entries per pack, at most: a pack's index is built, sealed and written whole by its worker and
+ * cloned back to the main thread, and read whole by every reader. The scale fixture at 20,000
+ * partitions x 3 tables (tmpfs, one run each): the spread alone made 4 packs of 10,000 entries
+ * (11 MB index objects) and a first v2 backup-db of dfs://testdb peaked at 1.95 GB RSS; capped at
+ * 2,000, 20 packs (2.2 MB indexes), 1.60 GB; at 500, 80 packs, 1.50 GB. The rest is the main
+ * thread's plan, point and remembered indexes (docs/PERFORMANCE.md, "Session 9: repository v2 at
+ * 100,000 partitions"). The many shape's packs (1,000 entries) are below the cap.
+ */
+export const PACK_MAX_ENTRIES = 2000;
 
 export interface PackSizing {
   shareBelow: number;
@@ -60,7 +70,7 @@ export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, s
     }
     const disk = diskOfJob(j);
     let g = open.get(disk);
-    if (g && g.bytes + bytes > sizing.target) {
+    if (g && (g.bytes + bytes > sizing.target || g.jobs.length >= PACK_MAX_ENTRIES)) {
       out.push(g.jobs);
       g = undefined;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupPacks } from '../../dist/engine/backup-packs.js';
+import { PACK_MAX_ENTRIES, groupPacks } from '../../dist/engine/backup-packs.js';
 
 /** A copy job of `bytes` on `volume`, shaped as groupPacks reads it. */
 function job(bytes: number, volume = '/v0'): never {
@@ -14,6 +14,14 @@ describe('groupPacks', () => {
     const packs = groupPacks(jobs, disk as never, sizing, 4);
     expect(packs).toHaveLength(4);
     expect(packs.map((p) => p.length)).toEqual([1000, 1000, 1000, 1000]);
+  });
+
+  it('puts at most PACK_MAX_ENTRIES entries in a pack, however few bytes they hold', () => {
+    const jobs = Array.from({ length: 10 * PACK_MAX_ENTRIES + 1 }, () => job(100));
+    const packs = groupPacks(jobs, disk as never, sizing, 4);
+    expect(Math.max(...packs.map((p) => p.length))).toBe(PACK_MAX_ENTRIES);
+    expect(packs.flat()).toHaveLength(jobs.length);
+    expect(packs).toHaveLength(11);
   });
 
   it('spreads entries of uneven sizes over exactly one pack per worker, leaving no small last pack', () => {
