@@ -1,19 +1,19 @@
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { corrupt, notFound, usage } from '../common/errors.js';
+import { notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, fsTypeOf, mayClone, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
-import { Cluster, loadDatabase, loadSummaries, parsePartitionPath, pinSummaries, tableOf, versionProblem, warmChunks, type ChunkMeta, type DatabaseDef } from '../store/index.js';
-import { needsFiles, planBackup, setEntry, unchangedSince, type BackupPlan } from './backup-plan.js';
+import { Cluster, loadDatabase, loadSummaries, parsePartitionPath, pinSummaries, tableOf, warmChunks, type ChunkMeta, type DatabaseDef } from '../store/index.js';
+import { needsFiles, planBackup, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { readPrevious, writtenPartitions } from './carried-point.js';
-import { defaultHolder, kickingWriteback, newPipeline, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
+import { defaultHolder, newPipeline, withPipeline, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
-import { entryKey, newPointId, type ManifestToWrite, type ManifestEntry } from '../repo/manifest.js';
+import { newPointId, type ManifestToWrite } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
 import { once } from '../repo/settings.js';
 import type { BlobCodecSpec } from '../repo/codec/index.js';
 import { isS3Url } from '../repo/backend/index.js';
 import { copyIntoPacks, type PackSizing } from './backup-packs.js';
+import { copyIntoMirror, type MirrorInput } from './backup-mirror.js';
 import { PACK_TASK } from '../repo/packed.js';
 
 export interface BackupOptions extends OperationOptions {
@@ -207,22 +207,13 @@ function unchangedResult(plan: BackupPlan, dbPath: string, seconds: number): Bac
   return { pointId: plan.prev!.pointId, dbPath, partitions: 0, skipped: plan.skippedTables.length, dropped: 0, bytesCopied: 0, bytesStored: 0, filesDeduplicated: 0, bytesDeduplicated: 0, seconds, mbPerSec: 0, copyMethod: 'none', sharesExtents: false, unchanged: true };
 }
 
-interface CopyInput {
-  c: Cluster;
-  repo: Repository;
-  def: DatabaseDef;
-  plan: BackupPlan;
-  dbPath: string;
-  copying: FilledPipelineOptions;
-  observer: Observer | undefined;
+interface CopyInput extends MirrorInput {
   packSizing?: PackSizing | undefined;
-  /** A pool booted early (backup), else made here when there is something to copy. */
-  started?: CopyPipeline | undefined;
 }
 
 /**
- * Executes the plan's copies: each entry is copied into a staging directory, its headers tied to
- * the catalog, published, then journaled, so a killed run's rerun never copies it again.
+ * Executes the plan's copies: into packs (v2, backup-packs.ts) or into the mirror (v1,
+ * backup-mirror.ts); either way a killed run's rerun never copies again what it made durable.
  */
 async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: number; dedupFiles?: number; dedupBytes?: number; methods: Set<UsedMethod>; journal?: Journal }> {
   const { c, repo, plan } = x;
@@ -232,37 +223,5 @@ async function copyEntries(x: CopyInput): Promise<{ bytes: number; stored?: numb
     const input = { store: repo.packs, def: x.def, dbPath: x.dbPath, plan, chunkDir: (k: ChunkMeta) => c.chunkDir(k, x.dbPath), disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: repo.ioQueue ?? diskOf(repo.dir), inFlight: x.copying.inFlight, workers: x.copying.workers, observer: x.observer, ...(x.packSizing ? { sizing: x.packSizing } : {}) };
     return withPipeline(x.copying, x.observer, total, (pipe) => copyIntoPacks(input, pipe), x.started);
   }
-  const def = x.def;
-  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const journal = repo.openJournal(runId);
-  const dstDisk = diskOf(repo.dir);
-  const disks = new Map(c.volumes.map((v) => [v.path, v.disk]));
-  const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
-  const methods = new Set<UsedMethod>();
-  let bytes = 0;
-  // Worker threads cost ~100 ms to start: a no-change backup never starts them.
-  if (plan.toCopy.length) await withPipeline(x.copying, x.observer, total, (pipe) =>
-    kickingWriteback([repo.dir], pipe, () => runLimited(plan.toCopy, x.copying.inFlight, async ({ chunk, table }) => {
-      const v = chunk.tables[table]!;
-      const src = path.join(c.chunkDir(chunk, x.dbPath), v.version);
-      const staging = await repo.stage(chunk.chunkId, table, v.cid, runId, v.files.map((f) => f.name));
-      const results = await pipe.copyFiles(
-        v.files.map((f, i) => ({ src: path.join(src, f.name), dst: staging.files[i]!, expectedSize: f.size })),
-        disks.get(chunk.volume) ?? diskOf(chunk.volume),
-        dstDisk,
-      );
-      results.forEach((r) => methods.add(r.method));
-      // A point must describe its data: the catalog's row count and schema must match the copied headers.
-      const problem = versionProblem(def.engine, def.tables[table]!.schema, v.rows, results.map((r, i) => ({ name: v.files[i]!.name, size: r.size, head: r.head })));
-      if (problem) throw corrupt(`${x.dbPath} partition ${chunk.path} table ${table}: the catalog does not describe its files: ${problem}`);
-      const entry: ManifestEntry = { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, files: results.map((r, i) => ({ name: v.files[i]!.name, size: r.size, xxh3: r.xxh3 })) };
-      await repo.publish(staging.dir, chunk.chunkId, table, v.cid);
-      await journal.append({ key: entryKey(chunk.chunkId, table, v.cid), entry });
-      setEntry(plan.parts, chunk, table, entry);
-      bytes += v.bytes;
-      x.observer?.partitionDone?.(table);
-    })),
-    x.started,
-  );
-  return { bytes, methods, journal };
+  return copyIntoMirror(x);
 }

@@ -86,7 +86,8 @@ export const PIPELINE_DEFAULTS = {
   // so one task never runs thousands of opens before it looks at the cancel flag.
   batchBytes: 8 << 20,
   batchFiles: 256,
-  // Restore's group commit (engine/restore-group.ts): copied partitions are published together
+  // Restore's group commit (engine/restore-group.ts), and the v1 backup's group durability with the
+  // same limits (engine/backup-mirror.ts): copied partitions are published together
   // once this many (partition, table) stages or bytes are pending. One syncfs of 2,000 small
   // files took 35 ms here against 0.45–0.9 s for an fdatasync each (src/common/group-sync.ts);
   // the many shape's 4,000 stages then commit in 8 groups. See docs/PERFORMANCE.md.

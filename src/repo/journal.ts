@@ -33,11 +33,11 @@ export class Journal {
     return path.join(journalDir(this.repo), `${this.runId}.jsonl`);
   }
   /**
-   * One line per record, appended (O_APPEND) and flushed off the event loop. A line cut short by a
+   * One line per record, appended (O_APPEND) in one write and flushed off the event loop, once. A line cut short by a
    * full disk stays a torn tail that readers skip, and the error ends the run.
    */
-  async append(rec: JournalRecord): Promise<void> {
-    await writeAllAsync(this.fd, Buffer.from(JSON.stringify(rec) + '\n'));
+  async append(...recs: JournalRecord[]): Promise<void> {
+    await writeAllAsync(this.fd, Buffer.from(recs.map((r) => JSON.stringify(r) + '\n').join('')));
     await syncFileAsync(this.fd);
   }
   close(): void {

@@ -254,6 +254,11 @@ export class Repository {
    * Async throughout: the event loop keeps feeding the workers while directories are flushed.
    */
   async publish(staging: string, chunkId: string, table: string, cid: number): Promise<void> {
+    await Promise.all((await this.publishUnsynced(staging, chunkId, table, cid)).map(syncDirAsync));
+  }
+
+  /** publish() but for the flush of the levels up to data/: returns them, for a caller that flushes many entries' at once. */
+  async publishUnsynced(staging: string, chunkId: string, table: string, cid: number): Promise<string[]> {
     const parent = walkDirs(this.dir, ['data', chunkId, table]);
     if (parent === undefined) throw corrupt(`the staging directory of ${chunkId}/${table}/${cid} in ${this.dir} vanished`);
     const final = path.join(parent, String(cid));
@@ -272,8 +277,8 @@ export class Repository {
       if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'ENOTDIR') throw corrupt(`cannot publish into ${final}: an entry there is not what the backup expects (${code})`);
       throw err;
     }
-    // The table and chunk directories may be new too: flush every level up to data/.
-    await Promise.all([parent, path.dirname(parent), path.dirname(path.dirname(parent))].map(syncDirAsync));
+    // The table and chunk directories may be new too: every level up to data/.
+    return [parent, path.dirname(parent), path.dirname(path.dirname(parent))];
   }
 
   /**
