@@ -7,7 +7,9 @@ import { runChunkvault, runTool, type ChildRun } from './measure.js';
 import { buildScaleHome } from './scale-fixture.js';
 
 /**
- * `npm run bench:scale -- [partitions] [workDir] [outDir]`: metadata at scale (issue 14). Builds
+ * `npm run bench:scale -- [partitions] [workDir] [outDir] [label] [format]`: metadata at scale
+ * (issue 14). `label` says what the machine was doing ("quiet machine"); `format` (1 or 2) is
+ * the repositories' format, default what a backup makes, and names the output `-v<format>`. Builds
  * the fixture (scale-fixture.ts: 3 tables × `partitions`, default 100,000, on tmpfs by default),
  * backs it up once (untimed for the goals), then measures each operation as an operator runs it,
  * one child process each, wall time and peak RSS: no-change backup-db, points, list, check
@@ -75,6 +77,7 @@ function markdown(partitions: number, fixture: { seconds: number; files: number 
 async function main(): Promise<void> {
   // The fifth argument, 1 or 2, names the format of the repositories (default: what a backup makes).
   const [n = '100000', work = '/dev/shm/cv-scale-meta', out = 'bench-results', label = 'shared machine', format = ''] = process.argv.slice(2);
+  if (format && format !== '1' && format !== '2') throw new Error(`format must be 1 or 2, not ${format}`);
   const formatArgs = format ? ['--repo-format', format] : [];
   const partitions = Number(n);
   fs.rmSync(work, { recursive: true, force: true });
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
     const date = new Date().toISOString().slice(0, 10);
     const base = path.join(out, `${date}-scale-meta-${fixture.partitions}${format ? `-v${format}` : ''}`);
     fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(`${base}.json`, JSON.stringify({ date: new Date().toISOString(), label, partitions: fixture.partitions, fixture, machine: describeMachine([{ role: 'work', path: work }]), firstBackup: first, rows }, null, 1) + '\n');
+    fs.writeFileSync(`${base}.json`, JSON.stringify({ date: new Date().toISOString(), label, format: format || 'default', partitions: fixture.partitions, fixture, machine: describeMachine([{ role: 'work', path: work }]), firstBackup: first, rows }, null, 1) + '\n');
     fs.writeFileSync(`${base}.md`, markdown(fixture.partitions, fixture, first, rows, label));
     log(`wrote ${base}.{json,md}`);
   } finally {

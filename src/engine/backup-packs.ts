@@ -42,7 +42,8 @@ export interface PackSizing {
  * file by file by one worker (the many shape's 14,000 opens serially, 2026-11-27-packs-sweep.md).
  * Each small entry weighs its share of the disk's small bytes plus its share of its small entries
  * (a pack's time goes to bytes and to opens); a pack closes once it holds 1/spread of the weight,
- * so a disk gets at most `spread` packs. Closing before the entry that would pass a share of the
+ * so a disk gets at most `spread` packs, or as many as PACK_MAX_ENTRIES needs when it has more
+ * small entries (each still closes at the cap, or at the byte target). Closing before the entry that would pass a share of the
  * bytes, or at a share of the entries, left a fifth, small pack of dfs://testdb's many-shape backup
  * to run after the four others, on one worker.
  */
@@ -59,8 +60,10 @@ export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, s
     const t = small.get(disk)!;
     return (t.bytes ? bytes / t.bytes : 0) + 1 / t.jobs;
   };
-  // The whole disk weighs 2 (1 without bytes); the tolerance keeps rounding from opening one more pack.
-  const shareOf = (disk: string) => (small.get(disk)!.bytes ? 2 : 1) / spread - 1e-9;
+  // The whole disk weighs 2 (1 without bytes); the tolerance keeps rounding from opening one more
+  // pack. A disk with more small entries than `spread` packs may hold is spread over more packs, evenly.
+  const spreadOf = (disk: string) => Math.max(spread, Math.ceil(small.get(disk)!.jobs / PACK_MAX_ENTRIES));
+  const shareOf = (disk: string) => (small.get(disk)!.bytes ? 2 : 1) / spreadOf(disk) - 1e-9;
   const open = new Map<string, { jobs: CopyJob[]; bytes: number; weight: number }>();
   for (const j of jobs) {
     const bytes = sizeOf(j);

@@ -73,15 +73,16 @@ function validRecord(rec: unknown): rec is JournalRecord {
   }
 }
 
-/**
- * Records from every journal in the repository; a torn last line (crash mid-write) is ignored.
- * journal/ must be a real directory and each journal a regular file (a FIFO would block for ever).
- */
 /** What runs left, by entry key: a Map for v1's journal files; v2's pack index read on first use. */
 export interface JournalRecords {
   get(key: string): JournalRecord | undefined;
   values(): Iterable<JournalRecord>;
 }
+
+/**
+ * Records from every journal in the repository; a torn last line (crash mid-write) is ignored.
+ * journal/ must be a real directory and each journal a regular file (a FIFO would block for ever).
+ */
 
 export function readJournals(repo: string): { records: Map<string, JournalRecord>; files: string[] } {
   const records = new Map<string, JournalRecord>();

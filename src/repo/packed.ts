@@ -27,6 +27,8 @@ export class PackedStore {
   readonly codec: BlobCodec;
   private index: Map<string, EntryLocation> | undefined;
   private indexes: Map<string, PackIndex> | undefined;
+  /** The indexes this run wrote, in order (rememberPack). */
+  private remembered: PackIndex[] = [];
 
   constructor(
     readonly backendSpec: BackendSpec,
@@ -86,7 +88,10 @@ export class PackedStore {
   locations(): Map<string, EntryLocation> {
     if (this.index) return this.index;
     const out = new Map<string, EntryLocation>();
-    for (const [id, ix] of this.packIndexes()) for (const e of ix.entries) out.set(e.key, { pack: id, packSize: ix.packSize, entry: e });
+    const mine = new Set(this.remembered.map((ix) => ix.pack));
+    const add = (id: string, ix: PackIndex) => ix.entries.forEach((e) => out.set(e.key, { pack: id, packSize: ix.packSize, entry: e }));
+    for (const [id, ix] of this.packIndexes()) if (!mine.has(id)) add(id, ix);
+    for (const ix of this.remembered) add(ix.pack, ix); // this run's last: they win
     return (this.index = out);
   }
 
@@ -119,8 +124,13 @@ export class PackedStore {
     this.rememberPack(ix);
   }
 
-  /** Adds an index already durable in the repository (a backup's workers write them: pack-index-write.ts). */
+  /**
+   * Adds an index already durable in the repository (a backup's workers write them:
+   * pack-index-write.ts). This run's packs win over older ones that hold the same key (a --force
+   * copy), also when the indexes are first read after some were added (they are read lazily).
+   */
   rememberPack(ix: PackIndex): void {
+    this.remembered.push(ix);
     this.indexes?.set(ix.pack, ix);
     for (const e of ix.entries) this.index?.set(e.key, { pack: ix.pack, packSize: ix.packSize, entry: e });
   }
@@ -129,6 +139,7 @@ export class PackedStore {
   reload(): void {
     this.index = undefined;
     this.indexes = undefined;
+    this.remembered = [];
   }
 
   /**

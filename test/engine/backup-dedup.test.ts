@@ -53,6 +53,20 @@ describe('backup dedup of identical files', () => {
     expect(runCli(['check', s.bak, DB]).code).toBe(0);
   });
 
+  it('a --force backup names only its own packs for its deduplicated files, never the packs it replaces', async () => {
+    const s = await source();
+    await backup({ home: s.home, backupDir: s.bak, dbPath: DB, repoFormat: 2, packSizing: DEDUP });
+    const ixDir = path.join(repoDir(s.bak, DB), 'index');
+    const first = new Set(fs.readdirSync(ixDir));
+    const r = await backup({ home: s.home, backupDir: s.bak, dbPath: DB, repoFormat: 2, packSizing: DEDUP, force: true });
+    expect(r.filesDeduplicated).toBeGreaterThan(0);
+    const second = fs.readdirSync(ixDir).filter((id) => !first.has(id));
+    const named = second.flatMap((id) => (JSON.parse(fs.readFileSync(path.join(ixDir, id), 'utf8')) as { entries: { files: { blobs: { pack?: string }[] }[] }[] }).entries.flatMap((e) => e.files.flatMap((f) => f.blobs.flatMap((b) => b.pack ?? []))));
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((p) => first.has(p))).toEqual([]);
+    expect(runCli(['check', s.bak, DB]).code).toBe(0);
+  });
+
   it('a verbatim copy of a deduplicated repository restores both tables', async () => {
     const s = await source();
     await backup({ home: s.home, backupDir: s.bak, dbPath: DB, repoFormat: 2, packSizing: DEDUP });

@@ -59,9 +59,9 @@ class Codec implements BlobCodec {
     return this.zstd !== undefined;
   }
 
-  /** `rawLength`, when known, lets a blob below COMPRESS_MIN_BYTES skip zstd: it is stored as it is. */
-  blobEncoder(append: (stored: Uint8Array) => void, rawLength?: number): BlobEncoder {
-    const small = rawLength !== undefined && rawLength < COMPRESS_MIN_BYTES;
+  /** A blob below COMPRESS_MIN_BYTES skips zstd: it is stored as it is. */
+  blobEncoder(append: (stored: Uint8Array) => void, rawLength: number): BlobEncoder {
+    const small = rawLength < COMPRESS_MIN_BYTES;
     return newBlobEncoder(small ? undefined : this.zstd, this.keys?.blob, append);
   }
 

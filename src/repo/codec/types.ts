@@ -18,9 +18,10 @@ export interface BlobCodec {
    * piece is passed on (encrypted) at once, so a writer streams blobs through a small buffer that
    * stays in cache; compressed, each piece is compressed at once into the blob's one zstd frame,
    * and held (not copied: the caller keeps them intact) until end(), which stores the blob as it
-   * is when the frame is not smaller.
+   * is when the frame is not smaller. `rawLength` is the blob's plain size: a blob below
+   * COMPRESS_MIN_BYTES (zstd.ts) is stored as it is, never compressed.
    */
-  blobEncoder(append: (stored: Uint8Array) => void, rawLength?: number): BlobEncoder;
+  blobEncoder(append: (stored: Uint8Array) => void, rawLength: number): BlobEncoder;
   /** Whether blobs are compressed: a writer then keeps each blob's pieces intact until end(). */
   readonly compresses: boolean;
   /** The plain bytes of a stored blob; throws CvError CORRUPT on an authentication failure. */
