@@ -65,7 +65,14 @@ export async function copyIntoMirror(x: MirrorInput): Promise<{ bytes: number; m
   // Worker threads cost ~100 ms to start: a no-change backup never starts them.
   if (plan.toCopy.length)
     await withPipeline(x.copying, x.observer, total, (pipe) => kickingWriteback([repo.dir], pipe, async () => {
-      await runLimited(plan.toCopy, x.copying.inFlight, async ({ chunk, table }) => groups.add(await copyEntry(x, at, pipe, chunk, table), chunk.tables[table]!.bytes));
+      try {
+        await runLimited(plan.toCopy, x.copying.inFlight, async ({ chunk, table }) => groups.add(await copyEntry(x, at, pipe, chunk, table), chunk.tables[table]!.bytes));
+      } catch (err) {
+        // What was copied is journaled even after a failure, under the lock (a rerun need not copy
+        // it again), and no group is left to flush after the run has given the lock up.
+        await groups.flush().catch(() => undefined);
+        throw err;
+      }
       await groups.flush();
     }), x.started);
   return { bytes, methods: at.methods, journal };
