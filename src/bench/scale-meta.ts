@@ -75,7 +75,6 @@ function markdown(partitions: number, fixture: { seconds: number; files: number 
 }
 
 async function main(): Promise<void> {
-  // The fifth argument, 1 or 2, names the format of the repositories (default: what a backup makes).
   const [n = '100000', work = '/dev/shm/cv-scale-meta', out = 'bench-results', label = 'shared machine', format = ''] = process.argv.slice(2);
   if (format && format !== '1' && format !== '2') throw new Error(`format must be 1 or 2, not ${format}`);
   const formatArgs = format ? ['--repo-format', format] : [];

@@ -2,13 +2,13 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { corrupt } from '../common/errors.js';
 import { groupSyncAsync } from '../common/group-sync.js';
-import { PIPELINE_DEFAULTS, diskOf, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
+import { diskOf, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
 import { versionProblem, type ChunkMeta, type Cluster, type DatabaseDef } from '../store/index.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, type ManifestEntry } from '../repo/manifest.js';
 import type { Repository } from '../repo/repository.js';
 import { setEntry, type BackupPlan } from './backup-plan.js';
-import { GroupFlusher } from './group-flush.js';
+import { COMMIT_GROUP, GroupFlusher } from './group-flush.js';
 import { kickingWriteback, runLimited, withPipeline, type Observer } from './options.js';
 
 export interface MirrorInput {
@@ -49,11 +49,10 @@ export async function copyIntoMirror(x: MirrorInput): Promise<{ bytes: number; m
   const at = { runId, disks: new Map(c.volumes.map((v) => [v.path, v.disk])), dstDisk: diskOf(repo.dir), methods: new Set<UsedMethod>() };
   const total = plan.toCopy.reduce((a, j) => a + j.chunk.tables[j.table]!.bytes, 0);
   let bytes = 0;
-  const limits = { entries: PIPELINE_DEFAULTS.commitGroupEntries, bytes: PIPELINE_DEFAULTS.commitGroupBytes, ms: PIPELINE_DEFAULTS.commitGroupMs };
-  const groups = new GroupFlusher<Staged>(limits, async (group) => {
+  const groups = new GroupFlusher<Staged>(COMMIT_GROUP, async (group) => {
     await groupSyncAsync(group.map((g) => g.staging));
     const dirs = new Set<string>();
-    for (const g of group) for (const d of await repo.publishUnsynced(g.staging, g.chunk.chunkId, g.table, g.entry.cid)) dirs.add(d);
+    for (const g of group) for (const d of await repo.publish(g.staging, g.chunk.chunkId, g.table, g.entry.cid)) dirs.add(d);
     await groupSyncAsync([...dirs]);
     await journal.append(...group.map((g) => ({ key: entryKey(g.chunk.chunkId, g.table, g.entry.cid), entry: g.entry })));
     for (const g of group) {

@@ -43,9 +43,9 @@ export interface PackSizing {
  * Each small entry weighs its share of the disk's small bytes plus its share of its small entries
  * (a pack's time goes to bytes and to opens); a pack closes once it holds 1/spread of the weight,
  * so a disk gets at most `spread` packs, or as many as PACK_MAX_ENTRIES needs when it has more
- * small entries (each still closes at the cap, or at the byte target). Closing before the entry that would pass a share of the
- * bytes, or at a share of the entries, left a fifth, small pack of dfs://testdb's many-shape backup
- * to run after the four others, on one worker.
+ * small entries (each still closes at the cap, or at the byte target). Closing before the entry
+ * that would pass a share of the bytes, or at a share of the entries, left a fifth, small pack of
+ * dfs://testdb's many-shape backup to run after the four others, on one worker.
  */
 export function groupPacks(jobs: CopyJob[], diskOfJob: (j: CopyJob) => string, sizing: PackSizing = { shareBelow: PACK_SHARE_BELOW, target: PACK_TARGET_BYTES }, spread = 1): CopyJob[][] {
   const out: CopyJob[][] = [];

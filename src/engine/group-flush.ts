@@ -1,3 +1,5 @@
+import { PIPELINE_DEFAULTS } from '../io/index.js';
+
 /**
  * Items gathered into groups and flushed together, one group after another, in the background
  * while callers go on: a group flushes once it holds `entries` items or `bytes`, or once its
@@ -10,6 +12,9 @@ export interface GroupLimits {
   /** A group also flushes once its first item has waited this long (a slow or throttled run still makes progress that a kill keeps). */
   ms: number;
 }
+
+/** The limits restore's group commit and the v1 backup's group durability run with (io/defaults.ts, where they were measured). */
+export const COMMIT_GROUP: GroupLimits = { entries: PIPELINE_DEFAULTS.commitGroupEntries, bytes: PIPELINE_DEFAULTS.commitGroupBytes, ms: PIPELINE_DEFAULTS.commitGroupMs };
 
 export class GroupFlusher<T> {
   private pending: T[] = [];

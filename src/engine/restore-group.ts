@@ -1,8 +1,6 @@
 import { commitStages, type Cluster, type StagedCommit } from '../store/index.js';
 import { GroupFlusher, type GroupLimits } from './group-flush.js';
 
-export type { GroupLimits } from './group-flush.js';
-
 /**
  * Restore's group durability (issue 14): copied partitions are not committed one by one (an
  * fdatasync per file and a full MVCC commit per (partition, table)); they wait here and are

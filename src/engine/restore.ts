@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { PIPELINE_DEFAULTS, applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
+import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
 import { Cluster, dbNameOf, dropPartition, loadDatabase, placeChunks, stageVersion, versionProblem, type ChunkMeta, type DatabaseDef, type StagedCommit } from '../store/index.js';
-import { GroupCommitter, type GroupLimits } from './restore-group.js';
+import { GroupCommitter } from './restore-group.js';
+import { COMMIT_GROUP, type GroupLimits } from './group-flush.js';
 import { defaultHolder, kickingWriteback, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
 import { readEntryFromPack } from './restore-packs.js';
@@ -196,8 +197,7 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, copying: Fi
     const plan = planRestore(c, m, targetDb, pairs, spec.pattern, spec);
     if (!shared) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
     for (const s of plan.skipped) o.observer?.partitionDone?.(s.table);
-    const group = { entries: PIPELINE_DEFAULTS.commitGroupEntries, bytes: PIPELINE_DEFAULTS.commitGroupBytes, ms: PIPELINE_DEFAULTS.commitGroupMs };
-    const run = (pipeline: CopyPipeline) => runJobs({ c, targetDb, src, pipeline, inFlight: copying.inFlight, group, ...(o.observer ? { observer: o.observer } : {}) }, plan.jobs);
+    const run = (pipeline: CopyPipeline) => runJobs({ c, targetDb, src, pipeline, inFlight: copying.inFlight, group: COMMIT_GROUP, ...(o.observer ? { observer: o.observer } : {}) }, plan.jobs);
     const total = plan.jobs.reduce((a, j) => a + j.entry.bytes, 0);
     const { done, failures, bytes } = shared ? await run(shared) : await withPipeline(copying, o.observer, total, run);
     if (failures.length) throw failureError(targetDb, failures, done.length);

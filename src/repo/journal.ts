@@ -83,7 +83,6 @@ export interface JournalRecords {
  * Records from every journal in the repository; a torn last line (crash mid-write) is ignored.
  * journal/ must be a real directory and each journal a regular file (a FIFO would block for ever).
  */
-
 export function readJournals(repo: string): { records: Map<string, JournalRecord>; files: string[] } {
   const records = new Map<string, JournalRecord>();
   const files = listDir(repo, ['journal']).filter((e) => e.name.endsWith('.jsonl'));

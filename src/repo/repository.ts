@@ -237,7 +237,7 @@ export class Repository {
 
   /** A private staging directory for one copy, and the paths its files go to; publish() moves it into place. */
   async stage(chunkId: string, table: string, cid: number, runId: string, names: string[]): Promise<{ dir: string; files: string[] }> {
-    // No flush here: publish flushes every level up to data/ once the copy is in place.
+    // No flush here: the levels up to data/ are flushed once the copy is published (publish returns them).
     const parent = ensureDirs(this.dir, ['data', chunkId, table], false);
     const name = `.staging-${cid}-${runId}`;
     removeEntry(parent, [name]);
@@ -250,15 +250,11 @@ export class Repository {
    * Publishes a staged copy. A new entry is one directory rename. When data is already there
    * (--force), each staged file is renamed over its namesake: every rename is atomic, so at any
    * instant (a kill included) every file of the entry is a whole copy, old or new, and the entry
-   * directory never disappears from a restore point that shares it.
-   * Async throughout: the event loop keeps feeding the workers while directories are flushed.
+   * directory never disappears from a restore point that shares it. The renames are durable only
+   * once the returned directories (every level up to data/) are flushed: the caller flushes a
+   * group's at once (engine/backup-mirror.ts). Async: the event loop keeps feeding the workers.
    */
-  async publish(staging: string, chunkId: string, table: string, cid: number): Promise<void> {
-    await Promise.all((await this.publishUnsynced(staging, chunkId, table, cid)).map(syncDirAsync));
-  }
-
-  /** publish() but for the flush of the levels up to data/: returns them, for a caller that flushes many entries' at once. */
-  async publishUnsynced(staging: string, chunkId: string, table: string, cid: number): Promise<string[]> {
+  async publish(staging: string, chunkId: string, table: string, cid: number): Promise<string[]> {
     const parent = walkDirs(this.dir, ['data', chunkId, table]);
     if (parent === undefined) throw corrupt(`the staging directory of ${chunkId}/${table}/${cid} in ${this.dir} vanished`);
     const final = path.join(parent, String(cid));
