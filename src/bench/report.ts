@@ -65,6 +65,7 @@ export function renderMarkdown(r: BenchResult, svgName: string): string {
   L.push('## Machine', '');
   L.push(`| | |`, `|---|---|`);
   L.push(`| CPU | ${m.cpus} × ${m.cpuModel} |`, `| memory | ${formatBytes(m.memoryBytes)} |`, `| kernel | ${m.kernel} (${m.os}) |`, `| Node | ${m.node} |`, `| root | ${m.root} |`);
+  if (m.pageReportingOrder !== undefined) L.push(`| free page reporting | ${pageReporting(m.pageReportingOrder)} |`);
   for (const d of m.disks) L.push(`| disk (${d.role}) | ${d.blockDevice ?? 'no block device'} ${d.model ?? ''}, ${d.fsType}, ${d.rotational === null ? '' : d.rotational ? 'rotational' : 'non-rotational'}${d.sizeBytes ? `, ${formatBytes(d.sizeBytes)}` : ''} — ${d.path} |`);
   L.push('', `Layout: ${r.layout.kind}; volumes ${r.layout.volumes.join(', ')}; backups in ${r.layout.backupDir}.${r.layout.note ? ' ' + r.layout.note : ''}`, '');
   const ds = r.dataset;
@@ -121,4 +122,11 @@ export function writeReport(r: BenchResult, outDir: string): { json: string; md:
   fs.writeFileSync(files.svg, chartFor(r));
   fs.writeFileSync(files.md, renderMarkdown(r, path.basename(files.svg)));
   return files;
+}
+
+/** On x86-64 with 4 KiB pages no free block is above order 10, so a larger order reports nothing. */
+function pageReporting(order: number | null): string {
+  if (order === null) return 'none';
+  const off = process.arch === 'x64' && order > 10;
+  return `order ${order} (${off ? 'above the largest free block: nothing is reported' : 'freed page cache goes back to the host; see docs/PERFORMANCE.md'})`;
 }

@@ -48,6 +48,7 @@ const SHAPE = obj({
     node: str,
     root: bool,
     disks: arr(obj({ role: str, path: str, dev: str, blockDevice: nullable(str), model: nullable(str), rotational: nullable(bool), sizeBytes: nullable(num), fsType: str })),
+    pageReportingOrder: optional(nullable(num)),
   }),
   cache: oneOf('cold', 'warm'),
   layout: obj({ kind: oneOf('directories', 'loop-ext4', 'emulated'), volumes: arr(str), backupDir: str, note: optional(str) }),
