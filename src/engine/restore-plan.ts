@@ -130,8 +130,16 @@ export interface CopyJob {
   /** The backup's chunk and entry: where the files are and what the target's version records as origin. */
   srcChunkId: string;
   readonly entry: ManifestEntry;
+  /** The entry's cid, bytes and file count, kept so that batching, warming and totals do not read `entry` again. */
+  readonly size: EntrySize;
   /** chunkId for a chunk the restore creates: the backup's when restoring into the same database path. */
   newChunkId?: string;
+}
+
+export interface EntrySize {
+  cid: number;
+  bytes: number;
+  files: number;
 }
 
 /** A job whose entry is read from the point's lines when asked for: a plan of 200,000 jobs holds no file list. */
@@ -144,10 +152,12 @@ class LineJob implements CopyJob {
     private readonly lines: PartitionLines,
     /** The partition's place in the point: jobs are ordered by it. */
     readonly index: number,
+    readonly size: EntrySize,
     newChunkId: string | undefined,
   ) {
     if (newChunkId) this.newChunkId = newChunkId;
   }
+  /** Parsed from the point's line at each call (the line holds every table of the partition). */
   get entry(): ManifestEntry {
     return this.lines.at(this.index).tables[this.pair.src]!;
   }
@@ -195,7 +205,7 @@ export function planRestore(c: Cluster, m: SourceManifest, targetDb: string, pai
       if (!o.force && k && v && holdsEntry(k, v, p.chunkId, e)) plan.skipped.push({ path: p.path, table: pair.dst });
       else {
         const keepId = !k && targetDb === m.dbPath && !targetIds.has(p.chunkId);
-        plan.jobs.push(new LineJob(p.path, pair, p.chunkId, m.partitions, i, keepId ? p.chunkId : undefined));
+        plan.jobs.push(new LineJob(p.path, pair, p.chunkId, m.partitions, i, { cid: e.cid, bytes: e.bytes, files: e.files.length }, keepId ? p.chunkId : undefined));
       }
     }
     plan.perTable.set(pair.dst, matched);
