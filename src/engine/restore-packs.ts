@@ -3,28 +3,46 @@ import { corrupt } from '../common/errors.js';
 import type { CopyPipeline } from '../io/index.js';
 import { entryKey, type ManifestEntry } from '../repo/manifest.js';
 import { PACK_TASK, type PackedStore } from '../repo/packed.js';
-import type { ReadPackTask, ReadResult } from '../repo/pack-task.js';
+import type { ReadPacksTask, ReadResult } from '../repo/pack-task.js';
+
+/** One entry to read back: its manifest entry, and the directory its files go to ('' to only verify). */
+export interface EntryRead {
+  chunkId: string;
+  table: string;
+  e: ManifestEntry;
+  dir: string;
+}
 
 /**
- * Reads one entry's files out of its pack by byte range into `dir` (a store staging directory),
- * each blob decoded and verified, each file fdatasynced (unless `sync` is false: restore's group
- * commit makes them durable together). The file names come from the manifest
- * (already validated); the index only says where the bytes are, and must agree with the manifest.
+ * Reads entries' files out of their packs by byte range, as one worker task, each into its `dir`
+ * (a store staging directory): each blob decoded and verified, each file fdatasynced (unless
+ * `sync` is false: restore's group commit makes them durable together). The file names come from
+ * the manifest (already validated); the index only says where the bytes are, and must agree with
+ * the manifest. A problem with any entry fails the task (restore then reads the entries one by one).
  */
-export async function readEntryFromPack(store: PackedStore, pipeline: CopyPipeline, chunkId: string, table: string, e: ManifestEntry, dir: string, disks: string[], sync = true): Promise<ReadResult[]> {
-  const key = entryKey(chunkId, table, e.cid);
-  const loc = store.locate(key, e);
-  if (!loc) throw corrupt(`the backup lacks the data of ${key}: no pack index names it`);
-  const task: ReadPackTask = {
-    op: 'read',
+export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPipeline, reads: EntryRead[], disks: string[], sync = true): Promise<ReadResult[][]> {
+  const task: ReadPacksTask = {
+    op: 'reads',
     backend: store.backendSpec,
     codec: store.codecSpec,
-    pack: loc.pack,
-    packSize: loc.packSize,
-    key,
-    foreign: store.foreignSizes([loc.entry]),
-    files: loc.entry.files.map((f, i) => ({ ...f, ...(dir ? { dst: path.join(dir, e.files[i]!.name) } : {}) })),
-    ...(sync ? {} : { sync: false }),
+    reads: reads.map(({ chunkId, table, e, dir }) => {
+      const key = entryKey(chunkId, table, e.cid);
+      const loc = store.locate(key, e);
+      if (!loc) throw corrupt(`the backup lacks the data of ${key}: no pack index names it`);
+      return {
+        pack: loc.pack,
+        packSize: loc.packSize,
+        key,
+        foreign: store.foreignSizes([loc.entry]),
+        files: loc.entry.files.map((f, i) => ({ ...f, ...(dir ? { dst: path.join(dir, e.files[i]!.name) } : {}) })),
+        ...(sync ? {} : { sync: false }),
+      };
+    }),
   };
-  return pipeline.runModule<ReadResult[]>(PACK_TASK, task, disks);
+  return pipeline.runModule<ReadResult[][]>(PACK_TASK, task, disks);
+}
+
+/** readEntriesFromPacks of one entry (check verifies entry by entry and reports each). */
+export async function readEntryFromPack(store: PackedStore, pipeline: CopyPipeline, chunkId: string, table: string, e: ManifestEntry, dir: string, disks: string[], sync = true): Promise<ReadResult[]> {
+  return (await readEntriesFromPacks(store, pipeline, [{ chunkId, table, e, dir }], disks, sync))[0]!;
 }

@@ -1,13 +1,12 @@
-import path from 'node:path';
-import { CvError, corrupt } from '../common/errors.js';
+import { CvError } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
-import { Cluster, dbNameOf, dropPartition, loadDatabase, placeChunks, stageVersion, versionProblem, type ChunkMeta, type DatabaseDef, type StagedCommit } from '../store/index.js';
+import { Cluster, dbNameOf, dropPartition, loadDatabase, placeChunks } from '../store/index.js';
 import { GroupCommitter } from './restore-group.js';
 import { COMMIT_GROUP, type GroupLimits } from './group-flush.js';
 import { defaultHolder, kickingWriteback, runLimited, withPipeline, type Observer, type OperationOptions } from './options.js';
 import { parsePattern, type PartitionPattern } from './pattern.js';
-import { readEntryFromPack } from './restore-packs.js';
+import { batchJobs, copyBatch, type CopyContext, type PlacedJob } from './restore-copy.js';
 import { checkSelection, lockTarget, openPoint, openTargetCluster, planRestore, prepareTarget, type CopyJob, type SourcePoint, type TablePair } from './restore-plan.js';
 
 export interface RestoreTarget {
@@ -74,81 +73,53 @@ interface Failure {
   err: unknown;
 }
 
-/** Where one job's copy goes, and what every job shares: read once per runJobs. */
-interface Placement {
-  chunk: ChunkMeta;
-  dstDisks: Map<string, string>;
-  srcDisk: string;
-  def: DatabaseDef;
-}
-
-/**
- * Copies one table partition into a staging directory of the target chunk, without an fdatasync
- * per file: the group commit (restore-group.ts) makes the stage durable and publishes it.
- */
-async function copyOne(x: RunContext, job: CopyJob, at: Placement): Promise<StagedCommit> {
-  const { c, targetDb } = x;
-  const { entry, pair } = job;
-  const dstDisk = at.dstDisks.get(at.chunk.volume) ?? diskOf(at.chunk.volume);
-  const srcDisk = at.srcDisk;
-  const packs = x.src.repo.packs;
-  const srcFiles = packs ? [] : x.src.repo.entryFilesIfPresent(job.srcChunkId, pair.src, entry);
-  if (!srcFiles) throw corrupt(`the backup lacks the data of ${job.path} table ${pair.src} (cid ${entry.cid})`);
-  const stage = stageVersion(c, targetDb, at.chunk, pair.dst, at.def);
-  try {
-    let heads: { size: number; head?: Uint8Array }[];
-    if (packs) heads = await readEntryFromPack(packs, x.pipeline, job.srcChunkId, pair.src, entry, stage.dir, [srcDisk, dstDisk], false);
-    else {
-      const files = entry.files.map((f, i) => ({ src: srcFiles[i]!, dst: path.join(stage.dir, f.name), expectedSize: f.size, expectedXxh3: f.xxh3 }));
-      heads = await x.pipeline.copyFiles(files, srcDisk, dstDisk, { durable: false }).catch((err: unknown) => {
-        // The manifest lists the file, so a file the repository lacks is damage, not bad input.
-        throw err instanceof CvError && err.code === 'NOT_FOUND' ? corrupt(`the backup lacks a data file of ${job.path} table ${pair.src}: ${err.message}`) : err;
-      });
-    }
-    const m = x.src.manifest;
-    const problem = versionProblem(m.engine, m.tables[pair.src]!.schema, entry.rows, heads.map((r, i) => ({ name: entry.files[i]!.name, size: r.size, head: r.head ?? new Uint8Array(0) })));
-    if (problem) throw corrupt(`restore point ${m.pointId} does not describe its data: ${job.path} table ${pair.src}: ${problem}`);
-    return { stage, staged: { rows: entry.rows, files: entry.files.map((f) => ({ name: f.name, size: f.size })), origin: { chunkId: job.srcChunkId, cid: entry.cid } } };
-  } catch (err) {
-    stage.abort();
-    throw err;
-  }
-}
-
 /**
  * Runs every copy job; copied partitions are committed in groups. A failed partition (or a failed
  * group commit) leaves the target's previous versions live and does not stop the others; the
  * failures are returned for the caller to report.
  */
 export async function runJobs(x: RunContext, jobs: CopyJob[]): Promise<{ done: CopyJob[]; failures: Failure[]; bytes: number }> {
-  const dstDisks = new Map(x.c.volumes.map((v) => [v.path, v.disk]));
-  const srcDisk = x.src.repo.ioQueue ?? diskOf(x.src.repo.dir);
   const done: CopyJob[] = [];
   const failures: Failure[] = [];
   let bytes = 0;
-  // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   if (!jobs.length) return { done, failures, bytes };
+  // Every chunk the jobs need, found or created under one database lock rather than one lock each.
   // Missing chunks are placed, not written: each group commit creates them with their first version,
   // once their directories are durable (the copies do not wait for that).
-  const def = loadDatabase(x.c, x.targetDb);
   const { chunks, durable } = placeChunks(x.c, x.targetDb, jobs.map((j) => ({ path: j.path, ...(j.newChunkId ? { chunkId: j.newChunkId } : {}) })));
+  const cx: CopyContext = { c: x.c, targetDb: x.targetDb, src: x.src, pipeline: x.pipeline, srcDisk: x.src.repo.ioQueue ?? diskOf(x.src.repo.dir), def: loadDatabase(x.c, x.targetDb) };
+  const dstDisks = new Map(x.c.volumes.map((v) => [v.path, v.disk]));
+  const placed = jobs.map((job) => {
+    const chunk = chunks.get(job.path)!;
+    return { job, chunk, dstDisk: dstDisks.get(chunk.volume) ?? diskOf(chunk.volume) };
+  });
   const group = new GroupCommitter<CopyJob>(x.c, x.targetDb, x.group, durable, (settled, err) => {
     if (err !== undefined) return void failures.push(...settled.map((job) => ({ job, err })));
     for (const job of settled) {
       done.push(job);
-      bytes += job.entry.bytes;
+      bytes += job.size.bytes;
       x.observer?.partitionDone?.(job.pair.dst);
     }
   });
-  const warming = x.src.repo.warmEntries(jobs.map((j) => ({ chunkId: j.srcChunkId, table: j.pair.src, cid: j.entry.cid })));
+  const cancelled = () => new CvError('CANCELLED', 'restore cancelled');
+  const copy = async (batch: PlacedJob[]) => {
+    if (x.pipeline.cancelled) throw cancelled();
+    (await copyBatch(cx, batch)).forEach((s, i) => group.add(batch[i]!.job, s, batch[i]!.job.size.bytes));
+  };
+  const warming = x.src.repo.warmEntries(jobs.map((j) => ({ chunkId: j.srcChunkId, table: j.pair.src, cid: j.size.cid })));
   try {
     await kickingWriteback(x.c.volumes.map((v) => v.path), x.pipeline, () =>
-      runLimited(jobs, x.inFlight, async (job) => {
+      // A throttled restore is bound by its rate, not the main thread: one partition per task, so
+      // its groups commit as it goes (a batch joins its group only once all of it is copied).
+      runLimited(batchJobs(placed, x.pipeline.rate > 0 ? { bytes: 0, files: 0 } : undefined), x.inFlight, async (batch) => {
         try {
-          if (x.pipeline.cancelled) throw new CvError('CANCELLED', 'restore cancelled');
-          group.add(job, await copyOne(x, job, { chunk: chunks.get(job.path)!, dstDisks, srcDisk, def }), job.entry.bytes);
+          await copy(batch);
         } catch (err) {
-          failures.push({ job, err });
+          if (batch.length === 1) return void failures.push({ job: batch[0]!.job, err });
+          // Cancelled meanwhile: the batch's error may be one partition's damage, not every partition's.
+          if (x.pipeline.cancelled) return void failures.push(...batch.map((p) => ({ job: p.job, err: cancelled() })));
+          // A failed batch is copied again partition by partition, so only a bad partition fails.
+          for (const p of batch) await copy([p]).catch((e: unknown) => failures.push({ job: p.job, err: e }));
         }
       }),
     );
@@ -198,7 +169,7 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, copying: Fi
     if (!shared) o.observer?.plan?.(pairs.map((p) => ({ dbName: targetDb, tableName: p.dst, total: plan.perTable.get(p.dst) ?? 0 })));
     for (const s of plan.skipped) o.observer?.partitionDone?.(s.table);
     const run = (pipeline: CopyPipeline) => runJobs({ c, targetDb, src, pipeline, inFlight: copying.inFlight, group: COMMIT_GROUP, ...(o.observer ? { observer: o.observer } : {}) }, plan.jobs);
-    const total = plan.jobs.reduce((a, j) => a + j.entry.bytes, 0);
+    const total = plan.jobs.reduce((a, j) => a + j.size.bytes, 0);
     const { done, failures, bytes } = shared ? await run(shared) : await withPipeline(copying, o.observer, total, run);
     if (failures.length) throw failureError(targetDb, failures, done.length);
     for (const e of plan.extras) dropPartition(c, targetDb, e.path, e.table);

@@ -50,6 +50,13 @@ export interface ReadPackTask {
   /** false: restored files are not fdatasynced one by one (the caller syncs them as a group). */
   sync?: boolean;
 }
+/** Many entries' reads as one task (restore of many small partitions: one task each cost more than the copy). */
+export interface ReadPacksTask {
+  op: 'reads';
+  backend: BackendSpec;
+  codec: BlobCodecSpec;
+  reads: Omit<ReadPackTask, 'op' | 'backend' | 'codec'>[];
+}
 export interface ReadResult {
   size: number;
   xxh3?: string;
@@ -100,8 +107,9 @@ function gathered(sink: ObjectSink): { readonly size: number; append(b: Uint8Arr
   };
 }
 
-export default function run(task: WritePackTask | ReadPackTask, ctx: WorkerContext): unknown {
+export default function run(task: WritePackTask | ReadPackTask | ReadPacksTask, ctx: WorkerContext): unknown {
   blobBuffer();
+  if (task.op === 'reads') return task.reads.map((r) => readPack({ ...r, op: 'read', backend: task.backend, codec: task.codec }, ctx));
   return task.op === 'write' ? writePack(task, ctx) : readPack(task, ctx);
 }
 
