@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DEDUP_MIN_BYTES, diskOf, type CopyPipeline, type UsedMethod } from '../io/index.js';
-import type { ChunkMeta } from '../store/index.js';
+import { numberWidth, type ChunkMeta } from '../store/index.js';
 import { setEntry, type BackupPlan, type CopyJob } from './backup-plan.js';
 import { kickingWriteback, runLimited, type Observer } from './options.js';
 import { entryKey } from '../repo/manifest.js';
@@ -176,7 +176,8 @@ async function copyGroup(x: PackCopyInput, pipe: CopyPipeline, group: CopyJob[],
       files: j.chunk.tables[j.table]!.files.map((f) => {
         const src = srcOf(x, j, f.name);
         const same = sameAs(x.store, dedup.twins.get(src));
-        return { src, name: f.name, size: f.size, ...(same ? { same } : {}) };
+        const shuffle = numberWidth(x.def.engine, x.def.tables[j.table]!.schema, f.name);
+        return { src, name: f.name, size: f.size, ...(same ? { same } : {}), ...(shuffle ? { shuffle } : {}) };
       }),
     })),
     // A point must describe its data: the worker ties the copied headers to the catalog's row count and schema before it indexes them.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { corrupt } from '../common/errors.js';
 import type { ObjectReader } from './backend/index.js';
-import type { BlobCodec, BlobCompression } from './codec/index.js';
+import { BLOB_COMPRESSIONS, type BlobCodec, type BlobCompression } from './codec/index.js';
 import type { ManifestEntry, ManifestFile } from './manifest.js';
 import { checkChunkId, checkCid, checkFileName, checkIdent } from './names.js';
 
@@ -99,7 +99,7 @@ export function validatePackIndex(v: unknown, packId: string, what: string): Pac
       let raw = 0;
       for (const b of f.blobs) {
         if (!isCount(b?.offset) || !isCount(b.length) || !isCount(b.rawLength) || typeof b.xxh3 !== 'string' || !HEX16.test(b.xxh3)) throw corrupt(`${what}: a blob of ${e.key}/${f.name} is malformed`);
-        if (b.compression !== 'none' && b.compression !== 'zstd') throw corrupt(`${what}: a blob of ${e.key}/${f.name} has unknown compression ${JSON.stringify(b.compression)}`);
+        if (!BLOB_COMPRESSIONS.includes(b.compression)) throw corrupt(`${what}: a blob of ${e.key}/${f.name} has unknown compression ${JSON.stringify(b.compression)}`);
         if (b.nonce !== undefined && (typeof b.nonce !== 'string' || !/^[A-Za-z0-9+/]{1,64}={0,2}$/.test(b.nonce))) throw corrupt(`${what}: a blob of ${e.key}/${f.name} has a bad nonce`);
         if (b.rawLength > BLOB_RAW_MAX || b.length > BLOB_STORED_MAX) throw corrupt(`${what}: a blob of ${e.key}/${f.name} is larger than a blob may be`);
         if (b.pack !== undefined) {

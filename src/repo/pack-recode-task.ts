@@ -11,7 +11,7 @@ import { CvError, corrupt } from '../common/errors.js';
 import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ObjectSink } from './backend/index.js';
-import type { BlobCodec, BlobCodecSpec } from './codec/index.js';
+import { shuffleWidthOf, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
 import { PackReaders, type ForeignSizes } from './pack-readers.js';
 import { blobBuffer, codecOf } from './pack-task.js';
@@ -70,7 +70,7 @@ function recodeFile(f: PackedFile, readers: PackReaders, what: string, from: Blo
     if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
     whole.update(plain);
     const offset = sink.size;
-    const enc = to.blobEncoder((s) => sink.append(s), b.rawLength);
+    const enc = to.blobEncoder((s) => sink.append(s), b.rawLength, shuffleWidthOf(b.compression));
     enc.update(plain);
     const e = enc.end();
     blobs.push({ offset, length: e.length, rawLength: b.rawLength, xxh3: b.xxh3, compression: e.compression, ...(e.nonce ? { nonce: Buffer.from(e.nonce).toString('base64') } : {}) });

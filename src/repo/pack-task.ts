@@ -10,7 +10,7 @@ import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
 import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
 import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type ObjectSink } from './backend/index.js';
-import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
+import { codecFor, type BlobCodec, type BlobCodecSpec, type ShuffleWidth } from './codec/index.js';
 import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlobTo, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
 import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
 import { HEAD_BYTES, openSource, reuseSame, type SameAs } from './pack-dedup.js';
@@ -18,8 +18,11 @@ import { MissingPack, PackReaders, type ForeignSizes } from './pack-readers.js';
 
 export interface WriteSource {
   key: string;
-  /** `same`: a dedup candidate's original, referenced if the bytes are confirmed equal (pack-dedup.ts). */
-  files: { src: string; name: string; size: number; same?: SameAs }[];
+  /**
+   * `same`: a dedup candidate's original, referenced if the bytes are confirmed equal (pack-dedup.ts).
+   * `shuffle`: the file holds numbers of this width; compressed, its blobs may be byte-shuffled first.
+   */
+  files: { src: string; name: string; size: number; same?: SameAs; shuffle?: ShuffleWidth }[];
 }
 export interface WritePackTask {
   op: 'write';
@@ -142,7 +145,7 @@ export function writePack(t: WritePackTask, ctx: WorkerContext): { packSize: num
  * writing them with one write made the kernel's copy into the page cache miss the cache: 0.36-1.3
  * CPU s per GB with compression off against 0.33 for v1's 256 KiB copy loop (one thread, same minutes).
  */
-function packFile(f: { src: string; name: string; size: number }, codec: BlobCodec, ctx: WorkerContext, sink: Pick<ObjectSink, 'size' | 'append'>): WrittenFile {
+function packFile(f: { src: string; name: string; size: number; shuffle?: ShuffleWidth }, codec: BlobCodec, ctx: WorkerContext, sink: Pick<ObjectSink, 'size' | 'append'>): WrittenFile {
   const fd = openSource(f.src);
   try {
     const st = fs.fstatSync(fd);
@@ -157,7 +160,7 @@ function packFile(f: { src: string; name: string; size: number }, codec: BlobCod
       const own = raw < f.size;
       const h = own ? newXxh3() : whole;
       const offset = sink.size;
-      const enc = codec.blobEncoder((b) => sink.append(b), raw);
+      const enc = codec.blobEncoder((b) => sink.append(b), raw, f.shuffle);
       for (let got = 0; got < raw; ) {
         const want = Math.min(ctx.buf.length, raw - got);
         if (!ctx.acquire(want)) throw cancelled();

@@ -37,3 +37,4 @@ export { databaseDigest, tableDigest, type PartitionDigest, type TableDigest } f
 export { databaseSummary, type DatabaseSummary } from './summary.js';
 export { HEADER_BYTES, readFramed, readHeaderBytes, xxh3Of } from './framed-file.js';
 export { versionProblem, type FileHead } from './version-check.js';
+export { numberWidth } from './numeric-files.js';

@@ -13,7 +13,7 @@ import { TYPES, typeById, vectorLength, type ColumnDef, type Columns, type Vecto
  */
 export const DICT_FILE = 'chunk.dict';
 export const levelFileName = (level: number, seq: number) => `${level}_${String(seq).padStart(8, '0')}`;
-const LEVEL_RE = /^(\d)_(\d{8})$/;
+export const LEVEL_RE = /^(\d)_(\d{8})$/;
 
 export function readDict(dir: string): string[] {
   const file = path.join(dir, DICT_FILE);

@@ -1,5 +1,5 @@
 import { HEADER_BYTES, parseHeader } from './framed-file.js';
-import { DICT_FILE } from './tsdb-format.js';
+import { DICT_FILE, LEVEL_RE } from './tsdb-format.js';
 import { TYPES, type ColumnDef } from './types.js';
 import type { Engine } from './catalog.js';
 
@@ -9,8 +9,6 @@ export interface FileHead {
   size: number;
   head: Uint8Array;
 }
-
-const LEVEL_RE = /^\d_\d{8}$/;
 
 /**
  * Why these files cannot be one version of a table with this schema holding `rows` rows, or

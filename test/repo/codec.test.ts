@@ -182,3 +182,58 @@ describe('encryption', () => {
     expect(() => codecFor({ compression: 'off', encryption: 'aes-256-gcm', masterKey: randomBytes(16).toString('base64') })).toThrow(/master key/);
   });
 });
+
+/** FLOAT prices as `generate` makes them (src/generate/quotes.ts): a random walk of steps up to ±0.01. */
+function prices(n: number): Buffer {
+  const f = new Float32Array(n);
+  let p = 100;
+  for (let i = 0; i < n; i++) f[i] = p += (Math.random() - 0.5) * 0.02;
+  return Buffer.from(f.buffer);
+}
+
+/** A float64 random walk of cents: its 8-byte values repeat whole, and shuffled it compresses worse. */
+function walk64(n: number): Buffer {
+  const f = new Float64Array(n);
+  let p = 100;
+  for (let i = 0; i < n; i++) f[i] = p = Math.round((p + (Math.random() - 0.5) * 0.1) * 100) / 100;
+  return Buffer.from(f.buffer);
+}
+
+describe('byte-shuffled blobs (files of fixed-width numbers)', () => {
+  for (const spec of specs) {
+    it(`${name(spec)}: a blob of numbers decodes to the exact plain bytes, in whole and in pieces`, () => {
+      const c = codecFor(spec);
+      for (const [plain, w] of [[prices(70_001).subarray(3), 4], [prices(300_000), 4], [prices(40_000), 8]] as const) {
+        const e = c.encode(plain, w);
+        expect(e.compression).toBe(spec.compression === 'off' ? 'none' : `zstd-shuffle${w}`);
+        expect(Buffer.from(c.decode(e.bytes, e.compression, e.nonce)).equals(plain)).toBe(true);
+        const pieces: Buffer[] = [];
+        c.decodeTo(e.bytes, e.compression, e.nonce, (p) => pieces.push(Buffer.from(p)));
+        expect(Buffer.concat(pieces).equals(plain)).toBe(true);
+      }
+    });
+  }
+
+  it('stores a column of FLOAT prices smaller shuffled than not', () => {
+    const c = codecFor({ compression: 'default', encryption: 'none' });
+    const plain = prices(500_000);
+    const shuffled = c.encode(plain, 4);
+    expect(shuffled.compression).toBe('zstd-shuffle4');
+    expect(shuffled.bytes.length).toBeLessThan(0.9 * c.encode(plain).bytes.length);
+  });
+
+  it('does not shuffle numbers whose sample compresses worse shuffled (whole repeated values)', () => {
+    const c = codecFor({ compression: 'default', encryption: 'none' });
+    const plain = walk64(300_000);
+    const e = c.encode(plain, 8);
+    expect(e.compression).toBe('zstd');
+    expect(e.bytes.length).toBe(c.encode(plain).bytes.length);
+  });
+
+  it('a shuffled blob edited to read another way is CORRUPT when encrypted (the compression is authenticated)', () => {
+    const c = codecFor({ compression: 'default', encryption: 'aes-256-gcm', masterKey: key });
+    const e = c.encode(prices(50_000), 4);
+    expect(e.compression).toBe('zstd-shuffle4');
+    for (const other of ['zstd', 'none', 'zstd-shuffle8'] as const) expectCorrupt(() => c.decode(e.bytes, other, e.nonce));
+  });
+});

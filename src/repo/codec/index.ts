@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { corrupt } from '../../common/errors.js';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, deriveKeys, open, randomNonce, seal, type RepoKeys } from './aes-gcm.js';
-import { blobAad, newBlobEncoder } from './blob-encoder.js';
-import { COMPRESS_MIN_BYTES, Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
-import type { BlobCodec, BlobCodecSpec, BlobEncoder } from './types.js';
+import { blobAad, newBlobEncoder, type ShuffleChoice } from './blob-encoder.js';
+import { BlockShuffler, shuffleBlock, unshuffleBlock, type ShuffleWidth } from './byte-shuffle.js';
+import { COMPRESS_MIN_BYTES, SHUFFLE_SAMPLE_BYTES, SHUFFLE_TOLERANCE, Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
+import { BLOB_COMPRESSIONS, shuffleWidthOf, type BlobCodec, type BlobCodecSpec, type BlobCompression, type BlobEncoder } from './types.js';
 
-export type { BlobCodec, BlobCodecSpec, BlobCompression, BlobEncoder } from './types.js';
+export { BLOB_COMPRESSIONS, shuffleWidthOf, type BlobCodec, type BlobCodecSpec, type BlobCompression, type BlobEncoder } from './types.js';
+export type { ShuffleWidth } from './byte-shuffle.js';
 export { COMPRESS_MIN_BYTES, MAX_BLOB_BYTES, ZSTD_LEVELS, Zstd, zstdDecodedBound, zstdVersion } from './zstd.js';
 
 export const COMPRESSIONS: readonly BlobCodecSpec['compression'][] = ['off', 'fast', 'default', 'max'];
@@ -39,6 +41,7 @@ function checkSpec(spec: BlobCodecSpec): Buffer | undefined {
 class Codec implements BlobCodec {
   private readonly zstd: Zstd | undefined;
   private objectZstdMade: Zstd | undefined;
+  private shufflers: { enc?: BlockShuffler; dec?: BlockShuffler; sampler?: Zstd; sample?: Uint8Array } = {};
   private readonly keys: RepoKeys | undefined;
 
   constructor(readonly spec: BlobCodecSpec) {
@@ -60,33 +63,52 @@ class Codec implements BlobCodec {
   }
 
   /** A blob below COMPRESS_MIN_BYTES skips zstd: it is stored as it is. */
-  blobEncoder(append: (stored: Uint8Array) => void, rawLength: number): BlobEncoder {
+  blobEncoder(append: (stored: Uint8Array) => void, rawLength: number, shuffle?: ShuffleWidth): BlobEncoder {
     const small = rawLength < COMPRESS_MIN_BYTES;
-    return newBlobEncoder(small ? undefined : this.zstd, this.keys?.blob, append);
+    const choice: ShuffleChoice | undefined = shuffle && !small && this.zstd ? { width: shuffle, shuffler: (this.shufflers.enc ??= new BlockShuffler(shuffleBlock)), pays: (first) => this.shufflePays(first, shuffle) } : undefined;
+    return newBlobEncoder(small ? undefined : this.zstd, this.keys?.blob, append, choice);
   }
 
-  encode(plain: Uint8Array): { bytes: Uint8Array; compression: 'none' | 'zstd'; nonce?: Uint8Array } {
+  /**
+   * Whether the blob whose first piece this is pays for its shuffle: its first SHUFFLE_SAMPLE_BYTES
+   * compressed both ways at the codec's level (at most 3), on a context of their own (zstd.ts).
+   */
+  private shufflePays(first: Uint8Array, width: ShuffleWidth): boolean {
+    const plain = first.subarray(0, SHUFFLE_SAMPLE_BYTES);
+    const shuffled = (this.shufflers.sample ??= new Uint8Array(SHUFFLE_SAMPLE_BYTES)).subarray(0, plain.length);
+    shuffleBlock(plain, shuffled, width);
+    const z = (this.shufflers.sampler ??= new Zstd(Math.min(this.zstd!.level, 3)));
+    return z.compress(shuffled).length <= SHUFFLE_TOLERANCE * z.compress(plain).length;
+  }
+
+  encode(plain: Uint8Array, shuffle?: ShuffleWidth): { bytes: Uint8Array; compression: BlobCompression; nonce?: Uint8Array } {
     const parts: Uint8Array[] = [];
-    const e = this.blobEncoder((b) => parts.push(b), plain.byteLength);
+    const e = this.blobEncoder((b) => parts.push(b), plain.byteLength, shuffle);
     e.update(plain);
     const { length: _length, ...how } = e.end();
     return { bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts), ...how };
   }
 
-  decode(bytes: Uint8Array, compression: 'none' | 'zstd', nonce?: Uint8Array): Uint8Array {
-    const plain = this.opened(bytes, compression, nonce);
-    return compression === 'zstd' ? this.blobZstd.decompress(plain) : plain;
+  decode(bytes: Uint8Array, compression: BlobCompression, nonce?: Uint8Array): Uint8Array {
+    if (compression === 'zstd') return this.blobZstd.decompress(this.opened(bytes, compression, nonce));
+    // decodeTo's pieces may share one buffer: each is copied.
+    const parts: Uint8Array[] = [];
+    this.decodeTo(bytes, compression, nonce, (p) => parts.push(compression === 'none' ? p : Buffer.from(p)));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
-  decodeTo(bytes: Uint8Array, compression: 'none' | 'zstd', nonce: Uint8Array | undefined, out: (plain: Uint8Array) => void): void {
+  decodeTo(bytes: Uint8Array, compression: BlobCompression, nonce: Uint8Array | undefined, out: (plain: Uint8Array) => void): void {
     const plain = this.opened(bytes, compression, nonce);
-    if (compression === 'zstd') this.blobZstd.decompressTo(plain, out);
-    else out(plain);
+    if (compression === 'none') return out(plain);
+    if (compression === 'zstd') return this.blobZstd.decompressTo(plain, out);
+    const blocks = (this.shufflers.dec ??= new BlockShuffler(unshuffleBlock)).begin(shuffleWidthOf(compression)!, out);
+    this.blobZstd.decompressTo(plain, (p) => blocks.push(p));
+    blocks.flush();
   }
 
   /** A blob's stored bytes, authenticated and decrypted when sealed: still compressed when `compression` says so. */
-  private opened(bytes: Uint8Array, compression: 'none' | 'zstd', nonce: Uint8Array | undefined): Uint8Array {
-    if (compression !== 'none' && compression !== 'zstd') throw corrupt(`blob names an unknown compression ${JSON.stringify(compression)}`);
+  private opened(bytes: Uint8Array, compression: BlobCompression, nonce: Uint8Array | undefined): Uint8Array {
+    if (!BLOB_COMPRESSIONS.includes(compression)) throw corrupt(`blob names an unknown compression ${JSON.stringify(compression)}`);
     // Unencrypted, a nonce (absent, or a zero field of the pack's framing) is ignored.
     return this.keys ? open(this.keys.blob, nonce, bytes, blobAad(compression), 'encrypted blob') : bytes;
   }
