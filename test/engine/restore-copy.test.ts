@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchJobs, type PlacedJob } from '../../dist/engine/restore-copy.js';
-import { PIPELINE_DEFAULTS } from '../../dist/io/index.js';
+import { CvError } from '../../dist/common/errors.js';
+import { restoreDb } from '../../dist/engine/index.js';
+import { PIPELINE_DEFAULTS, type CopyPipeline } from '../../dist/io/index.js';
 import { runCli } from '../helpers/cli.js';
 import { listFiles, rmTmp } from '../helpers/tmp.js';
 import { repoDir } from './backup-helpers.js';
-import { DB, backedUpSource, partitionDigest, scratchDir, tablePaths } from './helpers-restore.js';
+import { DB, backedUpSource, digests, partitionDigest, scratchDir, tablePaths } from './helpers-restore.js';
 
 /** A placed job as batchJobs sees it: a disk and an entry of `files` files of `bytes` bytes. */
 function job(id: number, disk: string, files: number, bytes: number): PlacedJob {
@@ -80,5 +82,40 @@ describe('a restore that copies partitions in batches (repository v2)', () => {
     expect(restored).toBe(2 * tablePaths(src, DB, 'quotes').length - 1);
     // Stage directories, empty or not: none is left.
     expect(fs.readdirSync(path.join(target, 'volumes'), { recursive: true }).filter((f) => String(f).includes('_tid_')), 'no stage left').toEqual([]);
+  });
+});
+
+describe('a restore cancelled while batches are being copied', () => {
+  let dir: string, src: string, bak: string;
+  beforeAll(async () => {
+    dir = scratchDir('restore-cancel');
+    // 200,000 rows a symbol: ~300 MB a table, so the copy outlasts several 200 ms progress ticks.
+    ({ home: src, bak } = await backedUpSource(dir, { rowsPerSymbol: 200_000 }));
+  }, 120_000);
+  afterAll(() => rmTmp(dir));
+
+  it('exits CANCELLED, leaves no stage behind, and a rerun restores every table exactly', async () => {
+    const target = path.join(dir, 'target');
+    let pipe: CopyPipeline | undefined;
+    let cancelledAt = -1;
+    const observer = {
+      attach: (p: CopyPipeline) => void (pipe = p),
+      bytes: (done: number) => {
+        if (done > 0 && cancelledAt < 0) {
+          cancelledAt = done;
+          pipe!.cancel();
+        }
+      },
+    };
+    const err = await restoreDb({ home: target, backupDir: bak, dbPath: DB, observer }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(cancelledAt, 'cancelled while copying').toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(CvError);
+    expect((err as CvError).code).toBe('CANCELLED');
+    expect(fs.readdirSync(path.join(target, 'volumes'), { recursive: true }).filter((f) => String(f).includes('_tid_')), 'no stage left').toEqual([]);
+    await restoreDb({ home: target, backupDir: bak, dbPath: DB });
+    expect(digests(target, DB)).toEqual(digests(src, DB));
   });
 });
