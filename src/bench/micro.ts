@@ -18,6 +18,7 @@ import { Bench } from 'tinybench';
 import { CopyPipeline, diskOf, type CopyMethod } from '../io/index.js';
 import { codecMicro } from './micro-codec.js';
 import { rows, type MicroRow } from './micro-rows.js';
+import { isMainModule } from './sweep-cli.js';
 
 const MiB = 1 << 20;
 
@@ -112,8 +113,7 @@ export async function runMicro(dir = os.tmpdir(), onlyCodec = false): Promise<Mi
   }
 }
 
-const isMain = process.argv[1] && new URL(import.meta.url).pathname === fs.realpathSync(process.argv[1]);
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   const json = process.argv.includes('--json');
   const dirAt = process.argv.indexOf('--dir');
   const result = await runMicro(dirAt > 0 ? process.argv[dirAt + 1] : undefined, process.argv.includes('--codec'));

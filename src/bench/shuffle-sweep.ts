@@ -16,6 +16,7 @@ import path from 'node:path';
 import { codecFor, zstdVersion, type BlobCodec, type BlobCodecSpec } from '../engine/index.js';
 import { QUOTES_DBS, QUOTES_SCHEMA } from '../generate/quotes.js';
 import { numberWidth } from '../store/index.js';
+import { dataFilePaths, isMainModule, sweepArg, writeSweep } from './sweep-cli.js';
 
 const BLOB = 4 << 20;
 
@@ -55,29 +56,22 @@ export function runShuffleSweep(home: string, compression: BlobCodecSpec['compre
   const codec = codecFor({ compression, encryption: 'none' });
   const rows = new Map<string, KindRow>();
   const before = os.loadavg();
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        const { kind, width } = kindOf(p);
-        const data = fs.readFileSync(p);
-        const r = rows.get(kind) ?? { kind, width, files: 0, rawBytes: 0, plain: { stored: 0, seconds: 0 }, shuffled: { stored: 0, seconds: 0, blobsShuffled: 0, blobs: 0 } };
-        rows.set(kind, r);
-        r.files++;
-        r.rawBytes += data.length;
-        const a = encodeAll(codec, data, 0);
-        const b = encodeAll(codec, data, width);
-        r.plain.stored += a.stored;
-        r.plain.seconds += a.seconds;
-        r.shuffled.stored += b.stored;
-        r.shuffled.seconds += b.seconds;
-        r.shuffled.blobsShuffled += b.shuffled;
-        r.shuffled.blobs += b.blobs;
-      }
-    }
-  };
-  walk(path.join(home, 'volumes'));
+  for (const p of dataFilePaths(home)) {
+    const { kind, width } = kindOf(p);
+    const data = fs.readFileSync(p);
+    const r = rows.get(kind) ?? { kind, width, files: 0, rawBytes: 0, plain: { stored: 0, seconds: 0 }, shuffled: { stored: 0, seconds: 0, blobsShuffled: 0, blobs: 0 } };
+    rows.set(kind, r);
+    r.files++;
+    r.rawBytes += data.length;
+    const a = encodeAll(codec, data, 0);
+    const b = encodeAll(codec, data, width);
+    r.plain.stored += a.stored;
+    r.plain.seconds += a.seconds;
+    r.shuffled.stored += b.stored;
+    r.shuffled.seconds += b.seconds;
+    r.shuffled.blobsShuffled += b.shuffled;
+    r.shuffled.blobs += b.blobs;
+  }
   return { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', loadavg: { before, after: os.loadavg() }, zstd: zstdVersion(), compression, home, rows: [...rows.values()] };
 }
 
@@ -99,20 +93,9 @@ export function shuffleSweepMarkdown(r: ReturnType<typeof runShuffleSweep>): str
   return L.join('\n');
 }
 
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-
-const isMain = process.argv[1] && new URL(import.meta.url).pathname === fs.realpathSync(process.argv[1]);
-if (isMain) {
-  const home = arg('--home');
+if (isMainModule(import.meta.url)) {
+  const home = sweepArg('--home');
   if (!home) throw new Error('usage: shuffle-sweep --home DIR [--level fast|default|max] [--out DIR] [--label NAME]');
-  const r = runShuffleSweep(path.resolve(home), (arg('--level') ?? 'default') as BlobCodecSpec['compression']);
-  const out = arg('--out') ?? 'bench-results';
-  const base = path.join(out, `${r.date.slice(0, 10)}-${arg('--label') ?? 'shuffle-sweep'}`);
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(`${base}.json`, JSON.stringify(r, null, 2) + '\n');
-  fs.writeFileSync(`${base}.md`, shuffleSweepMarkdown(r));
-  process.stdout.write(shuffleSweepMarkdown(r));
+  const r = runShuffleSweep(path.resolve(home), (sweepArg('--level') ?? 'default') as BlobCodecSpec['compression']);
+  writeSweep(r, shuffleSweepMarkdown(r), 'shuffle-sweep');
 }

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Zstd, zstdVersion } from '../engine/index.js';
+import { dataFilePaths, isMainModule, sweepArg, writeSweep } from './sweep-cli.js';
 
 export interface SweepRow {
   level: number;
@@ -41,20 +42,6 @@ export interface SweepResult {
 }
 
 const DEFAULT_LEVELS = [-7, -5, -3, -1, 1, 2, 3, 4, 5, 6, 9, 12, 15, 19];
-
-function dataFiles(home: string): Buffer[] {
-  const out: Buffer[] = [];
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.push(fs.readFileSync(p));
-    }
-  };
-  walk(path.join(home, 'volumes'));
-  if (out.length === 0) throw new Error(`no data files under ${home}/volumes: run generate first`);
-  return out;
-}
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -87,7 +74,7 @@ function sweepLevel(files: Buffer[], rawBytes: number, level: number): SweepRow 
 
 export function runSweep(home: string, levels = DEFAULT_LEVELS, log: (s: string) => void = () => {}): SweepResult {
   const before = os.loadavg();
-  const files = dataFiles(home);
+  const files = dataFilePaths(home).map((f) => fs.readFileSync(f));
   const rawBytes = files.reduce((s, b) => s + b.length, 0);
   const rows: SweepRow[] = [];
   for (const level of levels) {
@@ -125,22 +112,10 @@ export function sweepMarkdown(r: SweepResult): string {
   return lines.join('\n');
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-const isMain = process.argv[1] && new URL(import.meta.url).pathname === fs.realpathSync(process.argv[1]);
-if (isMain) {
-  const home = arg('--home');
+if (isMainModule(import.meta.url)) {
+  const home = sweepArg('--home');
   if (!home) throw new Error('usage: zstd-sweep --home DIR [--levels a,b,c] [--out DIR] [--label NAME]');
-  const levels = arg('--levels')?.split(',').map(Number) ?? DEFAULT_LEVELS;
-  const out = arg('--out') ?? 'bench-results';
-  const label = arg('--label') ?? 'zstd-sweep';
+  const levels = sweepArg('--levels')?.split(',').map(Number) ?? DEFAULT_LEVELS;
   const r = runSweep(path.resolve(home), levels, (s) => process.stderr.write(s + '\n'));
-  const base = path.join(out, `${r.date.slice(0, 10)}-${label}`);
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(`${base}.json`, JSON.stringify(r, null, 2) + '\n');
-  fs.writeFileSync(`${base}.md`, sweepMarkdown(r));
-  process.stdout.write(sweepMarkdown(r));
+  writeSweep(r, sweepMarkdown(r), 'zstd-sweep');
 }
