@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { corrupt } from '../../common/errors.js';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, deriveKeys, open, randomNonce, seal, type RepoKeys } from './aes-gcm.js';
 import { blobAad, newBlobEncoder, type ShuffleChoice } from './blob-encoder.js';
-import { BlockShuffler, shuffleBlock, unshuffleBlock, type ShuffleWidth } from './byte-shuffle.js';
+import { BlockShuffler, shuffleBlock, type ShuffleWidth } from './byte-shuffle.js';
 import { COMPRESS_MIN_BYTES, SHUFFLE_SAMPLE_BYTES, SHUFFLE_TOLERANCE, Zstd, ZSTD_LEVELS, asBuffer } from './zstd.js';
 import { BLOB_COMPRESSIONS, shuffleWidthOf, type BlobCodec, type BlobCodecSpec, type BlobCompression, type BlobEncoder } from './types.js';
 
@@ -65,7 +65,7 @@ class Codec implements BlobCodec {
   /** A blob below COMPRESS_MIN_BYTES skips zstd: it is stored as it is. */
   blobEncoder(append: (stored: Uint8Array) => void, rawLength: number, shuffle?: ShuffleWidth): BlobEncoder {
     const small = rawLength < COMPRESS_MIN_BYTES;
-    const choice: ShuffleChoice | undefined = shuffle && !small && this.zstd ? { width: shuffle, shuffler: (this.shufflers.enc ??= new BlockShuffler(shuffleBlock)), pays: (first) => this.shufflePays(first, shuffle) } : undefined;
+    const choice: ShuffleChoice | undefined = shuffle && !small && this.zstd ? { width: shuffle, shuffler: (this.shufflers.enc ??= new BlockShuffler('shuffle')), pays: (first) => this.shufflePays(first, shuffle) } : undefined;
     return newBlobEncoder(small ? undefined : this.zstd, this.keys?.blob, append, choice);
   }
 
@@ -101,7 +101,7 @@ class Codec implements BlobCodec {
     const plain = this.opened(bytes, compression, nonce);
     if (compression === 'none') return out(plain);
     if (compression === 'zstd') return this.blobZstd.decompressTo(plain, out);
-    const blocks = (this.shufflers.dec ??= new BlockShuffler(unshuffleBlock)).begin(shuffleWidthOf(compression)!, out);
+    const blocks = (this.shufflers.dec ??= new BlockShuffler('unshuffle')).begin(shuffleWidthOf(compression)!, out);
     this.blobZstd.decompressTo(plain, (p) => blocks.push(p));
     blocks.flush();
   }

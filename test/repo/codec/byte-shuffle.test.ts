@@ -48,7 +48,7 @@ describe('byte shuffle', () => {
     const data = noise(2 * SHUFFLE_BLOCK + 1001, 3);
     const run = (pieces: number[]) => {
       const out: Buffer[] = [];
-      const s = new BlockShuffler(shuffleBlock).begin(8, (b) => out.push(Buffer.from(b)));
+      const s = new BlockShuffler('shuffle').begin(8, (b) => out.push(Buffer.from(b)));
       let at = 0;
       for (let i = 0; at < data.length; i++) {
         const n = pieces[i % pieces.length]!;
@@ -65,7 +65,7 @@ describe('byte shuffle', () => {
 
   it('begun again, a shuffler drops what an abandoned blob left in it', () => {
     const out: number[] = [];
-    const s = new BlockShuffler(shuffleBlock).begin(8, () => out.push(-1));
+    const s = new BlockShuffler('shuffle').begin(8, () => out.push(-1));
     s.push(new Uint8Array(100));
     s.begin(4, (b) => out.push(b.length));
     s.push(new Uint8Array(16));
