@@ -3,6 +3,7 @@ import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, type CopyPipeline } from '../io/index.js';
 import type { PasswordSource } from '../repo/config.js';
 import { entryKey, type Manifest } from '../repo/manifest.js';
+import { withAgents } from '../repo/backend/index.js';
 import { COPY_PACK_TASK, type CopyPackTask } from '../repo/pack-copy-task.js';
 import { foreignPacks, newPackId, type PackedEntry } from '../repo/pack-format.js';
 import { RECODE_PACK_TASK, type RecodePackTask } from '../repo/pack-recode-task.js';
@@ -172,7 +173,8 @@ type Sent = { bytes: number; skipped: boolean };
 async function sendVerbatim(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, queues: string[]): Promise<Sent> {
   const ix = src.packIndexes().get(pack)!;
   const task: CopyPackTask = { src: src.backendSpec, dst: dst.backendSpec, pack, packSize: ix.packSize };
-  const res = await pipe.runModule<Sent>(COPY_PACK_TASK, task, queues);
+  const { payload, transfer } = withAgents(task);
+  const res = await pipe.runModule<Sent>(COPY_PACK_TASK, payload, queues, transfer);
   dst.recordPack(ix);
   return res;
 }
@@ -182,7 +184,8 @@ async function sendRecoded(pipe: CopyPipeline, src: PackedStore, dst: PackedStor
   const newPack = newPackId();
   const packSize = src.packIndexes().get(pack)!.packSize;
   const task: RecodePackTask = { src: src.backendSpec, srcCodec: src.codecSpec, dst: dst.backendSpec, dstCodec: dst.codecSpec, pack, packSize, foreign: src.foreignSizes(entries), entries, newPack };
-  const res = await pipe.runModule<{ packSize: number; entries: PackedEntry[] }>(RECODE_PACK_TASK, task, queues);
+  const { payload, transfer } = withAgents(task);
+  const res = await pipe.runModule<{ packSize: number; entries: PackedEntry[] }>(RECODE_PACK_TASK, payload, queues, transfer);
   dst.recordPack({ format: 1, pack: newPack, packSize: res.packSize, entries: res.entries });
   return { bytes: res.packSize, skipped: false };
 }

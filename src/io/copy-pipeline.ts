@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import type { TransferListItem } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { CvError } from '../common/errors.js';
 import { syncDirAsync } from '../common/fsio.js';
@@ -115,12 +116,13 @@ export class CopyPipeline {
   /**
    * Runs one task of a module above io (its default export, see WorkerContext) in the pool,
    * holding a slot on each of `disks`. The repository's pack writer and reader run this way.
+   * `transfer` moves what the payload holds (a MessagePort) to the worker instead of cloning it.
    */
-  async runModule<T>(module: string, payload: unknown, disks: string[]): Promise<T> {
+  async runModule<T>(module: string, payload: unknown, disks: string[], transfer: readonly TransferListItem[] = []): Promise<T> {
     const abort = new CancelFlag();
     return this.queue.run(disks, async () => {
       if (this.cancelFlag.isSet) throw new CvError('CANCELLED', 'copy cancelled');
-      const reply = await this.pool.run({ kind: 'module', module, payload, abort: abort.sab });
+      const reply = await this.pool.run({ kind: 'module', module, payload, abort: abort.sab }, transfer.length ? { transferList: [...transfer] } : {});
       if (!reply.ok) throw new CvError(reply.code, reply.message);
       if (!('value' in reply)) throw new Error('internal: a module task replied without a value');
       return reply.value as T;

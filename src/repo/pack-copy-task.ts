@@ -6,7 +6,7 @@
  */
 import { CvError, corrupt } from '../common/errors.js';
 import type { WorkerContext } from '../io/index.js';
-import { backendFor, type BackendSpec } from './backend/index.js';
+import { backendFor, takeAgents, type BackendSpec, type WithAgents } from './backend/index.js';
 import { packObject } from './pack-format.js';
 
 export interface CopyPackTask {
@@ -21,7 +21,8 @@ const WINDOW = 16 << 20;
 
 export const COPY_PACK_TASK = new URL('./pack-copy-task.js', import.meta.url).href;
 
-export default function copyPack(t: CopyPackTask, ctx: WorkerContext): { bytes: number; skipped: boolean } {
+export default function copyPack(t: WithAgents<CopyPackTask>, ctx: WorkerContext): { bytes: number; skipped: boolean } {
+  takeAgents(t);
   const name = packObject(t.pack);
   const dst = backendFor(t.dst);
   // A copy killed after the pack landed but before its index: the pack is there whole (objects

@@ -10,7 +10,7 @@ import { CvError, corrupt } from '../common/errors.js';
 // hash-hex, not io's index: the index loads the copy pipeline's modules into every worker that imports this.
 import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
-import { backendFor, type BackendSpec, type ObjectSink } from './backend/index.js';
+import { backendFor, takeAgents, type BackendSpec, type ObjectSink, type WithAgents } from './backend/index.js';
 import { shuffleWidthOf, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
 import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
 import { PackReaders, type ForeignSizes } from './pack-readers.js';
@@ -33,7 +33,8 @@ export interface RecodePackTask {
 
 export const RECODE_PACK_TASK = new URL('./pack-recode-task.js', import.meta.url).href;
 
-export default function recodePack(t: RecodePackTask, ctx: WorkerContext): { packSize: number; entries: PackedEntry[] } {
+export default function recodePack(t: WithAgents<RecodePackTask>, ctx: WorkerContext): { packSize: number; entries: PackedEntry[] } {
+  takeAgents(t);
   const backend = backendFor(t.src);
   const reader = backend.open(packObject(t.pack));
   if (!reader) throw corrupt(`pack ${t.pack} is missing from ${t.src.root}`);

@@ -9,7 +9,7 @@ import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
 // hash-hex, not io's index: the index loads the copy pipeline's modules into every worker that imports this.
 import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
-import { backendFor, type BackendSpec, type ByteRange, type ObjectReader, type ObjectSink } from './backend/index.js';
+import { backendFor, takeAgents, type BackendSpec, type WithAgents, type ByteRange, type ObjectReader, type ObjectSink } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec, type ShuffleWidth } from './codec/index.js';
 import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlobTo, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
 import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
@@ -110,8 +110,9 @@ function gathered(sink: ObjectSink): { readonly size: number; append(b: Uint8Arr
   };
 }
 
-export default function run(task: WritePackTask | ReadPackTask | ReadPacksTask, ctx: WorkerContext): unknown {
+export default function run(task: WithAgents<WritePackTask | ReadPackTask | ReadPacksTask>, ctx: WorkerContext): unknown {
   blobBuffer();
+  takeAgents(task);
   if (task.op === 'reads') return task.reads.map((r) => readPack({ ...r, op: 'read', backend: task.backend, codec: task.codec }, ctx));
   return task.op === 'write' ? writePack(task, ctx) : readPack(task, ctx);
 }

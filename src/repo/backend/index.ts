@@ -1,5 +1,7 @@
 import { LocalBackend } from './local.js';
+import type { MessagePort } from 'node:worker_threads';
 import { S3Backend } from './s3.js';
+import { adoptAgentLinks, agentLinks, type AgentLink } from './s3-bridge.js';
 import type { Backend, BackendSpec } from './types.js';
 
 export type { Backend, BackendSpec, ByteRange, LocalSpec, ObjectInfo, ObjectReader, ObjectSink, RepoLock, WriteOptions } from './types.js';
@@ -15,4 +17,18 @@ export function backendFor(spec: BackendSpec): Backend {
   let b = made.get(key);
   if (!b) made.set(key, (b = spec.kind === 's3' ? new S3Backend(spec) : new LocalBackend(spec)));
   return b;
+}
+
+/** A copy worker's task that may carry links to this process's S3 agents (s3-bridge.ts). */
+export type WithAgents<T> = T & { agents?: AgentLink[] };
+
+/** The task with a link to each S3 agent of this process, and the ports to transfer with it. */
+export function withAgents<T extends object>(task: T): { payload: WithAgents<T>; transfer: MessagePort[] } {
+  const agents = agentLinks();
+  return agents.length ? { payload: { ...task, agents }, transfer: agents.map((a) => a.port) } : { payload: task, transfer: [] };
+}
+
+/** In the worker, before the task opens a backend: reach the agents its links lead to. */
+export function takeAgents(task: WithAgents<object>): void {
+  adoptAgentLinks(task.agents);
 }

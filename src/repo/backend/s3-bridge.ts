@@ -2,21 +2,22 @@
  * A synchronous door to the S3 agent thread (the Backend interface is synchronous: DESIGN.md §3,
  * §5). A call posts a request and blocks on Atomics.wait until the agent's reply counter moves,
  * then takes the reply with receiveMessageOnPort (the technique of synckit). Requests may also be
- * posted without waiting (multipart parts) and collected later. One agent per thread and S3
- * endpoint, whatever the bucket or prefix: each request carries its spec. An agent costs ~0.13
- * CPU-s and ~130 ms before its first reply (docs/PERFORMANCE.md); with one per spec, a backup-all
- * of two databases started eleven, and the main thread waited for three in turn.
+ * posted without waiting (multipart parts) and collected later. One agent per process and S3
+ * endpoint, whatever the bucket or prefix: each request carries its spec. The main thread starts
+ * it; a copy worker reaches it through a link that came with its task (agentLinks,
+ * adoptAgentLinks), and starts one of its own only when it has none. An agent costs ~0.3-0.4
+ * CPU-s to start (docs/PERFORMANCE.md, session 12): with one per thread, a command with four copy
+ * workers started five.
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CvError } from '../../common/errors.js';
-import type { AgentReply, AgentRequest } from './s3-agent.js';
+import type { AgentAttach, AgentClient, AgentReply, AgentRequest } from './s3-agent.js';
 import type { S3Spec } from './s3-config.js';
 
 const AGENT = new URL('./s3-agent.js', import.meta.url);
 
-/** One agent thread and this thread's side of its channel, shared by every bridge to its endpoint. */
+/** This thread's side of its channel to an agent, shared by every bridge to its endpoint. */
 interface Channel {
-  worker: Worker;
   port: MessagePort;
   seq: Int32Array;
   /** Replies taken off the port for any bridge of the channel, until their waiter takes them. */
@@ -25,9 +26,42 @@ interface Channel {
 }
 
 const channels = new Map<string, Channel>();
+const endpointKey = (spec: S3Spec) => `${spec.endpoint ?? ''}|${spec.region}|${spec.pathStyle}`;
+
+/** A way for a copy worker to reach one of this process's agents; its port is transferred with the task. */
+export interface AgentLink extends AgentClient {
+  endpoint: string;
+}
+
+/**
+ * A new link to each agent the main thread has started, for a task going to a copy worker (its
+ * ports go in the task's transfer list). Elsewhere, or before any S3 backend is open: none.
+ */
+export function agentLinks(): AgentLink[] {
+  if (!isMainThread) return [];
+  return [...channels].map(([endpoint, ch]) => {
+    const { port1, port2 } = new MessageChannel();
+    const seq = new Int32Array(new SharedArrayBuffer(4));
+    const attach: AgentAttach = { attach: { port: port2, seq } };
+    ch.port.postMessage(attach, [port2]);
+    return { endpoint, port: port1, seq };
+  });
+}
+
+/** Takes the links a task brought: a link to an endpoint this thread already reaches is closed. */
+export function adoptAgentLinks(links: AgentLink[] | undefined): void {
+  for (const { endpoint, port, seq } of links ?? []) {
+    if (channels.has(endpoint)) {
+      port.close();
+      continue;
+    }
+    port.unref();
+    channels.set(endpoint, { port, seq, replies: new Map(), nextId: 1 });
+  }
+}
 
 function channelFor(spec: S3Spec): Channel {
-  const key = `${spec.endpoint ?? ''}|${spec.region}|${spec.pathStyle}`;
+  const key = endpointKey(spec);
   let ch = channels.get(key);
   if (!ch) {
     const { port1, port2 } = new MessageChannel();
@@ -38,7 +72,7 @@ function channelFor(spec: S3Spec): Channel {
     const worker = new Worker(AGENT, { workerData: { port: port2, seq }, transferList: [port2], env });
     worker.unref();
     port1.unref();
-    channels.set(key, (ch = { worker, port: port1, seq, replies: new Map(), nextId: 1 }));
+    channels.set(key, (ch = { port: port1, seq, replies: new Map(), nextId: 1 }));
   }
   return ch;
 }

@@ -28,11 +28,6 @@ export class S3Backend implements Backend {
     this.agent = new S3Bridge(spec);
   }
 
-  /** Retries this thread's agent has made, for every prefix of its endpoint (5xx, throttling, connection resets). */
-  retries(): number {
-    return this.agent.call<number>({ op: 'retries' });
-  }
-
   stat(name: string): ObjectInfo | undefined {
     nameParts(name);
     return this.agent.call<ObjectInfo | undefined>({ op: 'stat', name });
