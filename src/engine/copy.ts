@@ -4,6 +4,7 @@ import { applyDefaults, diskOf, type CopyPipeline } from '../io/index.js';
 import type { PasswordSource } from '../repo/config.js';
 import { entryKey, type Manifest } from '../repo/manifest.js';
 import { withAgents } from '../repo/backend/index.js';
+import { numberWidth } from '../store/index.js';
 import { COPY_PACK_TASK, type CopyPackTask } from '../repo/pack-copy-task.js';
 import { foreignPacks, newPackId, type PackedEntry } from '../repo/pack-format.js';
 import { RECODE_PACK_TASK, type RecodePackTask } from '../repo/pack-recode-task.js';
@@ -99,7 +100,7 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
     const have = new Set(dst.points());
     const ids = o.point !== undefined ? [src.point(o.point).pointId] : src.points();
     const todo: Manifest[] = ids.filter((id) => !have.has(id)).map((id) => src.point(id));
-    const { send, needed, first } = planCopy(src, dst, todo, verbatim);
+    const { send, needed, first, widths } = planCopy(src, dst, todo, verbatim);
     const queues = [src.ioQueue ?? diskOf(src.dir), dst.ioQueue ?? diskOf(dst.dir)];
     const counts: Counts = { points: 0, pointsSkipped: ids.length - todo.length, packs: 0, packsSkipped: needed - send.size, bytes: 0, recoded: !verbatim };
     const packs = [...send];
@@ -111,7 +112,7 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
     await withPipeline(copying, o.observer, totalBytes, async (pipe) => {
       for (const wave of waves)
         await runLimited(wave, copying.inFlight, async ([pack, entries]) => {
-          const res = verbatim ? await sendVerbatim(pipe, src.packs, dst.packs, pack, queues) : await sendRecoded(pipe, src.packs, dst.packs, pack, entries, queues);
+          const res = verbatim ? await sendVerbatim(pipe, src.packs, dst.packs, pack, queues) : await sendRecoded(pipe, src.packs, dst.packs, pack, entries, queues, widths);
           counts.packs += res.skipped ? 0 : 1;
           counts.packsSkipped += res.skipped ? 1 : 0;
           counts.bytes += res.bytes;
@@ -133,12 +134,14 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
  * target indexes with other files is CORRUPT: locate). Verbatim, a pack the target holds under
  * its id is not sent either. `needed`: how many source packs the points reference. Verbatim, the
  * foreign packs a sent pack's blobs name are sent too, whole, in a first wave (`first`); recoded,
- * foreign blobs are inlined into the new pack instead.
+ * foreign blobs are inlined into the new pack instead, and `widths` says, per entry key and file,
+ * the width of the numbers it holds (store numberWidth), which the re-encoding shuffles by.
  */
-function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { packs: PackedStore }, todo: Manifest[], verbatim: boolean): { send: Map<string, PackedEntry[]>; needed: number; first: Set<string> } {
+function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { packs: PackedStore }, todo: Manifest[], verbatim: boolean): { send: Map<string, PackedEntry[]>; needed: number; first: Set<string>; widths: Map<string, number[]> } {
   const heldPacks = dst.packs.packIndexes();
   const send = new Map<string, Map<string, PackedEntry>>();
   const needed = new Set<string>();
+  const widths = new Map<string, number[]>();
   for (const m of todo)
     for (const p of m.partitions)
       for (const [table, e] of Object.entries(p.tables)) {
@@ -149,6 +152,8 @@ function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { 
         if (dst.packs.locate(key, e) || (verbatim && heldPacks.has(loc.pack))) continue;
         if (!send.has(loc.pack)) send.set(loc.pack, new Map());
         send.get(loc.pack)!.set(key, loc.entry);
+        const schema = m.tables[table]?.schema;
+        if (!verbatim && schema) widths.set(key, loc.entry.files.map((f) => numberWidth(m.engine, schema, f.name)));
       }
   const first = new Set<string>();
   if (verbatim) {
@@ -164,7 +169,7 @@ function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { 
       todoPacks = named;
     }
   }
-  return { send: new Map([...send].map(([pack, entries]) => [pack, [...entries.values()]])), needed: needed.size, first };
+  return { send: new Map([...send].map(([pack, entries]) => [pack, [...entries.values()]])), needed: needed.size, first, widths };
 }
 
 type Sent = { bytes: number; skipped: boolean };
@@ -180,10 +185,10 @@ async function sendVerbatim(pipe: CopyPipeline, src: PackedStore, dst: PackedSto
 }
 
 /** The needed entries of one source pack, re-encoded for the target into a new pack, then its index. */
-async function sendRecoded(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, entries: PackedEntry[], queues: string[]): Promise<Sent> {
+async function sendRecoded(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, entries: PackedEntry[], queues: string[], widths: Map<string, number[]>): Promise<Sent> {
   const newPack = newPackId();
   const packSize = src.packIndexes().get(pack)!.packSize;
-  const task: RecodePackTask = { src: src.backendSpec, srcCodec: src.codecSpec, dst: dst.backendSpec, dstCodec: dst.codecSpec, pack, packSize, foreign: src.foreignSizes(entries), entries, newPack };
+  const task: RecodePackTask = { src: src.backendSpec, srcCodec: src.codecSpec, dst: dst.backendSpec, dstCodec: dst.codecSpec, pack, packSize, foreign: src.foreignSizes(entries), entries, newPack, widths: entries.map((e) => widths.get(e.key) ?? []) };
   const { payload, transfer } = withAgents(task);
   const res = await pipe.runModule<{ packSize: number; entries: PackedEntry[] }>(RECODE_PACK_TASK, payload, queues, transfer);
   dst.recordPack({ format: 1, pack: newPack, packSize: res.packSize, entries: res.entries });

@@ -29,6 +29,12 @@ export interface RecodePackTask {
   foreign: ForeignSizes;
   /** The id of the new pack at the target. */
   newPack: string;
+  /**
+   * Per entry, per file: the width of the numbers it holds (store numberWidth; 0 for none), so a
+   * file stored unshuffled (from an `off` repository) is shuffled for a compressing target as a
+   * backup would. Absent: each blob keeps the shuffle it had.
+   */
+  widths?: number[][];
 }
 
 export const RECODE_PACK_TASK = new URL('./pack-recode-task.js', import.meta.url).href;
@@ -45,7 +51,7 @@ export default function recodePack(t: WithAgents<RecodePackTask>, ctx: WorkerCon
     try {
       sink.append(packHeader());
       const [from, to] = [codecOf(t.srcCodec), codecOf(t.dstCodec)];
-      const entries = t.entries.map((e) => ({ ...e, files: e.files.map((f) => recodeFile(f, readers, `${e.key}/${f.name}`, from, to, sink, ctx)) }));
+      const entries = t.entries.map((e, i) => ({ ...e, files: e.files.map((f, j) => recodeFile(f, readers, `${e.key}/${f.name}`, { from, to, width: t.widths?.[i]?.[j] }, sink, ctx)) }));
       sink.commit();
       return { packSize: sink.size, entries };
     } catch (err) {
@@ -60,7 +66,9 @@ export default function recodePack(t: WithAgents<RecodePackTask>, ctx: WorkerCon
 }
 
 /** One file's blobs: decoded and checked (each blob, then the whole file), encoded again and appended. */
-function recodeFile(f: PackedFile, readers: PackReaders, what: string, from: BlobCodec, to: BlobCodec, sink: ObjectSink, ctx: WorkerContext): PackedFile {
+function recodeFile(f: PackedFile, readers: PackReaders, what: string, codecs: { from: BlobCodec; to: BlobCodec; width: number | undefined }, sink: ObjectSink, ctx: WorkerContext): PackedFile {
+  const { from, to } = codecs;
+  const width = codecs.width === 4 || codecs.width === 8 ? codecs.width : undefined;
   const whole = newXxh3();
   const blobs: BlobRef[] = [];
   for (const b of f.blobs) {
@@ -71,7 +79,7 @@ function recodeFile(f: PackedFile, readers: PackReaders, what: string, from: Blo
     if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
     whole.update(plain);
     const offset = sink.size;
-    const enc = to.blobEncoder((s) => sink.append(s), b.rawLength, shuffleWidthOf(b.compression));
+    const enc = to.blobEncoder((s) => sink.append(s), b.rawLength, width ?? shuffleWidthOf(b.compression));
     enc.update(plain);
     const e = enc.end();
     blobs.push({ offset, length: e.length, rawLength: b.rawLength, xxh3: b.xxh3, compression: e.compression, ...(e.nonce ? { nonce: Buffer.from(e.nonce).toString('base64') } : {}) });

@@ -46,6 +46,22 @@ describe('a compressed v2 backup of the quotes data (files of numbers byte-shuff
     expect(c.code, c.stderr).toBe(0);
   });
 
+  it('copy from an uncompressed repository into a compressing one shuffles the files of numbers, as a backup would', () => {
+    const off = path.join(dir, 'off');
+    expect(runCli(['--home', src, 'backup-db', off, 'dfs://testdb', '--repo-format', '2', '--compression', 'off']).code).toBe(0);
+    expect(compressions(path.join(off, 'testdb')).get('price.col')).toEqual(new Set(['none']));
+    const zstd = path.join(dir, 'recoded');
+    expect(runCli(['repo', 'init', zstd, '--encryption', 'none', '--compression', 'default']).code).toBe(0);
+    const c = runCli(['copy', off, zstd, 'dfs://testdb', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).recoded).toBe(true);
+    expect(compressions(path.join(zstd, 'testdb')).get('price.col')).toEqual(new Set(['zstd-shuffle4']));
+    const target = path.join(dir, 'target-recoded');
+    const r = runCli(['--home', target, 'restore-db', zstd, 'dfs://testdb']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(digests(target, 'dfs://testdb')).toEqual(digests(src, 'dfs://testdb'));
+  });
+
   it('an encrypted repository restores the shuffled blobs byte for byte', () => {
     const bak = path.join(dir, 'sealed');
     const env = { CHUNKVAULT_PASSWORD: 'shuffle-test-password' };
