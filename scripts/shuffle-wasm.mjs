@@ -84,7 +84,8 @@ function func(w, dir) {
     ${tail(w, dir)})`;
 }
 
-const wat = `(module (memory (export "memory") ${(2 * BLOCK) / 65536})
+// A fixed size (minimum = maximum): the kernel never grows it, so views of it never go stale.
+const wat = `(module (memory (export "memory") ${(2 * BLOCK) / 65536} ${(2 * BLOCK) / 65536})
   ${['shuffle', 'unshuffle'].flatMap((dir) => [4, 8].map((w) => func(w, dir))).join('\n  ')})`;
 
 const wabt = await wabtInit();

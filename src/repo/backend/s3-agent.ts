@@ -116,7 +116,12 @@ function serve(c: AgentClient): void {
     handle(q, client).then(
       (value) => {
         const bytes = (value as { bytes?: Uint8Array } | undefined)?.bytes;
-        reply(c, { id: q.id, value }, bytes && (bytes.buffer === q.into || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)) ? [bytes.buffer as ArrayBuffer] : []);
+        try {
+          reply(c, { id: q.id, value }, bytes && (bytes.buffer === q.into || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)) ? [bytes.buffer as ArrayBuffer] : []);
+        } catch (err) {
+          // A reply that cannot be posted must not kill the agent: every thread of the process waits on it.
+          reply(c, { id: q.id, error: { code: 'INTERNAL', message: `S3 agent: ${(err as Error)?.name ?? 'error'}` } });
+        }
       },
       (err: unknown) => {
         const e = err instanceof CvError ? { code: err.code, message: err.message } : { code: 'INTERNAL' as const, message: `S3 agent: ${(err as Error)?.name ?? 'error'}` };

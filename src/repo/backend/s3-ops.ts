@@ -85,8 +85,6 @@ function bodyInto(body: Readable, dst: Uint8Array, where: string): Promise<Uint8
 
 export class S3Ops {
   readonly client: S3Client;
-  /** Retries made so far by this thread (reported in --json and the job log). */
-  retries = 0;
   private readonly budget: number;
 
   constructor(readonly spec: S3Spec) {
@@ -118,7 +116,6 @@ export class S3Ops {
         if (v !== undefined) return v;
         if (err instanceof CvError) throw err;
         if (!isRetryable(e) || attempt >= this.budget) throw describeS3Error(e, this.spec, what, attempt);
-        this.retries++;
         announceRetry();
         await new Promise((r) => setTimeout(r, backoffMs(attempt)));
       }
