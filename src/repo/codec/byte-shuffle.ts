@@ -19,7 +19,7 @@ type Direction = 'shuffle' | 'unshuffle';
 /**
  * The transposition runs in WebAssembly (scripts/shuffle-wasm.mjs builds it): 16 values at a time
  * with i8x16.shuffle, the values past the last 16 byte by byte. The same 256 KiB blocks of quotes
- * data, one core: 5-11 GB/s against ~1.0 GB/s for the JavaScript word loop it replaced, which
+ * data, one core: 5.7-6.5 GB/s against ~1.0 GB/s for the JavaScript word loop it replaced, which
  * took more of a compressed backup's CPU than zstd on the shuffled TIMESTAMPs (docs/PERFORMANCE.md,
  * session 12). A kernel's memory holds one block in (at 0) and one out (at SHUFFLE_BLOCK).
  */
