@@ -42,11 +42,11 @@ export const COMPRESS_MIN_BYTES = 4096;
 /**
  * A blob of numbers (byte-shuffle.ts) is shuffled when its first SHUFFLE_SAMPLE_BYTES compress,
  * shuffled, to at most SHUFFLE_TOLERANCE times their plain frame. Quotes data, level 2, 4 MiB
- * blobs, one core (bench-results/2026-11-28-shuffle-sweep.md): FLOAT prices 0.751 → 0.508 of raw
- * in ~0.55x the CPU; INT volumes 0.508 → 0.515 in ~0.63x (so a little more stored is allowed);
- * TSDB level files 0.295 → 0.244 in ~0.8x; TIMESTAMPs 0.045 → 0.006 in ~1.65x (the shuffle's pass
- * costs more than zstd saves on what it already squeezes to a few percent; its 64 KiB sample
- * stores 0.255 plain, so no sample rule can tell). All files: 0.295 → 0.233 in ~0.78x. A float64
+ * blobs, one core, with the WebAssembly shuffle (bench-results/2026-11-28-shuffle-sweep-wasm.md):
+ * FLOAT prices 0.751 → 0.508 of raw in 0.38x the CPU; INT volumes 0.508 → 0.515 in 0.52x (so a
+ * little more stored is allowed); TSDB level files 0.295 → 0.244 in 0.62x; TIMESTAMPs 0.045 →
+ * 0.006 in 0.62x (1.65x with session 11's JavaScript shuffle). All files: 0.295 → 0.233 in 0.56x
+ * (0.78x before). A float64
  * random walk of cents stores 0.16 plain and 0.54 shuffled: refused by the sample. Two 64 KiB
  * samples cost ~3% of a 4 MiB blob's compression.
  */
