@@ -6,7 +6,7 @@ import { kickingWriteback, runLimited, type Observer } from './options.js';
 import { entryKey } from '../repo/manifest.js';
 import { localBytes, newPackId, toManifestEntry, type PackIndex } from '../repo/pack-format.js';
 import { IndexedEntries, planDedup, sameAs, type DedupPlan } from './backup-dedup.js';
-import { withAgents } from '../repo/backend/index.js';
+import { runWithAgents } from '../repo/backend/index.js';
 import { PACK_TASK, type PackedStore } from '../repo/packed.js';
 import type { WritePackTask } from '../repo/pack-task.js';
 import type { DatabaseDef } from '../store/index.js';
@@ -187,8 +187,7 @@ async function copyGroup(x: PackCopyInput, pipe: CopyPipeline, group: CopyJob[],
       return { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, engine: x.def.engine, schema: x.def.tables[table]!.schema, label: `${x.dbPath} partition ${chunk.path} table ${table}` };
     }),
   };
-  const { payload, transfer } = withAgents(task);
-  const { index } = await pipe.runModule<{ index: PackIndex }>(PACK_TASK, payload, [diskOfJob(group[0]!), x.dstDisk], transfer);
+  const { index } = await runWithAgents<{ index: PackIndex }>(pipe, PACK_TASK, task, [diskOfJob(group[0]!), x.dstDisk]);
   x.store.rememberPack(index);
   group.forEach(({ chunk, table }, i) => {
     const e = index.entries[i]!;

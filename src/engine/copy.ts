@@ -3,7 +3,7 @@ import { mbPerSec, stopwatch } from '../common/units.js';
 import { applyDefaults, diskOf, type CopyPipeline } from '../io/index.js';
 import type { PasswordSource } from '../repo/config.js';
 import { entryKey, type Manifest } from '../repo/manifest.js';
-import { withAgents } from '../repo/backend/index.js';
+import { runWithAgents } from '../repo/backend/index.js';
 import { numberWidth } from '../store/index.js';
 import { COPY_PACK_TASK, type CopyPackTask } from '../repo/pack-copy-task.js';
 import { foreignPacks, newPackId, type PackedEntry } from '../repo/pack-format.js';
@@ -137,11 +137,11 @@ async function copyDatabase(o: CopyOptions, db: string, copying: ReturnType<type
  * foreign blobs are inlined into the new pack instead, and `widths` says, per entry key and file,
  * the width of the numbers it holds (store numberWidth), which the re-encoding shuffles by.
  */
-function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { packs: PackedStore }, todo: Manifest[], verbatim: boolean): { send: Map<string, PackedEntry[]>; needed: number; first: Set<string>; widths: Map<string, number[]> } {
+function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { packs: PackedStore }, todo: Manifest[], verbatim: boolean): { send: Map<string, PackedEntry[]>; needed: number; first: Set<string>; widths: Map<string, Widths> } {
   const heldPacks = dst.packs.packIndexes();
   const send = new Map<string, Map<string, PackedEntry>>();
   const needed = new Set<string>();
-  const widths = new Map<string, number[]>();
+  const widths = new Map<string, Widths>();
   for (const m of todo)
     for (const p of m.partitions)
       for (const [table, e] of Object.entries(p.tables)) {
@@ -173,24 +173,23 @@ function planCopy(src: Repository & { packs: PackedStore }, dst: Repository & { 
 }
 
 type Sent = { bytes: number; skipped: boolean };
+type Widths = RecodePackTask['widths'][number];
 
 /** The whole pack, byte for byte, then its index as the source has it. */
 async function sendVerbatim(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, queues: string[]): Promise<Sent> {
   const ix = src.packIndexes().get(pack)!;
   const task: CopyPackTask = { src: src.backendSpec, dst: dst.backendSpec, pack, packSize: ix.packSize };
-  const { payload, transfer } = withAgents(task);
-  const res = await pipe.runModule<Sent>(COPY_PACK_TASK, payload, queues, transfer);
+  const res = await runWithAgents<Sent>(pipe, COPY_PACK_TASK, task, queues);
   dst.recordPack(ix);
   return res;
 }
 
 /** The needed entries of one source pack, re-encoded for the target into a new pack, then its index. */
-async function sendRecoded(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, entries: PackedEntry[], queues: string[], widths: Map<string, number[]>): Promise<Sent> {
+async function sendRecoded(pipe: CopyPipeline, src: PackedStore, dst: PackedStore, pack: string, entries: PackedEntry[], queues: string[], widths: Map<string, Widths>): Promise<Sent> {
   const newPack = newPackId();
   const packSize = src.packIndexes().get(pack)!.packSize;
   const task: RecodePackTask = { src: src.backendSpec, srcCodec: src.codecSpec, dst: dst.backendSpec, dstCodec: dst.codecSpec, pack, packSize, foreign: src.foreignSizes(entries), entries, newPack, widths: entries.map((e) => widths.get(e.key) ?? []) };
-  const { payload, transfer } = withAgents(task);
-  const res = await pipe.runModule<{ packSize: number; entries: PackedEntry[] }>(RECODE_PACK_TASK, payload, queues, transfer);
+  const res = await runWithAgents<{ packSize: number; entries: PackedEntry[] }>(pipe, RECODE_PACK_TASK, task, queues);
   dst.recordPack({ format: 1, pack: newPack, packSize: res.packSize, entries: res.entries });
   return { bytes: res.packSize, skipped: false };
 }

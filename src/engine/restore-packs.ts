@@ -2,7 +2,7 @@ import path from 'node:path';
 import { corrupt } from '../common/errors.js';
 import type { CopyPipeline } from '../io/index.js';
 import { entryKey, type ManifestEntry } from '../repo/manifest.js';
-import { withAgents } from '../repo/backend/index.js';
+import { runWithAgents } from '../repo/backend/index.js';
 import { PACK_TASK, type PackedStore } from '../repo/packed.js';
 import type { ReadPacksTask, ReadResult } from '../repo/pack-task.js';
 
@@ -40,8 +40,7 @@ export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPip
       };
     }),
   };
-  const { payload, transfer } = withAgents(task);
-  return pipeline.runModule<ReadResult[][]>(PACK_TASK, payload, disks, transfer);
+  return runWithAgents<ReadResult[][]>(pipeline, PACK_TASK, task, disks);
 }
 
 /** readEntriesFromPacks of one entry (check verifies entry by entry and reports each). */

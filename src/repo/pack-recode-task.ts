@@ -11,7 +11,7 @@ import { CvError, corrupt } from '../common/errors.js';
 import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
 import { backendFor, takeAgents, type BackendSpec, type ObjectSink, type WithAgents } from './backend/index.js';
-import { shuffleWidthOf, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
+import { shuffleWidthOf, type BlobCodec, type BlobCodecSpec, type ShuffleWidth } from './codec/index.js';
 import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
 import { PackReaders, type ForeignSizes } from './pack-readers.js';
 import { blobBuffer, codecOf } from './pack-task.js';
@@ -32,9 +32,9 @@ export interface RecodePackTask {
   /**
    * Per entry, per file: the width of the numbers it holds (store numberWidth; 0 for none), so a
    * file stored unshuffled (from an `off` repository) is shuffled for a compressing target as a
-   * backup would. Absent: each blob keeps the shuffle it had.
+   * backup would; a file of width 0 keeps the shuffle its blobs had.
    */
-  widths?: number[][];
+  widths: (ShuffleWidth | 0)[][];
 }
 
 export const RECODE_PACK_TASK = new URL('./pack-recode-task.js', import.meta.url).href;
@@ -51,7 +51,7 @@ export default function recodePack(t: WithAgents<RecodePackTask>, ctx: WorkerCon
     try {
       sink.append(packHeader());
       const [from, to] = [codecOf(t.srcCodec), codecOf(t.dstCodec)];
-      const entries = t.entries.map((e, i) => ({ ...e, files: e.files.map((f, j) => recodeFile(f, readers, `${e.key}/${f.name}`, { from, to, width: t.widths?.[i]?.[j] }, sink, ctx)) }));
+      const entries = t.entries.map((e, i) => ({ ...e, files: e.files.map((f, j) => recodeFile(f, readers, `${e.key}/${f.name}`, { from, to, width: t.widths[i]?.[j] ?? 0 }, sink, ctx)) }));
       sink.commit();
       return { packSize: sink.size, entries };
     } catch (err) {
@@ -66,9 +66,8 @@ export default function recodePack(t: WithAgents<RecodePackTask>, ctx: WorkerCon
 }
 
 /** One file's blobs: decoded and checked (each blob, then the whole file), encoded again and appended. */
-function recodeFile(f: PackedFile, readers: PackReaders, what: string, codecs: { from: BlobCodec; to: BlobCodec; width: number | undefined }, sink: ObjectSink, ctx: WorkerContext): PackedFile {
-  const { from, to } = codecs;
-  const width = codecs.width === 4 || codecs.width === 8 ? codecs.width : undefined;
+function recodeFile(f: PackedFile, readers: PackReaders, what: string, codecs: { from: BlobCodec; to: BlobCodec; width: ShuffleWidth | 0 }, sink: ObjectSink, ctx: WorkerContext): PackedFile {
+  const { from, to, width } = codecs;
   const whole = newXxh3();
   const blobs: BlobRef[] = [];
   for (const b of f.blobs) {
@@ -79,7 +78,7 @@ function recodeFile(f: PackedFile, readers: PackReaders, what: string, codecs: {
     if (plain.byteLength !== b.rawLength || toHex(h.digest()) !== b.xxh3) throw corrupt(`a blob of ${f.name} at offset ${b.offset} does not match its checksum`);
     whole.update(plain);
     const offset = sink.size;
-    const enc = to.blobEncoder((s) => sink.append(s), b.rawLength, width ?? shuffleWidthOf(b.compression));
+    const enc = to.blobEncoder((s) => sink.append(s), b.rawLength, width || shuffleWidthOf(b.compression));
     enc.update(plain);
     const e = enc.end();
     blobs.push({ offset, length: e.length, rawLength: b.rawLength, xxh3: b.xxh3, compression: e.compression, ...(e.nonce ? { nonce: Buffer.from(e.nonce).toString('base64') } : {}) });

@@ -1,5 +1,6 @@
 import { LocalBackend } from './local.js';
 import type { MessagePort } from 'node:worker_threads';
+import type { CopyPipeline } from '../../io/index.js';
 import { S3Backend } from './s3.js';
 import { adoptAgentLinks, agentLinks, type AgentLink } from './s3-bridge.js';
 import type { Backend, BackendSpec } from './types.js';
@@ -26,6 +27,12 @@ export type WithAgents<T> = T & { agents?: AgentLink[] };
 export function withAgents<T extends object>(task: T): { payload: WithAgents<T>; transfer: MessagePort[] } {
   const agents = agentLinks();
   return agents.length ? { payload: { ...task, agents }, transfer: agents.map((a) => a.port) } : { payload: task, transfer: [] };
+}
+
+/** Runs a copy worker's task in the pool with links to this process's S3 agents (their ports move with it). */
+export function runWithAgents<T>(pipe: Pick<CopyPipeline, 'runModule'>, module: string, task: object, disks: string[]): Promise<T> {
+  const { payload, transfer } = withAgents(task);
+  return pipe.runModule<T>(module, payload, disks, transfer);
 }
 
 /** In the worker, before the task opens a backend: reach the agents its links lead to. */

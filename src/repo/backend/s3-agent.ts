@@ -108,6 +108,9 @@ async function handle(q: AgentRequest, client: number): Promise<unknown> {
   }
 }
 
+const asReplyError = (err: unknown): NonNullable<AgentReply['error']> =>
+  err instanceof CvError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: `S3 agent: ${(err as Error)?.name ?? 'error'}` };
+
 let clients = 0;
 function serve(c: AgentClient): void {
   const client = clients++;
@@ -120,13 +123,10 @@ function serve(c: AgentClient): void {
           reply(c, { id: q.id, value }, bytes && (bytes.buffer === q.into || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)) ? [bytes.buffer as ArrayBuffer] : []);
         } catch (err) {
           // A reply that cannot be posted must not kill the agent: every thread of the process waits on it.
-          reply(c, { id: q.id, error: { code: 'INTERNAL', message: `S3 agent: ${(err as Error)?.name ?? 'error'}` } });
+          reply(c, { id: q.id, error: asReplyError(err) });
         }
       },
-      (err: unknown) => {
-        const e = err instanceof CvError ? { code: err.code, message: err.message } : { code: 'INTERNAL' as const, message: `S3 agent: ${(err as Error)?.name ?? 'error'}` };
-        reply(c, { id: q.id, error: e });
-      },
+      (err: unknown) => reply(c, { id: q.id, error: asReplyError(err) }),
     );
   });
 }
