@@ -1,5 +1,10 @@
 import { CvError } from '../common/errors.js';
-import { JobTracker, msgFile, openTargetCluster, s3Retries, submitJob, type JobType, type Observer } from '../engine/index.js';
+// Each from its own module, not engine/index.js: that barrel loads every operation (~60 modules), and
+// a no-change backup's wall time is mostly Node loading modules.
+import type { JobType, Observer } from '../engine/index.js';
+import { JobTracker } from '../engine/jobs/tracker.js';
+import { submitJob } from '../engine/jobs/submit.js';
+import { msgFile } from '../engine/jobs/files.js';
 import { isCluster, resolveHome } from '../store/index.js';
 import type { Ctx } from './action.js';
 import { printJson } from './output.js';
@@ -39,7 +44,7 @@ export async function runOperation<T>(
   const args = process.argv.slice(2).filter((a) => a !== '--background');
   if (g.background) {
     if (g.jobId) throw new CvError('USAGE', '--background and --job-id cannot be combined');
-    if (meta.layoutHome) openTargetCluster(resolveHome(ctx.globals.home), true); // as the foreground run would
+    if (meta.layoutHome) (await import('../engine/restore-plan.js')).openTargetCluster(resolveHome(ctx.globals.home), true); // as the foreground run would
     const home = requireJobHome(ctx);
     const s = submitJob(home, { type: meta.type, desc: meta.desc, args }, process.argv[1]!, args);
     const follow = `chunkvault --home ${shellQuote(home)} job ${s.jobId}`;
@@ -102,7 +107,7 @@ export async function runOperation<T>(
 
 /** The S3 retries of this run into the job log; undefined when no S3 repository was used. */
 async function noteRetries(tracker: JobTracker | undefined): Promise<number | undefined> {
-  const n = await s3Retries();
+  const n = await (await import('../repo/backend/index.js')).s3Retries();
   if (n !== undefined) tracker?.note(`S3 retries: ${n}`);
   return n;
 }

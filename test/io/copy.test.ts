@@ -114,3 +114,21 @@ describe('CopyPipeline.hashFiles', () => {
     expect(res[3]!.xxh3).toBe(hashOfFile(src('small5.bin')));
   });
 });
+
+/** The process's OS threads (Linux): a worker thread adds at least one. */
+const threadCount = () => fs.readdirSync('/proc/self/task').length;
+
+describe.skipIf(process.platform !== 'linux')('CopyPipeline threads', () => {
+  it('starts no worker thread until its first task, so an operation that copies nothing boots none', async () => {
+    const before = threadCount();
+    const lazy = new CopyPipeline({ workers: 2, diskConcurrency: 2 });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // a thread piscina had started would be up by now
+      expect(threadCount()).toBe(before);
+      await lazy.hashFiles([{ src: src('small1.bin') }], disk);
+      expect(threadCount()).toBeGreaterThan(before);
+    } finally {
+      await lazy.close();
+    }
+  });
+});

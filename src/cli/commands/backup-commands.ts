@@ -1,7 +1,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EXIT } from '../../common/errors.js';
 import { PIPELINE_DEFAULTS } from '../../io/index.js';
-import { backup, backupAll, listPoints, type BackupAllResult, type BackupOptions, type BackupResult, type BlobCodecSpec } from '../../engine/index.js';
+import type { BackupAllResult, BackupOptions, BackupResult, BlobCodecSpec } from '../../engine/index.js';
+import { backup } from '../../engine/backup.js';
+import { backupAll } from '../../engine/backup-all.js';
+import { listPoints } from '../../engine/points.js';
 import { formatBytes } from '../../common/units.js';
 import { action, collect, type Ctx } from '../action.js';
 import { registerPrune } from './prune-command.js';

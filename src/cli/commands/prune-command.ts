@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { parseKeepCount, prune, type RetentionPolicy } from '../../engine/index.js';
+import type { RetentionPolicy } from '../../engine/index.js';
+import { prune } from '../../engine/points.js';
+import { parseKeepCount } from '../../engine/retention.js';
 import { action } from '../action.js';
 import { printJson, printKeyValues, printTable } from '../output.js';
 
