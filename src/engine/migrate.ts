@@ -2,8 +2,7 @@ import { CvError, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
 import { PIPELINE_DEFAULTS, applyDefaults } from '../io/index.js';
 import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
-import { newPipeline, withPipeline, type OperationOptions } from './options.js';
-import { PACK_TASK } from '../repo/packed.js';
+import { withPipeline, type OperationOptions } from './options.js';
 import { settleEach } from './each-database.js';
 import { parsePattern } from './pattern.js';
 import { once } from '../repo/settings.js';
@@ -108,9 +107,6 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const total = tasks.reduce((a, t) => a + sum(t, (e) => e.bytes), 0);
   let partitions = 0;
   let bytes = 0;
-  // migrate copies whatever it plans: the workers boot now (0.3-0.5 s of a core each on the many
-  // shape) while this thread plans, places chunks and reads pack indexes, instead of after that.
-  const early = tasks.length ? newPipeline(copying, true, tasks.some((t) => t.src.repo.packs) ? [PACK_TASK] : []) : undefined;
   // The databases restore at once, through one pipeline: one database's last large files then
   // overlap the other's copies instead of leaving workers idle, and the process starts once.
   await withPipeline(copying, o.observer, total, async (pipeline) => {
@@ -124,7 +120,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
       bytes += r.result.bytes;
       rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
     });
-  }, early).finally(() => early?.close());
+  });
   const seconds = elapsed();
   rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
   return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
