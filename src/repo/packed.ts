@@ -5,7 +5,7 @@ import { isPointId, parseManifest, resolvePointIn, type Manifest, type ManifestE
 import { foreignPacks, indexObject, isPackId, packObject, toManifestEntry, validatePackIndex, type PackIndex, type PackedEntry } from './pack-format.js';
 import type { JournalRecord, JournalRecords } from './journal.js';
 import type { ForeignSizes } from './pack-readers.js';
-import { parseUntrusted, sealJson, unsealJson } from './sealed-json.js';
+import { sealJson, unsealJsonBytes } from './sealed-json.js';
 
 /** Where one entry is stored: its pack, the pack's size as indexed, and its files' blobs. */
 export interface EntryLocation {
@@ -80,8 +80,7 @@ export class PackedStore {
     const what = `pack index ${this.backendSpec.root}/${indexObject(id)}`;
     const bytes = this.backend.read(indexObject(id));
     if (bytes === undefined) throw notFound(`${what} does not exist`);
-    const body = unsealJson(Buffer.from(this.codec.openObject(bytes)).toString('utf8'), what);
-    return validatePackIndex(parseUntrusted(JSON.stringify(body), what), id, what);
+    return validatePackIndex(unsealJsonBytes(this.codec.openObject(bytes), what), id, what);
   }
 
   /** Entry key → where it is. Where two packs hold a key (a repack or --force copy), the later index wins. */

@@ -54,6 +54,15 @@ describe('unsealJsonBytes', () => {
     expect(plain(unsealJsonBytes(Buffer.from(sealJson(b)), 't'))).toEqual(b);
   });
 
+  it('gives objects without a prototype, element by element, as parsing the file whole does', () => {
+    const b = { format: 2, items: [{ constructor: 'x', n: { toString: 1 } }] };
+    const got = unsealJsonBytes(Buffer.from(sealJson(b)), 't') as { items: { n: object }[] };
+    expect(Object.getPrototypeOf(got)).toBeNull();
+    expect(Object.getPrototypeOf(got.items[0])).toBeNull();
+    expect(Object.getPrototypeOf(got.items[0]!.n)).toBeNull();
+    expect(plain(got)).toEqual(b);
+  });
+
   it('refuses an edited line', () => {
     expect(() => unsealJsonBytes(Buffer.from(sealJson(body).replace('"n":2', '"n":3')), 't')).toThrow(/does not match its checksum/);
   });
