@@ -2,14 +2,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { corrupt } from '../common/errors.js';
 import { groupSyncAsync } from '../common/group-sync.js';
-import { diskOf, type CopyPipeline, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
-import { versionProblem, type ChunkMeta, type Cluster, type DatabaseDef } from '../store/index.js';
+import { diskOf, type CopyPipeline, type FileJob, type FilledPipelineOptions, type UsedMethod } from '../io/index.js';
+import { versionProblem, type ChunkMeta, type Cluster, type DatabaseDef, type TableVersion } from '../store/index.js';
 import type { Journal } from '../repo/journal.js';
 import { entryKey, type ManifestEntry } from '../repo/manifest.js';
 import type { Repository } from '../repo/repository.js';
 import { setEntry, type BackupPlan } from './backup-plan.js';
 import { COMMIT_GROUP, GroupFlusher } from './group-flush.js';
 import { kickingWriteback, runLimited, withPipeline, type Observer } from './options.js';
+import { batchBy } from './batches.js';
 
 export interface MirrorInput {
   c: Cluster;
@@ -65,7 +66,14 @@ export async function copyIntoMirror(x: MirrorInput): Promise<{ bytes: number; m
   if (plan.toCopy.length)
     await withPipeline(x.copying, x.observer, total, (pipe) => kickingWriteback([repo.dir], pipe, async () => {
       try {
-        await runLimited(plan.toCopy, x.copying.inFlight, async ({ chunk, table }) => groups.add(await copyEntry(x, at, pipe, chunk, table), chunk.tables[table]!.bytes));
+        // Small entries share a pool task (batches.ts), unless throttled: a batch joins its group
+        // only once all of it is copied, and the group timer must commit as a slow copy goes.
+        const diskOfJob = (chunk: ChunkMeta) => at.disks.get(chunk.volume) ?? diskOf(chunk.volume);
+        const measure = ({ chunk, table }: (typeof plan.toCopy)[number]) => ({ key: diskOfJob(chunk), bytes: chunk.tables[table]!.bytes, files: chunk.tables[table]!.files.length });
+        const batches = batchBy(plan.toCopy, measure, pipe.rate > 0 ? { bytes: 0, files: 0 } : undefined);
+        await runLimited(batches, x.copying.inFlight, async (batch) => {
+          for (const s of await copyEntries(x, at, pipe, batch)) groups.add(s, s.entry.bytes);
+        });
       } catch (err) {
         // What was copied is journaled even after a failure, under the lock (a rerun need not copy
         // it again), and no group is left to flush after the run has given the lock up.
@@ -85,17 +93,27 @@ interface MirrorRun {
   methods: Set<UsedMethod>;
 }
 
-/** One entry copied into its staging directory (not yet durable) and tied to the catalog. */
-async function copyEntry(x: MirrorInput, at: MirrorRun, pipe: CopyPipeline, chunk: ChunkMeta, table: string): Promise<Staged> {
-  const v = chunk.tables[table]!;
-  const src = path.join(x.c.chunkDir(chunk, x.dbPath), v.version);
-  const staging = await x.repo.stage(chunk.chunkId, table, v.cid, at.runId, v.files.map((f) => f.name));
-  const files = v.files.map((f, i) => ({ src: path.join(src, f.name), dst: staging.files[i]!, expectedSize: f.size }));
-  const results = await pipe.copyFiles(files, at.disks.get(chunk.volume) ?? diskOf(chunk.volume), at.dstDisk, { durable: false });
-  results.forEach((r) => at.methods.add(r.method));
-  // A point must describe its data: the catalog's row count and schema must match the copied headers.
-  const problem = versionProblem(x.def.engine, x.def.tables[table]!.schema, v.rows, results.map((r, i) => ({ name: v.files[i]!.name, size: r.size, head: r.head })));
-  if (problem) throw corrupt(`${x.dbPath} partition ${chunk.path} table ${table}: the catalog does not describe its files: ${problem}`);
-  const entry: ManifestEntry = { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, files: results.map((r, i) => ({ name: v.files[i]!.name, size: r.size, xxh3: r.xxh3 })) };
-  return { chunk, table, staging: staging.dir, entry };
+/**
+ * Entries of one source disk copied into their staging directories (not yet durable) as one pool
+ * task, each tied to the catalog. Any failure fails the backup, as one entry's did.
+ */
+async function copyEntries(x: MirrorInput, at: MirrorRun, pipe: CopyPipeline, batch: { chunk: ChunkMeta; table: string }[]): Promise<Staged[]> {
+  const staged: (Omit<Staged, 'entry'> & { v: TableVersion; files: FileJob[] })[] = [];
+  for (const { chunk, table } of batch) {
+    const v = chunk.tables[table]!;
+    const src = path.join(x.c.chunkDir(chunk, x.dbPath), v.version) + path.sep; // store file names: appended
+    const staging = await x.repo.stage(chunk.chunkId, table, v.cid, at.runId, v.files.map((f) => f.name));
+    staged.push({ chunk, table, v, staging: staging.dir, files: v.files.map((f, i) => ({ src: src + f.name, dst: staging.files[i]!, expectedSize: f.size })) });
+  }
+  const results = await pipe.copyFiles(staged.flatMap((s) => s.files), at.disks.get(batch[0]!.chunk.volume) ?? diskOf(batch[0]!.chunk.volume), at.dstDisk, { durable: false });
+  let next = 0;
+  return staged.map(({ chunk, table, v, staging, files }) => {
+    const mine = results.slice(next, (next += files.length));
+    mine.forEach((r) => at.methods.add(r.method));
+    // A point must describe its data: the catalog's row count and schema must match the copied headers.
+    const problem = versionProblem(x.def.engine, x.def.tables[table]!.schema, v.rows, mine.map((r, i) => ({ name: v.files[i]!.name, size: r.size, head: r.head })));
+    if (problem) throw corrupt(`${x.dbPath} partition ${chunk.path} table ${table}: the catalog does not describe its files: ${problem}`);
+    const entry: ManifestEntry = { cid: v.cid, rows: v.rows, bytes: v.bytes, updateTime: v.updateTime, files: mine.map((r, i) => ({ name: v.files[i]!.name, size: r.size, xxh3: r.xxh3 })) };
+    return { chunk, table, staging, entry };
+  });
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CvError, corrupt } from '../common/errors.js';
-import { PIPELINE_DEFAULTS, type CopyPipeline } from '../io/index.js';
+import type { CopyPipeline } from '../io/index.js';
+import { BATCH_LIMITS, batchBy } from './batches.js';
 import type { ManifestEntry } from '../repo/manifest.js';
 import { stageVersion, versionProblem, type ChunkMeta, type Cluster, type DatabaseDef, type Stage, type StagedCommit } from '../store/index.js';
 import { readEntriesFromPacks } from './restore-packs.js';
@@ -24,30 +25,9 @@ export interface PlacedJob {
   dstDisk: string;
 }
 
-/**
- * Jobs cut into batches that each go to the pool as one task: consecutive jobs (plan order) bound
- * for one disk, up to batchBytes and restoreBatchFiles (io/defaults.ts). A task costs the main
- * thread more than copying one small partition's files: one task per partition made the main
- * thread the bottleneck of the many shape's restore (docs/PERFORMANCE.md). A partition above the
- * limits is a batch of its own, as before.
- */
-export function batchJobs(jobs: PlacedJob[], limits: { bytes: number; files: number } = { bytes: PIPELINE_DEFAULTS.batchBytes, files: PIPELINE_DEFAULTS.restoreBatchFiles }): PlacedJob[][] {
-  const out: PlacedJob[][] = [];
-  const open = new Map<string, { jobs: PlacedJob[]; bytes: number; files: number }>();
-  for (const p of jobs) {
-    const e = p.job.size;
-    let b = open.get(p.dstDisk);
-    if (b && (b.bytes + e.bytes > limits.bytes || b.files + e.files > limits.files)) {
-      out.push(b.jobs);
-      b = undefined;
-    }
-    if (!b) open.set(p.dstDisk, (b = { jobs: [], bytes: 0, files: 0 }));
-    b.jobs.push(p);
-    b.bytes += e.bytes;
-    b.files += e.files;
-  }
-  for (const b of open.values()) out.push(b.jobs);
-  return out;
+/** Jobs cut into batches (batches.ts), one disk each: a partition's size is its entry's bytes and files. */
+export function batchJobs(jobs: PlacedJob[], limits = BATCH_LIMITS): PlacedJob[][] {
+  return batchBy(jobs, (p) => ({ key: p.dstDisk, ...p.job.size }), limits);
 }
 
 /**

@@ -86,8 +86,9 @@ export const PIPELINE_DEFAULTS = {
   // so one task never runs thousands of opens before it looks at the cancel flag.
   batchBytes: 8 << 20,
   batchFiles: 256,
-  // Restore copies several small partitions per task (engine/restore-copy.ts), up to batchBytes and
-  // this many files: one task per partition made the main thread the many shape's bottleneck.
+  // Restore and the v1 backup copy several small partitions per task (engine/batches.ts), up to
+  // batchBytes and this many files: one task per partition made the main thread the many shape's
+  // bottleneck (the v1 backup, session 13, 4 pairs: 4.95-6.30 s -> 4.28-4.62 s).
   // Many shape, v2 off, migrate, cold, 3 pairs alternating with the one-per-task build: up to 256
   // files (~45 partitions) 3.5-4.1 s against 4.3-4.7 s; up to 64 (~12 partitions) 3.7-4.0 s
   // against 4.4-4.5 s, the same gain within the noise. 64 keeps a batch's time small: it joins its
