@@ -5,6 +5,7 @@ import type { JobType, Observer } from '../engine/index.js';
 import { JobTracker } from '../engine/jobs/tracker.js';
 import { submitJob } from '../engine/jobs/submit.js';
 import { msgFile } from '../engine/jobs/files.js';
+import { s3Retries } from '../engine/options.js';
 import { isCluster, resolveHome } from '../store/index.js';
 import type { Ctx } from './action.js';
 import { printJson } from './output.js';
@@ -107,7 +108,7 @@ export async function runOperation<T>(
 
 /** The S3 retries of this run into the job log; undefined when no S3 repository was used. */
 async function noteRetries(tracker: JobTracker | undefined): Promise<number | undefined> {
-  const n = await (await import('../repo/backend/index.js')).s3Retries();
+  const n = await s3Retries();
   if (n !== undefined) tracker?.note(`S3 retries: ${n}`);
   return n;
 }

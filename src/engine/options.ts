@@ -23,6 +23,9 @@ export interface OperationOptions extends PipelineOptions {
 
 export const defaultHolder = () => `pid ${process.pid}`;
 
+/** The S3 requests this process retried (undefined: it used no S3 repository), for a job's log. */
+export { s3Retries } from '../repo/backend/index.js';
+
 /**
  * The one way an operation runs the pool: made from resolved options (never re-derived here),
  * handed to the observer (a job's live throttle and cancel), its byte counter sampled for
