@@ -72,7 +72,7 @@ export async function copyIntoMirror(x: MirrorInput): Promise<{ bytes: number; m
         const measure = ({ chunk, table }: (typeof plan.toCopy)[number]) => ({ key: diskOfJob(chunk), bytes: chunk.tables[table]!.bytes, files: chunk.tables[table]!.files.length });
         const batches = batchBy(plan.toCopy, measure, pipe.rate > 0 ? { bytes: 0, files: 0 } : undefined);
         await runLimited(batches, x.copying.inFlight, async (batch) => {
-          for (const s of await copyEntries(x, at, pipe, batch)) groups.add(s, s.entry.bytes);
+          for (const s of await copyEntries(x, at, pipe, batch, diskOfJob(batch[0]!.chunk))) groups.add(s, s.entry.bytes);
         });
       } catch (err) {
         // What was copied is journaled even after a failure, under the lock (a rerun need not copy
@@ -94,10 +94,10 @@ interface MirrorRun {
 }
 
 /**
- * Entries of one source disk copied into their staging directories (not yet durable) as one pool
+ * Entries of one source disk (`srcDisk`) copied into their staging directories (not yet durable) as one pool
  * task, each tied to the catalog. Any failure fails the backup, as one entry's did.
  */
-async function copyEntries(x: MirrorInput, at: MirrorRun, pipe: CopyPipeline, batch: { chunk: ChunkMeta; table: string }[]): Promise<Staged[]> {
+async function copyEntries(x: MirrorInput, at: MirrorRun, pipe: CopyPipeline, batch: { chunk: ChunkMeta; table: string }[], srcDisk: string): Promise<Staged[]> {
   const staged: (Omit<Staged, 'entry'> & { v: TableVersion; files: FileJob[] })[] = [];
   for (const { chunk, table } of batch) {
     const v = chunk.tables[table]!;
@@ -105,7 +105,7 @@ async function copyEntries(x: MirrorInput, at: MirrorRun, pipe: CopyPipeline, ba
     const staging = await x.repo.stage(chunk.chunkId, table, v.cid, at.runId, v.files.map((f) => f.name));
     staged.push({ chunk, table, v, staging: staging.dir, files: v.files.map((f, i) => ({ src: src + f.name, dst: staging.files[i]!, expectedSize: f.size })) });
   }
-  const results = await pipe.copyFiles(staged.flatMap((s) => s.files), at.disks.get(batch[0]!.chunk.volume) ?? diskOf(batch[0]!.chunk.volume), at.dstDisk, { durable: false });
+  const results = await pipe.copyFiles(staged.flatMap((s) => s.files), srcDisk, at.dstDisk, { durable: false });
   let next = 0;
   return staged.map(({ chunk, table, v, staging, files }) => {
     const mine = results.slice(next, (next += files.length));
