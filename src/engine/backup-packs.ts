@@ -140,8 +140,10 @@ const keyOf = (j: CopyJob) => entryKey(j.chunk.chunkId, j.table, j.chunk.tables[
  */
 export async function copyIntoPacks(x: PackCopyInput, pipe: CopyPipeline): Promise<PacksCopied> {
   const diskOfJob = (j: CopyJob) => x.disks.get(j.chunk.volume) ?? diskOf(j.chunk.volume);
-  const files = x.plan.toCopy.flatMap((job) => job.chunk.tables[job.table]!.files.map((f) => ({ job, key: keyOf(job), name: f.name, src: srcOf(x, job, f.name), size: f.size })));
-  const dedup = planDedup(files, x.sizing?.dedupMinBytes ?? DEDUP_MIN_BYTES);
+  // Only files planDedup may read: 28,000 records of ~600-byte files were ~0.1 s of the many shape's plan.
+  const minBytes = x.sizing?.dedupMinBytes ?? DEDUP_MIN_BYTES;
+  const files = x.plan.toCopy.flatMap((job) => job.chunk.tables[job.table]!.files.filter((f) => f.size >= minBytes).map((f) => ({ job, key: keyOf(job), name: f.name, src: srcOf(x, job, f.name), size: f.size })));
+  const dedup = planDedup(files, minBytes);
   const waves = [x.plan.toCopy.filter((j) => !dedup.second.has(j)), x.plan.toCopy.filter((j) => dedup.second.has(j))];
   const out: PacksCopied = { bytes: 0, stored: 0, dedupFiles: 0, dedupBytes: 0, methods: new Set<UsedMethod>(['stream']) };
   // A local repository's disk gets its writeback kicked as the packs grow (a pack stays dirty until its fdatasync).

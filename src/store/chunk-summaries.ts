@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { changeMarker, chunksDir, mapChunks, pendingCommit, readChunkFile, type Cluster } from './catalog.js';
+import { parseJson } from '../common/json.js';
+import { changeMarker, chunksDir, loadChunksById, mapChunks, pendingCommit, readChunkFile, type ChunkMeta, type Cluster } from './catalog.js';
 import { CHANGES_FILE, readChanges, readIndex, summarize, writeIndex, type ChunkSummary, type ReadIndex } from './chunk-index.js';
 
 /**
@@ -14,15 +15,21 @@ import { CHANGES_FILE, readChanges, readIndex, summarize, writeIndex, type Chunk
  * reader without the lock still gets each chunk as it was at the start or later: an index written
  * meanwhile holds at least what the log it replaced named.
  */
-export function readSummaries(c: Cluster, db: string): { chunks: Map<string, ChunkSummary>; indexed: boolean; changed: number } {
+export function readSummaries(c: Cluster, db: string): { chunks: Map<string, ChunkSummary>; indexed?: Indexed; changed: number } {
   const read = indexedSummaries(c, db);
-  if (read) return { ...read, indexed: true };
+  if (read) return read;
   const chunks = new Map(mapChunks(c, db, (k) => [k.chunkId, summarize(k)] as const));
-  return { chunks, indexed: false, changed: chunks.size };
+  return { chunks, changed: chunks.size };
+}
+
+/** What an indexed read went by: the index file's identity (ReadIndex.key) and the chunk ids its change log named. */
+interface Indexed {
+  key: string;
+  logged: Set<string>;
 }
 
 /** readSummaries from the index and its log; undefined when the index cannot be trusted. */
-function indexedSummaries(c: Cluster, db: string): { chunks: Map<string, ChunkSummary>; changed: number } | undefined {
+function indexedSummaries(c: Cluster, db: string): { chunks: Map<string, ChunkSummary>; indexed: Indexed; changed: number } | undefined {
   const dir = c.dbDir(db);
   const marker = changeMarker(c, db);
   const log = readChanges(dir);
@@ -35,7 +42,7 @@ function indexedSummaries(c: Cluster, db: string): { chunks: Map<string, ChunkSu
     else chunks.delete(id);
   }
   for (const k of pendingCommit(c, db)?.chunks ?? []) chunks.set(k.chunkId, summarize(k));
-  return { chunks, changed: log.ids.size };
+  return { chunks, indexed: { key: index.key, logged: log.ids }, changed: log.ids.size };
 }
 
 /**
@@ -62,14 +69,20 @@ export function loadSummaries(c: Cluster, db: string): ChunkSummary[] {
 }
 
 /**
- * The summaries under the database lock, writing a new index when the old one could not be used
- * or its log names many chunks: the next reader then reads one file again. The lock holder has
- * already applied any commit record (Cluster.withDbLock), so the summaries are the catalog.
+ * The summaries under the database lock, and the chunk files of those `withFiles` selects (their
+ * file lists), writing a new index when the old one could not be used or its log names many
+ * chunks: the next reader then reads one file again. The lock holder has already applied any
+ * commit record (Cluster.withDbLock), so the summaries are the catalog.
  */
-export function loadSummariesLocked(c: Cluster, db: string): ChunkSummary[] {
+export function loadPinnedLocked(c: Cluster, db: string, withFiles: (k: ChunkSummary) => boolean): { chunks: ChunkSummary[]; full: Map<string, ChunkMeta> } {
   const { chunks, indexed, changed } = readSummaries(c, db);
+  const ids = [...chunks.values()].filter(withFiles).map((k) => k.chunkId);
+  // Taken before a reindex below empties the log this relies on.
+  const warm = stillWarm(c, db, indexed);
   if (!indexed || changed > Math.max(REINDEX_CHANGES, chunks.size / 32)) reindexLocked(c, db, chunks.values());
-  return [...chunks.values()];
+  const full = loadChunksById(c, db, ids.filter((id) => !warm.has(id)));
+  for (const id of ids) if (warm.has(id)) full.set(id, warm.get(id)!);
+  return { chunks: [...chunks.values()], full };
 }
 
 /** A log naming fewer chunks than this (or 1/32 of them) is read through rather than folded into a new index. */
@@ -98,26 +111,62 @@ function reindexLocked(c: Cluster, db: string, chunks: Iterable<ChunkSummary>): 
   writeIndex(c.dbDir(db), changeMarker(c, db), [...chunks].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
 }
 
+/** Chunk files warmChunks read and parsed, per database, with the index identity it read them against. */
+const warmed = new WeakMap<Cluster, Map<string, { key: string; chunks: Map<string, ChunkMeta> }>>();
+
 /**
- * Reads the chunk files `wanted` selects (by summary; default all) once, asynchronously and many at a
- * time, so that the synchronous reads under the database lock find them in the page cache. Cold,
- * 2,000 chunk files read one by one under the lock took 1.7 s of a 7 s backup (profile in
- * docs/PERFORMANCE.md). Changes nothing; errors are left for the real read to report. Returns at
- * once how many chunk files it reads (a backup that will copy boots its workers meanwhile) and
- * when they are read.
+ * The chunk files the last warmChunks of `db` parsed that cannot have changed since, under the
+ * database lock (taken: read once). The rule (chunk-index.ts): a chunk file changes only after its
+ * id is durably in the change log, and the log is emptied only after a new index replaced the old
+ * one. warmChunks took the index's identity before its first read; the same identity now means no
+ * log was emptied since, so every chunk file changed since is named in the log read under this
+ * lock, and the others are as warmChunks read them. A commit record not yet applied: none taken.
+ */
+function stillWarm(c: Cluster, db: string, indexed: Indexed | undefined): Map<string, ChunkMeta> {
+  const w = warmed.get(c)?.get(db);
+  warmed.get(c)?.delete(db);
+  if (!w || !indexed || w.key !== indexed.key || pendingCommit(c, db)) return new Map();
+  for (const id of indexed.logged) w.chunks.delete(id);
+  return w.chunks;
+}
+
+/**
+ * Reads and parses the chunk files `wanted` selects (by summary; default all) once, asynchronously
+ * and many at a time, before the pin takes the database lock: the pin then takes the ones that
+ * cannot have changed (stillWarm) and reads only the rest under the lock. Cold, 2,000 chunk files
+ * read one by one under the lock took 1.7 s of a 7 s backup (profile in docs/PERFORMANCE.md); read
+ * here and again under the lock, the second read was ~0.2 s of the many shape's main thread.
+ * Changes nothing; errors are left for the real read to report. Returns at once how many chunk
+ * files it reads (a backup that will copy boots its workers meanwhile) and when they are read.
  */
 export function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => boolean = () => true, concurrency = 32): { chunks: number; done: Promise<void> } {
+  let read: ReturnType<typeof indexedSummaries>;
   let names: string[];
   try {
-    // Without a usable index the pin reads every chunk file: warm them all, as listed.
-    const indexed = indexedSummaries(c, db)?.chunks;
-    names = indexed ? [...indexed.values()].filter(wanted).map((k) => `${k.chunkId}.json`) : fs.readdirSync(chunksDir(c, db)).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+    // Without a usable index the pin reads every chunk file: warm them all, as listed, and keep none.
+    read = indexedSummaries(c, db);
+    names = read ? [...read.chunks.values()].filter(wanted).map((k) => k.chunkId) : fs.readdirSync(chunksDir(c, db)).filter((f) => f.endsWith('.json') && !f.startsWith('.')).map((f) => f.slice(0, -5));
   } catch {
     return { chunks: 0, done: Promise.resolve() };
   }
+  const parsed = new Map<string, ChunkMeta>();
+  const perDb = warmed.get(c) ?? new Map<string, { key: string; chunks: Map<string, ChunkMeta> }>();
+  warmed.set(c, perDb);
+  perDb.delete(db);
   let next = 0;
   const lane = async () => {
-    while (next < names.length) await fs.promises.readFile(path.join(chunksDir(c, db), names[next++]!)).catch(() => undefined);
+    while (next < names.length) {
+      const id = names[next++]!;
+      const text = await fs.promises.readFile(path.join(chunksDir(c, db), `${id}.json`), 'utf8').catch(() => undefined);
+      try {
+        if (read && text !== undefined) parsed.set(id, parseJson(text) as ChunkMeta);
+      } catch {
+        // Left for the pin's own read to report.
+      }
+    }
   };
-  return { chunks: names.length, done: Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane)).then(() => undefined) };
+  const done = Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane)).then(() => {
+    if (read) perDb.set(db, { key: read.indexed.key, chunks: parsed });
+  });
+  return { chunks: names.length, done };
 }

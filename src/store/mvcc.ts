@@ -7,9 +7,9 @@ import { readJson, writeFileAtomic } from '../common/durable.js';
 import { makeDirs, makeDirsDeferred, removeEmptyDir, removeFile, removeTree, renamePath, syncDir } from '../common/fsio.js';
 import { groupSync } from '../common/group-sync.js';
 import { pidAlive } from '../common/lockfile.js';
-import { Cluster, changeMarker, deleteChunkMeta, loadChunk, loadChunks, loadChunksById, loadDatabase, nextCid, saveChunk, saveChunks, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
+import { Cluster, changeMarker, deleteChunkMeta, loadChunk, loadChunks, loadDatabase, nextCid, saveChunk, saveChunks, tableOf, type ChunkMeta, type DatabaseDef, type FileEntry } from './catalog.js';
 import type { ChunkSummary } from './chunk-index.js';
-import { foldLongLogLocked, loadSummaries, loadSummariesLocked } from './chunk-summaries.js';
+import { foldLongLogLocked, loadPinnedLocked, loadSummaries } from './chunk-summaries.js';
 
 /**
  * Multi-version concurrency: a commit writes a new version directory, renames it into place and
@@ -120,9 +120,9 @@ export function pinDatabase(c: Cluster, db: string): Snapshot {
 export function pinSummaries(c: Cluster, db: string, withFiles: (k: ChunkSummary) => boolean): SummarySnapshot {
   let full = new Map<string, ChunkMeta>();
   const snap = pinWith(c, db, () => {
-    const chunks = loadSummariesLocked(c, db);
-    full = loadChunksById(c, db, chunks.filter(withFiles).map((k) => k.chunkId));
-    return chunks;
+    const pinned = loadPinnedLocked(c, db, withFiles);
+    full = pinned.full;
+    return pinned.chunks;
   });
   return {
     ...snap,

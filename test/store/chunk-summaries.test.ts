@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { append, beginBatch, dropPartition, loadChunks, loadSummaries, pinSummaries, type Cluster } from '../../dist/store/index.js';
+import { Cluster, append, beginBatch, dropPartition, loadChunks, loadSummaries, pinSummaries, warmChunks } from '../../dist/store/index.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
 import { rmTmp, tmpDir } from '../helpers/tmp.js';
 import { FOLD_LOG_BYTES } from '../../dist/store/chunk-summaries.js';
@@ -117,5 +117,54 @@ describe('the catalog index and its change log', () => {
     append(c, db, 'trades', tradeRows(5, ['IBM'], [D20120101], 3));
     expect(fs.readFileSync(index)).toEqual(indexBefore);
     expect(fs.statSync(log).size).toBeGreaterThan(0);
+  });
+});
+
+describe('a pin after warmChunks', () => {
+  /** The warm read done, then `meanwhile`, then a pin with every chunk's file lists: each chunk as the pin got it. */
+  async function pinnedAfterWarm(c: Cluster, db: string, meanwhile: () => void) {
+    const warm = warmChunks(c, db);
+    await warm.done;
+    meanwhile();
+    const snap = pinSummaries(c, db, () => true);
+    try {
+      return new Map(snap.chunks.map((k) => [k.chunkId, snap.full(k)]));
+    } finally {
+      snap.release();
+    }
+  }
+  const chunkFile = (c: Cluster, db: string, id: string) => path.join(c.dbDir(db), 'chunks', `${id}.json`);
+
+  it('takes the chunk files the warm read parsed when the change log does not name them', async () => {
+    const { c, db } = setup();
+    append(c, db, 'trades', tradeRows(20, SYMS, DAYS));
+    fold(c, db);
+    const first = loadChunks(c, db)[0]!;
+    const file = chunkFile(c, db, first.chunkId);
+    const asRead = fs.readFileSync(file, 'utf8');
+    // A change no writer makes (none logged): only a pin that took the warm read misses it.
+    const pinned = await pinnedAfterWarm(c, db, () => fs.writeFileSync(file, asRead.replace('"trades"', '"trades2"')));
+    expect(Object.keys(pinned.get(first.chunkId)!.tables)).toEqual(['trades']);
+  });
+
+  it('reads again under the lock a chunk committed to after the warm read', async () => {
+    const { c, db } = setup();
+    append(c, db, 'trades', tradeRows(20, SYMS, DAYS));
+    fold(c, db);
+    const pinned = await pinnedAfterWarm(c, db, () => append(c, db, 'trades', tradeRows(5, ['IBM'], [D20120101], 3)));
+    for (const k of loadChunks(c, db)) expect(pinned.get(k.chunkId)).toEqual(k);
+  });
+
+  it('reads every chunk again when a new index replaced the one the warm read went by', async () => {
+    const { c, db } = setup();
+    append(c, db, 'trades', tradeRows(20, SYMS, DAYS));
+    fold(c, db);
+    const pinned = await pinnedAfterWarm(c, db, () => {
+      append(c, db, 'trades', tradeRows(5, ['IBM'], [D20120101], 3));
+      // Another process's pin folds the log into a new index: the commit above is no longer logged.
+      fold(new Cluster(c.home), db);
+      expect(fs.existsSync(path.join(c.dbDir(db), 'chunks.changed'))).toBe(false);
+    });
+    for (const k of loadChunks(c, db)) expect(pinned.get(k.chunkId)).toEqual(k);
   });
 });
