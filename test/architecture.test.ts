@@ -27,6 +27,12 @@ describe('the house rules hold in src/', () => {
     expect(describeViolations(cliStoreViolations(files))).toBe('');
   });
 
+  it('only src/common/xxhash.ts imports @node-rs/xxhash, by require (an ES import scans its CommonJS entry in every thread)', () => {
+    const importers = files.filter((f) => f.text.includes("'@node-rs/xxhash'"));
+    expect(importers.map((f) => f.path)).toEqual([path.join('src', 'common', 'xxhash.ts')]);
+    expect(importers[0]!.text).not.toMatch(/from '@node-rs\/xxhash'/);
+  });
+
   it(`no file in src/ is over ${MAX_FILE_LINES} lines`, () => {
     expect(describeViolations(fileLengthViolations(files))).toBe('');
   });

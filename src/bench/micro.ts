@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomFillSync } from 'node:crypto';
-import xxhash from '@node-rs/xxhash';
+import { xxhash } from '../common/xxhash.js';
 import { Piscina } from 'piscina';
 import { Bench } from 'tinybench';
 import { CopyPipeline, diskOf, type CopyMethod } from '../io/index.js';

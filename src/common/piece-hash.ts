@@ -1,4 +1,4 @@
-import xxhash from '@node-rs/xxhash';
+import { xxhash } from './xxhash.js';
 
 /**
  * Pieces up to this size are hashed with the one-shot call when they are all there is. Measured

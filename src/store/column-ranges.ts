@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import xxhash from '@node-rs/xxhash';
+import { xxhash } from '../common/xxhash.js';
 import { corrupt } from '../common/errors.js';
 import { closeQuietly } from '../common/fsio.js';
 import type { DatabaseDef, TableDef } from './catalog.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import xxhash from '@node-rs/xxhash';
+import { xxhash } from '../common/xxhash.js';
 import { corrupt } from '../common/errors.js';
 import { PieceHash } from '../common/piece-hash.js';
 import { closeFile, closeQuietly, openFile, syncFile, writeAll, writeAllv } from '../common/fsio.js';
