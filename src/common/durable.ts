@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { uniqueHex } from './unique-name.js';
 import { parseJson } from './json.js';
 import { closeFile, closeQuietly, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from './fsio.js';
 import { groupSync } from './group-sync.js';
@@ -20,7 +20,7 @@ export interface AtomicWriteOptions {
 export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string>, opts: AtomicWriteOptions = {}): void {
   const { mode = 0o644, durable = true } = opts;
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${uniqueHex()}`);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
   const fd = openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   let open = true;
@@ -54,7 +54,7 @@ export function writeFilesAtomicGrouped(files: { file: string; data: string | Ui
   const temps: string[] = [];
   try {
     for (const f of files) {
-      const tmp = path.join(path.dirname(f.file), `.${path.basename(f.file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const tmp = path.join(path.dirname(f.file), `.${path.basename(f.file)}.tmp-${process.pid}-${uniqueHex()}`);
       const fd = openFile(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
       temps.push(tmp);
       try {

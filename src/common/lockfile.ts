@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { uniqueHex } from './unique-name.js';
 import { CvError } from './errors.js';
 import { sleepSync } from './durable.js';
 import { closeFile, linkPath, openFile, removeFile, renamePath, writeAll } from './fsio.js';
@@ -72,7 +72,7 @@ export class LockFile {
   static acquire(file: string, opts: LockOptions): LockFile {
     const deadline = Date.now() + (opts.waitMs ?? 0);
     const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: opts.holder };
-    const mine = `${file}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const mine = `${file}.new-${process.pid}-${uniqueHex()}`;
     // No fsync: a lock only matters while its owner lives, and a machine crash ends every owner.
     writePrivate(mine, JSON.stringify(me));
     try {

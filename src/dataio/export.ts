@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { uniqueHex } from '../common/unique-name.js';
 import { usage } from '../common/errors.js';
 import { closeFile, openFile, removeFile, renamePath, syncDir, syncFile } from '../common/fsio.js';
 import { WriteBehind } from '../common/write-behind.js';
@@ -149,7 +149,7 @@ const WRITE_BEHIND_BYTES = 8 << 20;
 /** Exports into a file that appears whole (temp → fsync → rename) or not at all. */
 export async function exportToFile(c: Cluster, dbPath: string, table: string, opts: ExportOptions, file: string): Promise<ExportResult> {
   const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${uniqueHex()}`);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
   const fd = openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
   let open = true;

@@ -35,7 +35,9 @@ export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPip
         packSize: loc.packSize,
         key,
         foreign: store.foreignSizes([loc.entry]),
-        files: loc.entry.files.map((f, i) => ({ ...f, ...(dir ? { dst: path.join(dir, e.files[i]!.name) } : {}) })),
+        // Appended, not joined: a manifest's file names are single path components (names.ts), and
+        // path.join of 28,000 destinations was ~0.05 s of a many-shape restore's main thread.
+        files: loc.entry.files.map((f, i) => ({ ...f, ...(dir ? { dst: dir + path.sep + e.files[i]!.name } : {}) })),
         ...(sync ? {} : { sync: false }),
       };
     }),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { uniqueHex } from '../common/unique-name.js';
 import { conflict } from '../common/errors.js';
 import { makeDir, removeTree } from '../common/fsio.js';
 import { groupSyncAsync } from '../common/group-sync.js';
@@ -85,8 +85,9 @@ class VersionStage implements Stage {
 export function stageVersion(c: Cluster, db: string, chunk: ChunkMeta, table: string, def?: DatabaseDef): Stage {
   const t = tableOf(def ?? loadDatabase(c, db), table);
   // The name carries the pid, so GC can tell a live writer's stage from a dead one's.
-  const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${randomBytes(4).toString('hex')}`);
-  makeDir(dir);
+  const dir = path.join(c.chunkDir(chunk, db), `.${table}_${t.physIndex}_tid_${process.pid}_${uniqueHex()}`);
+  // Made here, never taken over: whatever stands at the name (a link) is not written through.
+  if (!makeDir(dir)) throw conflict(`staging directory ${dir} already exists`);
   return new VersionStage(c, db, chunk, table, dir);
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
+import { uniqueHex } from '../../dist/common/unique-name.js';
 import { append, dropPartition, ensureChunks, loadChunks, readPartition, stageVersion, type Cluster } from '../../dist/store/index.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
 import { rmTmp, tmpDir } from '../helpers/tmp.js';
@@ -39,8 +40,21 @@ describe('stageVersion and commit', () => {
     const { c, db, chunk, chunkDir } = setup();
     const stage = stageVersion(c, db, chunk, 'trades');
     expect(path.dirname(stage.dir)).toBe(chunkDir);
-    expect(path.basename(stage.dir)).toMatch(new RegExp(`^\\.trades_0_tid_${process.pid}_[0-9a-f]{8}$`));
+    expect(path.basename(stage.dir)).toMatch(new RegExp(`^\\.trades_0_tid_${process.pid}_[0-9a-f]{9,}$`));
     expect(fs.statSync(stage.dir).isDirectory()).toBe(true);
+    expect(stageVersion(c, db, chunk, 'trades').dir).not.toBe(stage.dir);
+  });
+
+  it('refuses a stage whose name is already taken (a link placed there) and writes nothing through it', () => {
+    const { c, db, chunk, chunkDir } = setup();
+    const elsewhere = path.join(home!, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    // The next name uniqueHex gives: its prefix is drawn once per thread, then a counter.
+    const h = uniqueHex();
+    const next = h.slice(0, 8) + (parseInt(h.slice(8), 16) + 1).toString(16);
+    fs.symlinkSync(elsewhere, path.join(chunkDir, `.trades_0_tid_${process.pid}_${next}`));
+    expect(codeOf(() => stageVersion(c, db, chunk, 'trades'))).toBe('CONFLICT');
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
   });
 
   it('commit makes the staged files the current version with a fresh cid, and records the origin', () => {

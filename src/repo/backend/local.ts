@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { uniqueHex } from '../../common/unique-name.js';
 import { CvError, corrupt, fromSystemError, guard } from '../../common/errors.js';
 import { closeFile, closeQuietly, linkPath, openFile, removeFile, renamePath, syncDir, syncFile, writeAll } from '../../common/fsio.js';
 import { LockFile } from '../../common/lockfile.js';
@@ -117,7 +117,7 @@ export class LocalBackend implements Backend {
     const parts = nameParts(name);
     const dir = ensureDirs(this.spec.root, parts.slice(0, -1));
     const final = path.join(dir, parts.at(-1)!);
-    const tmp = path.join(dir, `.tmp-${parts.at(-1)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = path.join(dir, `.tmp-${parts.at(-1)}-${process.pid}-${uniqueHex()}`);
     let fd: number | undefined = guard(() => openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode), `create ${tmp}`);
     let size = 0;
     const drop = () => {
