@@ -111,8 +111,13 @@ function reindexLocked(c: Cluster, db: string, chunks: Iterable<ChunkSummary>): 
   writeIndex(c.dbDir(db), changeMarker(c, db), [...chunks].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
 }
 
-/** Chunk files warmChunks read and parsed, per database, with the index identity it read them against. */
-const warmed = new WeakMap<Cluster, Map<string, { key: string; chunks: Map<string, ChunkMeta> }>>();
+/** Chunk files warmChunks read and parsed, with the index identity (ReadIndex.key) it read them against. */
+interface Warmed {
+  key: string;
+  chunks: Map<string, ChunkMeta>;
+}
+/** The last warm read of each database, per cluster handle; taken by the next pin (stillWarm). */
+const warmed = new WeakMap<Cluster, Map<string, Warmed>>();
 
 /**
  * The chunk files the last warmChunks of `db` parsed that cannot have changed since, under the
@@ -150,7 +155,7 @@ export function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => 
     return { chunks: 0, done: Promise.resolve() };
   }
   const parsed = new Map<string, ChunkMeta>();
-  const perDb = warmed.get(c) ?? new Map<string, { key: string; chunks: Map<string, ChunkMeta> }>();
+  const perDb = warmed.get(c) ?? new Map<string, Warmed>();
   warmed.set(c, perDb);
   perDb.delete(db);
   let next = 0;
