@@ -14,7 +14,7 @@ import { codecFor, type BlobCodec, type BlobCodecSpec, type ShuffleWidth } from 
 import { BLOB_RAW_MAX, BLOB_STORED_MAX, decodeBlobTo, packHeader, packObject, type BlobRef, type PackIndex, type PackedFile } from './pack-format.js';
 import { writePackIndex, type IndexedEntry } from './pack-index-write.js';
 import { HEAD_BYTES, openSource, reuseSame, type SameAs } from './pack-dedup.js';
-import { MissingPack, PackReaders, type ForeignSizes } from './pack-readers.js';
+import { MissingPack, OpenPacks, PackReaders, type ForeignSizes } from './pack-readers.js';
 
 export interface WriteSource {
   key: string;
@@ -113,7 +113,7 @@ function gathered(sink: ObjectSink): { readonly size: number; append(b: Uint8Arr
 export default function run(task: WithAgents<WritePackTask | ReadPackTask | ReadPacksTask>, ctx: WorkerContext): unknown {
   blobBuffer();
   takeAgents(task);
-  if (task.op === 'reads') return task.reads.map((r) => readPack({ ...r, op: 'read', backend: task.backend, codec: task.codec }, ctx));
+  if (task.op === 'reads') return readPacks(task, ctx);
   return task.op === 'write' ? writePack(task, ctx) : readPack(task, ctx);
 }
 
@@ -188,12 +188,23 @@ function packFile(f: { src: string; name: string; size: number; shuffle?: Shuffl
   }
 }
 
+/** Many entries' reads, each pack opened once for all of them. */
+function readPacks(task: ReadPacksTask, ctx: WorkerContext): ReadResult[][] {
+  const packs = new OpenPacks(backendFor(task.backend));
+  try {
+    for (const r of task.reads) packs.cover(r.pack, blobSpan(r.files));
+    return task.reads.map((r) => readPack({ ...r, op: 'read', backend: task.backend, codec: task.codec }, ctx, packs));
+  } finally {
+    packs.close();
+  }
+}
+
 /**
  * Reads files back from a pack by byte range: each blob decoded and checked against its length
  * and xxh3, each file against its size and xxh3. With a dst a problem throws (restore must never
  * commit it); without, problems come back as records (check reports them all).
  */
-export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
+export function readPack(t: ReadPackTask, ctx: WorkerContext, packs?: OpenPacks): ReadResult[] {
   const codec = codecOf(t.codec);
   const bad = (problem: ReadResult['problem'], detail: string): ReadResult[] => {
     if (t.files.some((f) => f.dst)) throw corrupt(`pack ${t.pack}: ${detail}`);
@@ -203,7 +214,7 @@ export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
   let reader: ObjectReader | undefined;
   let readers: PackReaders | undefined;
   try {
-    reader = backend.open(packObject(t.pack), blobSpan(t.files));
+    reader = packs ? packs.open(t.pack) : backend.open(packObject(t.pack), blobSpan(t.files));
   } catch (err) {
     return bad('unreadable', err instanceof Error ? err.message : String(err));
   }
@@ -214,7 +225,7 @@ export function readPack(t: ReadPackTask, ctx: WorkerContext): ReadResult[] {
     return t.files.map((f) => readFile(f, r, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false));
   } finally {
     readers?.close();
-    reader.close();
+    if (!packs) reader.close();
   }
 }
 
