@@ -188,10 +188,20 @@ export function makeDirs(dir: string): void {
 
 /** mkdir -p without the fsyncs: returns the parents whose fsync makes the new levels durable. */
 export function makeDirsDeferred(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) makeDir(d);
-  return missing.map((d) => path.dirname(d));
+  const made: string[] = [];
+  // mkdir first, a level up only on ENOENT: a new partition's directory (its parent there) is one
+  // mkdir, not a stat of every level (placing a many-shape restore's 4,000 chunks made 12,000 stats).
+  const make = (d: string): void => {
+    try {
+      if (makeDir(d)) made.push(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;
+      make(path.dirname(d));
+      if (makeDir(d)) made.push(d);
+    }
+  };
+  make(path.resolve(dir));
+  return made.map((d) => path.dirname(d));
 }
 
 export function removeFile(file: string): void {

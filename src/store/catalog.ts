@@ -163,15 +163,21 @@ export function readChunkFile(c: Cluster, db: string, id: string): ChunkMeta | u
   }
 }
 
-/** loadChunk for many ids, reading the commit record once: the chunks that exist, by id. */
-export function loadChunksById(c: Cluster, db: string, ids: Iterable<string>): Map<string, ChunkMeta> {
+/** loadChunk for many ids, reading the commit record once; no read for an id not in `files` (chunkFileNames, under the lock). */
+export function loadChunksById(c: Cluster, db: string, ids: Iterable<string>, files?: ReadonlySet<string>): Map<string, ChunkMeta> {
   const pending = new Map((pendingCommit(c, db)?.chunks ?? []).map((k) => [k.chunkId, k]));
   const out = new Map<string, ChunkMeta>();
   for (const id of ids) {
-    const k = pending.get(id) ?? readChunkFile(c, db, id);
+    const k = pending.get(id) ?? (files && !files.has(`${id}.json`) ? undefined : readChunkFile(c, db, id));
     if (k) out.set(id, k);
   }
   return out;
+}
+
+/** The names of the database's chunk files (`<chunkId>.json`), from one readdir. */
+export function chunkFileNames(c: Cluster, db: string): Set<string> {
+  const dir = chunksDir(c, db);
+  return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')) : []);
 }
 
 /** Chunk file name -> partition path, per cluster and database: a chunk's path never changes, so each file is read once. */
@@ -183,13 +189,12 @@ const pathsRead = new WeakMap<Cluster, Map<string, Map<string, string>>>();
  * commit asks this per group; reading all 2,000 chunk files each time was a quarter of the
  * many-shape restore's main thread.
  */
-export function chunkPaths(c: Cluster, db: string): Set<string> {
+export function chunkPaths(c: Cluster, db: string, names = chunkFileNames(c, db)): Set<string> {
   const dir = chunksDir(c, db);
   const perDb = pathsRead.get(c) ?? new Map<string, Map<string, string>>();
   pathsRead.set(c, perDb);
   const known = perDb.get(db) ?? new Map<string, string>();
   perDb.set(db, known);
-  const names = new Set(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')) : []);
   for (const f of known.keys()) if (!names.has(f)) known.delete(f);
   for (const f of names) if (!known.has(f)) known.set(f, readJson<ChunkMeta>(path.join(dir, f)).path);
   const out = new Set(known.values());

@@ -3,7 +3,7 @@ import { uniqueHex } from '../common/unique-name.js';
 import { conflict } from '../common/errors.js';
 import { makeDir, removeTree } from '../common/fsio.js';
 import { groupSyncAsync } from '../common/group-sync.js';
-import { chunkPaths, loadChunksById, loadDatabase, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type FileEntry } from './catalog.js';
+import { chunkFileNames, chunkPaths, loadChunksById, loadDatabase, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type FileEntry } from './catalog.js';
 import { commitVersionLocked, ensureChunksLocked } from './mvcc.js';
 import { publishLocked, type PublishItem } from './multi-commit.js';
 
@@ -114,8 +114,9 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
     const chunks = c.withDbLock(db, () => {
       const def = loadDatabase(c, db);
       // Only the stages' own chunk files are read; the paths of the others come from a cache.
-      const byId = loadChunksById(c, db, new Set(stages.map((s) => s.chunkId)));
-      const paths = chunkPaths(c, db);
+      const files = chunkFileNames(c, db);
+      const byId = loadChunksById(c, db, new Set(stages.map((s) => s.chunkId)), files);
+      const paths = chunkPaths(c, db, files);
       const publish: PublishItem[] = items.map(({ staged }, i) => {
         const s = stages[i]!;
         // A chunk placed by placeChunks is created here, unless its path is taken meanwhile.

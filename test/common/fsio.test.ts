@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeFile, installIoHooks, makeDirs, openFile, writeAll } from '../../dist/common/fsio.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { closeFile, installIoHooks, makeDirs, makeDirsDeferred, openFile, writeAll } from '../../dist/common/fsio.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 
 let dir: string;
@@ -44,5 +44,34 @@ describe('makeDirs', () => {
     makeDirs(path.join(dir, 'a', 'b', 'c'));
     const ino = (p: string) => fs.statSync(p).ino;
     expect(synced.sort()).toEqual([ino(dir), ino(path.join(dir, 'a')), ino(path.join(dir, 'a', 'b'))].sort());
+  });
+});
+
+describe('makeDirsDeferred', () => {
+  it('returns the parent of each level it made, top down, and nothing for a directory that exists', () => {
+    const c = path.join(dir, 'a', 'b', 'c');
+    expect(makeDirsDeferred(c)).toEqual([dir, path.join(dir, 'a'), path.join(dir, 'a', 'b')]);
+    expect(fs.statSync(c).isDirectory()).toBe(true);
+    expect(makeDirsDeferred(c)).toEqual([]);
+  });
+
+  it('makes a directory whose parent exists with one mkdir and no existence test of any level', () => {
+    fs.mkdirSync(path.join(dir, 'p'));
+    const exists = vi.spyOn(fs, 'existsSync');
+    const mkdir = vi.spyOn(fs, 'mkdirSync');
+    try {
+      expect(makeDirsDeferred(path.join(dir, 'p', 'q'))).toEqual([path.join(dir, 'p')]);
+      expect(exists).not.toHaveBeenCalled();
+      expect(mkdir.mock.calls.map((c) => c[0])).toEqual([path.join(dir, 'p', 'q')]);
+    } finally {
+      exists.mockRestore();
+      mkdir.mockRestore();
+    }
+  });
+
+  it('fails with ENOTDIR when a file stands where a level should be, making nothing', () => {
+    fs.writeFileSync(path.join(dir, 'f'), 'x');
+    expect(() => makeDirsDeferred(path.join(dir, 'f', 'g', 'h'))).toThrow(/ENOTDIR/);
+    expect(fs.readdirSync(dir)).toEqual(['f']);
   });
 });

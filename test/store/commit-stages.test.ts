@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
 import { append, commitStages, dropPartition, loadChunks, placeChunks, readPartition, stageVersion } from '../../dist/store/index.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
@@ -69,5 +69,25 @@ describe('commitStages', () => {
     expect(err instanceof CvError && err.code).toBe('CONFLICT');
     expect(loadChunks(c, db).filter((k) => k.path === p2!.path)).toHaveLength(1);
     expect(fs.existsSync(stage.dir)).toBe(false);
+  });
+
+  it('creates a placed partition without trying to read a chunk file it does not have yet', async () => {
+    const { c, db, chunks } = setup();
+    const [p1, p2] = chunks;
+    dropPartition(c, db, p2!.path);
+    const { chunks: placedChunks, durable } = placeChunks(c, db, [{ path: p2!.path }]);
+    await durable;
+    const placed = placedChunks.get(p2!.path)!;
+    const stage = stageVersion(c, db, placed, 'trades');
+    const v = p1!.tables.trades!;
+    fs.cpSync(path.join(c.chunkDir(p1!, db), v.version), stage.dir, { recursive: true });
+    const read = vi.spyOn(fs, 'readFileSync');
+    try {
+      await commitStages(c, db, [{ stage, staged: { rows: v.rows, files: v.files } }]);
+      expect(read.mock.calls.map((a) => String(a[0])).filter((f) => f.endsWith(`${placed.chunkId}.json`))).toEqual([]);
+    } finally {
+      read.mockRestore();
+    }
+    expect(loadChunks(c, db).find((k) => k.path === p2!.path)?.tables.trades?.rows).toBe(v.rows);
   });
 });
