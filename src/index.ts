@@ -65,7 +65,7 @@ export { parseScheme } from './dataio/scheme-parse.js';
 // The copy pipeline.
 export { CopyPipeline, type CopyPipelineOptions, type CopyMethod, type FileJob, type FileResult, type HashResult } from './io/index.js';
 // Its defaults: one table, with the measurement behind each value; operations fill theirs from it.
-export { PIPELINE_DEFAULTS, applyDefaults, describeDefault, type FilledPipelineOptions, type PipelineKind, type PipelineOptions } from './io/index.js';
+export { PIPELINE_DEFAULTS, applyDefaults, describeDefault, restoreDefaults, type FilledPipelineOptions, type PipelineKind, type PipelineOptions } from './io/index.js';
 
 // The operations.
 export * from './engine/index.js';

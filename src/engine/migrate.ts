@@ -1,6 +1,6 @@
 import { CvError, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { PIPELINE_DEFAULTS, applyDefaults } from '../io/index.js';
+import { PIPELINE_DEFAULTS, restoreDefaults } from '../io/index.js';
 import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
 import { withPipeline, type OperationOptions } from './options.js';
 import { settleEach } from './each-database.js';
@@ -53,7 +53,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
  */
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const elapsed = stopwatch();
-  const copying = applyDefaults('copy', o);
+  const copying = restoreDefaults(o);
   if (o.table && !o.dbPath) throw usage('migrate: a table needs its database');
   if ((o.newDbPath || o.newTable) && !o.dbPath) throw usage('migrate: newDbPath and newTable need a database (and newTable a table)');
   if (o.newTable && !o.table) throw usage('migrate: newTable needs a table');

@@ -1,6 +1,6 @@
 import { CvError } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { applyDefaults, diskOf, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
+import { diskOf, restoreDefaults, type CopyPipeline, type FilledPipelineOptions } from '../io/index.js';
 import { Cluster, dbNameOf, dropPartition, loadDatabase, placeChunks } from '../store/index.js';
 import { GroupCommitter } from './restore-group.js';
 import { COMMIT_GROUP, type GroupLimits } from './group-flush.js';
@@ -195,7 +195,7 @@ export async function runRestore(spec: RunSpec, o: OperationOptions, copying: Fi
 
 /** DolphinDB restore: the partitions of one table matching a pattern; returns the restored paths. */
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
-  const copying = applyDefaults('copy', o);
+  const copying = restoreDefaults(o);
   const pattern = parsePattern(o.pattern);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf, o.password);
   const targetDb = o.newDbPath ?? o.dbPath;
@@ -216,7 +216,7 @@ export interface RestoreDbOptions extends OperationOptions, RestoreTarget {
 
 /** DolphinDB restoreDB: every table of the restore point, creating the database and tables if missing. */
 export async function restoreDb(o: RestoreDbOptions): Promise<RestoreResult> {
-  const copying = applyDefaults('copy', o);
+  const copying = restoreDefaults(o);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf, o.password);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);
@@ -232,7 +232,7 @@ export interface RestoreTableOptions extends RestoreDbOptions {
 
 /** DolphinDB restoreTable: one table, optionally into another database and/or under another name. */
 export async function restoreTable(o: RestoreTableOptions): Promise<RestoreResult> {
-  const copying = applyDefaults('copy', o);
+  const copying = restoreDefaults(o);
   const src = openPoint(o.backupDir, o.dbPath, o.asOf, o.password);
   const targetDb = o.newDbPath ?? o.dbPath;
   dbNameOf(targetDb);

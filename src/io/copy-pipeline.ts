@@ -31,6 +31,8 @@ export interface CopyPipelineOptions {
   eager?: boolean;
   /** Module task URLs (runModule) each worker imports as it boots, so a first task does not wait for them. */
   preload?: string[];
+  /** Each worker's nice value (Linux, per thread), when the main thread is the operation's bottleneck (a restore). */
+  workerNice?: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export class CopyPipeline {
       throttle: this.throttle.sab,
       blockSize: opts.blockSize ?? PIPELINE_DEFAULTS.blockSize,
       ...(opts.preload?.length ? { preload: opts.preload } : {}),
+      ...(opts.workerNice ? { nice: opts.workerNice } : {}),
     };
     // Made on the first task, not here: an operation that copies nothing (a no-change backup-all)
     // then neither loads piscina nor boots a thread (that thread was ~0.2 CPU s of a 0.4 s run).

@@ -40,6 +40,8 @@ export interface FilledPipelineOptions {
   readonly copyMethod: CopyMethod;
   /** Entries (one table of one partition) an operation keeps in flight ahead of the disk queues. */
   readonly inFlight: number;
+  /** The workers' nice value (0: the process's own); restoreDefaults sets PIPELINE_DEFAULTS.restoreWorkerNice. */
+  readonly workerNice: number;
 }
 
 interface KindDefaults {
@@ -133,6 +135,13 @@ export const PIPELINE_DEFAULTS = {
   // reclaim seen): backup-all 4.63-4.69 s, 1.17 CPU s, against 4.94-5.62 s, 1.55-1.60 s. Not swept.
   backupDatabases: 2,
   checkDatabases: 2,
+  // A restore's copy workers run at this nice value (Linux, per thread; io/thread-priority.ts):
+  // its main thread, which stages, posts and commits, is its bottleneck while the workers wait
+  // ~60% of the time, and a woken worker took the core from it. Many shape, v2, cold migrate,
+  // alternating on one build (2 cores): nice 0 medians 5.78 and 5.97 s, nice 10 5.04 and 5.29 s
+  // (faster in 9 of 10), nice 5 5.66 s, nice 19 5.54 s. Wide shape (2.3 GB), 5 pairs: 4.59 ->
+  // 4.37 s. A backup's workers are its bottleneck and keep nice 0 (nice 10: 3.49 -> 3.63 s).
+  restoreWorkerNice: 10,
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
   readonly netConcurrency: number;
   readonly maxRate: number;
@@ -148,6 +157,7 @@ export const PIPELINE_DEFAULTS = {
   readonly writebackPollMs: number;
   readonly migrateDatabases: number;
   readonly backupDatabases: number;
+  readonly restoreWorkerNice: number;
   readonly checkDatabases: number;
 };
 
@@ -170,7 +180,12 @@ export function applyDefaults(kind: PipelineKind, o: PipelineOptions = {}): Fill
   const netConcurrency = positiveInt('net concurrency', o.netConcurrency, PIPELINE_DEFAULTS.netConcurrency);
   const maxRate = o.maxRate ?? PIPELINE_DEFAULTS.maxRate;
   if (!Number.isFinite(maxRate) || maxRate < 0) throw usage(`the rate limit must be 0 (none) or a positive number of bytes per second, got ${maxRate}`);
-  return { kind, workers, diskConcurrency, netConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency) };
+  return { kind, workers, diskConcurrency, netConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency), workerNice: 0 };
+}
+
+/** applyDefaults('copy') for a restore (restore, restore-db, restore-table, migrate): workers at a lower priority. */
+export function restoreDefaults(o: PipelineOptions = {}): FilledPipelineOptions {
+  return { ...applyDefaults('copy', o), workerNice: PIPELINE_DEFAULTS.restoreWorkerNice };
 }
 
 /**

@@ -1,5 +1,5 @@
 export { CopyPipeline, type CopyPipelineOptions } from './copy-pipeline.js';
-export { DEDUP_MIN_BYTES, PIPELINE_DEFAULTS, applyDefaults, describeDefault, type FilledPipelineOptions, type PipelineKind, type PipelineOptions } from './defaults.js';
+export { DEDUP_MIN_BYTES, PIPELINE_DEFAULTS, applyDefaults, describeDefault, restoreDefaults, type FilledPipelineOptions, type PipelineKind, type PipelineOptions } from './defaults.js';
 export type { CopyMethod, UsedMethod, FileJob, FileResult, HashResult, HashProblem, WorkerContext } from './types.js';
 export { DiskQueue } from './disk-queue.js';
 export { diskOf, fsTypeOf, mayClone, type FsType } from './disk-id.js';

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CopyPipeline, diskOf } from '../../dist/io/index.js';
+import { CopyPipeline, applyDefaults, diskOf, restoreDefaults } from '../../dist/io/index.js';
 import { tmpDir } from './helpers.js';
 
 const dir = tmpDir('copy-worker');
@@ -40,6 +41,26 @@ describe('copy worker module tasks', () => {
       expect(lines(marker)).toBe(1);
     } finally {
       await pipe.close();
+    }
+  });
+});
+
+describe('copy worker priority', () => {
+  const niceUrl = pathToFileURL(path.resolve('test/support/thread-nice.mjs')).href;
+  const linux = fs.existsSync('/proc/thread-self');
+
+  it.skipIf(!linux)('runs each worker at the workerNice a restore gives, and at the process priority otherwise', async () => {
+    const nice = new CopyPipeline({ workers: 2, diskConcurrency: 2, workerNice: restoreDefaults().workerNice });
+    const plain = new CopyPipeline({ workers: 1, diskConcurrency: 1 });
+    try {
+      const got = await Promise.all([0, 1, 2, 3].map(() => nice.runModule<number>(niceUrl, null, [diskOf(dir)])));
+      expect(restoreDefaults().workerNice).toBeGreaterThan(0);
+      expect(new Set(got)).toEqual(new Set([restoreDefaults().workerNice]));
+      expect(await plain.runModule<number>(niceUrl, null, [diskOf(dir)])).toBe(os.getPriority());
+      expect(applyDefaults('copy').workerNice).toBe(0);
+    } finally {
+      await nice.close();
+      await plain.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
-import { PIPELINE_DEFAULTS, applyDefaults, describeDefault } from '../../dist/io/index.js';
+import { PIPELINE_DEFAULTS, applyDefaults, describeDefault, restoreDefaults } from '../../dist/io/index.js';
 
 const usageError = (fn: () => unknown) => {
   try {
@@ -14,7 +14,13 @@ const usageError = (fn: () => unknown) => {
 
 describe('applyDefaults', () => {
   it('fills a copying operation with 4 workers, 4 tasks per disk and per S3 endpoint, no rate limit, stream, and 16 entries in flight', () => {
-    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 16 });
+    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 16, workerNice: 0 });
+  });
+
+  it('fills a restore as a copy, with its workers at the restore nice value', () => {
+    const o = { workers: 3, diskConcurrency: 2 };
+    expect(restoreDefaults(o)).toEqual({ ...applyDefaults('copy', o), workerNice: PIPELINE_DEFAULTS.restoreWorkerNice });
+    expect(PIPELINE_DEFAULTS.restoreWorkerNice).toBe(10);
   });
 
   it('fills a hashing operation with one worker per core and workers x disk concurrency x 2 entries in flight', () => {
@@ -23,7 +29,7 @@ describe('applyDefaults', () => {
   });
 
   it('keeps the values a caller gives and derives entries in flight from them', () => {
-    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink', inFlight: 12 });
+    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink', inFlight: 12, workerNice: 0 });
     expect(applyDefaults('hash', { workers: 3, diskConcurrency: 2 }).inFlight).toBe(12);
   });
 
