@@ -188,20 +188,22 @@ export function makeDirs(dir: string): void {
 
 /** mkdir -p without the fsyncs: returns the parents whose fsync makes the new levels durable. */
 export function makeDirsDeferred(dir: string): string[] {
-  const made: string[] = [];
+  const missing: string[] = [];
   // mkdir first, a level up only on ENOENT: a new partition's directory (its parent there) is one
   // mkdir, not a stat of every level (placing a many-shape restore's 4,000 chunks made 12,000 stats).
-  const make = (d: string): void => {
+  // A level an ENOENT showed missing counts as missing even if another thread makes it first (makeDirs).
+  const make = (d: string, known: boolean): void => {
     try {
-      if (makeDir(d)) made.push(d);
+      if (makeDir(d) || known) missing.push(d);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;
-      make(path.dirname(d));
-      if (makeDir(d)) made.push(d);
+      make(path.dirname(d), true);
+      makeDir(d);
+      missing.push(d);
     }
   };
-  make(path.resolve(dir));
-  return made.map((d) => path.dirname(d));
+  make(path.resolve(dir), false);
+  return missing.map((d) => path.dirname(d));
 }
 
 export function removeFile(file: string): void {

@@ -69,6 +69,15 @@ describe('makeDirsDeferred', () => {
     }
   });
 
+  it('returns the parent of a level it found missing when another thread makes that level first', () => {
+    const leaf = path.join(dir, 'a', 'b');
+    let tries = 0;
+    // The second mkdir of the leaf (after its parent was made) finds it made meanwhile.
+    installIoHooks({ entry: (op, p) => void (op === 'mkdir' && p === leaf && ++tries === 2 && fs.mkdirSync(leaf)) });
+    expect(makeDirsDeferred(leaf)).toEqual([dir, path.join(dir, 'a')]);
+    expect(tries).toBe(2);
+  });
+
   it('fails with ENOTDIR when a file stands where a level should be, making nothing', () => {
     fs.writeFileSync(path.join(dir, 'f'), 'x');
     expect(() => makeDirsDeferred(path.join(dir, 'f', 'g', 'h'))).toThrow(/ENOTDIR/);
