@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CvError } from '../../dist/common/errors.js';
-import { append, commitStages, dropPartition, loadChunks, placeChunks, readPartition, stageVersion } from '../../dist/store/index.js';
+import { append, commitStages, dropPartition, loadChunks, placeChunks, readPartition, stageVersion, type ChunkMeta, type Cluster } from '../../dist/store/index.js';
 import { D20120101, makeTradesDb, tradeRows } from '../helpers/store.js';
 
 const D20120102 = D20120101 + 1;
@@ -27,6 +27,21 @@ function setup() {
     return { stage, staged: { rows: v.rows, files: v.files, origin: { chunkId: k.chunkId, cid: v.cid } } };
   });
   return { c, db, chunks, items };
+}
+
+/**
+ * Partition `p` dropped and placed again (a new chunk, not yet in the catalog), with a stage of
+ * trades holding a copy of `from`'s current files: what a restore into a new partition commits.
+ */
+async function placedAgain(c: Cluster, db: string, p: ChunkMeta, from: ChunkMeta) {
+  dropPartition(c, db, p.path);
+  const { chunks: placedChunks, durable } = placeChunks(c, db, [{ path: p.path }]);
+  await durable;
+  const placed = placedChunks.get(p.path)!;
+  const stage = stageVersion(c, db, placed, 'trades');
+  const v = from.tables.trades!;
+  fs.cpSync(path.join(c.chunkDir(from, db), v.version), stage.dir, { recursive: true });
+  return { placed, stage, staged: { rows: v.rows, files: v.files } };
 }
 
 describe('commitStages', () => {
@@ -56,16 +71,10 @@ describe('commitStages', () => {
   it('refuses a placed partition that another writer created after an earlier group had read the catalog', async () => {
     const { c, db, chunks, items } = setup();
     await commitStages(c, db, [items[0]!]); // this process has now read every chunk's path once
-    const [p1, p2] = chunks;
-    dropPartition(c, db, p2!.path);
-    const { chunks: placedChunks, durable } = placeChunks(c, db, [{ path: p2!.path }]);
-    await durable;
-    const placed = placedChunks.get(p2!.path)!;
-    const stage = stageVersion(c, db, placed, 'trades');
-    const v = loadChunks(c, db)[0]!.tables.trades!;
-    fs.cpSync(path.join(c.chunkDir(p1!, db), v.version), stage.dir, { recursive: true });
+    const p2 = chunks[1]!;
+    const { stage, staged } = await placedAgain(c, db, p2, loadChunks(c, db)[0]!);
     append(c, db, 'trades', tradeRows(10, ['IBM'], [D20120102])); // the other writer creates the partition
-    const err = await commitStages(c, db, [{ stage, staged: { rows: v.rows, files: v.files } }]).catch((e: unknown) => e);
+    const err = await commitStages(c, db, [{ stage, staged }]).catch((e: unknown) => e);
     expect(err instanceof CvError && err.code).toBe('CONFLICT');
     expect(loadChunks(c, db).filter((k) => k.path === p2!.path)).toHaveLength(1);
     expect(fs.existsSync(stage.dir)).toBe(false);
@@ -74,16 +83,11 @@ describe('commitStages', () => {
   it('creates a placed partition without trying to read a chunk file it does not have yet', async () => {
     const { c, db, chunks } = setup();
     const [p1, p2] = chunks;
-    dropPartition(c, db, p2!.path);
-    const { chunks: placedChunks, durable } = placeChunks(c, db, [{ path: p2!.path }]);
-    await durable;
-    const placed = placedChunks.get(p2!.path)!;
-    const stage = stageVersion(c, db, placed, 'trades');
+    const { placed, stage, staged } = await placedAgain(c, db, p2!, p1!);
     const v = p1!.tables.trades!;
-    fs.cpSync(path.join(c.chunkDir(p1!, db), v.version), stage.dir, { recursive: true });
     const read = vi.spyOn(fs, 'readFileSync');
     try {
-      await commitStages(c, db, [{ stage, staged: { rows: v.rows, files: v.files } }]);
+      await commitStages(c, db, [{ stage, staged }]);
       expect(read.mock.calls.map((a) => String(a[0])).filter((f) => f.endsWith(`${placed.chunkId}.json`))).toEqual([]);
     } finally {
       read.mockRestore();
