@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { stopwatch } from '../common/units.js';
 import { gatewayCpu, gatewayMeter } from './gateway-cpu.js';
+import { entryPath } from '../common/entry-points.js';
 
 /** One timed run of one command (or of a sequence, e.g. `cp -r` then `sync`). */
 export interface RunSample {
@@ -24,10 +24,9 @@ export interface ChildRun extends RunSample {
   stderr: string;
 }
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The built CLI, run as a program (a path, not an import: nothing imports cli). */
-export const CLI_MAIN = path.resolve(HERE, '../cli/main.js');
-const WRAPPER = path.resolve(HERE, 'run-with-rusage.js');
+export const CLI_MAIN = entryPath('cli');
+const WRAPPER = entryPath('run-with-rusage');
 const GNU_TIME = '/usr/bin/time';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -19,6 +19,7 @@ import { CopyPipeline, diskOf, type CopyMethod } from '../io/index.js';
 import { codecMicro } from './micro-codec.js';
 import { rows, type MicroRow } from './micro-rows.js';
 import { isMainModule } from './sweep-cli.js';
+import { entryUrl } from '../common/entry-points.js';
 
 const MiB = 1 << 20;
 
@@ -68,7 +69,7 @@ async function copyMethods(dir: string): Promise<MicroRow[]> {
 
 async function piscinaOverhead(): Promise<MicroRow[]> {
   const tasks = 2000;
-  const pool = new Piscina({ filename: new URL('./noop-worker.js', import.meta.url).href, minThreads: 2, maxThreads: 2 });
+  const pool = new Piscina({ filename: entryUrl('noop-worker').href, minThreads: 2, maxThreads: 2 });
   const bench = new Bench({ time: 0, iterations: 10, warmupIterations: 2 });
   bench.add(`${tasks} empty tasks on 2 threads`, async () => void (await Promise.all(Array.from({ length: tasks }, (_, i) => pool.run(i)))));
   bench.add(`${tasks / 10} empty tasks one after another`, async () => {

@@ -5,6 +5,7 @@ import { QUOTES_DBS } from '../generate/quotes.js';
 import { describeMachine } from './machine.js';
 import { runChunkvault, runTool, type ChildRun } from './measure.js';
 import { buildScaleHome } from './scale-fixture.js';
+import { entryPath } from '../common/entry-points.js';
 
 /**
  * `npm run bench:scale -- [partitions] [workDir] [outDir] [label] [format]`: metadata at scale
@@ -16,8 +17,7 @@ import { buildScaleHome } from './scale-fixture.js';
  * --sample 1, and restore planning (restore-plan-probe.ts). Writes
  * `<outDir>/<date>-scale-meta-<partitions>.{json,md}`.
  */
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PROBE = path.join(HERE, 'restore-plan-probe.js');
+const PROBE = entryPath('restore-plan-probe');
 export const RSS_LIMIT_BYTES = 300 * 1024 * 1024;
 
 export interface ScaleRow {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseBytes } from '../common/units.js';
 import { generateQuotes } from '../generate/generate.js';
 import { describeMachine } from './machine.js';
+import { entryPath } from '../common/entry-points.js';
 
 /**
  * `npm run bench:server`: the API under load while a backup runs. 50 clients (bounded: each waits
@@ -16,7 +17,7 @@ import { describeMachine } from './machine.js';
  * with and without the load, and writes `bench-results/<date>-server-load.{json,md}`.
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SERVER = path.join(HERE, '..', 'server', 'main.js');
+const SERVER = entryPath('server');
 const CLIENTS = 50;
 const STREAMS = 10;
 const THINK_MS = 100;

@@ -30,12 +30,16 @@ export interface IoHooks {
   closed?(fd: number): void;
 }
 
-let hooks: IoHooks | undefined;
-
 /**
- * The one entry point for fault injection, used only by test/support/fault-layer.mjs (loaded with
- * `node --import`, which also runs in worker threads). Production code never calls it.
+ * Where test/support/fault-layer.mjs (loaded with `node --import`, which also runs in worker
+ * threads) leaves its hooks before chunkvault loads. A global, not an import of this module:
+ * the CLI runs from the bundle (src/common/entry-points.ts), where this module is part of a chunk.
  */
+const PRELOADED_HOOKS = Symbol.for('chunkvault.ioHooks');
+
+let hooks = (globalThis as { [PRELOADED_HOOKS]?: IoHooks })[PRELOADED_HOOKS];
+
+/** The one entry point for fault injection in-process, used only by tests. Production code never calls it. */
 export function installIoHooks(h: IoHooks | undefined): void {
   hooks = h;
 }

@@ -8,6 +8,7 @@ import { CvError, corrupt } from '../common/errors.js';
 import type { WorkerContext } from '../io/index.js';
 import { backendFor, takeAgents, type BackendSpec, type WithAgents } from './backend/index.js';
 import { packObject } from './pack-format.js';
+import { entryUrl } from '../common/entry-points.js';
 
 export interface CopyPackTask {
   src: BackendSpec;
@@ -19,7 +20,7 @@ export interface CopyPackTask {
 /** Bytes read from the source per step (a multipart part at an S3 target). */
 const WINDOW = 16 << 20;
 
-export const COPY_PACK_TASK = new URL('./pack-copy-task.js', import.meta.url).href;
+export const COPY_PACK_TASK = entryUrl('pack-copy-task').href;
 
 export default function copyPack(t: WithAgents<CopyPackTask>, ctx: WorkerContext): { bytes: number; skipped: boolean } {
   takeAgents(t);

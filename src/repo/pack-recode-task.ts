@@ -15,6 +15,7 @@ import { shuffleWidthOf, type BlobCodec, type BlobCodecSpec, type ShuffleWidth }
 import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
 import { PackReaders, type ForeignSizes } from './pack-readers.js';
 import { blobBuffer, codecOf } from './pack-task.js';
+import { entryUrl } from '../common/entry-points.js';
 
 export interface RecodePackTask {
   src: BackendSpec;
@@ -37,7 +38,7 @@ export interface RecodePackTask {
   widths: (ShuffleWidth | 0)[][];
 }
 
-export const RECODE_PACK_TASK = new URL('./pack-recode-task.js', import.meta.url).href;
+export const RECODE_PACK_TASK = entryUrl('pack-recode-task').href;
 
 export default function recodePack(t: WithAgents<RecodePackTask>, ctx: WorkerContext): { packSize: number; entries: PackedEntry[] } {
   takeAgents(t);

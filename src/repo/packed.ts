@@ -6,6 +6,7 @@ import { foreignPacks, indexObject, isPackId, packObject, toManifestEntry, valid
 import type { JournalRecord, JournalRecords } from './journal.js';
 import type { ForeignSizes } from './pack-readers.js';
 import { sealJson, unsealJsonBytes } from './sealed-json.js';
+import { entryUrl } from '../common/entry-points.js';
 
 /** Where one entry is stored: its pack, the pack's size as indexed, and its files' blobs. */
 export interface EntryLocation {
@@ -15,7 +16,7 @@ export interface EntryLocation {
 }
 
 /** The module a copy worker imports to write and read packs (pack-task.ts). */
-export const PACK_TASK = new URL('./pack-task.js', import.meta.url).href;
+export const PACK_TASK = entryUrl('pack-task').href;
 
 /**
  * Repository v2 seen through its backend: points, pack indexes and packs are objects; nothing

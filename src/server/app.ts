@@ -10,7 +10,7 @@ import { errorReply, unauthorized } from './http-errors.js';
 export interface ServerContext {
   cfg: ServerConfig;
   home: string;
-  /** `dist/cli/main.js`: jobs run it, as `chunkvault --background` would. */
+  /** The CLI's main (`entryPath('cli')`): jobs run it, as `chunkvault --background` would. */
   cliScript: string;
   /** Where one line per request goes (never a header, never a token). */
   log: (line: string) => void;

@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { asCvError, CvError } from '../common/errors.js';
 import { isCluster, resolveHome } from '../store/index.js';
@@ -15,9 +13,10 @@ import { registerRepoRoutes } from './routes-repo.js';
 import { executeSchedule, fileLastDue } from './schedule-exec.js';
 import { Scheduler, systemClock } from './scheduler.js';
 import { SharedReads } from './shared-reads.js';
+import { entryPath } from '../common/entry-points.js';
 
 /** The CLI the jobs run, by path (nothing imports cli): what `chunkvault --background` spawns. */
-const CLI_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+const CLI_SCRIPT = entryPath('cli');
 
 /**
  * `node dist/server/main.js [--listen H:P] [--config FILE] [--home DIR]` (what `chunkvault server`

@@ -8,7 +8,7 @@ import { bodySchema, describeOp, OPERATIONS, toArgs, type OperationSpec } from '
 export const repoRoots = (ctx: ServerContext) => Object.values(ctx.cfg.repositories);
 
 /**
- * Starts an operation as an ordinary background job: `node dist/cli/main.js --home H --json
+ * Starts an operation as an ordinary background job: `node dist/bundle/cli.js --home H --json
  * <command> <args> --job-id <id>`, exactly what `chunkvault --background` starts, so `chunkvault
  * jobs` sees it and cancel/throttle reach it the same way. Returns the CLI's --background shape.
  */

@@ -4,15 +4,15 @@ import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_GROUPS, commandNameOf, registersFor } from '../../src/cli/command-groups.js';
-import { CLI, ROOT, runCli } from '../helpers/cli.js';
+import { CLI, CLI_MODULES, ROOT, runCli } from '../helpers/cli.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 
 const HOOK = path.join(ROOT, 'test/support/record-modules.mjs');
 
-/** The module URLs a CLI run loads, recorded by test/support/record-modules.mjs. */
-function modulesLoadedBy(args: string[], dir: string): string[] {
+/** The module URLs a CLI run loads (by default in tsc's layout), recorded by test/support/record-modules.mjs. */
+function modulesLoadedBy(args: string[], dir: string, cli = CLI_MODULES): string[] {
   const log = path.join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
-  const r = spawnSync(process.execPath, ['--import', HOOK, CLI, ...args], { encoding: 'utf8', env: { ...process.env, CHUNKVAULT_HOME: undefined, CV_MODULE_LOG: log } });
+  const r = spawnSync(process.execPath, ['--import', HOOK, cli, ...args], { encoding: 'utf8', env: { ...process.env, CHUNKVAULT_HOME: undefined, CV_MODULE_LOG: log } });
   if (r.status !== 0) throw new Error(`chunkvault ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return [...new Set(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean))];
 }
@@ -57,6 +57,13 @@ describe('command groups load lazily', () => {
     const mods = modulesLoadedBy(['--home', path.join(dir, 'home'), 'backup-db', path.join(dir, 'bak-v2-off'), 'dfs://testdb', '--repo-format', '2', '--compression', 'off', '--json'], dir);
     expect(mods.some((m) => m.endsWith('/dist/repo/pack-task.js'))).toBe(true);
     expect(mods.filter((m) => /@cloudpss\/zstd|node-gyp-build/.test(m))).toEqual([]);
+  });
+
+  it('the bundle loads only its own files and no package a no-change backup does not use', () => {
+    const mods = modulesLoadedBy(['--home', path.join(dir, 'home'), 'backup-db', path.join(dir, 'bak'), 'dfs://testdb', '--json'], dir, CLI);
+    expect(mods.some((m) => m.includes('/dist/bundle/'))).toBe(true);
+    expect(mods.filter((m) => m.includes('/dist/') && !m.includes('/dist/bundle/'))).toEqual([]);
+    expect(heavyIn(mods)).toEqual([]);
   });
 });
 

@@ -14,7 +14,7 @@ export function canRunCliAs(uid: number): boolean {
 /** Why a test needing canRunCliAs is skipped. */
 export const AS_USER_REASON = !isRoot ? 'skipped: needs root to run the CLI as another uid' : 'skipped: uid 65534 cannot read this checkout';
 
-/** Runs `node dist/cli/main.js ...args` as uid (and gid = uid). */
+/** Runs `node dist/bundle/cli.js ...args` as uid (and gid = uid). */
 export function runCliAs(uid: number, args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { uid, gid: uid, encoding: 'utf8', cwd: '/', env: { ...process.env, CHUNKVAULT_HOME: undefined, HOME: '/tmp' }, timeout: 60_000 });
   if (r.error) throw r.error;

@@ -3,7 +3,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist/cli/main.js');
+/** The CLI as bin/chunkvault runs it: rolldown's bundle (src/common/entry-points.ts). */
+export const CLI = path.join(ROOT, 'dist/bundle/cli.js');
+/** The same CLI in tsc's layout, one module per source file: for tests of which modules a command loads. */
+export const CLI_MODULES = path.join(ROOT, 'dist/cli/main.js');
 
 export interface CliResult {
   code: number | null;
@@ -17,7 +20,7 @@ function result(code: number | null, stdout: string, stderr: string): CliResult 
   return { code, stdout, stderr, errLines: stderr.split('\n').filter((l) => l.trim() !== '') };
 }
 
-/** Runs `node dist/cli/main.js ...args` as a child process (synchronously) with no TTY. */
+/** Runs `node dist/bundle/cli.js ...args` as a child process (synchronously) with no TTY. */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',

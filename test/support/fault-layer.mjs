@@ -2,7 +2,7 @@
  * Test-only fault layer under chunkvault's write side (src/common/fsio.ts), in the spirit of
  * restic's test backends and pgBackRest's shims. Load it into a CLI process with
  *
- *   CV_FAULTS='<json>' node --import ./test/support/fault-layer.mjs dist/cli/main.js ...
+ *   CV_FAULTS='<json>' node --import ./test/support/fault-layer.mjs dist/bundle/cli.js ...
  *
  * `--import` preloads run in every worker thread too (verified on Node 20: piscina's workers
  * inherit process.execArgv), so the copy workers are covered; background jobs inherit execArgv and
@@ -40,10 +40,8 @@ import { threadId } from 'node:worker_threads';
 
 const cfg = process.env.CV_FAULTS ? JSON.parse(process.env.CV_FAULTS) : undefined;
 
-if (cfg) {
-  const fsio = await import(new URL('../../dist/common/fsio.js', import.meta.url).href);
-  fsio.installIoHooks(makeHooks(cfg));
-}
+// src/common/fsio.ts takes its hooks from here when it loads, in either build layout.
+if (cfg) globalThis[Symbol.for('chunkvault.ioHooks')] = makeHooks(cfg);
 
 function makeHooks(c) {
   const paths = new Map(); // fd -> path, for files opened through fsio

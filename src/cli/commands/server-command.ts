@@ -1,13 +1,12 @@
-import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { printJson } from '../output.js';
+import { entryPath } from '../../common/entry-points.js';
 
 /** The server program, by path: nothing imports server (docs/ARCHITECTURE.md). */
-const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'main.js');
+const SERVER = entryPath('server');
 
 export function registerServerCommands(program: Command): void {
   program

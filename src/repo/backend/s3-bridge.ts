@@ -13,8 +13,9 @@ import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, type Messag
 import { CvError } from '../../common/errors.js';
 import type { AgentAttach, AgentClient, AgentReply, AgentRequest } from './s3-agent.js';
 import type { S3Spec } from './s3-config.js';
+import { entryUrl } from '../../common/entry-points.js';
 
-const AGENT = new URL('./s3-agent.js', import.meta.url);
+const AGENT = entryUrl('s3-agent');
 
 /** This thread's side of its channel to an agent, shared by every bridge to its endpoint. */
 interface Channel {
