@@ -134,17 +134,31 @@ describe('a pin after warmChunks', () => {
     }
   }
   const chunkFile = (c: Cluster, db: string, id: string) => path.join(c.dbDir(db), 'chunks', `${id}.json`);
-
-  it('takes the chunk files the warm read parsed when the change log does not name them', async () => {
+  /** A database whose chunks the index holds, and its first chunk's file as written. */
+  function foldedChunk() {
     const { c, db } = setup();
     append(c, db, 'trades', tradeRows(20, SYMS, DAYS));
     fold(c, db);
     const first = loadChunks(c, db)[0]!;
     const file = chunkFile(c, db, first.chunkId);
-    const asRead = fs.readFileSync(file, 'utf8');
+    return { c, db, first, file, asRead: fs.readFileSync(file, 'utf8') };
+  }
+
+  it('takes the chunk files the warm read parsed when the change log does not name them', async () => {
+    const { c, db, first, file, asRead } = foldedChunk();
     // A change no writer makes (none logged): only a pin that took the warm read misses it.
     const pinned = await pinnedAfterWarm(c, db, () => fs.writeFileSync(file, asRead.replace('"trades"', '"trades2"')));
     expect(Object.keys(pinned.get(first.chunkId)!.tables)).toEqual(['trades']);
+  });
+
+  it('takes a chunk file of 64 KiB or more whole from the warm read', async () => {
+    const { c, db, first, file, asRead } = foldedChunk();
+    // Whitespace before the closing brace: the same chunk, in a file past one 64 KiB read.
+    const padded = `${asRead.trimEnd().slice(0, -1)}${' '.repeat(200 * 1024)}}`;
+    fs.writeFileSync(file, padded);
+    const pinned = await pinnedAfterWarm(c, db, () => fs.writeFileSync(file, asRead.replace('"trades"', '"trades2"')));
+    expect(Object.keys(pinned.get(first.chunkId)!.tables)).toEqual(['trades']);
+    expect(pinned.get(first.chunkId)).toEqual(JSON.parse(padded));
   });
 
   it('reads again under the lock a chunk committed to after the warm read', async () => {
