@@ -9,7 +9,6 @@ import { once } from '../repo/settings.js';
 import { listRepositories } from '../repo/repository.js';
 import { runRestore, type RestoreTarget } from './restore.js';
 import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
-import type { ManifestEntry } from '../repo/manifest.js';
 
 export interface MigrateOptions extends OperationOptions, RestoreTarget {
   backupDir: string;
@@ -41,6 +40,24 @@ interface Task {
   src: SourcePoint;
   targetDb: string;
   pairs: TablePair[];
+}
+
+/**
+ * Each pair's entries and all their bytes, in one pass: the restore point's partitions are kept
+ * as lines and parsed on each access (3 passes were 12,000 parses, ~0.1 s, before the workers
+ * started on the many shape).
+ */
+function countEntries(t: Task): { entries: number[]; bytes: number } {
+  const entries = t.pairs.map(() => 0);
+  let bytes = 0;
+  for (const x of t.src.manifest.partitions)
+    t.pairs.forEach((p, k) => {
+      const e = x.tables[p.src];
+      if (!e) return;
+      entries[k]!++;
+      bytes += e.bytes;
+    });
+  return { entries, bytes };
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
@@ -98,13 +115,9 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     tasks.push({ src, targetDb, pairs });
   }
 
-  const sum = (t: Task, of: (e: ManifestEntry) => number) => {
-    let n = 0;
-    for (const x of t.src.manifest.partitions) for (const p of t.pairs) n += x.tables[p.src] ? of(x.tables[p.src]!) : 0;
-    return n;
-  };
-  o.observer?.plan?.(tasks.flatMap((t) => t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, total: sum({ ...t, pairs: [p] }, () => 1) }))));
-  const total = tasks.reduce((a, t) => a + sum(t, (e) => e.bytes), 0);
+  const counted = tasks.map(countEntries);
+  o.observer?.plan?.(tasks.flatMap((t, i) => t.pairs.map((p, k) => ({ dbName: t.targetDb, tableName: p.dst, total: counted[i]!.entries[k]! }))));
+  const total = counted.reduce((a, c) => a + c.bytes, 0);
   let partitions = 0;
   let bytes = 0;
   // The databases restore at once, through one pipeline: one database's last large files then

@@ -29,6 +29,23 @@ describe('migrate', () => {
     expect(digests(home, TSDB)).toEqual(digests(src, TSDB));
   });
 
+  it('plans each table with its partition count and reports the bytes it restores as the total', async () => {
+    const plans: { dbName: string; tableName: string; total: number }[] = [];
+    let last = { done: 0, total: 0 };
+    const r = await migrate({
+      home: path.join(dir, 'observed'),
+      backupDir: bak,
+      observer: { plan: (t) => void plans.push(...t), bytes: (done, total) => void (last = { done, total }) },
+    });
+    expect(plans.sort((a, b) => a.tableName.localeCompare(b.tableName))).toEqual([
+      { dbName: DB, tableName: 'quotes', total: 10 },
+      { dbName: DB, tableName: 'quotes_2', total: 10 },
+      { dbName: TSDB, tableName: 'quotes_tsdb', total: 10 },
+    ]);
+    expect(r.bytes).toBeGreaterThan(0);
+    expect(last).toEqual({ done: r.bytes, total: r.bytes });
+  });
+
   it('restores more databases than it copies at once, each equal to its source', async () => {
     const many = path.join(dir, 'three-bak');
     fs.cpSync(bak, many, { recursive: true });
