@@ -100,11 +100,8 @@ export async function backup(o: BackupOptions, shared?: CopyPipeline): Promise<B
   // boot (0.4-0.7 s at load average 10 here), which waited for it before. (The chunk files to read
   // ahead are known only from the previous point, which needs the key: pinAndPlan warms them.)
   // Deriving a key means a v2 repository: its workers will run pack tasks. A backup of every
-  // database (`shared`) uses that operation's pipeline, boots it (a backup-all's boots lazily, so
-  // its workers started only after the first plan: ~0.95 s into a many-shape backup-all), and
-  // leaves closing it to its owner.
-  const pool: EarlyPool = { copying, started: shared };
-  if (deriving) bootPool(pool, [PACK_TASK]);
+  // database (`shared`) uses that operation's pipeline and leaves closing it to its owner.
+  const pool: EarlyPool = { copying, started: shared ?? (deriving ? newPipeline(copying, true, [PACK_TASK]) : undefined) };
   try {
     await deriving;
     const repo = Repository.open(dir, o.dbPath, true, o.repoFormat, access);
@@ -118,12 +115,6 @@ export async function backup(o: BackupOptions, shared?: CopyPipeline): Promise<B
 interface EarlyPool {
   copying: FilledPipelineOptions;
   started: CopyPipeline | undefined;
-}
-
-/** Boots the copy workers now: a pool of this backup's own, or the one it shares (a backup-all's, made lazily). */
-function bootPool(pool: EarlyPool, preload: string[]): void {
-  if (pool.started) pool.started.boot(preload);
-  else pool.started = newPipeline(pool.copying, true, preload);
 }
 
 interface LockedInput {
@@ -198,7 +189,7 @@ async function pinAndPlan(c: Cluster, repo: Repository, o: BackupOptions, wanted
   const previous = readPrevious(repo);
   const withFiles = needsFiles(previous, { ...(o.tables?.length ? { tables: o.tables } : {}), ...(wanted ? { wanted } : {}), force: !!o.force });
   const warm = warmChunks(c, o.dbPath, withFiles);
-  if (warm.chunks > 0) bootPool(pool, repo.packs ? [PACK_TASK] : []);
+  if (warm.chunks > 0) pool.started ??= newPipeline(pool.copying, true, repo.packs ? [PACK_TASK] : []);
   await warm.done;
   const snapshot = pinSummaries(c, o.dbPath, withFiles);
   try {

@@ -55,7 +55,7 @@ function resolveMethod(m: CopyMethod | undefined): UsedMethod {
  */
 export class CopyPipeline {
   private made: Piscina<WorkerTask, WorkerReply> | undefined;
-  private readonly makePool: (eager: boolean, preload: string[]) => Piscina<WorkerTask, WorkerReply>;
+  private readonly makePool: () => Piscina<WorkerTask, WorkerReply>;
   private readonly queue: DiskQueue;
   private readonly cancelFlag = new CancelFlag();
   private readonly counter = new ByteCounter();
@@ -77,34 +77,26 @@ export class CopyPipeline {
       progress: this.counter.sab,
       throttle: this.throttle.sab,
       blockSize: opts.blockSize ?? PIPELINE_DEFAULTS.blockSize,
+      ...(opts.preload?.length ? { preload: opts.preload } : {}),
       ...(opts.workerNice ? { nice: opts.workerNice } : {}),
     };
     // Made on the first task, not here: an operation that copies nothing (a no-change backup-all)
     // then neither loads piscina nor boots a thread (that thread was ~0.2 CPU s of a 0.4 s run).
-    this.makePool = (eager, preload) => {
+    this.makePool = () => {
       const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
       return new Pool<WorkerTask, WorkerReply>({
         filename: entryUrl('copy-worker').href,
-        minThreads: eager ? opts.workers : 1,
+        minThreads: opts.eager ? opts.workers : 1,
         maxThreads: opts.workers,
         idleTimeout: 30_000,
-        workerData: preload.length ? { ...workerData, preload } : workerData,
+        workerData,
       });
     };
-    if (opts.eager) this.boot(opts.preload);
-  }
-
-  /**
-   * Boots every worker now, each importing the `preload` module tasks, unless the pool is already
-   * up: for a caller that learns only after making the pipeline that it will copy (one database
-   * of a backup-all), so the workers start while it plans instead of after.
-   */
-  boot(preload: string[] = []): void {
-    this.made ??= this.makePool(true, preload);
+    if (opts.eager) this.made = this.makePool();
   }
 
   private get pool(): Piscina<WorkerTask, WorkerReply> {
-    return (this.made ??= this.makePool(false, []));
+    return (this.made ??= this.makePool());
   }
 
   /**

@@ -182,7 +182,7 @@ const SMALL = 64 * 1024;
 
 /**
  * A file's text, or undefined when it cannot be read: open, one read, close, with callbacks.
- * The warm read sits on a backup-all's critical path (the workers, booted, wait for its plan), and
+ * The warm read sits on a backup-all's critical path (its first copy waits for the plan), and
  * `fs.promises.readFile` (open, fstat, read, read, close, each through a FileHandle's promises)
  * took twice as long: 4,000 chunk files in 227–267 ms against 108–119 ms (PERFORMANCE.md,
  * sessions 15 and 16). A file of `buf`'s size or more takes readFile's path.

@@ -45,27 +45,6 @@ describe('copy worker module tasks', () => {
   });
 });
 
-describe('CopyPipeline.boot', () => {
-  it('boots a lazy pipeline\'s workers with the preload before any task, once', async () => {
-    const marker = path.join(dir, 'booted.log');
-    const url = markerUrl(marker);
-    const pipe = new CopyPipeline({ workers: 2, diskConcurrency: 2 });
-    try {
-      await new Promise((r) => setTimeout(r, 300));
-      expect(lines(marker)).toBe(0);
-      pipe.boot([url]);
-      pipe.boot([markerUrl(path.join(dir, 'second-boot.log'))]);
-      await until(() => lines(marker) === 2);
-      expect(lines(marker)).toBe(2);
-      expect(await pipe.runModule(url, 1, [diskOf(dir)])).toEqual({ ran: 1 });
-      expect(lines(marker)).toBe(2);
-      expect(lines(path.join(dir, 'second-boot.log'))).toBe(0);
-    } finally {
-      await pipe.close();
-    }
-  });
-});
-
 describe('copy worker priority', () => {
   const niceUrl = pathToFileURL(path.resolve('test/support/thread-nice.mjs')).href;
   const linux = fs.existsSync('/proc/thread-self');
