@@ -19,7 +19,7 @@ import { CopyPipeline, diskOf, type CopyMethod } from '../io/index.js';
 import { codecMicro } from './micro-codec.js';
 import { rows, type MicroRow } from './micro-rows.js';
 import { isMainModule } from './sweep-cli.js';
-import { entryUrl } from '../common/entry-points.js';
+import { poolEntry } from '../common/entry-points.js';
 
 const MiB = 1 << 20;
 
@@ -69,7 +69,7 @@ async function copyMethods(dir: string): Promise<MicroRow[]> {
 
 async function piscinaOverhead(): Promise<MicroRow[]> {
   const tasks = 2000;
-  const pool = new Piscina({ filename: entryUrl('noop-worker').href, minThreads: 2, maxThreads: 2 });
+  const pool = new Piscina({ ...poolEntry('noop-worker'), minThreads: 2, maxThreads: 2 });
   const bench = new Bench({ time: 0, iterations: 10, warmupIterations: 2 });
   bench.add(`${tasks} empty tasks on 2 threads`, async () => void (await Promise.all(Array.from({ length: tasks }, (_, i) => pool.run(i)))));
   bench.add(`${tasks / 10} empty tasks one after another`, async () => {

@@ -46,3 +46,17 @@ export function entryUrl(name: EntryName): URL {
 export function entryPath(name: EntryName): string {
   return fileURLToPath(entryUrl(name));
 }
+
+/**
+ * A piscina pool's `filename` and `execArgv` for an entry. piscina's worker first tries
+ * `require()` on its filename, then `import()`. With require(esm), on by default since Node
+ * 20.19, that require of an ES module graph with top-level await (the copy worker's) aborted a
+ * CI run once: "FATAL ERROR: v8::Module::IsGraphAsync" from `loadESMFromCJS` (a V8 check on a
+ * module not yet instantiated; jhipster/generator-jhipster#32899 met it through piscina too). With
+ * require(esm) off in the workers, that require throws ERR_REQUIRE_ESM and piscina imports. The
+ * process's own execArgv stays first: the test fault layer's `--import` runs in every worker.
+ */
+export function poolEntry(name: EntryName): { filename: string; execArgv: string[] } {
+  const off = process.allowedNodeEnvironmentFlags.has('--experimental-require-module') ? ['--no-experimental-require-module'] : [];
+  return { filename: entryUrl(name).href, execArgv: [...process.execArgv, ...off] };
+}

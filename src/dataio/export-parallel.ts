@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import type { ColumnDef, Vector } from '../store/index.js';
 import type { FormatTask } from './export-worker.js';
-import { entryUrl } from '../common/entry-points.js';
+import { poolEntry } from '../common/entry-points.js';
 
 /**
  * The parallel CSV path of `export`: this thread reads the partitions (and verifies their
@@ -34,7 +34,7 @@ export class ParallelCsv {
     private readonly delimiter: string,
     private readonly send: (b: Buffer) => Promise<void>,
   ) {
-    this.pool = new Piscina({ filename: entryUrl('export-worker').href, minThreads: o.workers, maxThreads: o.workers, idleTimeout: 1000 });
+    this.pool = new Piscina({ ...poolEntry('export-worker'), minThreads: o.workers, maxThreads: o.workers, idleTimeout: 1000 });
   }
 
   /** Queues rows 0..n-1 of the vectors, writing the oldest pieces while inFlight are out. */

@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import { CvError, usage } from '../common/errors.js';
 import { CsvParser } from './csv.js';
 import type { ParseReply, ParseTask } from './load-worker.js';
-import { entryUrl } from '../common/entry-points.js';
+import { poolEntry } from '../common/entry-points.js';
 
 /**
  * The parallel CSV path of `load`: this thread reads the input, cuts it into pieces of whole
@@ -80,7 +80,7 @@ export class ParallelCsvLoad {
     private readonly o: ParallelOptions & { delimiter: string; nullString: string; header: boolean },
     private readonly onBytes: (n: number) => void,
   ) {
-    this.pool = new Piscina({ filename: entryUrl('load-worker').href, minThreads: o.workers, maxThreads: o.workers, idleTimeout: 1000 });
+    this.pool = new Piscina({ ...poolEntry('load-worker'), minThreads: o.workers, maxThreads: o.workers, idleTimeout: 1000 });
     new CsvParser(target.file, o.delimiter, () => undefined); // checks the delimiter
     if (!o.header) this.map = target.columnMap(undefined);
   }

@@ -8,7 +8,7 @@ import { Cluster, createDatabase, createPartitionedTable, hasDatabase, initClust
 import type { GenerateResult, GenerateTask } from './generate-worker.js';
 import { PartitionCommits } from './partition-commits.js';
 import { BYTES_PER_ROW, FIRST_DATE, QUOTES_DBS, quotesScheme, symbolsByBucket } from './quotes.js';
-import { entryUrl } from '../common/entry-points.js';
+import { poolEntry } from '../common/entry-points.js';
 
 export interface GenerateOptions {
   dates?: number;
@@ -61,7 +61,7 @@ export async function generateQuotes(home: string, opts: GenerateOptions = {}): 
   }
   const buckets = symbolsByBucket(symbols);
   const workers = opts.workers ?? Math.max(1, Math.min(os.availableParallelism(), 4));
-  const pool = new Piscina({ filename: entryUrl('generate-worker').href, minThreads: workers, maxThreads: workers });
+  const pool = new Piscina({ ...poolEntry('generate-worker'), minThreads: workers, maxThreads: workers });
   const elapsed = stopwatch();
   const estBytes = dates * bytesPerDate(symbols, rowsPerSymbol);
   const partPath = (d: number, b: number) => `/Key${b}/tp/${valueDirName('DATE', FIRST_DATE + d)}`;

@@ -10,7 +10,7 @@ import { ProgressMeter } from './progress.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
 import { Throttle } from './throttle.js';
 import type { CopyMethod, FileJob, FileResult, HashResult, UsedMethod, WorkerReply, WorkerTask } from './types.js';
-import { entryUrl } from '../common/entry-points.js';
+import { poolEntry } from '../common/entry-points.js';
 
 export interface CopyPipelineOptions {
   /** Worker threads; operations take theirs from applyDefaults (defaults.ts). */
@@ -85,7 +85,7 @@ export class CopyPipeline {
     this.makePool = () => {
       const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
       return new Pool<WorkerTask, WorkerReply>({
-        filename: entryUrl('copy-worker').href,
+        ...poolEntry('copy-worker'),
         minThreads: opts.eager ? opts.workers : 1,
         maxThreads: opts.workers,
         idleTimeout: 30_000,

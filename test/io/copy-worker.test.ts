@@ -45,6 +45,18 @@ describe('copy worker module tasks', () => {
   });
 });
 
+describe('copy worker loading', () => {
+  it('runs its workers with require(esm) off, so piscina imports its ES module entry instead of requiring it', async () => {
+    const pipe = new CopyPipeline({ workers: 1, diskConcurrency: 1 });
+    try {
+      const url = pathToFileURL(path.resolve('test/support/require-esm.mjs')).href;
+      expect(await pipe.runModule<string>(url, null, [diskOf(dir)])).toBe('ERR_REQUIRE_ESM');
+    } finally {
+      await pipe.close();
+    }
+  });
+});
+
 describe('copy worker priority', () => {
   const niceUrl = pathToFileURL(path.resolve('test/support/thread-nice.mjs')).href;
   const linux = fs.existsSync('/proc/thread-self');
