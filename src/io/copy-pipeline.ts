@@ -32,7 +32,10 @@ export interface CopyPipelineOptions {
   eager?: boolean;
   /** Module task URLs (runModule) each worker imports as it boots, so a first task does not wait for them. */
   preload?: string[];
-  /** Each worker's nice value (Linux, per thread), when the main thread is the operation's bottleneck (a restore). */
+  /**
+   * How far below the process's priority each worker thread runs (piscina's `niceIncrement`, through
+   * its optional @napi-rs/nice), when the main thread is the operation's bottleneck (a restore).
+   */
   workerNice?: number;
 }
 
@@ -78,7 +81,6 @@ export class CopyPipeline {
       throttle: this.throttle.sab,
       blockSize: opts.blockSize ?? PIPELINE_DEFAULTS.blockSize,
       ...(opts.preload?.length ? { preload: opts.preload } : {}),
-      ...(opts.workerNice ? { nice: opts.workerNice } : {}),
     };
     // Made on the first task, not here: an operation that copies nothing (a no-change backup-all)
     // then neither loads piscina nor boots a thread (that thread was ~0.2 CPU s of a 0.4 s run).
@@ -88,6 +90,7 @@ export class CopyPipeline {
         ...poolEntry('copy-worker'),
         minThreads: opts.eager ? opts.workers : 1,
         maxThreads: opts.workers,
+        niceIncrement: opts.workerNice ?? 0,
         idleTimeout: 30_000,
         workerData,
       });

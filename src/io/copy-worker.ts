@@ -10,13 +10,11 @@ import { CvError, fromSystemError, guard } from '../common/errors.js';
 import { closeFile, closeQuietly, copyFileTo, makeDirs, openFile, removeFile, syncDir, syncFile, writeAll } from '../common/fsio.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
 import { Throttle } from './throttle.js';
-import { lowerThreadPriority } from './thread-priority.js';
 import { newXxh3, toHex } from './hash-hex.js';
 import { fsTypeOf } from './disk-id.js';
 import type { FileJob, FileResult, HashResult, ModuleTask, UsedMethod, WorkerContext, WorkerReply, WorkerTask } from './types.js';
 
 const shared = workerData as WorkerShared;
-if (shared.nice) lowerThreadPriority(shared.nice);
 const cancel = new CancelFlag(shared.cancel);
 const progress = new ByteCounter(shared.progress);
 const throttle = new Throttle(shared.throttle);

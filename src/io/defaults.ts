@@ -40,7 +40,7 @@ export interface FilledPipelineOptions {
   readonly copyMethod: CopyMethod;
   /** Entries (one table of one partition) an operation keeps in flight ahead of the disk queues. */
   readonly inFlight: number;
-  /** The workers' nice value (0: the process's own); restoreDefaults sets PIPELINE_DEFAULTS.restoreWorkerNice. */
+  /** How far below the process's priority the workers run (0: at it); restoreDefaults sets PIPELINE_DEFAULTS.restoreWorkerNice. */
   readonly workerNice: number;
 }
 
@@ -135,7 +135,7 @@ export const PIPELINE_DEFAULTS = {
   // reclaim seen): backup-all 4.63-4.69 s, 1.17 CPU s, against 4.94-5.62 s, 1.55-1.60 s. Not swept.
   backupDatabases: 2,
   checkDatabases: 2,
-  // A restore's copy workers run at this nice value (Linux, per thread; io/thread-priority.ts):
+  // A restore's copy workers run this much nicer than the process (piscina's niceIncrement):
   // its main thread, which stages, posts and commits, is its bottleneck while the workers wait
   // ~60% of the time, and a woken worker took the core from it. Many shape, v2, cold migrate,
   // alternating on one build (2 cores): nice 0 medians 5.78 and 5.97 s, nice 10 5.04 and 5.29 s

@@ -46,6 +46,4 @@ export interface WorkerShared {
   blockSize: number;
   /** Module task URLs imported at boot (CopyPipelineOptions.preload). */
   preload?: string[];
-  /** The nice value each worker takes at boot (CopyPipelineOptions.workerNice). */
-  nice?: number;
 }

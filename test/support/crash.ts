@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CLI, type CliResult } from '../helpers/cli.js';
+import { CLI, ROOT, type CliResult } from '../helpers/cli.js';
 
 /** Where the fault layer is: preloaded with `node --import` into the CLI child. */
-export const FAULT_LAYER = path.join(path.dirname(CLI), '../../test/support/fault-layer.mjs');
+export const FAULT_LAYER = path.join(ROOT, 'test/support/fault-layer.mjs');
 
 export interface Faults {
   match?: string;
