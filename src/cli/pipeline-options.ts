@@ -12,7 +12,7 @@ export function addPipelineOptions(cmd: Command, withMethod = true): Command {
   cmd
     // Help only: the engine fills what is not given from the same table (applyDefaults).
     .option('--workers <n>', `worker threads (default: ${describeDefault(kind, 'workers')})`, intOpt('--workers'))
-    .option('--disk-concurrency <n>', `tasks in flight per disk (default: ${describeDefault(kind, 'diskConcurrency')})`, intOpt('--disk-concurrency'))
+    .option('--disk-concurrency <n>', `tasks running on a disk at once (default: ${describeDefault(kind, 'diskConcurrency')})`, intOpt('--disk-concurrency'))
     .option('--net-concurrency <n>', `tasks in flight per S3 endpoint (default: ${describeDefault(kind, 'netConcurrency')})`, intOpt('--net-concurrency'))
     .option('--max-rate <rate>', 'shared rate limit per second, e.g. 200MB (200,000,000 B/s) or 64MiB');
   if (withMethod) cmd.option('--copy-method <m>', `copy method: ${METHODS.join('|')} (default: ${PIPELINE_DEFAULTS.copyMethod})`);

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { CvError, fromSystemError, guard } from '../common/errors.js';
-import { closeFile, closeQuietly, copyFileTo, makeDirs, openFile, removeFile, syncDir, syncFile, writeAll } from '../common/fsio.js';
+import { closeFile, closeQuietly, copyFileTo, makeDirs, openFile, removeFile, syncFile, writeAll } from '../common/fsio.js';
+import { giveSlots, takeSlots } from './disk-slots.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
 import { Throttle } from './throttle.js';
 import { newXxh3, toHex } from './hash-hex.js';
@@ -28,21 +29,41 @@ const SRC_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 // O_EXCL never overwrites and, with O_CREAT, never follows a symlink at the destination.
 const DST_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
-export default function run(task: WorkerTask): WorkerReply | Promise<WorkerReply> {
-  if (task.kind === 'module') return runModule(task.module, task.payload, new CancelFlag(task.abort));
+/**
+ * One task at a time, in the order they came: piscina posts a worker several tasks ahead
+ * (copy-pipeline.ts), and a module task may return a promise; two tasks at once would share `buf`.
+ * Each holds its disks' slots (disk-slots.ts) while it runs.
+ */
+let previous: Promise<unknown> = Promise.resolve();
+
+export default function run(task: WorkerTask): Promise<WorkerReply> {
+  const mine = previous.then(() => runHolding(task));
+  previous = mine.catch(() => undefined);
+  return mine;
+}
+
+async function runHolding(task: WorkerTask): Promise<WorkerReply> {
+  const abort = new CancelFlag(task.abort);
+  const stopped = () => cancel.isSet || abort.isSet;
   try {
-    if (task.kind === 'fsync-dirs') {
-      for (const d of task.dirs) guard(() => syncDir(d), `fsync directory ${d}`);
-      return { ok: true, results: [] };
-    }
-    const abort = new CancelFlag(task.abort);
-    const stopped = () => cancel.isSet || abort.isSet;
+    await takeSlots(shared.slots, task.slots, stopped);
+  } catch (err) {
+    return failed(err, 'copy worker');
+  }
+  try {
+    if (task.kind === 'module') return await runModule(task.module, task.payload, stopped);
     if (task.kind === 'hash') return { ok: true, results: task.files.map((f) => hashOne(f, stopped)) };
     return { ok: true, results: task.files.map((f) => copyOne(f, task.method, stopped, task.sync !== false)) };
   } catch (err) {
-    const e = fromSystemError(err, 'copy worker');
-    return { ok: false, code: e.code, message: e.message };
+    return failed(err, 'copy worker');
+  } finally {
+    giveSlots(shared.slots, task.slots);
   }
+}
+
+function failed(err: unknown, what: string): WorkerReply {
+  const e = fromSystemError(err, what);
+  return { ok: false, code: e.code, message: e.message };
 }
 
 const modules = new Map<string, Promise<ModuleTask>>();
@@ -58,15 +79,13 @@ const moduleTask = (url: string): Promise<ModuleTask> => {
 await Promise.all((shared.preload ?? []).map((url) => moduleTask(url).catch(() => undefined)));
 
 /** A task of a layer above io, by module URL (imported once per worker); its errors come back as data. */
-async function runModule(url: string, payload: unknown, abort: CancelFlag): Promise<WorkerReply> {
+async function runModule(url: string, payload: unknown, stopped: () => boolean): Promise<WorkerReply> {
   try {
     const fn = await moduleTask(url);
-    const stopped = () => cancel.isSet || abort.isSet;
     const ctx: WorkerContext = { buf, stopped, acquire: (n) => throttle.acquire(n, stopped) && !stopped(), progress: (n) => progress.add(n) };
     return { ok: true, value: await fn(payload, ctx) };
   } catch (err) {
-    const e = fromSystemError(err, 'worker task');
-    return { ok: false, code: e.code, message: e.message };
+    return failed(err, 'worker task');
   }
 }
 

@@ -51,6 +51,17 @@ interface KindDefaults {
   readonly inFlight: (workers: number, diskConcurrency: number) => number;
 }
 
+/**
+ * Tasks per disk the main thread posts, as a multiple of the disk's limit, which the workers hold
+ * (disk-slots.ts); each worker keeps up to this many in its own queue. A restore's main thread
+ * blocks 0.1-0.3 s per group commit, and with one task per worker the workers waited ~1 s of a
+ * 4.5 s run. Many shape, v2, cold migrate, 2 cores, alternating (docs/PERFORMANCE.md "Session 17"):
+ * 8 ahead with 64 entries in flight against the old 1 and 16: faster in 3 of 5 pairs, medians
+ * 4.04 -> 3.78 s; 16 and 128 no faster than 8 and 64 (4 pairs). Wide shape (2.2 GB, v1 and v2
+ * restore) and the many shape's v2 backup-all: unchanged within the noise (3-5 pairs each).
+ */
+const POST_AHEAD = 8;
+
 export const PIPELINE_DEFAULTS = {
   copy: {
     // 2026-11-27-sweep.md: 4 workers x 4 per disk beat 2 x 2 by ~10% (backup 308 -> 336 MB/s,
@@ -58,9 +69,10 @@ export const PIPELINE_DEFAULTS = {
     // than cores keep the device busy.
     workers: 4,
     diskConcurrency: 4,
-    // Four entries per worker, so the next batches wait on their disks while the main thread
-    // publishes, journals or commits finished ones. In place for every cell of that sweep; not swept on its own.
-    inFlight: (workers) => Math.max(4, workers * 4),
+    // Enough entries to fill every worker's own queue (POST_AHEAD) and as many again waiting on
+    // the main thread, so the workers go on while it publishes, journals or commits finished ones.
+    // Was four per worker (16 here); measured with POST_AHEAD below.
+    inFlight: (workers) => workers * POST_AHEAD * 2,
   },
   hash: {
     // Reading and hashing is CPU-bound: more workers than cores only contend (committed default
@@ -77,6 +89,7 @@ export const PIPELINE_DEFAULTS = {
   // Ceph notes measured 16 MiB objects at concurrency 8 at 132-211 MiB/s PUT. 4 tasks x 4 parts
   // keeps 16 requests on the gateway, past the point where it gains; not swept on its own yet.
   netConcurrency: 4,
+  postAhead: POST_AHEAD,
   // Unlimited unless asked: --max-rate is for protecting production I/O, not a tuning default.
   maxRate: 0,
   // `auto` is `stream`: the only method that hashes in the pass that copies (see copy-pipeline.ts).
@@ -144,6 +157,7 @@ export const PIPELINE_DEFAULTS = {
   restoreWorkerNice: 10,
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
   readonly netConcurrency: number;
+  readonly postAhead: number;
   readonly maxRate: number;
   readonly copyMethod: CopyMethod;
   readonly blockSize: number;

@@ -1,4 +1,6 @@
 /**
+ * The copy pipeline uses this queue for how many tasks per disk it posts ahead (postAhead times
+ * the limit); the limit itself is held by the workers (disk-slots.ts), with the same rules.
  * Per-disk concurrency, like DolphinDB's diskIOConcurrencyLevel: a task holds one slot on its
  * source disk and one on its target disk. When both are the same disk it holds ONE slot there:
  * the limit is "tasks touching this disk at once", and a same-disk copy is one task, so taking two

@@ -43,6 +43,8 @@ export interface WorkerShared {
   cancel: SharedArrayBuffer;
   progress: SharedArrayBuffer;
   throttle: SharedArrayBuffer;
+  /** The per-disk slots (disk-slots.ts). */
+  slots: SharedArrayBuffer;
   blockSize: number;
   /** Module task URLs imported at boot (CopyPipelineOptions.preload). */
   preload?: string[];

@@ -43,12 +43,13 @@ export interface HashResult {
 /**
  * One piscina task. `abort` is a per-call flag: set when a sibling batch failed. A copy with
  * `sync: false` skips the per-file fdatasync (the caller makes the files durable together).
+ * `slots`: the disks' slot indices (disk-slots.ts) the worker holds while the task runs.
  */
-export type WorkerTask =
-  | { kind: 'copy'; method: UsedMethod; files: FileJob[]; abort: SharedArrayBuffer; sync?: boolean }
-  | { kind: 'hash'; files: FileJob[]; abort: SharedArrayBuffer }
-  | { kind: 'fsync-dirs'; dirs: string[] }
-  | { kind: 'module'; module: string; payload: unknown; abort: SharedArrayBuffer };
+export type WorkerTask = { abort: SharedArrayBuffer; slots: number[] } & (
+  | { kind: 'copy'; method: UsedMethod; files: FileJob[]; sync?: boolean }
+  | { kind: 'hash'; files: FileJob[] }
+  | { kind: 'module'; module: string; payload: unknown }
+);
 
 /**
  * What a module task (a layer above io that runs its own work in the pool, such as the
@@ -62,7 +63,7 @@ export interface WorkerContext {
   acquire(bytes: number): boolean;
   progress(bytes: number): void;
 }
-/** May return a promise: piscina gives a worker its next task only once it settles. */
+/** May return a promise: the worker starts its next task only once it settles (copy-worker.ts). */
 export type ModuleTask = (payload: unknown, ctx: WorkerContext) => unknown;
 
 /**

@@ -6,7 +6,7 @@ describe('the tuning flags\' help', () => {
     const backup = runCli(['backup', '--help']).stdout.replace(/\s+/g, ' ');
     const check = runCli(['check', '--help']).stdout.replace(/\s+/g, ' ');
     expect(backup).toContain('worker threads (default: 4)');
-    expect(backup).toContain('tasks in flight per disk (default: 4)');
+    expect(backup).toContain('tasks running on a disk at once (default: 4)');
     expect(backup).toContain('(default: stream)');
     expect(check).toContain('worker threads (default: one per core)');
     expect(check).not.toContain('--copy-method');

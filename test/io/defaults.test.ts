@@ -13,8 +13,8 @@ const usageError = (fn: () => unknown) => {
 };
 
 describe('applyDefaults', () => {
-  it('fills a copying operation with 4 workers, 4 tasks per disk and per S3 endpoint, no rate limit, stream, and 16 entries in flight', () => {
-    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 16, workerNice: 0 });
+  it('fills a copying operation with 4 workers, 4 tasks per disk and per S3 endpoint, no rate limit, stream, and 64 entries in flight', () => {
+    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 64, workerNice: 0 });
   });
 
   it('fills a restore as a copy, with its workers at the restore nice value', () => {
@@ -29,12 +29,12 @@ describe('applyDefaults', () => {
   });
 
   it('keeps the values a caller gives and derives entries in flight from them', () => {
-    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink', inFlight: 12, workerNice: 0 });
+    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink', inFlight: 3 * PIPELINE_DEFAULTS.postAhead * 2, workerNice: 0 });
     expect(applyDefaults('hash', { workers: 3, diskConcurrency: 2 }).inFlight).toBe(12);
   });
 
-  it('keeps at least 4 entries in flight however few workers there are', () => {
-    expect(applyDefaults('copy', { workers: 1 }).inFlight).toBe(4);
+  it('keeps twice the tasks every copy worker queues in flight, and at least 4 hashing entries however few workers there are', () => {
+    expect(applyDefaults('copy', { workers: 1 }).inFlight).toBe(PIPELINE_DEFAULTS.postAhead * 2);
     expect(applyDefaults('hash', { workers: 1, diskConcurrency: 1 }).inFlight).toBe(4);
   });
 

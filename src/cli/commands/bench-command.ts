@@ -73,7 +73,7 @@ export function registerBench(program: Command): void {
     .option('--size <bytes>', 'data to generate across the three tables, e.g. 2GB .. 150GB', '2GB')
     .option('--backup-dir <dir>', 'parent directory for backups and baseline copies (the disk to write backups to); default: beside --home. s3://bucket/prefix: the S3 phases (backup, check, restore against the bucket, rclone copy and restic s3: baselines, the gateway\'s CPU when it runs on this host)')
     .option('--workers <list>', 'worker threads; a list (1,2,4) sweeps', String(PIPELINE_DEFAULTS.copy.workers))
-    .option('--disk-concurrency <list>', 'tasks in flight per disk; a list (1,2,4) sweeps', String(PIPELINE_DEFAULTS.copy.diskConcurrency))
+    .option('--disk-concurrency <list>', 'tasks running on a disk at once; a list (1,2,4) sweeps', String(PIPELINE_DEFAULTS.copy.diskConcurrency))
     .option('--baselines <list>', `baselines to run: ${BASELINES.join(',')} or none (missing tools are skipped with the reason)`, BASELINES.join(','))
     .option('--repeat <n>', 'runs of each timed phase; the report shows medians', intOpt('--repeat'), 1)
     .option('--out <dir>', 'where to write the result files', 'bench-results')

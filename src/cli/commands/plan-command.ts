@@ -31,7 +31,7 @@ export function registerPlan(program: Command): void {
     .option('--emulate <spec>', "as root: emulated disks, e.g. 'volumes=4x500MB/s,backup=1x500MB/s' (see bench --emulate)")
     .option('--backup-dir <dir>', 'parent directory for the sample backups (the backup disk); default: beside --home')
     .option('--workers <n>', 'worker threads (default: the copy default)', intOpt('--workers'))
-    .option('--disk-concurrency <n>', 'tasks in flight per disk (default: the copy default)', intOpt('--disk-concurrency'))
+    .option('--disk-concurrency <n>', 'tasks running on a disk at once (default: the copy default)', intOpt('--disk-concurrency'))
     .option('--device-tolerance <pct>', 'with --emulate: allowed distance from the asked rate in the device check (default 5)')
     .option('--out <dir>', 'where to write the plan files', 'bench-results')
     .option('--label <label>', 'name part of the plan files (default: plan-<size>)')
