@@ -12,6 +12,8 @@ export interface EntryRead {
   table: string;
   e: ManifestEntry;
   dir: string;
+  /** The worker makes `dir` (exclusively) before writing into it: a stage made with `writerMakesDir`. */
+  makeDir?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPip
     op: 'reads',
     backend: store.backendSpec,
     codec: store.codecSpec,
-    reads: reads.map(({ chunkId, table, e, dir }) => {
+    reads: reads.map(({ chunkId, table, e, dir, makeDir }) => {
       const key = entryKey(chunkId, table, e.cid);
       const loc = store.locate(key, e);
       if (!loc) throw corrupt(`the backup lacks the data of ${key}: no pack index names it`);
@@ -39,6 +41,7 @@ export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPip
         // path.join of 28,000 destinations was ~0.05 s of a many-shape restore's main thread.
         files: loc.entry.files.map((f, i) => ({ ...f, ...(dir ? { dst: dir + path.sep + e.files[i]!.name } : {}) })),
         ...(sync ? {} : { sync: false }),
+        ...(makeDir && dir ? { makeDir: dir } : {}),
       };
     }),
   };

@@ -4,8 +4,8 @@
  * verifies). The backend and codec are built in the worker from their specs; I/O is synchronous.
  */
 import fs from 'node:fs';
-import { CvError, corrupt, fromSystemError } from '../common/errors.js';
-import { closeFile, openFile, syncFile, writeAll } from '../common/fsio.js';
+import { CvError, conflict, corrupt, fromSystemError } from '../common/errors.js';
+import { closeFile, makeDir, openFile, syncFile, writeAll } from '../common/fsio.js';
 // hash-hex, not io's index: the index loads the copy pipeline's modules into every worker that imports this.
 import { newXxh3, toHex } from '../io/hash-hex.js';
 import type { WorkerContext } from '../io/index.js';
@@ -58,7 +58,8 @@ export interface ReadPacksTask {
   op: 'reads';
   backend: BackendSpec;
   codec: BlobCodecSpec;
-  reads: Omit<ReadPackTask, 'op' | 'backend' | 'codec'>[];
+  /** `makeDir`: the directory of the entry's dsts, made by the worker (a store stage whose writer makes it). */
+  reads: (Omit<ReadPackTask, 'op' | 'backend' | 'codec'> & { makeDir?: string })[];
 }
 export interface ReadResult {
   size: number;
@@ -188,12 +189,15 @@ function packFile(f: { src: string; name: string; size: number; shuffle?: Shuffl
   }
 }
 
-/** Many entries' reads, each pack opened once for all of them. */
+/** Many entries' reads, each pack opened once for all of them; each `makeDir` made (exclusively) before its files. */
 function readPacks(task: ReadPacksTask, ctx: WorkerContext): ReadResult[][] {
   const packs = new OpenPacks(backendFor(task.backend));
   try {
     for (const r of task.reads) packs.cover(r.pack, blobSpan(r.files));
-    return task.reads.map((r) => readPack({ ...r, op: 'read', backend: task.backend, codec: task.codec }, ctx, packs));
+    return task.reads.map(({ makeDir: dir, ...r }) => {
+      if (dir !== undefined && !makeDir(dir)) throw conflict(`staging directory ${dir} already exists`);
+      return readPack({ ...r, op: 'read', backend: task.backend, codec: task.codec }, ctx, packs);
+    });
   } finally {
     packs.close();
   }

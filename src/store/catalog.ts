@@ -5,6 +5,7 @@ import { readJson, writeFileAtomic, writeFilesAtomicGrouped, writeJsonAtomic } f
 import { makeDirs, removeFile, syncDir } from '../common/fsio.js';
 import { withLock } from '../common/lockfile.js';
 import { appendChanges } from './chunk-index.js';
+import { knownChunkPaths, rememberChunkPaths } from './chunk-paths.js';
 import { loadCluster, volumesOf, type ClusterConfig, type Volume } from './cluster.js';
 import type { Scheme } from './scheme.js';
 import type { ColumnDef } from './types.js';
@@ -180,21 +181,14 @@ export function chunkFileNames(c: Cluster, db: string): Set<string> {
   return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')) : []);
 }
 
-/** Chunk file name -> partition path, per cluster and database: a chunk's path never changes, so each file is read once. */
-const pathsRead = new WeakMap<Cluster, Map<string, Map<string, string>>>();
-
 /**
  * The partition path of every chunk of a database, as loadChunks would give them, reading only
- * the chunk files this process has not read before (one readdir otherwise). A restore's group
- * commit asks this per group; reading all 2,000 chunk files each time was a quarter of the
- * many-shape restore's main thread.
+ * the chunk files this process has neither read nor written before (chunk-paths.ts; one readdir
+ * otherwise).
  */
 export function chunkPaths(c: Cluster, db: string, names = chunkFileNames(c, db)): Set<string> {
   const dir = chunksDir(c, db);
-  const perDb = pathsRead.get(c) ?? new Map<string, Map<string, string>>();
-  pathsRead.set(c, perDb);
-  const known = perDb.get(db) ?? new Map<string, string>();
-  perDb.set(db, known);
+  const known = knownChunkPaths(c, db);
   for (const f of known.keys()) if (!names.has(f)) known.delete(f);
   for (const f of names) if (!known.has(f)) known.set(f, readJson<ChunkMeta>(path.join(dir, f)).path);
   const out = new Set(known.values());
@@ -215,6 +209,7 @@ export function saveChunk(c: Cluster, db: string, chunk: ChunkMeta): void {
   makeDirs(chunksDir(c, db));
   logChanges(c, db, [chunk.chunkId]);
   writeJsonAtomic(path.join(chunksDir(c, db), `${chunk.chunkId}.json`), chunk);
+  rememberChunkPaths(c, db, [chunk]);
 }
 
 /** saveChunk for many chunks, made durable as a group (common/durable writeFilesAtomicGrouped). */
@@ -223,6 +218,7 @@ export function saveChunks(c: Cluster, db: string, chunks: ChunkMeta[]): void {
   makeDirs(chunksDir(c, db));
   logChanges(c, db, chunks.map((k) => k.chunkId));
   writeFilesAtomicGrouped(chunks.map((k) => ({ file: path.join(chunksDir(c, db), `${k.chunkId}.json`), data: JSON.stringify(k, null, 1) + '\n' })));
+  rememberChunkPaths(c, db, chunks);
 }
 
 export function deleteChunkMeta(c: Cluster, db: string, chunkId: string): void {

@@ -64,3 +64,37 @@ describe('the pack writer', () => {
     });
   }
 });
+
+describe('reading entries into stages the worker makes', () => {
+  async function packOfOne() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cv-pack-stage-'));
+    dirs.push(dir);
+    fs.mkdirSync(path.join(dir, 'repo'));
+    const src = path.join(dir, 'c0.col');
+    fs.writeFileSync(src, columnLike(5000, 1));
+    const backend = { kind: 'local' as const, root: path.join(dir, 'repo') };
+    const codec = { compression: 'default', encryption: 'none' } as BlobCodecSpec;
+    const pack = 'cd'.repeat(16);
+    const w = (await run({ op: 'write', backend, codec, pack, entries: [{ key: 'k1', files: [{ src, name: 'c0.col', size: 5000 }] }] }, ctx)) as { packSize: number; entries: { files: WrittenFile[] }[] };
+    const files = w.entries[0]!.files.map(({ head: _h, ...f }) => f);
+    const reads = (stage: string) => ({ op: 'reads' as const, backend, codec, reads: [{ pack, packSize: w.packSize, files: files.map((f) => ({ ...f, dst: path.join(stage, f.name) })), makeDir: stage }] });
+    return { dir, src, reads };
+  }
+
+  it('makes the stage directory, then writes the files of the entry into it', async () => {
+    const { dir, src, reads } = await packOfOne();
+    const stage = path.join(dir, '.stage');
+    await run(reads(stage), ctx);
+    expect(fs.readFileSync(path.join(stage, 'c0.col'))).toEqual(fs.readFileSync(src));
+  });
+
+  it('refuses a stage name already taken (a link placed there) with CONFLICT and writes nothing through it', async () => {
+    const { dir, reads } = await packOfOne();
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    const stage = path.join(dir, '.stage');
+    fs.symlinkSync(elsewhere, stage);
+    await expect(Promise.resolve().then(() => run(reads(stage), ctx))).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+  });
+});

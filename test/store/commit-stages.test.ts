@@ -94,4 +94,20 @@ describe('commitStages', () => {
     }
     expect(loadChunks(c, db).find((k) => k.path === p2!.path)?.tables.trades?.rows).toBe(v.rows);
   });
+
+  it('does not read back for its path a chunk file an earlier group commit of this process wrote', async () => {
+    const { c, db, chunks } = setup();
+    const [p1, p2] = chunks;
+    const first = await placedAgain(c, db, p2!, p1!);
+    await commitStages(c, db, [{ stage: first.stage, staged: first.staged }]);
+    const second = await placedAgain(c, db, p1!, loadChunks(c, db).find((k) => k.path === p2!.path)!);
+    const read = vi.spyOn(fs, 'readFileSync');
+    try {
+      await commitStages(c, db, [{ stage: second.stage, staged: second.staged }]);
+      expect(read.mock.calls.map((a) => String(a[0])).filter((f) => f.endsWith(`${first.placed.chunkId}.json`))).toEqual([]);
+    } finally {
+      read.mockRestore();
+    }
+    expect(loadChunks(c, db).map((k) => k.path).sort()).toEqual([p1!.path, p2!.path].sort());
+  });
 });

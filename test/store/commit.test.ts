@@ -45,6 +45,16 @@ describe('stageVersion and commit', () => {
     expect(stageVersion(c, db, chunk, 'trades').dir).not.toBe(stage.dir);
   });
 
+  it('leaves the directory of a stage whose writer makes it unmade, and its abort removes nothing else', () => {
+    const { c, db, chunk, chunkDir } = setup();
+    const before = fs.readdirSync(chunkDir).sort();
+    const stage = stageVersion(c, db, chunk, 'trades', undefined, true);
+    expect(path.dirname(stage.dir)).toBe(chunkDir);
+    expect(fs.existsSync(stage.dir)).toBe(false);
+    stage.abort();
+    expect(fs.readdirSync(chunkDir).sort()).toEqual(before);
+  });
+
   it('refuses a stage whose name is already taken (a link placed there) and writes nothing through it', () => {
     const { c, db, chunk, chunkDir } = setup();
     const elsewhere = path.join(home!, 'elsewhere');
