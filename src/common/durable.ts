@@ -43,34 +43,59 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | Iterab
 }
 
 /**
- * Many files replaced atomically, made durable as a group: every temp file is written, the temps
- * are made durable together (one group sync), then each is renamed over its name and the renames
- * are made durable together. Two syncfs calls instead of two fsyncs per file; and a rename over an
- * existing file whose temp still has delayed allocations makes ext4 (auto_da_alloc) start a
- * flush per rename (4.7 s for 2,000 chunk files in a profile of restore), which the first sync
- * avoids. Readers see each file old or new; a crash may keep any mix of old and new files.
+ * Many files replaced atomically, made durable as a group, in three steps: every temp file is
+ * written (writeGroupTemps), the temps are made durable together (one group sync, by the caller),
+ * then each is renamed over its name and the renames are made durable together
+ * (renameGroupTemps). Two syncfs calls instead of two fsyncs per file; and a rename over an
+ * existing file whose temp still has delayed allocations makes ext4 (auto_da_alloc) start a flush
+ * per rename (4.7 s for 2,000 chunk files in a profile of restore), which the first sync avoids.
+ * Readers see each file old or new; a crash may keep any mix of old and new files.
+ * The temps, written but neither synced nor visible under their names:
  */
-export function writeFilesAtomicGrouped(files: { file: string; data: string | Uint8Array }[]): void {
-  const temps: string[] = [];
+export interface GroupTemps {
+  files: string[];
+  temps: string[];
+  dirs: string[];
+}
+
+/**
+ * Writes the temps of a group replace. The caller makes them durable (groupSync(g.dirs, g.temps),
+ * which may share one syncfs with other work: a restore's group commit), then renameGroupTemps;
+ * or removeGroupTemps on failure.
+ */
+export function writeGroupTemps(files: { file: string; data: string | Uint8Array }[]): GroupTemps {
+  const g: GroupTemps = { files: files.map((f) => f.file), temps: [], dirs: [...new Set(files.map((f) => path.dirname(f.file)))] };
   try {
     for (const f of files) {
       const tmp = path.join(path.dirname(f.file), `.${path.basename(f.file)}.tmp-${process.pid}-${uniqueHex()}`);
       const fd = openFile(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
-      temps.push(tmp);
+      g.temps.push(tmp);
       try {
         writeAll(fd, typeof f.data === 'string' ? Buffer.from(f.data) : f.data);
       } finally {
         closeFile(fd);
       }
     }
-    const dirs = [...new Set(files.map((f) => path.dirname(f.file)))];
-    groupSync(dirs, temps);
-    files.forEach((f, i) => renamePath(temps[i]!, f.file));
-    temps.length = 0;
-    groupSync(dirs, []);
-  } finally {
-    for (const t of temps) removeFile(t);
+  } catch (err) {
+    removeGroupTemps(g);
+    throw err;
   }
+  return g;
+}
+
+/** The second half, once the temps are durable: each renamed over its name, the renames made durable together. */
+export function renameGroupTemps(g: GroupTemps): void {
+  try {
+    g.files.forEach((f, i) => renamePath(g.temps[i]!, f));
+  } catch (err) {
+    removeGroupTemps(g); // the ones not renamed yet; the others are gone from their temp names
+    throw err;
+  }
+  groupSync(g.dirs, []);
+}
+
+export function removeGroupTemps(g: GroupTemps): void {
+  for (const t of g.temps) removeFile(t);
 }
 
 export function writeJsonAtomic(file: string, value: unknown, opts: AtomicWriteOptions = {}): void {

@@ -54,12 +54,18 @@ const useSyncfs = () => !hooksInstalled() && syncfsWorks !== false;
 
 /** Makes the directories' files and entries durable, blocking (for use under a lock). */
 export function groupSync(dirs: string[], files?: string[]): void {
+  groupSyncAll([{ dirs, ...(files ? { files } : {}) }]);
+}
+
+/** groupSync of several sets at once: one syncfs covers them all; the fallback syncs each set as groupSync would. */
+export function groupSyncAll(sets: { dirs: string[]; files?: string[] }[]): void {
+  const dirs = sets.flatMap((s) => s.dirs);
   if (!dirs.length) return;
   if (useSyncfs()) {
     if (syncfs(oneDirPerDevice(dirs))) return void (syncfsWorks = true);
     syncfsWorks = false;
   }
-  syncEach(dirs, files);
+  for (const s of sets) if (s.dirs.length) syncEach(s.dirs, s.files);
 }
 
 /**

@@ -1,61 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CvError, notFound, usage } from '../common/errors.js';
-import { readJson, writeFileAtomic, writeFilesAtomicGrouped, writeJsonAtomic } from '../common/durable.js';
+import { readJson, removeGroupTemps, renameGroupTemps, writeFileAtomic, writeGroupTemps, writeJsonAtomic, type GroupTemps } from '../common/durable.js';
+import { groupSync } from '../common/group-sync.js';
 import { makeDirs, removeFile, syncDir } from '../common/fsio.js';
 import { withLock } from '../common/lockfile.js';
 import { appendChanges } from './chunk-index.js';
 import { knownChunkPaths, rememberChunkPaths } from './chunk-paths.js';
 import { loadCluster, volumesOf, type ClusterConfig, type Volume } from './cluster.js';
-import type { Scheme } from './scheme.js';
-import type { ColumnDef } from './types.js';
+import type { ChunkMeta, DatabaseDef, TableDef } from './catalog-types.js';
 
-export type Engine = 'OLAP' | 'TSDB';
-
-export interface TableDef {
-  name: string;
-  schema: ColumnDef[];
-  partitionColumns: string[];
-  sortColumns?: string[];
-  /** DolphinDB's physical index: names the table's version directories `<table>_<n>_<cid>`. */
-  physIndex: number;
-}
-
-export interface DatabaseDef {
-  format: 1;
-  dbPath: string;
-  engine: Engine;
-  scheme: Scheme;
-  tables: Record<string, TableDef>;
-  nextPhysIndex: number;
-  created: string;
-}
-
-export interface FileEntry {
-  name: string;
-  size: number;
-}
-
-/** One committed version of one table's data in one chunk. */
-export interface TableVersion {
-  cid: number;
-  /** Directory name inside the chunk directory: `<table>_<physIndex>_<cid>`. */
-  version: string;
-  rows: number;
-  bytes: number;
-  files: FileEntry[];
-  updateTime: string;
-  /** Where restored data came from, so a rerun can tell the target already holds it. */
-  origin?: { chunkId: string; cid: number };
-}
-
-export interface ChunkMeta {
-  chunkId: string;
-  path: string;
-  node: string;
-  volume: string;
-  tables: Record<string, TableVersion>;
-}
+export type { ChunkMeta, DatabaseDef, Engine, FileEntry, TableDef, TableVersion } from './catalog-types.js';
 
 /** A handle on one cluster home: its config and where everything lives. */
 export class Cluster {
@@ -212,12 +167,34 @@ export function saveChunk(c: Cluster, db: string, chunk: ChunkMeta): void {
   rememberChunkPaths(c, db, [chunk]);
 }
 
-/** saveChunk for many chunks, made durable as a group (common/durable writeFilesAtomicGrouped). */
+/** saveChunk for many chunks, made durable as a group (common/durable.ts GroupTemps). */
 export function saveChunks(c: Cluster, db: string, chunks: ChunkMeta[]): void {
   if (!chunks.length) return;
+  const temps = prepareChunkFiles(c, db, chunks);
+  try {
+    groupSync(temps.dirs, temps.temps);
+  } catch (err) {
+    removeGroupTemps(temps);
+    throw err;
+  }
+  installChunkFiles(c, db, chunks, temps);
+}
+
+/** The temps of saveChunks, not yet durable nor visible: a group commit makes them durable with its renames. */
+export function prepareChunkFiles(c: Cluster, db: string, chunks: ChunkMeta[]): GroupTemps {
   makeDirs(chunksDir(c, db));
-  logChanges(c, db, chunks.map((k) => k.chunkId));
-  writeFilesAtomicGrouped(chunks.map((k) => ({ file: path.join(chunksDir(c, db), `${k.chunkId}.json`), data: JSON.stringify(k, null, 1) + '\n' })));
+  return writeGroupTemps(chunks.map((k) => ({ file: path.join(chunksDir(c, db), `${k.chunkId}.json`), data: JSON.stringify(k, null, 1) + '\n' })));
+}
+
+/** saveChunks' last steps, once the temps are durable: the change log, then the renames. */
+function installChunkFiles(c: Cluster, db: string, chunks: ChunkMeta[], temps: GroupTemps): void {
+  try {
+    logChanges(c, db, chunks.map((k) => k.chunkId));
+  } catch (err) {
+    removeGroupTemps(temps);
+    throw err;
+  }
+  renameGroupTemps(temps);
   rememberChunkPaths(c, db, chunks);
 }
 
@@ -248,11 +225,13 @@ export function pendingCommit(c: Cluster, db: string): CommitRecord | undefined 
 /**
  * Applies a commit record: database.json, then every chunk file, then the record goes. Idempotent.
  * The chunk files are written as a group (saveChunks) before the record is removed: until then
- * the record still holds their content.
+ * the record still holds their content. `durableTemps`: the chunk files' temps, already written
+ * (prepareChunkFiles) and made durable before the record was (publishLocked).
  */
-export function applyCommitLocked(c: Cluster, db: string, rec: CommitRecord): void {
+export function applyCommitLocked(c: Cluster, db: string, rec: CommitRecord, durableTemps?: GroupTemps): void {
   if (rec.def) writeJsonAtomic(path.join(c.dbDir(db), 'database.json'), rec.def);
-  saveChunks(c, db, rec.chunks);
+  if (durableTemps) installChunkFiles(c, db, rec.chunks, durableTemps);
+  else saveChunks(c, db, rec.chunks);
   removeFile(commitRecordFile(c, db));
   syncDir(c.dbDir(db));
 }
