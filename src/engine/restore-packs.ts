@@ -6,14 +6,16 @@ import { runWithAgents } from '../repo/backend/index.js';
 import { PACK_TASK, type PackedStore } from '../repo/packed.js';
 import type { ReadPacksTask, ReadResult } from '../repo/pack-task.js';
 
-/** One entry to read back: its manifest entry, and the directory its files go to ('' to only verify). */
+/**
+ * One entry to read back: its manifest entry, and the directory its files go to ('' to only
+ * verify). The worker makes that directory, exclusively, before writing into it: a store stage
+ * made with `writerMakesDir`.
+ */
 export interface EntryRead {
   chunkId: string;
   table: string;
   e: ManifestEntry;
   dir: string;
-  /** The worker makes `dir` (exclusively) before writing into it: a stage made with `writerMakesDir`. */
-  makeDir?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPip
     op: 'reads',
     backend: store.backendSpec,
     codec: store.codecSpec,
-    reads: reads.map(({ chunkId, table, e, dir, makeDir }) => {
+    reads: reads.map(({ chunkId, table, e, dir }) => {
       const key = entryKey(chunkId, table, e.cid);
       const loc = store.locate(key, e);
       if (!loc) throw corrupt(`the backup lacks the data of ${key}: no pack index names it`);
@@ -41,7 +43,7 @@ export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPip
         // path.join of 28,000 destinations was ~0.05 s of a many-shape restore's main thread.
         files: loc.entry.files.map((f, i) => ({ ...f, ...(dir ? { dst: dir + path.sep + e.files[i]!.name } : {}) })),
         ...(sync ? {} : { sync: false }),
-        ...(makeDir && dir ? { makeDir: dir } : {}),
+        ...(dir ? { makeDir: dir } : {}),
       };
     }),
   };

@@ -248,9 +248,9 @@ const isCancel = (e: unknown) => e instanceof CvError && e.code === 'CANCELLED';
 type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
 
 /**
- * piscina's least-busy balancer posts a cold pool's first tasks to its one worker, up to the
- * worker's `ahead`, before it starts a second: a many-shape v2 backup then ran on fewer workers
- * (2.7 -> 3.5 s). This one starts every worker first (null while none is idle and fewer than
+ * With several tasks allowed per worker, piscina's least-busy balancer ran a cold pool's first
+ * tasks on fewer workers than it has (test/io/post-ahead.test.ts fails with it: 4 tasks, fewer
+ * than 4 threads). This one starts every worker first (null while none is idle and fewer than
  * `workers` exist: piscina starts another), then picks an idle worker or the least busy below `ahead`.
  */
 function spreadFirst(workers: number, ahead: number): Balancer {

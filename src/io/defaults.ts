@@ -56,8 +56,9 @@ interface KindDefaults {
  * (disk-slots.ts); each worker keeps up to this many in its own queue. A restore's main thread
  * blocks 0.1-0.3 s per group commit, and with one task per worker the workers waited ~1 s of a
  * 4.5 s run. Many shape, v2, cold migrate, 2 cores, alternating (docs/PERFORMANCE.md "Session 17"):
- * 8 ahead with 64 entries in flight against the old 1 and 16: faster in 3 of 5 pairs, medians
- * 4.04 -> 3.78 s; 16 and 128 no faster than 8 and 64 (4 pairs). Wide shape (2.2 GB, v1 and v2
+ * 8 ahead with 64 entries in flight against the build before (one task per worker, 16 in flight):
+ * faster in 7 of 8 pairs, medians 4.69 -> 3.97 s; 4 ahead with 16 in flight gained less (4 of 6,
+ * 4.36 -> 4.15 s); 16 and 128 no faster than 8 and 64 (4 pairs). Wide shape (2.2 GB, v1 and v2
  * restore) and the many shape's v2 backup-all: unchanged within the noise (3-5 pairs each).
  */
 const POST_AHEAD = 8;

@@ -67,8 +67,9 @@ export interface PublishItem {
  * cids in one write, rename each stage to its version directory, write the new chunk files as
  * temps, make the stages' files, every rename and the temps durable in one group sync
  * (common/group-sync.ts; none needs an fsync of its own), write the commit record (the commit
- * point), apply it (the change log, then each temp renamed over its chunk file), remove it, then GC. Before the commit point a failure leaves the catalog as it was (renamed directories
- * are removed, or GC removes them as unreferenced). Runs under the database lock.
+ * point), apply it (the change log, then each temp renamed over its chunk file), remove it, then
+ * GC. Before the commit point a failure leaves the catalog as it was (renamed directories are
+ * removed, or GC removes them as unreferenced). Runs under the database lock.
  * `stagesDurable`: the caller already made the stages' files durable (commitStages), so only the
  * renames' parent directories need syncing; see FSYNC_EACH_MAX for how.
  */
@@ -77,6 +78,7 @@ export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?
   const cid0 = nextCids(c, db, items.length);
   const renamed: string[] = [];
   const merged = new Map<string, ChunkMeta>();
+  let chunks: ChunkMeta[] = [];
   let temps: GroupTemps | undefined;
   try {
     items.forEach((p, i) => {
@@ -91,9 +93,10 @@ export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?
       merged.set(p.chunk.chunkId, { ...base, tables: { ...base.tables, [p.table]: v } });
     });
     // The chunk files' temps, written now: one group sync makes them durable with the renames.
-    temps = prepareChunkFiles(c, db, [...merged.values()]);
+    chunks = [...merged.values()];
+    temps = prepareChunkFiles(c, db, chunks);
     syncPublished(renamed, temps, stagesDurable);
-    writeJsonAtomic(commitRecordFile(c, db), { format: 1, ...(def ? { def } : {}), chunks: [...merged.values()] } satisfies CommitRecord);
+    writeJsonAtomic(commitRecordFile(c, db), { format: 1, ...(def ? { def } : {}), chunks } satisfies CommitRecord);
   } catch (err) {
     if (temps) removeGroupTemps(temps);
     // A record that made it to its name is committed (the next lock holder applies it): keep its directories.
@@ -101,7 +104,6 @@ export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?
     throw err;
   }
   // Past the commit point: the record makes the versions visible; applying it is idempotent.
-  const chunks = [...merged.values()];
   applyCommitLocked(c, db, { format: 1, ...(def ? { def } : {}), chunks }, temps);
   const pins = livePins(c);
   for (const k of chunks) gcChunkLocked(c, db, k, pins);
