@@ -71,7 +71,7 @@ export async function checkEntry(x: EntryCheckContext, it: Item): Promise<EntryC
 /** A v2 entry's files read back from its pack (verify only), or one problem for the whole entry. */
 async function packed(x: EntryCheckContext, it: Item): Promise<HashResult[]> {
   try {
-    const read = await readEntryFromPack(x.repo.packs!, x.pipeline, it.chunkId, it.table, it.e, '', [x.disk]);
+    const read = await readEntryFromPack(x.repo.packs!, x.pipeline, it.chunkId, it.table, it.e, '', { src: x.disk });
     return read.map((r, i) => ({ path: it.e.files[i]!.name, ...r }));
   } catch (err) {
     if (err instanceof Error && 'code' in err && err.code === 'CANCELLED') throw err;

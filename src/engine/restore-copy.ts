@@ -47,9 +47,8 @@ export async function copyBatch(x: CopyContext, batch: PlacedJob[]): Promise<Sta
   try {
     // From packs, the worker makes each stage's directory; copied files (v1) need it here.
     for (const p of batch) stages.push(stageVersion(x.c, x.targetDb, p.chunk, p.job.pair.dst, x.def, repo.packs !== undefined));
-    const disks = [x.srcDisk, batch[0]!.dstDisk];
     const heads = repo.packs
-      ? await readEntriesFromPacks(repo.packs, x.pipeline, batch.map((p, i) => ({ chunkId: p.job.srcChunkId, table: p.job.pair.src, e: entries[i]!, dir: stages[i]!.dir })), disks, false)
+      ? await readEntriesFromPacks(repo.packs, x.pipeline, batch.map((p, i) => ({ chunkId: p.job.srcChunkId, table: p.job.pair.src, e: entries[i]!, dir: stages[i]!.dir })), { src: x.srcDisk, dst: batch[0]!.dstDisk }, false)
       : await copyMirrored(x, batch, entries, srcFiles, stages);
     return batch.map((p, i) => staged(x, p.job, entries[i]!, stages[i]!, heads[i]!));
   } catch (err) {

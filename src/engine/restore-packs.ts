@@ -18,6 +18,12 @@ export interface EntryRead {
   dir: string;
 }
 
+/** The repository's disk, and the target's where the files are made (none for a check, which reads only). */
+export interface TaskDisks {
+  src: string;
+  dst?: string;
+}
+
 /**
  * Reads entries' files out of their packs by byte range, as one worker task, each into its `dir`
  * (a store staging directory): each blob decoded and verified, each file fdatasynced (unless
@@ -25,7 +31,7 @@ export interface EntryRead {
  * the manifest (already validated); the index only says where the bytes are, and must agree with
  * the manifest. A problem with any entry fails the task (restore then reads the entries one by one).
  */
-export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPipeline, reads: EntryRead[], disks: string[], sync = true): Promise<ReadResult[][]> {
+export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPipeline, reads: EntryRead[], disks: TaskDisks, sync = true): Promise<ReadResult[][]> {
   const task: ReadPacksTask = {
     op: 'reads',
     backend: store.backendSpec,
@@ -47,10 +53,10 @@ export async function readEntriesFromPacks(store: PackedStore, pipeline: CopyPip
       };
     }),
   };
-  return runWithAgents<ReadResult[][]>(pipeline, PACK_TASK, task, disks);
+  return runWithAgents<ReadResult[][]>(pipeline, PACK_TASK, task, disks.dst ? [disks.src, disks.dst] : [disks.src], disks.dst);
 }
 
 /** readEntriesFromPacks of one entry (check verifies entry by entry and reports each). */
-export async function readEntryFromPack(store: PackedStore, pipeline: CopyPipeline, chunkId: string, table: string, e: ManifestEntry, dir: string, disks: string[], sync = true): Promise<ReadResult[]> {
+export async function readEntryFromPack(store: PackedStore, pipeline: CopyPipeline, chunkId: string, table: string, e: ManifestEntry, dir: string, disks: TaskDisks, sync = true): Promise<ReadResult[]> {
   return (await readEntriesFromPacks(store, pipeline, [{ chunkId, table, e, dir }], disks, sync))[0]!;
 }

@@ -125,7 +125,7 @@ export class CopyPipeline {
     for (const f of files) if (!f.dst) throw new CvError('USAGE', `no destination given for ${f.src}`);
     const method = this.method;
     const sync = opts.durable !== false || method !== 'stream';
-    const results = (await this.runBatches(files, [srcDisk, dstDisk], (batch, abort, slots) => ({ kind: 'copy', method, files: batch, abort, slots, sync }))) as FileResult[];
+    const results = (await this.runBatches(files, [srcDisk, dstDisk], (batch, abort, slots) => ({ kind: 'copy', method, files: batch, abort, slots, creates: this.slots.indexOf(dstDisk), sync }))) as FileResult[];
     if (!sync) return results;
     const dirs = [...new Set(files.map((f) => path.dirname(f.dst!)))];
     // Directly, not as a pool task: queued behind other calls' copy batches it would delay this
@@ -144,11 +144,11 @@ export class CopyPipeline {
    * holding a slot on each of `disks`. The repository's pack writer and reader run this way.
    * `transfer` moves what the payload holds (a MessagePort) to the worker instead of cloning it.
    */
-  async runModule<T>(module: string, payload: unknown, disks: string[], transfer: readonly TransferListItem[] = []): Promise<T> {
+  async runModule<T>(module: string, payload: unknown, disks: string[], transfer: readonly TransferListItem[] = [], createsOn?: string): Promise<T> {
     const abort = new CancelFlag();
     return this.queue.run(disks, async () => {
       if (this.cancelFlag.isSet) throw new CvError('CANCELLED', 'copy cancelled');
-      const reply = await this.pool.run({ kind: 'module', module, payload, abort: abort.sab, slots: this.slots.indices(disks) }, transfer.length ? { transferList: [...transfer] } : {});
+      const reply = await this.pool.run({ kind: 'module', module, payload, abort: abort.sab, slots: this.slots.indices(disks), ...(createsOn === undefined ? {} : { creates: this.slots.indexOf(createsOn) }) }, transfer.length ? { transferList: [...transfer] } : {});
       if (!reply.ok) throw new CvError(reply.code, reply.message);
       if (!('value' in reply)) throw new Error('internal: a module task replied without a value');
       return reply.value as T;

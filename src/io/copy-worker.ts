@@ -8,7 +8,7 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { CvError, fromSystemError, guard } from '../common/errors.js';
 import { closeFile, closeQuietly, copyFileTo, makeDirs, openFile, removeFile, syncFile, writeAll } from '../common/fsio.js';
-import { giveSlots, takeSlots } from './disk-slots.js';
+import { giveSlots, holdCreate, takeSlots } from './disk-slots.js';
 import { ByteCounter, CancelFlag, type WorkerShared } from './shared-state.js';
 import { Throttle } from './throttle.js';
 import { newXxh3, toHex } from './hash-hex.js';
@@ -51,9 +51,10 @@ async function runHolding(task: WorkerTask): Promise<WorkerReply> {
     return failed(err, 'copy worker');
   }
   try {
-    if (task.kind === 'module') return await runModule(task.module, task.payload, stopped);
+    const create = <T>(make: () => T): T => holdCreate(shared.slots, task.creates, make);
+    if (task.kind === 'module') return await runModule(task.module, task.payload, stopped, create);
     if (task.kind === 'hash') return { ok: true, results: task.files.map((f) => hashOne(f, stopped)) };
-    return { ok: true, results: task.files.map((f) => copyOne(f, task.method, stopped, task.sync !== false)) };
+    return { ok: true, results: task.files.map((f) => copyOne(f, task.method, stopped, task.sync !== false, create)) };
   } catch (err) {
     return failed(err, 'copy worker');
   } finally {
@@ -79,10 +80,10 @@ const moduleTask = (url: string): Promise<ModuleTask> => {
 await Promise.all((shared.preload ?? []).map((url) => moduleTask(url).catch(() => undefined)));
 
 /** A task of a layer above io, by module URL (imported once per worker); its errors come back as data. */
-async function runModule(url: string, payload: unknown, stopped: () => boolean): Promise<WorkerReply> {
+async function runModule(url: string, payload: unknown, stopped: () => boolean, create: WorkerContext['create']): Promise<WorkerReply> {
   try {
     const fn = await moduleTask(url);
-    const ctx: WorkerContext = { buf, stopped, acquire: (n) => throttle.acquire(n, stopped) && !stopped(), progress: (n) => progress.add(n) };
+    const ctx: WorkerContext = { buf, stopped, acquire: (n) => throttle.acquire(n, stopped) && !stopped(), progress: (n) => progress.add(n), create };
     return { ok: true, value: await fn(payload, ctx) };
   } catch (err) {
     return failed(err, 'worker task');
@@ -149,7 +150,7 @@ function unchanged(src: Src, label: string): void {
   }
 }
 
-function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean, sync: boolean): FileResult {
+function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean, sync: boolean, create: WorkerContext['create']): FileResult {
   if (!job.dst) throw new CvError('USAGE', `no destination given for ${job.src}`);
   const dst = job.dst;
   if (stopped()) throw cancelled();
@@ -160,14 +161,14 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean, sync:
     let xxh3: string;
     let head: Uint8Array;
     if (method === 'stream') {
-      dfd = withParents(dst, () => openFile(dst, DST_FLAGS, 0o644));
+      dfd = create(() => withParents(dst, () => openFile(dst, DST_FLAGS, 0o644)));
       created = true;
       const out = dfd;
       ({ xxh3, head } = pump(src.fd, src.st.size, job.src, stopped, (b) => guard(() => writeAll(out, b), `write ${dst}`)));
       unchanged(src, job.src);
       if (sync) guard(() => syncFile(out), `fdatasync ${dst}`);
     } else {
-      cloneOrCopyRange(job.src, dst, method);
+      create(() => cloneOrCopyRange(job.src, dst, method));
       created = true;
       // copyFileSync works on paths: make sure the path still names the file we checked.
       const again = fs.lstatSync(job.src);

@@ -17,6 +17,7 @@ export const MAX_DISKS = 256;
 const COUNT = 0;
 const MAX = MAX_DISKS;
 const LIMIT = 2 * MAX_DISKS;
+const CREATE = 3 * MAX_DISKS;
 /** A waiting worker looks at its stop flags this often. */
 const POLL_MS = 50;
 /** Atomics.waitAsync (Node 16+), which TypeScript's ES2022 library does not declare. */
@@ -25,7 +26,7 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync.bin
 
 /** The main thread's side: gives each disk an index (with its limit) and reads what the workers did. */
 export class DiskSlots {
-  readonly sab = new SharedArrayBuffer(3 * MAX_DISKS * 4);
+  readonly sab = new SharedArrayBuffer(4 * MAX_DISKS * 4);
   private readonly cells = new Int32Array(this.sab);
   private readonly ids = new Map<string, number>();
 
@@ -34,6 +35,11 @@ export class DiskSlots {
   /** The slot indices of these disks (each distinct disk once), for a task to take in the worker. */
   indices(disks: readonly string[]): number[] {
     return [...new Set(disks)].map((d) => this.index(d)).sort((a, b) => a - b);
+  }
+
+  /** The slot index of one disk (where a task creates names, for holdCreate). */
+  indexOf(disk: string): number {
+    return this.index(disk);
   }
 
   /** The most tasks ever running on `disk` at once (0 if never used). */
@@ -86,5 +92,25 @@ export function giveSlots(sab: SharedArrayBuffer, indices: readonly number[]): v
   for (const i of indices) {
     Atomics.sub(cells, COUNT + i, 1);
     Atomics.notify(cells, COUNT + i);
+  }
+}
+
+/**
+ * Runs `create` (a file or directory being made) holding the disk's create lock: one thread at a
+ * time makes names on a disk. On this machine's ext4 (no journal) every new inode looks up its
+ * inode table block (recently_deleted, find_get_block_common) under the device's mapping lock, and
+ * 4 threads creating at once took 3.7-5.6 s of system CPU to make the many shape's 28,000 files
+ * where one took 1.1; with creates taken in turn, 1.3-1.5 s (docs/PERFORMANCE.md, session 18).
+ * Synchronous: a worker's file work is, and a create holds the lock for tens of microseconds.
+ */
+export function holdCreate<T>(sab: SharedArrayBuffer, index: number | undefined, create: () => T): T {
+  if (index === undefined) return create();
+  const cells = new Int32Array(sab);
+  while (Atomics.compareExchange(cells, CREATE + index, 0, 1) !== 0) Atomics.wait(cells, CREATE + index, 1, POLL_MS);
+  try {
+    return create();
+  } finally {
+    Atomics.store(cells, CREATE + index, 0);
+    Atomics.notify(cells, CREATE + index, 1);
   }
 }

@@ -45,7 +45,7 @@ export interface HashResult {
  * `sync: false` skips the per-file fdatasync (the caller makes the files durable together).
  * `slots`: the disks' slot indices (disk-slots.ts) the worker holds while the task runs.
  */
-export type WorkerTask = { abort: SharedArrayBuffer; slots: number[] } & (
+export type WorkerTask = { abort: SharedArrayBuffer; slots: number[]; creates?: number } & (
   | { kind: 'copy'; method: UsedMethod; files: FileJob[]; sync?: boolean }
   | { kind: 'hash'; files: FileJob[] }
   | { kind: 'module'; module: string; payload: unknown }
@@ -62,6 +62,8 @@ export interface WorkerContext {
   /** Waits for `bytes` of the shared rate; false when cancelled meanwhile. */
   acquire(bytes: number): boolean;
   progress(bytes: number): void;
+  /** Makes a file or directory on the task's target disk, one thread at a time (disk-slots.ts holdCreate). */
+  create<T>(make: () => T): T;
 }
 /** May return a promise: the worker starts its next task only once it settles (copy-worker.ts). */
 export type ModuleTask = (payload: unknown, ctx: WorkerContext) => unknown;

@@ -195,7 +195,7 @@ function readPacks(task: ReadPacksTask, ctx: WorkerContext): ReadResult[][] {
   try {
     for (const r of task.reads) packs.cover(r.pack, blobSpan(r.files));
     return task.reads.map(({ makeDir: dir, ...r }) => {
-      if (dir !== undefined && !makeDir(dir)) throw conflict(`staging directory ${dir} already exists`);
+      if (dir !== undefined && !ctx.create(() => makeDir(dir))) throw conflict(`staging directory ${dir} already exists`);
       return readPack({ ...r, op: 'read', backend: task.backend, codec: task.codec }, ctx, packs);
     });
   } finally {
@@ -259,7 +259,7 @@ function readFile(f: ReadFile, readers: PackReaders, what: string, codec: BlobCo
   let head: Uint8Array | undefined;
   let out: number | undefined;
   try {
-    if (f.dst) out = openFile(f.dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+    if (f.dst) out = ctx.create(() => openFile(f.dst!, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644));
     for (const b of f.blobs) {
       if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw cancelled();
       const h = newXxh3();

@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DiskSlots, MAX_DISKS, giveSlots, takeSlots } from '../../dist/io/disk-slots.js';
+import { CopyPipeline, diskOf } from '../../dist/io/index.js';
+import { tmpDir } from './helpers.js';
+
+const dir = tmpDir('disk-slots');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const never = () => false;
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
@@ -47,5 +55,29 @@ describe('per-disk slots held by the workers', () => {
     const slots = new DiskSlots(() => 1);
     const many = Array.from({ length: MAX_DISKS + 1 }, (_, i) => `d${i}`);
     expect(() => slots.indices(many)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+});
+
+describe('the per-disk create lock', () => {
+  const probe = pathToFileURL(path.resolve('test/support/create-probe.mjs')).href;
+  // 4 tasks on 4 workers, each making 20 names held ~2 ms; the most that were inside a create at once.
+  const mostAtOnce = async (createsOn: string | undefined): Promise<number> => {
+    const sab = new SharedArrayBuffer(8);
+    const pipe = new CopyPipeline({ workers: 4, diskConcurrency: 4, eager: true });
+    try {
+      await Promise.all([0, 1, 2, 3].map(() => pipe.runModule(probe, { sab }, [diskOf(dir)], [], createsOn)));
+    } finally {
+      await pipe.close();
+    }
+    return new Int32Array(sab)[1]!;
+  };
+
+  it('lets one worker at a time make a name on the disk a task creates on', async () => {
+    expect(await mostAtOnce(diskOf(dir))).toBe(1);
+  });
+
+  it('leaves the creates of a task that names no such disk to run at once', async () => {
+    // The control for the test above: the probe does see creates overlap when nothing holds them apart.
+    expect(await mostAtOnce(undefined)).toBeGreaterThan(1);
   });
 });

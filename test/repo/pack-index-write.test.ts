@@ -13,7 +13,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const ctx = { buf: Buffer.alloc(256 * 1024), stopped: () => false, acquire: () => true, progress: () => {} };
+const ctx = { buf: Buffer.alloc(256 * 1024), stopped: () => false, acquire: () => true, progress: () => {}, create: <T>(make: () => T): T => make() };
 const schema = [
   { name: 'id', type: 'INT' as const },
   { name: 'price', type: 'DOUBLE' as const },

@@ -18,7 +18,7 @@ function columnLike(n: number, seed: number): Buffer {
   return b;
 }
 
-const ctx = { buf: Buffer.alloc(256 * 1024), stopped: () => false, acquire: () => true, progress: () => {} };
+const ctx = { buf: Buffer.alloc(256 * 1024), stopped: () => false, acquire: () => true, progress: () => {}, create: <T>(make: () => T): T => make() };
 const xxh3 = (b: Buffer) => xxhash.xxh3.xxh64(b).toString(16).padStart(16, '0');
 
 async function roundTrip(codec: BlobCodecSpec) {

@@ -30,9 +30,9 @@ export function withAgents<T extends object>(task: T): { payload: WithAgents<T>;
 }
 
 /** Runs a copy worker's task in the pool with links to this process's S3 agents (their ports move with it). */
-export function runWithAgents<T>(pipe: Pick<CopyPipeline, 'runModule'>, module: string, task: object, disks: string[]): Promise<T> {
+export function runWithAgents<T>(pipe: Pick<CopyPipeline, 'runModule'>, module: string, task: object, disks: string[], createsOn?: string): Promise<T> {
   const { payload, transfer } = withAgents(task);
-  return pipe.runModule<T>(module, payload, disks, transfer);
+  return pipe.runModule<T>(module, payload, disks, transfer, createsOn);
 }
 
 /** In the worker, before the task opens a backend: reach the agents its links lead to. */
