@@ -15,6 +15,8 @@ export interface BenchContext {
   dbs: string[];
   /** Workers and disk concurrency of the main phases: the CLI's defaults when the sweep includes them. */
   mainWorkers: number;
+  /** The main phases' restores: undefined (a restore's own default, one worker per core) when mainWorkers is the copy default. */
+  mainRestoreWorkers: number | undefined;
   mainDc: number;
   /** `--help` of restore-db and check, or null when this build lacks the command. */
   restoreHelp: string | null;
@@ -35,9 +37,10 @@ export interface RepoVariant {
 const NO_VARIANT: RepoVariant = { args: [], env: {} };
 
 export const parse = <T>(r: ChildRun): T => JSON.parse(r.stdout) as T;
-export const tune = (w: number, d: number) => ['--workers', String(w), '--disk-concurrency', String(d)];
+/** Tuning flags; no `--workers` when `w` is undefined (the command's own default). */
+export const tune = (w: number | undefined, d: number) => [...(w === undefined ? [] : ['--workers', String(w)]), '--disk-concurrency', String(d)];
 /** Tuning flags only for a command whose help lists them (older builds' restore had none). */
-export const tuneIf = (h: string | null, w: number, d: number) => (h?.includes('--workers') ? tune(w, d) : []);
+export const tuneIf = (h: string | null, w: number | undefined, d: number) => (h?.includes('--workers') ? tune(w, d) : []);
 
 /**
  * Runs `chunkvault <args>` with cold data: drop the page cache, then load the program once
@@ -84,7 +87,7 @@ export async function checkAll(ctx: BenchContext, dir: string, variant: RepoVari
  * home gets one `migrate` (the whole backup in one process, as an operator restores a machine, and
  * as cp -r and restic restore are timed); `again` runs restore-db per database over what is there.
  */
-export async function restoreAll(ctx: BenchContext, dir: string, home: string, w: number, d: number, variant: RepoVariant = NO_VARIANT, again = false) {
+export async function restoreAll(ctx: BenchContext, dir: string, home: string, w: number | undefined, d: number, variant: RepoVariant = NO_VARIANT, again = false) {
   const runs: ChildRun[] = [];
   let bytes = 0, engine = 0;
   const argv = again ? ctx.dbs.map((db) => ['restore-db', dir, db]) : [['migrate', dir]];

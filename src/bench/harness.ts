@@ -59,6 +59,7 @@ function makeContext(o: BenchOptions, work: string, estBytes: number): BenchCont
     dbs: QUOTES_DBS.map((d) => d.dbPath),
     // The main phases use the copy defaults when the sweep includes them.
     mainWorkers: o.workers.includes(copy.workers) ? copy.workers : o.workers[0]!,
+    mainRestoreWorkers: o.workers.includes(copy.workers) ? undefined : o.workers[0]!,
     mainDc: o.diskConcurrency.includes(copy.diskConcurrency) ? copy.diskConcurrency : o.diskConcurrency[0]!,
     restoreHelp: null,
     checkHelp: null,

@@ -60,7 +60,7 @@ async function checkPhase(ctx: BenchContext, bak: string, tag: string, full: Bac
 
 /** Phases `restore` and `incremental-restore`: into a new database of a fresh home, then the same again. */
 async function restorePhases(ctx: BenchContext, bak: string, tag: string, full: BackupOutcome): Promise<void> {
-  const { mainWorkers: w, mainDc: d, log } = ctx;
+  const { mainRestoreWorkers: w, mainDc: d, log } = ctx;
   const res = ctx.phases.get('restore', 'chunkvault migrate: every database of the backup into a fresh home, one process');
   const incRes = ctx.phases.get('incremental-restore', 'chunkvault restore-db of each database again, nothing changed');
   const why = !ctx.restoreHelp ? 'this build has no `restore-db` command' : !full.ok ? 'full backup failed' : null;

@@ -47,7 +47,7 @@ export async function runVariantPhases(ctx: BenchContext, names: string[], tag: 
     const home = path.join(ctx.work, `restore-${name}`);
     try {
       initHome(home, ctx.layout.restoreVolumes('restore'));
-      const res = await restoreAll(ctx, bak, home, w, d, variant);
+      const res = await restoreAll(ctx, bak, home, ctx.mainRestoreWorkers, d, variant);
       r.add(res.run, res.bytes, res.detail);
       log(`restore [${name}] ${tag}: ${mbPerSec(res.bytes, res.run.seconds)} MB/s`);
     } catch (err) {

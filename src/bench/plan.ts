@@ -61,7 +61,7 @@ function context(o: PlanOptions, work: string, maxBytes: number): BenchContext {
   };
   const notes: string[] = [];
   const layout = makeLayout(bo, work, log, maxBytes, notes);
-  return { o: bo, log, work, layout, dbs: QUOTES_DBS.map((x) => x.dbPath), mainWorkers: w, mainDc: d, restoreHelp: null, checkHelp: null, phases: new PhaseBook('chunkvault'), baselines: new PhaseBook('chunkvault'), notes };
+  return { o: bo, log, work, layout, dbs: QUOTES_DBS.map((x) => x.dbPath), mainWorkers: w, mainRestoreWorkers: o.workers, mainDc: d, restoreHelp: null, checkHelp: null, phases: new PhaseBook('chunkvault'), baselines: new PhaseBook('chunkvault'), notes };
 }
 
 /** Empties the volumes and the home, so each sample starts from nothing (and memory-backed disks stay small). */
@@ -92,7 +92,7 @@ async function runSample(ctx: BenchContext, size: number, tag: string): Promise<
   ctx.stage = `${tag} check`;
   const checked = await checkAll(ctx, bak);
   ctx.stage = `${tag} restore`;
-  const r = await restoreAll(ctx, bak, layout.home, w, d).finally(() => (ctx.stage = undefined));
+  const r = await restoreAll(ctx, bak, layout.home, ctx.mainRestoreWorkers, d).finally(() => (ctx.stage = undefined));
   resetData(ctx);
   fs.rmSync(bak, { recursive: true, force: true });
   const ops = { backup: op(ctx, `${tag} backup`, b.run, data.bytes), check: op(ctx, `${tag} check`, checked.run, data.bytes), restore: op(ctx, `${tag} restore`, r.run, data.bytes) };

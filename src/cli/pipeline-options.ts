@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { usage } from '../common/errors.js';
 import { parseBytes } from '../common/units.js';
-import { PIPELINE_DEFAULTS, describeDefault, type CopyMethod, type PipelineOptions } from '../io/index.js';
+import { PIPELINE_DEFAULTS, describeDefault, type CopyMethod, type PipelineKind, type PipelineOptions } from '../io/index.js';
 import { intOpt } from './action.js';
 
 const METHODS: CopyMethod[] = ['auto', 'stream', 'copy-file-range', 'reflink'];
 
-/** The tuning flags every pipeline command shares: copying ones (with a copy method) and hashing ones (check, verify). */
-export function addPipelineOptions(cmd: Command, withMethod = true): Command {
-  const kind = withMethod ? 'copy' : 'hash';
+/** The tuning flags every pipeline command shares: copying ones (with a copy method; a restore's have their own defaults) and hashing ones (check, verify). */
+export function addPipelineOptions(cmd: Command, kind: PipelineKind = 'copy', withMethod = kind !== 'hash'): Command {
   cmd
     // Help only: the engine fills what is not given from the same table (applyDefaults).
     .option('--workers <n>', `worker threads (default: ${describeDefault(kind, 'workers')})`, intOpt('--workers'))

@@ -11,10 +11,11 @@ import type { CopyMethod } from './types.js';
  */
 
 /**
- * `copy`: backup, restore, migrate: read, hash and write each file, waiting mostly on fdatasync.
+ * `copy`: backup and copy: read, hash and write each file, waiting mostly on fdatasync.
+ * `restore`: restore, restore-db, restore-table, migrate: a copy that makes every file it writes.
  * `hash`: check, verify: read and hash only, so bound by the CPU.
  */
-export type PipelineKind = 'copy' | 'hash';
+export type PipelineKind = 'copy' | 'restore' | 'hash';
 
 /** What a caller may set; anything left out is filled from PIPELINE_DEFAULTS. */
 export interface PipelineOptions {
@@ -62,6 +63,10 @@ interface KindDefaults {
  * restore) and the many shape's v2 backup-all: unchanged within the noise (3-5 pairs each).
  */
 const POST_AHEAD = 8;
+// Enough entries to fill every worker's own queue (POST_AHEAD) and as many again waiting on the
+// main thread, so the workers go on while it publishes, journals or commits finished ones. Was four
+// per worker; measured with POST_AHEAD above.
+const fillQueues = (workers: number) => workers * POST_AHEAD * 2;
 
 export const PIPELINE_DEFAULTS = {
   copy: {
@@ -70,10 +75,19 @@ export const PIPELINE_DEFAULTS = {
     // than cores keep the device busy.
     workers: 4,
     diskConcurrency: 4,
-    // Enough entries to fill every worker's own queue (POST_AHEAD) and as many again waiting on
-    // the main thread, so the workers go on while it publishes, journals or commits finished ones.
-    // Was four per worker (16 here); measured with POST_AHEAD below.
-    inFlight: (workers) => workers * POST_AHEAD * 2,
+    inFlight: fillQueues,
+  },
+  restore: {
+    // One worker per core, not copy's 4: a restore makes every file it writes, and this machine's
+    // root ext4 (no journal) makes inodes one thread at a time whatever the threads (disk-slots.ts
+    // holdCreate), so more workers than cores only added their start-up (~0.1 CPU s each) and V8's
+    // compiles for each. Cold migrate, 2 cores, with creates taken in turn (docs/PERFORMANCE.md,
+    // session 18): many shape v2, 5 rounds, medians 4 workers 4.14 s, 3 workers 3.91 s, 2 workers
+    // 3.81 s, user CPU ~0.6 s less; wide shape (2.2 GB), 4 pairs each: v2 medians 3.71 / 3.71 s,
+    // v1 3.76 (4) / 3.63 s (2).
+    workers: 'one per core',
+    diskConcurrency: 4,
+    inFlight: fillQueues,
   },
   hash: {
     // Reading and hashing is CPU-bound: more workers than cores only contend (committed default
@@ -198,9 +212,9 @@ export function applyDefaults(kind: PipelineKind, o: PipelineOptions = {}): Fill
   return { kind, workers, diskConcurrency, netConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency), workerNice: 0 };
 }
 
-/** applyDefaults('copy') for a restore (restore, restore-db, restore-table, migrate): workers at a lower priority. */
+/** applyDefaults('restore') (restore, restore-db, restore-table, migrate): workers at a lower priority. */
 export function restoreDefaults(o: PipelineOptions = {}): FilledPipelineOptions {
-  return { ...applyDefaults('copy', o), workerNice: PIPELINE_DEFAULTS.restoreWorkerNice };
+  return { ...applyDefaults('restore', o), workerNice: PIPELINE_DEFAULTS.restoreWorkerNice };
 }
 
 /**

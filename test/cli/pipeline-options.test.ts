@@ -11,4 +11,15 @@ describe('the tuning flags\' help', () => {
     expect(check).toContain('worker threads (default: one per core)');
     expect(check).not.toContain('--copy-method');
   });
+
+  it('shows the restore defaults for the restore commands and the copy defaults for copy', () => {
+    for (const cmd of ['restore', 'restore-db', 'restore-table', 'migrate']) {
+      const help = runCli([cmd, '--help']).stdout.replace(/\s+/g, ' ');
+      expect(help).toContain('worker threads (default: one per core)');
+      expect(help).toContain('(default: stream)');
+    }
+    const copy = runCli(['copy', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(copy).toContain('worker threads (default: 4)');
+    expect(copy).not.toContain('--copy-method');
+  });
 });

@@ -17,10 +17,14 @@ describe('applyDefaults', () => {
     expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 64, workerNice: 0 });
   });
 
-  it('fills a restore as a copy, with its workers at the restore nice value', () => {
+  it('fills a restore with one worker per core, its workers at the restore nice value', () => {
+    const cores = os.availableParallelism();
+    expect(restoreDefaults()).toEqual({ kind: 'restore', workers: cores, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: cores * 16, workerNice: 10 });
+  });
+
+  it('fills a restore with the workers and disk concurrency it is given', () => {
     const o = { workers: 3, diskConcurrency: 2 };
-    expect(restoreDefaults(o)).toEqual({ ...applyDefaults('copy', o), workerNice: PIPELINE_DEFAULTS.restoreWorkerNice });
-    expect(PIPELINE_DEFAULTS.restoreWorkerNice).toBe(10);
+    expect(restoreDefaults(o)).toMatchObject({ workers: 3, diskConcurrency: 2, inFlight: 48, workerNice: PIPELINE_DEFAULTS.restoreWorkerNice });
   });
 
   it('fills a hashing operation with one worker per core and workers x disk concurrency x 2 entries in flight', () => {
@@ -56,6 +60,7 @@ describe('describeDefault', () => {
   it('shows the table\'s value as the CLI prints it', () => {
     expect(describeDefault('copy', 'workers')).toBe(String(PIPELINE_DEFAULTS.copy.workers));
     expect(describeDefault('hash', 'workers')).toBe('one per core');
+    expect(describeDefault('restore', 'workers')).toBe('one per core');
     expect(describeDefault('hash', 'diskConcurrency')).toBe(String(PIPELINE_DEFAULTS.hash.diskConcurrency));
   });
 });

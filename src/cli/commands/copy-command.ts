@@ -21,6 +21,7 @@ export function registerCopy(program: Command): void {
       .option('--point <id>', 'only this restore point (id or unique prefix; needs dbPath)')
       .option('--to-password-file <file>', "the target repository's password from this file (else $CHUNKVAULT_TO_PASSWORD); a new target with a password is encrypted")
       .option('--to-password-command <cmd>', "the target repository's password from the output of this command (sh -c)"),
+    'copy',
     false,
   ).action(
     action(async (ctx, src: string, dst: string, db: string | undefined, o: CopyFlags) => {

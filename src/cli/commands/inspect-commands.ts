@@ -109,7 +109,7 @@ function registerCheck(program: Command): void {
       .option('--sample <percent>', 'check this share of the scope, continuing where the last such run stopped', positive('--sample'))
       .option('--max-duration <seconds>', 'start no new entry after this long; the next run continues from there', positive('--max-duration'))
       .option('--strict', `also exit ${EXIT.CHECK_FAILED} when the repository holds unexpected or unreferenced entries (they are always listed)`),
-    false,
+    'hash',
   ).action(action((ctx, dir: string, db: string | undefined, o: CheckFlags) => runCheck(ctx, dir, db, o)));
 }
 
@@ -142,7 +142,7 @@ function registerVerify(program: Command): void {
       .description(`verify a restored database against a restore point: every partition, row count and file checksum; exit ${EXIT.CHECK_FAILED} on any difference`)
       .option('--table <t>', 'only this table (repeatable)', collect)
       .option('--as-of <point>', 'a restore point id or an ISO time (default: the latest point)'),
-    false,
+    'hash',
   ).action(
     action((ctx, dir: string, db: string, target: string | undefined, o: CheckFlags) =>
       runOperation(

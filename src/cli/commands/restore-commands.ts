@@ -25,7 +25,7 @@ function renderRestore(ctx: Ctx, withPaths: boolean) {
 const common = (ctx: Ctx, o: Flags) => ({ home: ctx.home(), password: ctx.password, ...(o.asOf ? { asOf: o.asOf } : {}), ...pipelineOptions(o) });
 
 function withCommon(cmd: Command): Command {
-  return addPipelineOptions(cmd.option('--as-of <point>', 'restore point id or ISO time (default: the latest point)'));
+  return addPipelineOptions(cmd.option('--as-of <point>', 'restore point id or ISO time (default: the latest point)'), 'restore');
 }
 
 export function registerRestoreCommands(program: Command): void {
