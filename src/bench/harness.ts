@@ -111,7 +111,7 @@ function assembleResult(ctx: BenchContext, m: Measured): BenchResult {
     startedAt: m.startedAt,
     finishedAt: new Date().toISOString(),
     argv: o.argv ?? [],
-    options: { sizeBytes: o.size, repeat: o.repeat, workers: o.workers, diskConcurrency: o.diskConcurrency, mainWorkers: ctx.mainWorkers, mainDiskConcurrency: ctx.mainDc, baselines: o.baselines, devices: o.devices },
+    options: { sizeBytes: o.size, repeat: o.repeat, workers: o.workers, diskConcurrency: o.diskConcurrency, mainWorkers: ctx.mainWorkers, mainRestoreWorkers: ctx.mainRestoreWorkers ?? null, mainDiskConcurrency: ctx.mainDc, baselines: o.baselines, devices: o.devices },
     machine,
     cache: m.cold ? 'cold' : 'warm',
     layout: { kind: layout.kind, volumes: layout.volumes, backupDir: layout.backupRoot, ...(layout.note ? { note: layout.note } : {}) },

@@ -60,7 +60,8 @@ export function renderMarkdown(r: BenchResult, svgName: string): string {
       : '**Warm cache: these figures are NOT cold.** The run could not drop the page cache (not root), so reads may come from memory and MB/s is optimistic.',
     '',
   );
-  L.push(`Medians of ${r.options.repeat} run(s). Main phases use --workers ${r.options.mainWorkers} --disk-concurrency ${r.options.mainDiskConcurrency}. MB/s = 10^6 bytes/s.`, '');
+  const restores = r.options.mainRestoreWorkers === null ? ' (restores: one worker per core, their default)' : r.options.mainRestoreWorkers !== undefined && r.options.mainRestoreWorkers !== r.options.mainWorkers ? ` (restores: --workers ${r.options.mainRestoreWorkers})` : '';
+  L.push(`Medians of ${r.options.repeat} run(s). Main phases use --workers ${r.options.mainWorkers} --disk-concurrency ${r.options.mainDiskConcurrency}${restores}. MB/s = 10^6 bytes/s.`, '');
   L.push(`![chart](${svgName})`, '');
   L.push('## Machine', '');
   L.push(`| | |`, `|---|---|`);

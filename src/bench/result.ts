@@ -73,6 +73,8 @@ export interface BenchResult {
     diskConcurrency: number[];
     /** Workers and disk concurrency of the main phases. */
     mainWorkers: number;
+    /** Workers of the main phases' restores: null for the restore's own default (one per core); absent before session 18, when they used mainWorkers. */
+    mainRestoreWorkers?: number | null;
     mainDiskConcurrency: number;
     baselines: string[];
     devices: number;

@@ -37,7 +37,7 @@ const SHAPE = obj({
   startedAt: str,
   finishedAt: str,
   argv: arr(str),
-  options: obj({ sizeBytes: num, repeat: num, workers: arr(num), diskConcurrency: arr(num), mainWorkers: num, mainDiskConcurrency: num, baselines: arr(str), devices: num }),
+  options: obj({ sizeBytes: num, repeat: num, workers: arr(num), diskConcurrency: arr(num), mainWorkers: num, mainRestoreWorkers: optional(nullable(num)), mainDiskConcurrency: num, baselines: arr(str), devices: num }),
   machine: obj({
     hostname: str,
     cpus: num,
