@@ -143,6 +143,8 @@ export class CopyPipeline {
    * Runs one task of a module above io (its default export, see WorkerContext) in the pool,
    * holding a slot on each of `disks`. The repository's pack writer and reader run this way.
    * `transfer` moves what the payload holds (a MessagePort) to the worker instead of cloning it.
+   * `createsOn`: the disk the task makes files and directories on; its WorkerContext.create then
+   * makes them one worker at a time (disk-slots.ts holdCreate).
    */
   async runModule<T>(module: string, payload: unknown, disks: string[], transfer: readonly TransferListItem[] = [], createsOn?: string): Promise<T> {
     const abort = new CancelFlag();
