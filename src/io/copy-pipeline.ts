@@ -18,6 +18,8 @@ export interface CopyPipelineOptions {
   workers: number;
   /** Tasks holding a slot on one disk at once (DolphinDB: diskIOConcurrencyLevel). */
   diskConcurrency: number;
+  /** Files and directories made on one disk at once (disk-slots.ts holdCreate); default 1. */
+  createConcurrency?: number;
   /** Tasks holding a slot on one network endpoint (queue ids `net:…`) at once; default diskConcurrency. */
   netConcurrency?: number;
   /** Shared by all workers; 0 or absent = unlimited. Change it live with setRate(). */
@@ -75,7 +77,7 @@ export class CopyPipeline {
     const net = opts.netConcurrency ?? opts.diskConcurrency;
     const limitFor = (id: string) => (id.startsWith('net:') ? net : opts.diskConcurrency);
     // The workers hold the limit (disk-slots.ts); the main thread posts up to postAhead times it.
-    this.slots = new DiskSlots(limitFor);
+    this.slots = new DiskSlots(limitFor, opts.createConcurrency ?? PIPELINE_DEFAULTS.createConcurrency);
     this.queue = new DiskQueue((id) => limitFor(id) * PIPELINE_DEFAULTS.postAhead);
     this.method = resolveMethod(opts.method);
     this.batchBytes = opts.batchBytes ?? PIPELINE_DEFAULTS.batchBytes;

@@ -25,6 +25,8 @@ export interface PipelineOptions {
   diskConcurrency?: number;
   /** Tasks in flight per network endpoint (an S3 repository's gateway): the network's per-disk queue. */
   netConcurrency?: number;
+  /** Files and directories made on one disk at once (io disk-slots.ts holdCreate). */
+  createConcurrency?: number;
   /** Shared rate limit in bytes per second; 0 = unlimited. */
   maxRate?: number;
   copyMethod?: CopyMethod;
@@ -36,6 +38,7 @@ export interface FilledPipelineOptions {
   readonly workers: number;
   readonly diskConcurrency: number;
   readonly netConcurrency: number;
+  readonly createConcurrency: number;
   /** Bytes per second; 0 = unlimited. */
   readonly maxRate: number;
   readonly copyMethod: CopyMethod;
@@ -105,6 +108,13 @@ export const PIPELINE_DEFAULTS = {
   // keeps 16 requests on the gateway, past the point where it gains; not swept on its own yet.
   netConcurrency: 4,
   postAhead: POST_AHEAD,
+  // Files and directories made on one disk at once, by any worker (disk-slots.ts holdCreate). This
+  // machine's root ext4 has no journal, and there every new inode looks up its inode table block
+  // under the device's mapping lock: the many shape's 28,000 files made from memory took 0.88-1.01 s
+  // with 1 thread, 2.3-2.6 s (3.7-4.2 system CPU s) with 4 at once, 1.18-1.33 s with 4 taking turns
+  // (scripts/create-floor.mjs, docs/PERFORMANCE.md "Session 18"). A journaled file system on more
+  // cores may make names in parallel: raise it there, after measuring with that script.
+  createConcurrency: 1,
   // Unlimited unless asked: --max-rate is for protecting production I/O, not a tuning default.
   maxRate: 0,
   // `auto` is `stream`: the only method that hashes in the pass that copies (see copy-pipeline.ts).
@@ -173,6 +183,7 @@ export const PIPELINE_DEFAULTS = {
 } as const satisfies { readonly [K in PipelineKind]: KindDefaults } & {
   readonly netConcurrency: number;
   readonly postAhead: number;
+  readonly createConcurrency: number;
   readonly maxRate: number;
   readonly copyMethod: CopyMethod;
   readonly blockSize: number;
@@ -207,9 +218,10 @@ export function applyDefaults(kind: PipelineKind, o: PipelineOptions = {}): Fill
   const workers = positiveInt('workers', o.workers, d.workers === 'one per core' ? os.availableParallelism() : d.workers);
   const diskConcurrency = positiveInt('disk concurrency', o.diskConcurrency, d.diskConcurrency);
   const netConcurrency = positiveInt('net concurrency', o.netConcurrency, PIPELINE_DEFAULTS.netConcurrency);
+  const createConcurrency = positiveInt('create concurrency', o.createConcurrency, PIPELINE_DEFAULTS.createConcurrency);
   const maxRate = o.maxRate ?? PIPELINE_DEFAULTS.maxRate;
   if (!Number.isFinite(maxRate) || maxRate < 0) throw usage(`the rate limit must be 0 (none) or a positive number of bytes per second, got ${maxRate}`);
-  return { kind, workers, diskConcurrency, netConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency), workerNice: 0 };
+  return { kind, workers, diskConcurrency, netConcurrency, createConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency), workerNice: 0 };
 }
 
 /** applyDefaults('restore') (restore, restore-db, restore-table, migrate): workers at a lower priority. */

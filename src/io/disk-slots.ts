@@ -18,6 +18,7 @@ const COUNT = 0;
 const MAX = MAX_DISKS;
 const LIMIT = 2 * MAX_DISKS;
 const CREATE = 3 * MAX_DISKS;
+const CREATE_LIMIT = 4 * MAX_DISKS;
 /** A waiting worker looks at its stop flags this often. */
 const POLL_MS = 50;
 /** Atomics.waitAsync (Node 16+), which TypeScript's ES2022 library does not declare. */
@@ -26,11 +27,15 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync.bin
 
 /** The main thread's side: gives each disk an index (with its limit) and reads what the workers did. */
 export class DiskSlots {
-  readonly sab = new SharedArrayBuffer(4 * MAX_DISKS * 4);
+  readonly sab = new SharedArrayBuffer(5 * MAX_DISKS * 4);
   private readonly cells = new Int32Array(this.sab);
   private readonly ids = new Map<string, number>();
 
-  constructor(private readonly limitFor: (disk: string) => number) {}
+  /** `createLimit`: names made on a disk at once (holdCreate), 1 unless given. */
+  constructor(
+    private readonly limitFor: (disk: string) => number,
+    private readonly createLimit = 1,
+  ) {}
 
   /** The slot indices of these disks (each distinct disk once), for a task to take in the worker. */
   indices(disks: readonly string[]): number[] {
@@ -55,6 +60,7 @@ export class DiskSlots {
       i = this.ids.size;
       this.ids.set(disk, i);
       Atomics.store(this.cells, LIMIT + i, this.limitFor(disk));
+      Atomics.store(this.cells, CREATE_LIMIT + i, this.createLimit);
     }
     return i;
   }
@@ -96,8 +102,8 @@ export function giveSlots(sab: SharedArrayBuffer, indices: readonly number[]): v
 }
 
 /**
- * Runs `create` (a file or directory being made) holding the disk's create lock: one thread at a
- * time makes names on a disk. On this machine's ext4 (no journal) every new inode looks up its
+ * Runs `create` (a file or directory being made) holding one of the disk's create slots: by
+ * default one thread at a time makes names on a disk (`--create-concurrency`). On this machine's ext4 (no journal) every new inode looks up its
  * inode table block (recently_deleted, find_get_block_common) under the device's mapping lock, and
  * 4 threads creating at once took 3.7-5.6 s of system CPU to make the many shape's 28,000 files
  * where one took 1.1; with creates taken in turn, 1.3-1.5 s (docs/PERFORMANCE.md, session 18).
@@ -106,11 +112,15 @@ export function giveSlots(sab: SharedArrayBuffer, indices: readonly number[]): v
 export function holdCreate<T>(sab: SharedArrayBuffer, index: number | undefined, create: () => T): T {
   if (index === undefined) return create();
   const cells = new Int32Array(sab);
-  while (Atomics.compareExchange(cells, CREATE + index, 0, 1) !== 0) Atomics.wait(cells, CREATE + index, 1, POLL_MS);
+  for (;;) {
+    const n = Atomics.load(cells, CREATE + index);
+    if (n < Atomics.load(cells, CREATE_LIMIT + index) && Atomics.compareExchange(cells, CREATE + index, n, n + 1) === n) break;
+    if (n >= Atomics.load(cells, CREATE_LIMIT + index)) Atomics.wait(cells, CREATE + index, n, POLL_MS);
+  }
   try {
     return create();
   } finally {
-    Atomics.store(cells, CREATE + index, 0);
+    Atomics.sub(cells, CREATE + index, 1);
     Atomics.notify(cells, CREATE + index, 1);
   }
 }

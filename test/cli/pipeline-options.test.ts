@@ -10,12 +10,14 @@ describe('the tuning flags\' help', () => {
     expect(backup).toContain('(default: stream)');
     expect(check).toContain('worker threads (default: one per core)');
     expect(check).not.toContain('--copy-method');
+    expect(check).not.toContain('--create-concurrency');
   });
 
   it('shows the restore defaults for the restore commands and the copy defaults for copy', () => {
     for (const cmd of ['restore', 'restore-db', 'restore-table', 'migrate']) {
       const help = runCli([cmd, '--help']).stdout.replace(/\s+/g, ' ');
       expect(help).toContain('worker threads (default: one per core)');
+      expect(help).toContain('files and directories made on a disk at once (default: 1)');
       expect(help).toContain('(default: stream)');
     }
     const copy = runCli(['copy', '--help']).stdout.replace(/\s+/g, ' ');

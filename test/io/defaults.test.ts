@@ -14,12 +14,12 @@ const usageError = (fn: () => unknown) => {
 
 describe('applyDefaults', () => {
   it('fills a copying operation with 4 workers, 4 tasks per disk and per S3 endpoint, no rate limit, stream, and 64 entries in flight', () => {
-    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: 64, workerNice: 0 });
+    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, createConcurrency: 1, maxRate: 0, copyMethod: 'stream', inFlight: 64, workerNice: 0 });
   });
 
   it('fills a restore with one worker per core, its workers at the restore nice value', () => {
     const cores = os.availableParallelism();
-    expect(restoreDefaults()).toEqual({ kind: 'restore', workers: cores, diskConcurrency: 4, netConcurrency: 4, maxRate: 0, copyMethod: 'stream', inFlight: cores * 16, workerNice: 10 });
+    expect(restoreDefaults()).toEqual({ kind: 'restore', workers: cores, diskConcurrency: 4, netConcurrency: 4, createConcurrency: 1, maxRate: 0, copyMethod: 'stream', inFlight: cores * 16, workerNice: 10 });
   });
 
   it('fills a restore with the workers and disk concurrency it is given', () => {
@@ -33,7 +33,7 @@ describe('applyDefaults', () => {
   });
 
   it('keeps the values a caller gives and derives entries in flight from them', () => {
-    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, maxRate: 5e6, copyMethod: 'reflink', inFlight: 3 * PIPELINE_DEFAULTS.postAhead * 2, workerNice: 0 });
+    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, createConcurrency: 3, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, createConcurrency: 3, maxRate: 5e6, copyMethod: 'reflink', inFlight: 3 * PIPELINE_DEFAULTS.postAhead * 2, workerNice: 0 });
     expect(applyDefaults('hash', { workers: 3, diskConcurrency: 2 }).inFlight).toBe(12);
   });
 
@@ -42,9 +42,10 @@ describe('applyDefaults', () => {
     expect(applyDefaults('hash', { workers: 1, diskConcurrency: 1 }).inFlight).toBe(4);
   });
 
-  it('refuses a worker count, disk or net concurrency that is not a positive integer as a usage error', () => {
+  it('refuses a worker count, disk, net or create concurrency that is not a positive integer as a usage error', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       expect(usageError(() => applyDefaults('copy', { netConcurrency: bad }))).toBe('USAGE');
+      expect(usageError(() => applyDefaults('restore', { createConcurrency: bad }))).toBe('USAGE');
       expect(usageError(() => applyDefaults('copy', { workers: bad }))).toBe('USAGE');
       expect(usageError(() => applyDefaults('hash', { diskConcurrency: bad }))).toBe('USAGE');
     }

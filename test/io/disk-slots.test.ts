@@ -61,9 +61,9 @@ describe('per-disk slots held by the workers', () => {
 describe('the per-disk create lock', () => {
   const probe = pathToFileURL(path.resolve('test/support/create-probe.mjs')).href;
   // 4 tasks on 4 workers, each making 20 names held ~2 ms; the most that were inside a create at once.
-  const mostAtOnce = async (createsOn: string | undefined): Promise<number> => {
+  const mostAtOnce = async (createsOn: string | undefined, createConcurrency?: number): Promise<number> => {
     const sab = new SharedArrayBuffer(8);
-    const pipe = new CopyPipeline({ workers: 4, diskConcurrency: 4, eager: true });
+    const pipe = new CopyPipeline({ workers: 4, diskConcurrency: 4, eager: true, ...(createConcurrency ? { createConcurrency } : {}) });
     try {
       await Promise.all([0, 1, 2, 3].map(() => pipe.runModule(probe, { sab }, [diskOf(dir)], [], createsOn)));
     } finally {
@@ -74,6 +74,10 @@ describe('the per-disk create lock', () => {
 
   it('lets one worker at a time make a name on the disk a task creates on', async () => {
     expect(await mostAtOnce(diskOf(dir))).toBe(1);
+  });
+
+  it('lets as many workers make names at once as the create concurrency allows, and no more', async () => {
+    expect(await mostAtOnce(diskOf(dir), 2)).toBe(2);
   });
 
   it('leaves the creates of a task that names no such disk to run at once', async () => {

@@ -6,7 +6,7 @@ import { printJson, printKeyValues } from '../output.js';
 import { addPipelineOptions, pipelineOptions } from '../pipeline-options.js';
 import { toPasswordSource } from '../password.js';
 
-type CopyFlags = { point?: string; toPasswordFile?: string; toPasswordCommand?: string; workers?: number; diskConcurrency?: number; netConcurrency?: number; maxRate?: string };
+type CopyFlags = { point?: string; toPasswordFile?: string; toPasswordCommand?: string; workers?: number; diskConcurrency?: number; netConcurrency?: number; createConcurrency?: number; maxRate?: string };
 
 /**
  * `copy`: the source's password is the repository password (--password-file, --password-command,
