@@ -14,7 +14,7 @@ export function addPipelineOptions(cmd: Command, kind: PipelineKind = 'copy', wi
     .option('--disk-concurrency <n>', `tasks running on a disk at once (default: ${describeDefault(kind, 'diskConcurrency')})`, intOpt('--disk-concurrency'))
     .option('--net-concurrency <n>', `tasks in flight per S3 endpoint (default: ${describeDefault(kind, 'netConcurrency')})`, intOpt('--net-concurrency'))
     .option('--max-rate <rate>', 'shared rate limit per second, e.g. 200MB (200,000,000 B/s) or 64MiB');
-  if (kind !== 'hash') cmd.option('--create-concurrency <n>', `files and directories made on a disk at once (default: ${PIPELINE_DEFAULTS.createConcurrency})`, intOpt('--create-concurrency'));
+  if (withMethod) cmd.option('--create-concurrency <n>', `files and directories made on a disk at once (default: ${PIPELINE_DEFAULTS.createConcurrency})`, intOpt('--create-concurrency'));
   if (withMethod) cmd.option('--copy-method <m>', `copy method: ${METHODS.join('|')} (default: ${PIPELINE_DEFAULTS.copyMethod})`);
   return cmd;
 }

@@ -168,7 +168,9 @@ function copyOne(job: FileJob, method: UsedMethod, stopped: () => boolean, sync:
       unchanged(src, job.src);
       if (sync) guard(() => syncFile(out), `fdatasync ${dst}`);
     } else {
-      create(() => cloneOrCopyRange(job.src, dst, method));
+      // Not through `create`: copyFileSync makes the file and copies all of it in one call, and a
+      // create slot held for a whole copy would take turns with every copy on the disk.
+      cloneOrCopyRange(job.src, dst, method);
       created = true;
       // copyFileSync works on paths: make sure the path still names the file we checked.
       const again = fs.lstatSync(job.src);

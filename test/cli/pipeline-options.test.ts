@@ -23,5 +23,6 @@ describe('the tuning flags\' help', () => {
     const copy = runCli(['copy', '--help']).stdout.replace(/\s+/g, ' ');
     expect(copy).toContain('worker threads (default: 4)');
     expect(copy).not.toContain('--copy-method');
+    expect(copy).not.toContain('--create-concurrency');
   });
 });
