@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
+import { takeTurns } from './take-turns.mjs';
 
 if (isMainThread) {
   const [src, dst, n] = [process.argv[2], process.argv[3], Number(process.argv[4] ?? 4)];
@@ -36,18 +37,7 @@ if (isMainThread) {
   const cpu = process.cpuUsage(cpu0);
   console.log(JSON.stringify({ threads: n, lock: process.env.LOCK === '1', dirs: dirs.length, files: dirs.reduce((a, d) => a + d[1].length, 0), makeMs: Math.round(t1 - t0), syncMs: Math.round(t2 - t1), userMs: Math.round(cpu.user / 1000), systemMs: Math.round(cpu.system / 1000) }));
 } else {
-  const cells = new Int32Array(workerData.lock);
-  const turns = process.env.LOCK === '1';
-  const inTurn = (make) => {
-    if (!turns) return make();
-    while (Atomics.compareExchange(cells, 0, 0, 1) !== 0) Atomics.wait(cells, 0, 1);
-    try {
-      return make();
-    } finally {
-      Atomics.store(cells, 0, 0);
-      Atomics.notify(cells, 0, 1);
-    }
-  };
+  const inTurn = takeTurns(workerData.lock, process.env.LOCK === '1');
   const zeros = Buffer.alloc(1 << 20);
   const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
   for (const [rel, files] of workerData.slice) {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
+import { takeTurns } from './take-turns.mjs';
 
 if (isMainThread) {
   const [src, n] = [process.argv[2], Number(process.argv[3] ?? 4)];
@@ -31,18 +32,7 @@ if (isMainThread) {
   const cpu = process.cpuUsage(cpu0);
   console.log(JSON.stringify({ threads: n, lock: process.env.LOCK === '1', files: files.length, readMs: Math.round(performance.now() - t0), userMs: Math.round(cpu.user / 1000), systemMs: Math.round(cpu.system / 1000) }));
 } else {
-  const cells = new Int32Array(workerData.lock);
-  const turns = process.env.LOCK === '1';
-  const inTurn = (open) => {
-    if (!turns) return open();
-    while (Atomics.compareExchange(cells, 0, 0, 1) !== 0) Atomics.wait(cells, 0, 1);
-    try {
-      return open();
-    } finally {
-      Atomics.store(cells, 0, 0);
-      Atomics.notify(cells, 0, 1);
-    }
-  };
+  const inTurn = takeTurns(workerData.lock, process.env.LOCK === '1');
   const buf = Buffer.alloc(1 << 20);
   for (const f of workerData.slice) {
     const fd = inTurn(() => fs.openSync(f, 'r'));

@@ -50,6 +50,8 @@ function makeContext(o: BenchOptions, work: string, estBytes: number): BenchCont
   const log = o.log ?? ((s: string) => process.stderr.write(`[bench] ${s}\n`));
   const notes: string[] = [];
   const copy = PIPELINE_DEFAULTS.copy;
+  // The main phases use the copy defaults when the sweep includes them, and the restores then theirs.
+  const mainWorkers = o.workers.includes(copy.workers) ? copy.workers : o.workers[0]!;
   return {
     o,
     log,
@@ -57,9 +59,8 @@ function makeContext(o: BenchOptions, work: string, estBytes: number): BenchCont
     // An S3 backup dir holds only the backups: baseline copies and restores stay beside the homes.
     layout: makeLayout(isS3Url(o.backupDir ?? '') ? localOnly(o) : o, work, log, estBytes, notes),
     dbs: QUOTES_DBS.map((d) => d.dbPath),
-    // The main phases use the copy defaults when the sweep includes them.
-    mainWorkers: o.workers.includes(copy.workers) ? copy.workers : o.workers[0]!,
-    mainRestoreWorkers: o.workers.includes(copy.workers) ? undefined : o.workers[0]!,
+    mainWorkers,
+    mainRestoreWorkers: mainWorkers === copy.workers ? undefined : mainWorkers,
     mainDc: o.diskConcurrency.includes(copy.diskConcurrency) ? copy.diskConcurrency : o.diskConcurrency[0]!,
     restoreHelp: null,
     checkHelp: null,

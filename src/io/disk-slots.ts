@@ -39,12 +39,7 @@ export class DiskSlots {
 
   /** The slot indices of these disks (each distinct disk once), for a task to take in the worker. */
   indices(disks: readonly string[]): number[] {
-    return [...new Set(disks)].map((d) => this.index(d)).sort((a, b) => a - b);
-  }
-
-  /** The slot index of one disk (where a task creates names, for holdCreate). */
-  indexOf(disk: string): number {
-    return this.index(disk);
+    return [...new Set(disks)].map((d) => this.indexOf(d)).sort((a, b) => a - b);
   }
 
   /** The most tasks ever running on `disk` at once (0 if never used). */
@@ -53,7 +48,8 @@ export class DiskSlots {
     return i === undefined ? 0 : Atomics.load(this.cells, MAX + i);
   }
 
-  private index(disk: string): number {
+  /** The slot index of one disk, given on first use (also where a task creates names, for holdCreate). */
+  indexOf(disk: string): number {
     let i = this.ids.get(disk);
     if (i === undefined) {
       if (this.ids.size >= MAX_DISKS) throw new CvError('USAGE', `one operation cannot use more than ${MAX_DISKS} disks`);
@@ -102,20 +98,18 @@ export function giveSlots(sab: SharedArrayBuffer, indices: readonly number[]): v
 }
 
 /**
- * Runs `create` (a file or directory being made) holding one of the disk's create slots: by
- * default one thread at a time makes names on a disk (`--create-concurrency`). On this machine's ext4 (no journal) every new inode looks up its
- * inode table block (recently_deleted, find_get_block_common) under the device's mapping lock, and
- * 4 threads creating at once took 3.7-5.6 s of system CPU to make the many shape's 28,000 files
- * where one took 1.1; with creates taken in turn, 1.3-1.5 s (docs/PERFORMANCE.md, session 18).
- * Synchronous: a worker's file work is, and a create holds the lock for tens of microseconds.
+ * Runs `create` (a file or directory being made) holding one of the disk's create slots, of which
+ * there are `--create-concurrency` (PIPELINE_DEFAULTS.createConcurrency, 1: why, measured, beside
+ * it). Synchronous: a worker's file work is, and a create holds its slot for tens of microseconds.
  */
 export function holdCreate<T>(sab: SharedArrayBuffer, index: number | undefined, create: () => T): T {
   if (index === undefined) return create();
   const cells = new Int32Array(sab);
+  const limit = Atomics.load(cells, CREATE_LIMIT + index);
   for (;;) {
     const n = Atomics.load(cells, CREATE + index);
-    if (n < Atomics.load(cells, CREATE_LIMIT + index) && Atomics.compareExchange(cells, CREATE + index, n, n + 1) === n) break;
-    if (n >= Atomics.load(cells, CREATE_LIMIT + index)) Atomics.wait(cells, CREATE + index, n, POLL_MS);
+    if (n >= limit) Atomics.wait(cells, CREATE + index, n, POLL_MS);
+    else if (Atomics.compareExchange(cells, CREATE + index, n, n + 1) === n) break;
   }
   try {
     return create();
