@@ -14,7 +14,7 @@ import { backendFor, takeAgents, type BackendSpec, type ObjectSink, type WithAge
 import { shuffleWidthOf, type BlobCodec, type BlobCodecSpec, type ShuffleWidth } from './codec/index.js';
 import { decodeBlob, packHeader, packObject, type BlobRef, type PackedEntry, type PackedFile } from './pack-format.js';
 import { PackReaders, type ForeignSizes } from './pack-readers.js';
-import { blobBuffer, codecOf } from './pack-task.js';
+import { blobBuffer, codecOf } from './pack-read.js';
 import { entryUrl } from '../common/entry-points.js';
 
 export interface RecodePackTask {

@@ -78,8 +78,11 @@ describe('reading entries into stages the worker makes', () => {
     const w = (await run({ op: 'write', backend, codec, pack, entries: [{ key: 'k1', files: [{ src, name: 'c0.col', size: 5000 }] }] }, ctx)) as { packSize: number; entries: { files: WrittenFile[] }[] };
     const files = w.entries[0]!.files.map(({ head: _h, ...f }) => f);
     const reads = (stage: string) => ({ op: 'reads' as const, backend, codec, reads: [{ pack, packSize: w.packSize, files: files.map((f) => ({ ...f, dst: path.join(stage, f.name) })), makeDir: stage }] });
-    return { dir, src, reads };
+    const readsOf = (stages: string[]) => ({ ...reads(stages[0]!), reads: stages.map((stage) => reads(stage).reads[0]!) });
+    return { dir, src, reads, readsOf, packSize: w.packSize };
   }
+
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
   it('makes the stage directory, then writes the files of the entry into it', async () => {
     const { dir, src, reads } = await packOfOne();
@@ -96,5 +99,31 @@ describe('reading entries into stages the worker makes', () => {
     fs.symlinkSync(elsewhere, stage);
     await expect(Promise.resolve().then(() => run(reads(stage), ctx))).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(fs.readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it('makes every stage and file of a task in one hold of the create slot, before writing any of them', async () => {
+    const { dir, src, readsOf } = await packOfOne();
+    const stages = ['.s1', '.s2', '.s3'].map((s) => path.join(dir, s));
+    const holds: number[][] = [];
+    const counting = { ...ctx, create: <T>(make: () => T): T => {
+      const made = make();
+      holds.push(stages.map((s) => (fs.existsSync(path.join(s, 'c0.col')) ? fs.statSync(path.join(s, 'c0.col')).size : -1)));
+      return made;
+    } };
+    await run(readsOf(stages), counting);
+    // One hold, after which every file existed and none had been written yet.
+    expect(holds).toEqual([[0, 0, 0]]);
+    for (const s of stages) expect(fs.readFileSync(path.join(s, 'c0.col'))).toEqual(fs.readFileSync(src));
+  });
+
+  it('closes every file it made when a later entry of the task fails', async () => {
+    const { dir, readsOf } = await packOfOne();
+    const stages = ['.s1', '.s2', '.s3'].map((s) => path.join(dir, s));
+    const task = readsOf(stages);
+    task.reads[2]!.packSize += 1; // the index disagrees with the pack: CORRUPT, after two entries were written
+    const before = openFds();
+    await expect(Promise.resolve().then(() => run(task, ctx))).rejects.toMatchObject({ code: 'CORRUPT' });
+    expect(openFds()).toBe(before);
+    expect(fs.statSync(path.join(stages[2]!, 'c0.col')).size).toBe(0);
   });
 });
