@@ -137,9 +137,12 @@ export const PIPELINE_DEFAULTS = {
   // Restore's group commit (engine/restore-group.ts), and the v1 backup's group durability with the
   // same limits (engine/backup-mirror.ts): copied partitions are published together
   // once this many (partition, table) stages or bytes are pending. One syncfs of 2,000 small
-  // files took 35 ms here against 0.45–0.9 s for an fdatasync each (src/common/group-sync.ts);
-  // the many shape's 4,000 stages then commit in 8 groups. See docs/PERFORMANCE.md.
-  commitGroupEntries: 512,
+  // files took 35 ms here against 0.45–0.9 s for an fdatasync each (src/common/group-sync.ts).
+  // Was 512: each group holds the main thread (two syncfs, a commit record) while the workers'
+  // queues run dry. Many shape, v2, cold migrate, 6 pairs alternating: 1,024 faster in 5, medians
+  // 4.11 -> 3.99 s (docs/PERFORMANCE.md, session 19); the many shape's 4,000 stages per database
+  // then commit in about 4 groups, and a kill loses at most one group (or commitGroupMs) of copying.
+  commitGroupEntries: 1024,
   commitGroupBytes: 256 << 20,
   // ... or once its first stage has waited 1 s, so a slow (throttled) restore still commits as it
   // goes and a kill loses at most about a second of copying. Not swept.
