@@ -1,8 +1,9 @@
 import { CvError, notFound, usage } from '../common/errors.js';
 import { mbPerSec, stopwatch } from '../common/units.js';
-import { PIPELINE_DEFAULTS, restoreDefaults } from '../io/index.js';
-import { dbNameOf, hasDatabase, loadDatabase } from '../store/index.js';
-import { withPipeline, type OperationOptions } from './options.js';
+import { PIPELINE_DEFAULTS, restoreDefaults, type CopyPipeline } from '../io/index.js';
+import { dbNameOf, hasDatabase, loadDatabase, type Cluster } from '../store/index.js';
+import { PACK_TASK } from '../repo/packed.js';
+import { newPipeline, withPipeline, type OperationOptions } from './options.js';
 import { settleEach } from './each-database.js';
 import { parsePattern } from './pattern.js';
 import { once } from '../repo/settings.js';
@@ -81,9 +82,44 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   if (!dbs.length) throw notFound(`no database backups in ${o.backupDir}`);
   const c = openTargetCluster(o.home, true);
   const rows: MigrateRow[] = [];
-  const tasks: Task[] = [];
   const fail = (db: string, tables: string[], err: unknown) => rows.push(...tables.map((t) => ({ dbName: db, tableName: t, success: false, errorMsg: messageOf(err) })));
+  // The pool, booted once the first point is open (so it is known whether its workers read packs):
+  // its workers start while the other points are read and the first database is placed, not after.
+  // Many shape, v2, cold, 6 pairs alternating: faster in 6 (docs/PERFORMANCE.md, session 19).
+  let early: CopyPipeline | undefined;
+  try {
+    const tasks = openTasks(o, dbs, c, password, fail, (src) => (early ??= newPipeline(copying, true, src.repo.packs ? [PACK_TASK] : [])));
+    const counted = tasks.map(countEntries);
+    o.observer?.plan?.(tasks.flatMap((t, i) => t.pairs.map((p, k) => ({ dbName: t.targetDb, tableName: p.dst, total: counted[i]!.entries[k]! }))));
+    const total = counted.reduce((a, x) => a + x.bytes, 0);
+    let partitions = 0;
+    let bytes = 0;
+    // The databases restore at once, through one pipeline: one database's last large files then
+    // overlap the other's copies instead of leaving workers idle, and the process starts once.
+    const restoreAll = async (pipeline: CopyPipeline) => {
+      const results = await settleEach(tasks, PIPELINE_DEFAULTS.migrateDatabases, pipeline, 'migrate', (t) =>
+        runRestore({ c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying, pipeline),
+      );
+      results.forEach((r, i) => {
+        const t = tasks[i]!;
+        if ('err' in r) return fail(t.targetDb, t.pairs.map((p) => p.dst), r.err);
+        partitions += r.result.partitions;
+        bytes += r.result.bytes;
+        rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
+      });
+    };
+    await withPipeline(copying, o.observer, total, restoreAll, early);
+    const seconds = elapsed();
+    rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
+    return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
+  } finally {
+    await early?.close();
+  }
+}
 
+/** Each database's restore point and table pairs; a database that cannot be migrated becomes failed rows. `opened` sees each point opened. */
+function openTasks(o: MigrateOptions, dbs: string[], c: Cluster, password: MigrateOptions['password'], fail: (db: string, tables: string[], err: unknown) => void, opened: (src: SourcePoint) => void): Task[] {
+  const tasks: Task[] = [];
   for (const db of dbs) {
     const targetDb = o.newDbPath ?? db;
     let src: SourcePoint;
@@ -95,6 +131,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
       fail(targetDb, [o.newTable ?? o.table ?? ''], err);
       continue;
     }
+    opened(src);
     const tables = o.table ? [o.table] : Object.keys(src.manifest.tables).sort();
     const pairs = tables.map((t) => ({ src: t, dst: o.table ? (o.newTable ?? t) : t }));
     if (o.table && !src.manifest.tables[o.table]) {
@@ -114,27 +151,5 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     }
     tasks.push({ src, targetDb, pairs });
   }
-
-  const counted = tasks.map(countEntries);
-  o.observer?.plan?.(tasks.flatMap((t, i) => t.pairs.map((p, k) => ({ dbName: t.targetDb, tableName: p.dst, total: counted[i]!.entries[k]! }))));
-  const total = counted.reduce((a, c) => a + c.bytes, 0);
-  let partitions = 0;
-  let bytes = 0;
-  // The databases restore at once, through one pipeline: one database's last large files then
-  // overlap the other's copies instead of leaving workers idle, and the process starts once.
-  await withPipeline(copying, o.observer, total, async (pipeline) => {
-    const results = await settleEach(tasks, PIPELINE_DEFAULTS.migrateDatabases, pipeline, 'migrate', (t) =>
-      runRestore({ c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying, pipeline),
-    );
-    results.forEach((r, i) => {
-      const t = tasks[i]!;
-      if ('err' in r) return fail(t.targetDb, t.pairs.map((p) => p.dst), r.err);
-      partitions += r.result.partitions;
-      bytes += r.result.bytes;
-      rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
-    });
-  });
-  const seconds = elapsed();
-  rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
-  return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
+  return tasks;
 }
