@@ -52,7 +52,7 @@ export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observ
 
 /** The pool from resolved options; `eager` boots every worker now, importing the `preload` module tasks (see CopyPipelineOptions). */
 export function newPipeline(o: FilledPipelineOptions, eager = false, preload: string[] = []): CopyPipeline {
-  return new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, createConcurrency: o.createConcurrency, netConcurrency: o.netConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod, eager, preload, workerNice: o.workerNice });
+  return new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, createConcurrency: o.createConcurrency, netConcurrency: o.netConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod, eager, preload, workerNice: o.workerNice, postAhead: o.postAhead });
 }
 
 /** Runs tasks with at most `limit` in flight; the first failure stops new starts and is rethrown. */

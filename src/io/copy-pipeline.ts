@@ -40,6 +40,8 @@ export interface CopyPipelineOptions {
    * its optional @napi-rs/nice), when the main thread is the operation's bottleneck (a restore).
    */
   workerNice?: number;
+  /** Tasks per disk posted ahead, as a multiple of its limit, and each worker's own queue (default: PIPELINE_DEFAULTS.postAhead). */
+  postAhead?: number;
 }
 
 /**
@@ -78,7 +80,8 @@ export class CopyPipeline {
     const limitFor = (id: string) => (id.startsWith('net:') ? net : opts.diskConcurrency);
     // The workers hold the limit (disk-slots.ts); the main thread posts up to postAhead times it.
     this.slots = new DiskSlots(limitFor, opts.createConcurrency ?? PIPELINE_DEFAULTS.createConcurrency);
-    this.queue = new DiskQueue((id) => limitFor(id) * PIPELINE_DEFAULTS.postAhead);
+    const postAhead = opts.postAhead ?? PIPELINE_DEFAULTS.postAhead;
+    this.queue = new DiskQueue((id) => limitFor(id) * postAhead);
     this.method = resolveMethod(opts.method);
     this.batchBytes = opts.batchBytes ?? PIPELINE_DEFAULTS.batchBytes;
     this.batchFiles = opts.batchFiles ?? PIPELINE_DEFAULTS.batchFiles;
@@ -100,8 +103,8 @@ export class CopyPipeline {
         minThreads: opts.eager ? opts.workers : 1,
         maxThreads: opts.workers,
         // Tasks wait in the worker's own queue, so it goes on while the main thread is busy.
-        concurrentTasksPerWorker: PIPELINE_DEFAULTS.postAhead,
-        loadBalancer: spreadFirst(opts.workers, PIPELINE_DEFAULTS.postAhead),
+        concurrentTasksPerWorker: postAhead,
+        loadBalancer: spreadFirst(opts.workers, postAhead),
         niceIncrement: opts.workerNice ?? 0,
         idleTimeout: 30_000,
         workerData,

@@ -46,13 +46,16 @@ export interface FilledPipelineOptions {
   readonly inFlight: number;
   /** How far below the process's priority the workers run (0: at it); restoreDefaults sets PIPELINE_DEFAULTS.restoreWorkerNice. */
   readonly workerNice: number;
+  /** Tasks per disk posted ahead, as a multiple of its limit (CopyPipelineOptions.postAhead). */
+  readonly postAhead: number;
 }
 
 interface KindDefaults {
   /** A count, or one worker per core (os.availableParallelism()). */
   readonly workers: number | 'one per core';
   readonly diskConcurrency: number;
-  readonly inFlight: (workers: number, diskConcurrency: number) => number;
+  readonly postAhead: number;
+  readonly inFlight: (workers: number, diskConcurrency: number, postAhead: number) => number;
 }
 
 /**
@@ -69,7 +72,7 @@ const POST_AHEAD = 8;
 // Enough entries to fill every worker's own queue (POST_AHEAD) and as many again waiting on the
 // main thread, so the workers go on while it publishes, journals or commits finished ones. Was four
 // per worker; measured with POST_AHEAD above.
-const fillQueues = (workers: number) => workers * POST_AHEAD * 2;
+const fillQueues = (workers: number, _diskConcurrency: number, postAhead: number) => workers * postAhead * 2;
 
 export const PIPELINE_DEFAULTS = {
   copy: {
@@ -78,6 +81,7 @@ export const PIPELINE_DEFAULTS = {
     // than cores keep the device busy.
     workers: 4,
     diskConcurrency: 4,
+    postAhead: POST_AHEAD,
     inFlight: fillQueues,
   },
   restore: {
@@ -90,6 +94,11 @@ export const PIPELINE_DEFAULTS = {
     // v1 3.76 (4) / 3.63 s (2).
     workers: 'one per core',
     diskConcurrency: 4,
+    // Three times POST_AHEAD: with one create at a time per disk and a task's creates made in one
+    // hold (repo/pack-read.ts), a worker's queue of 8 (~70 ms of the many shape's small files) ran
+    // dry during each group commit. Many shape, v2, cold migrate, 6 pairs alternating: 24 faster in
+    // 6, medians 4.19 -> 3.97 s (docs/PERFORMANCE.md, session 19).
+    postAhead: 3 * POST_AHEAD,
     inFlight: fillQueues,
   },
   hash: {
@@ -97,6 +106,7 @@ export const PIPELINE_DEFAULTS = {
     // run on 2 cores: 4 workers 919 MB/s, 2 workers 1,083 MB/s).
     workers: 'one per core',
     diskConcurrency: 4,
+    postAhead: POST_AHEAD,
     // Twice the slots the disk queues can grant, so a freed slot always has an entry waiting.
     // Not swept on its own; verify ran a fixed 8 before it shared this row.
     inFlight: (workers, diskConcurrency) => Math.max(4, workers * diskConcurrency * 2),
@@ -224,7 +234,7 @@ export function applyDefaults(kind: PipelineKind, o: PipelineOptions = {}): Fill
   const createConcurrency = positiveInt('create concurrency', o.createConcurrency, PIPELINE_DEFAULTS.createConcurrency);
   const maxRate = o.maxRate ?? PIPELINE_DEFAULTS.maxRate;
   if (!Number.isFinite(maxRate) || maxRate < 0) throw usage(`the rate limit must be 0 (none) or a positive number of bytes per second, got ${maxRate}`);
-  return { kind, workers, diskConcurrency, netConcurrency, createConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency), workerNice: 0 };
+  return { kind, workers, diskConcurrency, netConcurrency, createConcurrency, maxRate, copyMethod: o.copyMethod ?? PIPELINE_DEFAULTS.copyMethod, inFlight: d.inFlight(workers, diskConcurrency, d.postAhead), workerNice: 0, postAhead: d.postAhead };
 }
 
 /** applyDefaults('restore') (restore, restore-db, restore-table, migrate): workers at a lower priority. */

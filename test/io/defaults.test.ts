@@ -14,17 +14,17 @@ const usageError = (fn: () => unknown) => {
 
 describe('applyDefaults', () => {
   it('fills a copying operation with 4 workers, 4 tasks per disk and per S3 endpoint, no rate limit, stream, and 64 entries in flight', () => {
-    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, createConcurrency: 1, maxRate: 0, copyMethod: 'stream', inFlight: 64, workerNice: 0 });
+    expect(applyDefaults('copy', {})).toEqual({ kind: 'copy', workers: 4, diskConcurrency: 4, netConcurrency: 4, createConcurrency: 1, maxRate: 0, copyMethod: 'stream', inFlight: 64, workerNice: 0, postAhead: 8 });
   });
 
-  it('fills a restore with one worker per core, its workers at the restore nice value', () => {
+  it('fills a restore with one worker per core, 24 tasks queued ahead per worker, its workers at the restore nice value', () => {
     const cores = os.availableParallelism();
-    expect(restoreDefaults()).toEqual({ kind: 'restore', workers: cores, diskConcurrency: 4, netConcurrency: 4, createConcurrency: 1, maxRate: 0, copyMethod: 'stream', inFlight: cores * 16, workerNice: 10 });
+    expect(restoreDefaults()).toEqual({ kind: 'restore', workers: cores, diskConcurrency: 4, netConcurrency: 4, createConcurrency: 1, maxRate: 0, copyMethod: 'stream', inFlight: cores * 48, workerNice: 10, postAhead: 24 });
   });
 
   it('fills a restore with the workers and disk concurrency it is given', () => {
     const o = { workers: 3, diskConcurrency: 2 };
-    expect(restoreDefaults(o)).toMatchObject({ workers: 3, diskConcurrency: 2, inFlight: 48, workerNice: PIPELINE_DEFAULTS.restoreWorkerNice });
+    expect(restoreDefaults(o)).toMatchObject({ workers: 3, diskConcurrency: 2, inFlight: 3 * PIPELINE_DEFAULTS.restore.postAhead * 2, workerNice: PIPELINE_DEFAULTS.restoreWorkerNice });
   });
 
   it('fills a hashing operation with one worker per core and workers x disk concurrency x 2 entries in flight', () => {
@@ -33,7 +33,7 @@ describe('applyDefaults', () => {
   });
 
   it('keeps the values a caller gives and derives entries in flight from them', () => {
-    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, createConcurrency: 3, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, createConcurrency: 3, maxRate: 5e6, copyMethod: 'reflink', inFlight: 3 * PIPELINE_DEFAULTS.postAhead * 2, workerNice: 0 });
+    expect(applyDefaults('copy', { workers: 3, diskConcurrency: 1, netConcurrency: 2, createConcurrency: 3, maxRate: 5e6, copyMethod: 'reflink' })).toEqual({ kind: 'copy', workers: 3, diskConcurrency: 1, netConcurrency: 2, createConcurrency: 3, maxRate: 5e6, copyMethod: 'reflink', inFlight: 3 * PIPELINE_DEFAULTS.postAhead * 2, workerNice: 0, postAhead: PIPELINE_DEFAULTS.postAhead });
     expect(applyDefaults('hash', { workers: 3, diskConcurrency: 2 }).inFlight).toBe(12);
   });
 
