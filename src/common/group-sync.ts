@@ -75,12 +75,18 @@ export function groupSyncAll(sets: { dirs: string[]; files?: string[] }[]): void
  * ~1.3 s of flushing after the last copy of 1.5 GB became ~0.1 s).
  */
 export async function groupSyncAsync(dirs: string[], files?: string[]): Promise<void> {
+  return groupSyncAllAsync([{ dirs, ...(files ? { files } : {}) }]);
+}
+
+/** groupSyncAll off the event loop (groupSyncAsync's sets). */
+export async function groupSyncAllAsync(sets: { dirs: string[]; files?: string[] }[]): Promise<void> {
+  const dirs = sets.flatMap((s) => s.dirs);
   if (!dirs.length) return;
   if (useSyncfs()) {
     if (await syncfsAsync(oneDirPerDevice(dirs))) return void (syncfsWorks = true);
     syncfsWorks = false;
   }
-  syncEach(dirs, files);
+  for (const s of sets) if (s.dirs.length) syncEach(s.dirs, s.files);
 }
 
 /**

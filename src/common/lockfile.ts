@@ -61,6 +61,13 @@ export interface LockOptions {
 }
 
 /**
+ * The locks this process holds across an await (withLockAsync). This process's synchronous code
+ * waiting for one would sleep with the event loop blocked, so the holder could never finish: such
+ * a caller is refused at once instead.
+ */
+const heldAcrossAwait = new Set<string>();
+
+/**
  * An exclusive lock file. The owner record is written to a private file first and hard-linked to
  * the lock's name (link fails if the name exists), so a lock is never seen half-written. A lock
  * whose owner process is dead is taken over: it is renamed aside, and if what was moved turns out
@@ -70,6 +77,11 @@ export class LockFile {
   private constructor(readonly file: string) {}
 
   static acquire(file: string, opts: LockOptions): LockFile {
+    if (heldAcrossAwait.has(file)) throw new CvError('LOCKED', `${opts.what} is locked by another operation of this process (pid ${process.pid})`);
+    return LockFile.take(file, opts);
+  }
+
+  private static take(file: string, opts: LockOptions): LockFile {
     const deadline = Date.now() + (opts.waitMs ?? 0);
     const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), holder: opts.holder };
     const mine = `${file}.new-${process.pid}-${uniqueHex()}`;
@@ -137,6 +149,18 @@ export function withLock<T>(file: string, opts: LockOptions, fn: () => T): T {
   try {
     return fn();
   } finally {
+    lock.release();
+  }
+}
+
+/** withLock for work that awaits while it holds the lock (see LockFile.held). */
+export async function withLockAsync<T>(file: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = LockFile.acquire(file, opts);
+  heldAcrossAwait.add(file);
+  try {
+    return await fn();
+  } finally {
+    heldAcrossAwait.delete(file);
     lock.release();
   }
 }

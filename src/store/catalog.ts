@@ -4,7 +4,7 @@ import { CvError, notFound, usage } from '../common/errors.js';
 import { readJson, removeGroupTemps, renameGroupTemps, writeFileAtomic, writeGroupTemps, writeJsonAtomic, type GroupTemps } from '../common/durable.js';
 import { groupSync } from '../common/group-sync.js';
 import { makeDirs, removeFile, syncDir } from '../common/fsio.js';
-import { withLock } from '../common/lockfile.js';
+import { withLock, withLockAsync, type LockOptions } from '../common/lockfile.js';
 import { appendChanges } from './chunk-index.js';
 import { knownChunkPaths, rememberChunkPaths } from './chunk-paths.js';
 import { loadCluster, volumesOf, type ClusterConfig, type Volume } from './cluster.js';
@@ -32,11 +32,25 @@ export class Cluster {
   /** Serialises catalog changes of one database across threads and processes. */
   withDbLock<T>(db: string, fn: () => T): T {
     makeDirs(this.catalogDir());
-    return withLock(path.join(this.catalogDir(), `${dbNameOf(db)}.lock`), { holder: `writer of ${db}`, waitMs: 60_000, what: `database ${db}` }, () => {
+    return withLock(this.dbLockFile(db), this.dbLockOptions(db), () => {
       // A multi-partition commit killed after its commit point is finished by the next lock holder.
       rollForwardLocked(this, db);
       return fn();
     });
+  }
+  /** withDbLock held across awaits (a group commit waiting on its syncfs); this process's other callers are refused meanwhile (LockFile). */
+  withDbLockAsync<T>(db: string, fn: () => Promise<T>): Promise<T> {
+    makeDirs(this.catalogDir());
+    return withLockAsync(this.dbLockFile(db), this.dbLockOptions(db), () => {
+      rollForwardLocked(this, db);
+      return fn();
+    });
+  }
+  private dbLockFile(db: string): string {
+    return path.join(this.catalogDir(), `${dbNameOf(db)}.lock`);
+  }
+  private dbLockOptions(db: string): LockOptions {
+    return { holder: `writer of ${db}`, waitMs: 60_000, what: `database ${db}` };
   }
   withHomeLock<T>(fn: () => T): T {
     makeDirs(this.catalogDir());

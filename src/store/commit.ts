@@ -5,7 +5,7 @@ import { makeDir, removeTree } from '../common/fsio.js';
 import { groupSyncAsync } from '../common/group-sync.js';
 import { chunkFileNames, chunkPaths, loadChunksById, loadDatabase, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type FileEntry } from './catalog.js';
 import { commitVersionLocked, ensureChunksLocked } from './mvcc.js';
-import { publishLocked, type PublishItem } from './multi-commit.js';
+import { publishLockedAsync, type PublishItem } from './multi-commit.js';
 
 /**
  * The store's commit API: the one way anything outside the store (restore, generate, the coming
@@ -114,7 +114,7 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
   });
   try {
     await groupSyncAsync(stages.map((s) => s.dir));
-    const chunks = c.withDbLock(db, () => {
+    const chunks = await c.withDbLockAsync(db, async () => {
       const def = loadDatabase(c, db);
       // Only the stages' own chunk files are read; the paths of the others come from a cache.
       const files = chunkFileNames(c, db);
@@ -127,7 +127,7 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
         if (!chunk) throw conflict(`partition ${s.chunk.path} (${s.chunkId}) of ${db} was dropped or created by another writer while being written`);
         return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, ...staged };
       });
-      return publishLocked(c, db, publish, undefined, true);
+      return publishLockedAsync(c, db, publish);
     });
     for (const s of stages) s.state = 'committed';
     return chunks;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { conflict } from '../common/errors.js';
 import { removeGroupTemps, writeJsonAtomic, type GroupTemps } from '../common/durable.js';
 import { removeTree, renamePath } from '../common/fsio.js';
-import { groupSyncAll, syncEach } from '../common/group-sync.js';
+import { groupSyncAll, groupSyncAllAsync, syncEach } from '../common/group-sync.js';
 import { applyCommitLocked, commitRecordFile, loadChunks, loadDatabase, nextCids, prepareChunkFiles, tableOf, type ChunkMeta, type Cluster, type CommitRecord, type DatabaseDef, type FileEntry } from './catalog.js';
 import { foldLongLogLocked } from './chunk-summaries.js';
 import { gcChunkLocked, livePins } from './mvcc.js';
@@ -62,6 +62,14 @@ export interface PublishItem {
   origin?: { chunkId: string; cid: number };
 }
 
+/** A publish under way: the stages renamed so far, the chunks' new records and their temps. */
+interface Publishing {
+  renamed: string[];
+  chunks: ChunkMeta[];
+  temps?: GroupTemps;
+  def?: DatabaseDef;
+}
+
 /**
  * Publishes staged versions of any tables in any chunks of one database together: allocate the
  * cids in one write, rename each stage to its version directory, write the new chunk files as
@@ -70,45 +78,79 @@ export interface PublishItem {
  * point), apply it (the change log, then each temp renamed over its chunk file), remove it, then
  * GC. Before the commit point a failure leaves the catalog as it was (renamed directories are
  * removed, or GC removes them as unreferenced). Runs under the database lock.
- * `stagesDurable`: the caller already made the stages' files durable (commitStages), so only the
- * renames' parent directories need syncing; see FSYNC_EACH_MAX for how.
  */
-export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?: DatabaseDef, stagesDurable = false): ChunkMeta[] {
-  foldLongLogLocked(c, db);
-  const cid0 = nextCids(c, db, items.length);
-  const renamed: string[] = [];
-  const merged = new Map<string, ChunkMeta>();
-  let chunks: ChunkMeta[] = [];
-  let temps: GroupTemps | undefined;
+export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?: DatabaseDef): ChunkMeta[] {
+  const p: Publishing = { renamed: [], chunks: [], ...(def ? { def } : {}) };
   try {
-    items.forEach((p, i) => {
-      const cid = cid0 + i;
-      const version = `${p.table}_${p.physIndex}_${cid}`;
-      const to = path.join(c.chunkDir(p.chunk, db), version);
-      renamePath(p.dir, to);
-      renamed.push(to);
-      const base = merged.get(p.chunk.chunkId) ?? p.chunk;
-      const bytes = p.files.reduce((a, f) => a + f.size, 0);
-      const v = { cid, version, rows: p.rows, bytes, files: p.files, updateTime: new Date().toISOString(), ...(p.origin ? { origin: p.origin } : {}) };
-      merged.set(p.chunk.chunkId, { ...base, tables: { ...base.tables, [p.table]: v } });
-    });
-    // The chunk files' temps, written now: one group sync makes them durable with the renames.
-    chunks = [...merged.values()];
-    temps = prepareChunkFiles(c, db, chunks);
-    syncPublished(renamed, temps, stagesDurable);
-    writeJsonAtomic(commitRecordFile(c, db), { format: 1, ...(def ? { def } : {}), chunks } satisfies CommitRecord);
+    stagePublish(c, db, items, p);
+    syncPublished(p, false, groupSyncAll);
+    writeJsonAtomic(commitRecordFile(c, db), recordOf(p));
   } catch (err) {
-    if (temps) removeGroupTemps(temps);
-    // A record that made it to its name is committed (the next lock holder applies it): keep its directories.
-    if (!fs.existsSync(commitRecordFile(c, db))) for (const d of renamed) removeTree(d);
+    abandonPublish(c, db, p);
     throw err;
   }
-  // Past the commit point: the record makes the versions visible; applying it is idempotent.
-  applyCommitLocked(c, db, { format: 1, ...(def ? { def } : {}), chunks }, temps);
-  const pins = livePins(c);
-  for (const k of chunks) gcChunkLocked(c, db, k, pins);
-  return chunks;
+  return applyPublished(c, db, p);
 }
+
+/**
+ * publishLocked of stages whose files the caller already made durable (commitStages), so only the
+ * renames' parent directories need syncing (see FSYNC_EACH_MAX for how), with that sync off the
+ * event loop. The lock stays held meanwhile (the caller holds it with Cluster.withDbLockAsync):
+ * a restore's main thread then takes the workers' replies and posts their next tasks while the
+ * syncfs runs, rather than waiting on it (0.3-0.5 s of a many-shape restore's main thread).
+ */
+export async function publishLockedAsync(c: Cluster, db: string, items: PublishItem[]): Promise<ChunkMeta[]> {
+  const p: Publishing = { renamed: [], chunks: [] };
+  try {
+    stagePublish(c, db, items, p);
+    await syncPublished(p, true, groupSyncAllAsync);
+    writeJsonAtomic(commitRecordFile(c, db), recordOf(p));
+  } catch (err) {
+    abandonPublish(c, db, p);
+    throw err;
+  }
+  return applyPublished(c, db, p);
+}
+
+/** Before the commit point: the cids, each stage renamed to its version, the chunk files' temps. */
+function stagePublish(c: Cluster, db: string, items: PublishItem[], p: Publishing): void {
+  foldLongLogLocked(c, db);
+  const cid0 = nextCids(c, db, items.length);
+  const merged = new Map<string, ChunkMeta>();
+  items.forEach((x, i) => {
+    const cid = cid0 + i;
+    const version = `${x.table}_${x.physIndex}_${cid}`;
+    const to = path.join(c.chunkDir(x.chunk, db), version);
+    renamePath(x.dir, to);
+    p.renamed.push(to);
+    const base = merged.get(x.chunk.chunkId) ?? x.chunk;
+    const bytes = x.files.reduce((a, f) => a + f.size, 0);
+    const v = { cid, version, rows: x.rows, bytes, files: x.files, updateTime: new Date().toISOString(), ...(x.origin ? { origin: x.origin } : {}) };
+    merged.set(x.chunk.chunkId, { ...base, tables: { ...base.tables, [x.table]: v } });
+  });
+  // The chunk files' temps, written now: one group sync makes them durable with the renames.
+  p.chunks = [...merged.values()];
+  p.temps = prepareChunkFiles(c, db, p.chunks);
+}
+
+const recordOf = (p: Publishing): CommitRecord => ({ format: 1, ...(p.def ? { def: p.def } : {}), chunks: p.chunks });
+
+/** A failure before the commit point: the temps removed, and the renamed stages unless a record made it to its name. */
+function abandonPublish(c: Cluster, db: string, p: Publishing): void {
+  if (p.temps) removeGroupTemps(p.temps);
+  // A record that made it to its name is committed (the next lock holder applies it): keep its directories.
+  if (!fs.existsSync(commitRecordFile(c, db))) for (const d of p.renamed) removeTree(d);
+}
+
+/** Past the commit point: the record makes the versions visible; applying it is idempotent. Then GC. */
+function applyPublished(c: Cluster, db: string, p: Publishing): ChunkMeta[] {
+  applyCommitLocked(c, db, recordOf(p), p.temps);
+  const pins = livePins(c);
+  for (const k of p.chunks) gcChunkLocked(c, db, k, pins);
+  return p.chunks;
+}
+
+type SyncSets = (sets: { dirs: string[]; files?: string[] }[]) => void | Promise<void>;
 
 /**
  * Makes the renames durable (their parents; the renamed stages too unless the caller made them
@@ -116,13 +158,14 @@ export function publishLocked(c: Cluster, db: string, items: PublishItem[], def?
  * their own, one syncfs fewer per group commit. A few parents of durable stages are fsynced one
  * by one instead (FSYNC_EACH_MAX), and the temps then take their own group sync.
  */
-function syncPublished(renamed: string[], temps: GroupTemps, stagesDurable: boolean): void {
-  const parents = [...new Set(renamed.map((d) => path.dirname(d)))];
-  const chunkFiles = { dirs: temps.dirs, files: temps.temps };
+function syncPublished(p: Publishing, stagesDurable: boolean, all: SyncSets): void | Promise<void> {
+  const parents = [...new Set(p.renamed.map((d) => path.dirname(d)))];
+  const chunkFiles = { dirs: p.temps!.dirs, files: p.temps!.temps };
   if (stagesDurable && parents.length <= FSYNC_EACH_MAX) {
     syncEach(parents, []);
-    groupSyncAll([chunkFiles]);
-  } else groupSyncAll([{ dirs: stagesDurable ? parents : [...renamed, ...parents] }, chunkFiles]);
+    return all([chunkFiles]);
+  }
+  return all([{ dirs: stagesDurable ? parents : [...p.renamed, ...parents] }, chunkFiles]);
 }
 
 /** A load's commit: check the bases of one table's stages, extend the scheme, publish them together. */
