@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,5 +57,19 @@ describe('the local backend', () => {
     fs.symlinkSync('/etc/passwd', path.join(dir, 'index', 'ln'));
     expect(() => b.read('index/ln')).toThrow(/symbolic link/);
     expect(() => b.read('index/../../etc/passwd')).toThrow(/unsafe repository object name/);
+  });
+
+  it('leaves out of a listing a temp renamed away while the directory is read, as a worker writing an index does', async () => {
+    fs.mkdirSync(path.join(dir, 'index'));
+    // Another process makes temps and renames them to their names as fast as it can, the way a
+    // worker writes a pack index while the main thread lists the indexes.
+    const churn = `const fs=require('fs'),p=require('path');const d=process.argv[1];for(let i=0;;i++){const t=p.join(d,'.tmp-'+i);fs.writeFileSync(t,'x');fs.renameSync(t,p.join(d,'ix'+(i%50)));}`;
+    const child = spawn(process.execPath, ['-e', churn, path.join(dir, 'index')], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 1500; i++) for (const o of b.list('index/')) expect(o.name.startsWith('index/')).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

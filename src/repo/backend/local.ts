@@ -36,17 +36,22 @@ export class LocalBackend implements Backend {
 
   list(prefix: string): ObjectInfo[] {
     const out: ObjectInfo[] = [];
+    const add = (name: string, kind: string) => {
+      if (kind !== 'file') return void out.push({ name, size: 0, irregular: kind });
+      // A listing is a snapshot taken while writers work: a temp renamed away (a worker's pack
+      // index made durable) between the directory read and this stat is simply not in it.
+      const st = fs.lstatSync(path.join(this.spec.root, name), { throwIfNoEntry: false });
+      if (st) out.push({ name, size: st.size });
+    };
     const walk = (rel: string[], depth: number) => {
       for (const e of listDir(this.spec.root, rel)) {
-        const name = [...rel, e.name].join('/');
         if (e.kind === 'directory' && depth > 0) walk([...rel, e.name], depth - 1);
-        else if (e.kind === 'file') out.push({ name, size: fs.lstatSync(path.join(this.spec.root, name)).size });
-        else out.push({ name, size: 0, irregular: e.kind });
+        else add([...rel, e.name].join('/'), e.kind);
       }
     };
     // '' lists the top level only (directories as irregular); packs/<2 hex>/<id> is the deepest layout: two levels under a prefix.
     // A directory that does not exist holds nothing, as an S3 prefix without objects.
-    if (prefix === '') for (const e of fs.existsSync(this.spec.root) ? listDir(this.spec.root, []) : []) out.push(e.kind === 'file' ? { name: e.name, size: fs.lstatSync(path.join(this.spec.root, e.name)).size } : { name: e.name, size: 0, irregular: e.kind });
+    if (prefix === '') for (const e of fs.existsSync(this.spec.root) ? listDir(this.spec.root, []) : []) add(e.name, e.kind);
     else walk(nameParts(prefix.replace(/\/$/, '')), 1);
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
