@@ -153,7 +153,7 @@ export function withLock<T>(file: string, opts: LockOptions, fn: () => T): T {
   }
 }
 
-/** withLock for work that awaits while it holds the lock (see LockFile.held). */
+/** withLock for work that awaits while it holds the lock (see heldAcrossAwait). */
 export async function withLockAsync<T>(file: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
   const lock = LockFile.acquire(file, opts);
   heldAcrossAwait.add(file);

@@ -107,9 +107,11 @@ function closeAll(outs: (number | undefined)[][], ok: boolean): void {
 /**
  * Reads files back from a pack by byte range: each blob decoded and checked against its length
  * and xxh3, each file against its size and xxh3. With a dst a problem throws (restore must never
- * commit it); without, problems come back as records (check reports them all).
+ * commit it); without, problems come back as records (check reports them all). The dsts are
+ * written to `outs`, the files readPacks made for them (makeAll) and closes.
  */
-export function readPack(t: ReadPackTask, ctx: WorkerContext, packs?: OpenPacks, outs?: (number | undefined)[]): ReadResult[] {
+export function readPack(t: ReadPackTask, ctx: WorkerContext, packs?: OpenPacks, outs: (number | undefined)[] = []): ReadResult[] {
+  if (t.files.some((f, i) => f.dst !== undefined && outs[i] === undefined)) throw new Error('internal: a pack read writes files only as a reads task, which makes them');
   const codec = codecOf(t.codec);
   const bad = (problem: ReadResult['problem'], detail: string): ReadResult[] => {
     if (t.files.some((f) => f.dst)) throw corrupt(`pack ${t.pack}: ${detail}`);
@@ -127,7 +129,7 @@ export function readPack(t: ReadPackTask, ctx: WorkerContext, packs?: OpenPacks,
   try {
     if (reader.size !== t.packSize) return bad('size', `pack ${t.pack} is ${reader.size} bytes, its index says ${t.packSize}`);
     const r = (readers = new PackReaders(backend, reader, t.foreign, t.files.flatMap((f) => f.blobs)));
-    return t.files.map((f, i) => readFile(f, r, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false, outs?.[i]));
+    return t.files.map((f, i) => readFile(f, r, `${t.key ?? `pack ${t.pack}`}/${f.name}`, codec, ctx, t.sync !== false, outs[i]));
   } finally {
     readers?.close();
     if (!packs) reader.close();
@@ -153,14 +155,12 @@ function blobSpan(files: ReadFile[]): ByteRange | undefined {
  * machine, 3 runs: 1.98-2.22 CPU s whole against 0.39 in 256 KiB pieces (1 MiB pieces 1.18-1.53,
  * 512 KiB 0.82).
  */
-function readFile(f: ReadFile, readers: PackReaders, what: string, codec: BlobCodec, ctx: WorkerContext, sync: boolean, made?: number): ReadResult {
+function readFile(f: ReadFile, readers: PackReaders, what: string, codec: BlobCodec, ctx: WorkerContext, sync: boolean, out: number | undefined): ReadResult {
   // A file of one blob: the blob's checksum is the file's (writePack), so one hash serves both.
   const whole = f.blobs.length === 1 ? undefined : newXxh3();
   let xxh3 = '';
   let head: Uint8Array | undefined;
-  let out: number | undefined;
   try {
-    out = made ?? (f.dst ? ctx.create(() => openFile(f.dst!, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)) : undefined);
     for (const b of f.blobs) {
       if (ctx.stopped() || !ctx.acquire(b.rawLength)) throw cancelled();
       const h = newXxh3();
@@ -190,8 +190,5 @@ function readFile(f: ReadFile, readers: PackReaders, what: string, codec: BlobCo
     const detail = err instanceof Error ? err.message : String(err);
     const problem = err instanceof MissingPack ? 'missing' : err instanceof CvError && err.code === 'CORRUPT' ? 'checksum' : 'unreadable';
     return { size: f.size, problem, detail };
-  } finally {
-    // A file made by makeAll is closed by its caller.
-    if (out !== undefined && made === undefined) closeFile(out);
   }
 }
