@@ -5,13 +5,14 @@ import { generateQuotes } from '../../dist/generate/generate.js';
 import { backup } from '../../dist/engine/index.js';
 import { Cluster, append } from '../../dist/store/index.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { countSyncs, rollBack, runCliFaulty, unkilledRun } from '../support/crash.js';
+import { countSyncs, rollBack, runCliFaulty, sweepPoints, unkilledRun } from '../support/crash.js';
 import { DB, digestOf, pointIds, resetTo, restoredDigest } from '../support/sweep-helpers.js';
 
 /**
  * Dedup under kill -9 (the fault layer's SIGKILL at the K-th durability point): an incremental
  * backup writes quotes and quotes_2 partitions that got the same rows, so their files over 1 MiB
- * (DEDUP_MIN_BYTES) are written once and referenced from a second-wave pack. A kill at any point,
+ * (DEDUP_MIN_BYTES) are written once and referenced from a second-wave pack. A kill at any point
+ * (sweepPoints: the first, the last three and one in two between, rotating from run to run),
  * second wave included, must leave the previous point (or a complete new one) restorable, and a
  * rerun must make a point that restores the source.
  */
@@ -51,7 +52,7 @@ describe('v2 dedup: a crash at each durability point of a backup that deduplicat
     expect((JSON.parse(clean.stdout) as { filesDeduplicated: number }).filesDeduplicated).toBeGreaterThan(0);
     const points = countSyncs(faultDir());
     const first = pointIds(bak())[0];
-    for (let k = 1; k <= points; k++) {
+    for (const k of sweepPoints('dedup backup crash sweep', points, 2)) {
       const r = crashRun(k);
       expect(unkilledRun(r, k, faultDir())).toBeUndefined();
       rollBack(faultDir(), [work]);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Cluster, hasDatabase, isCluster, loadChunks } from '../../dist/store/index.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { countSyncs, rollBack, runCliFaulty } from '../support/crash.js';
+import { countSyncs, rollBack, runCliFaulty, sweepPoints } from '../support/crash.js';
 import { DB, digestOf, resetTo, tinyBackedUp } from '../support/sweep-helpers.js';
 
 /**
@@ -11,10 +11,11 @@ import { DB, digestOf, resetTo, tinyBackedUp } from '../support/sweep-helpers.js
  * what was not yet durable rolled back, must leave every partition of the target either absent or
  * complete as the backup holds it, and a rerun must restore the rest. The store's group commit
  * (renames, the chunk files' temps, the commit record, the change log, the chunk files) comes
- * last in this restore of one group: its last COMMIT_POINTS points are each tried; before them,
- * the fsyncs of the staged files (one per file under the fault layer) every 4th.
+ * last in this restore of one group (24 points): the last COMMIT_POINTS points are each tried; before
+ * them, the fsyncs of the staged files (one per file under the fault layer, all alike) one in 8,
+ * rotating from run to run (sweepPoints).
  */
-const COMMIT_POINTS = 40;
+const COMMIT_POINTS = 28;
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(rmTmp));
 
@@ -51,7 +52,7 @@ for (const format of [2] as const) {
       expect(digestOf(target, DB)).toEqual(want);
       const points = countSyncs(faults);
       expect(points).toBeGreaterThan(COMMIT_POINTS);
-      const ks = Array.from({ length: points }, (_, i) => i + 1).filter((k) => k > points - COMMIT_POINTS || k % 4 === 1);
+      const ks = sweepPoints(`restore crash sweep (v${format})`, points, 8, (k) => k === 1 || k > points - COMMIT_POINTS);
       for (const k of ks) {
         const r = restore(k);
         expect(r.signal, `K=${k}: ${r.stderr}`).toBe('SIGKILL');
@@ -63,7 +64,6 @@ for (const format of [2] as const) {
         expect(again.code, `K=${k} rerun: ${again.stderr}`).toBe(0);
         expect(digestOf(target, DB), `K=${k}: after the rerun`).toEqual(want);
       }
-      console.log(`restore crash sweep (v${format}): ${ks.length} of ${points} durability points`);
     });
   });
 }

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
-import { countSyncs, rollBack, runCliFaulty, unkilledRun } from '../support/crash.js';
+import { countSyncs, rollBack, runCliFaulty, sweepPoints, unkilledRun } from '../support/crash.js';
 import { DB, appendRow, digestOf, pointIds, resetTo, restoredDigest, tinyBackedUp } from '../support/sweep-helpers.js';
 
 /**
- * Repository v2 (packs): a crash at every durability point (fault layer, crashAtSync = K) of one incremental backup and
- * of one prune, with what was not yet durable rolled back, must leave the last restore point
- * restorable, and a rerun must succeed.
+ * Repository v2 (packs): a crash at the durability points (fault layer, crashAtSync = K; which
+ * ones: sweepPoints) of one incremental backup and of one prune, with what was not yet durable
+ * rolled back, must leave the last restore point restorable, and a rerun must succeed.
  */
 let dir: string;
 let work: string;
@@ -48,7 +48,7 @@ describe('v2: a crash at each durability point of an incremental backup into pac
     const points = countSyncs(faultDir());
     expect(points).toBeGreaterThan(10);
     const [first] = pointIds(bak());
-    for (let k = 1; k <= points; k++) {
+    for (const k of sweepPoints('v2 backup crash sweep', points, 2)) {
       const r = crashRun([...BACKUP, bak(), DB], k);
       expect(unkilledRun(r, k, faultDir())).toBeUndefined();
       rollBack(faultDir(), [work]);
@@ -60,7 +60,6 @@ describe('v2: a crash at each durability point of an incremental backup into pac
       expect(again.code, `K=${k} rerun: ${again.stderr}`).toBe(0);
       expect(await restoredDigest(bak(), path.join(dir, 'r')), `K=${k}: rerun's point`).toEqual(after);
     }
-    console.log(`v2 backup crash sweep: ${points} durability points`);
   }, 240_000); // one crash run, rollback, restore and rerun per durability point: slow on 2 shared cores
 });
 
@@ -80,7 +79,8 @@ describe('v2: a crash at each durability point of a prune of packs', () => {
     const points = countSyncs(faultDir());
     expect(points, 'prune makes its removal of manifests durable before it removes data').toBeGreaterThan(0);
     // Each point twice (crash just before its fsync and just after), each rolled back two ways.
-    for (let run = 0; run < 4 * points; run++) {
+    // One run in three (coprime to the four variants, so every variant meets every point over three runs of the suite).
+    for (const run of sweepPoints('v2 prune crash sweep (runs of 4 variants per point)', 4 * points, 3, () => false).map((r) => r - 1)) {
       const k = (run >> 2) + 1;
       const r = crashRun(['prune', '--keep-last', '1', '--max-unused', '0', bak(), DB], k, (run & 2) !== 0);
       // A run can make one point fewer than the clean run (a repacked pack's directory already
@@ -94,6 +94,5 @@ describe('v2: a crash at each durability point of a prune of packs', () => {
       expect(pointIds(bak()), `K=${k}`).toEqual([newest]);
       expect(await restoredDigest(bak(), path.join(dir, 'r')), `K=${k}: after the rerun`).toEqual(after);
     }
-    console.log(`v2 prune crash sweep: ${points} durability points`);
   }, 240_000); // 8 durability points x 4 crash runs each, each with restores: slow on 2 shared cores
 });

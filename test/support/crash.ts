@@ -141,3 +141,20 @@ export function unkilledRun(r: { signal: NodeJS.Signals | null; code: number | n
   if (r.code === 0 && r.stderr === '' && made < k) return undefined;
   return `K=${k}: not killed (signal ${r.signal}, code ${r.code}) after ${made} durability points: ${r.stderr}`;
 }
+
+/**
+ * The durability points a sweep crashes at (or the cases of any sweep), out of 1..points. Every point costs a crash run, a
+ * rollback, restores and a rerun (~1-2 s of CPU), so a sweep tries every point `keep` names (the
+ * first and last by default: where an operation starts and publishes) and one in `stride` of the
+ * rest, from an offset drawn per run and printed: successive runs of the suite cover every point.
+ * CV_SWEEP_OFFSET=n repeats a run's choice; CV_SWEEP=all tries every point.
+ */
+export function sweepPoints(name: string, points: number, stride: number, keep: (k: number) => boolean = (k) => k <= 1 || k > points - 3): number[] {
+  const all = process.env.CV_SWEEP === 'all';
+  const fixed = process.env.CV_SWEEP_OFFSET;
+  const offset = fixed !== undefined ? Number(fixed) % stride : Math.floor(Math.random() * stride);
+  const ks = Array.from({ length: points }, (_, i) => i + 1).filter((k) => all || keep(k) || k % stride === offset);
+  const how = all ? 'CV_SWEEP=all' : `one in ${stride} from offset ${offset}; CV_SWEEP_OFFSET=${offset} repeats it, CV_SWEEP=all tries all`;
+  console.log(`${name}: ${ks.length} of ${points} tried (${how})`);
+  return ks;
+}
