@@ -22,8 +22,15 @@ export interface KdfParams {
   p: number;
 }
 
-/** scrypt N=2^16, r=8, p=1: 64 MiB and about 0.3-0.5 s on this machine (restic calibrates to 0.5 s). */
-export const KDF_DEFAULT: Readonly<KdfParams> = { N: 2 ** 16, r: 8, p: 1 };
+/**
+ * scrypt N=2^16, r=8, p=1: 64 MiB and about 0.3-0.5 s on this machine (restic calibrates to 0.5 s).
+ * CHUNKVAULT_TESTONLY_WEAKEN_KDF=1 makes new keys with N=2^10 instead, as borg's
+ * BORG_TESTONLY_WEAKEN_KDF does: the test suite runs the CLI hundreds of times on encrypted
+ * repositories, and each run spent its 0.3-0.5 s of a core on scrypt. Never set it in production: a
+ * weakened key file falls to a password guesser 64 times faster. The parameters are recorded in the
+ * key file, so a weakened key opens with or without the variable.
+ */
+export const KDF_DEFAULT: Readonly<KdfParams> = process.env.CHUNKVAULT_TESTONLY_WEAKEN_KDF === '1' ? { N: 2 ** 10, r: 8, p: 1 } : { N: 2 ** 16, r: 8, p: 1 };
 /** What a reader accepts: a hostile key file must not make opening take minutes or gigabytes. */
 const KDF_LIMIT = { N: 2 ** 20, r: 32, p: 16, memory: 1024 * 1024 * 1024 };
 

@@ -5,7 +5,11 @@ import { openRepo } from '../../dist/engine/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { rmTmp, scratchDir } from '../helpers/tmp.js';
 
-/** repo init/info and key list/add/remove/passwd as an operator runs them (real processes, default scrypt). */
+/**
+ * repo init/info and key list/add/remove/passwd as an operator runs them (real processes). The
+ * suite weakens new keys' scrypt (vitest.config.ts sets CHUNKVAULT_TESTONLY_WEAKEN_KDF); the first
+ * test checks that without the variable a key gets the production parameters.
+ */
 let dir: string;
 let n = 0;
 const PW = 'correct horse battery staple';
@@ -47,6 +51,17 @@ function encryptedRepo(): string {
 }
 
 describe('repo init and repo info', () => {
+  it('repo init makes its key with scrypt N=2^16, and with N=2^10 only under CHUNKVAULT_TESTONLY_WEAKEN_KDF=1', () => {
+    const kdfOf = (weaken: string) => {
+      const d = fresh();
+      ok(withPw(['repo', 'init', d], PW, { CHUNKVAULT_TESTONLY_WEAKEN_KDF: weaken }));
+      return jsonOf<{ kdf: string }[]>(cli(['key', 'list', d, '--json'], { CHUNKVAULT_PASSWORD: PW, CHUNKVAULT_TESTONLY_WEAKEN_KDF: undefined }))[0]!.kdf;
+    };
+    expect(kdfOf('1')).toBe('scrypt N=1024 r=8 p=1');
+    expect(kdfOf('')).toBe('scrypt N=65536 r=8 p=1');
+    expect(kdfOf('yes')).toBe('scrypt N=65536 r=8 p=1');
+  });
+
   it('repo init with a password makes an encrypted repository that repo info describes', () => {
     const d = fresh();
     const r = jsonOf<{ encryption: string; compression: string; keyId: string }>(withPw(['repo', 'init', d, '--json']));
