@@ -50,9 +50,18 @@ export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observ
   }
 }
 
-/** The pool from resolved options; `eager` boots every worker now, importing the `preload` module tasks (see CopyPipelineOptions). */
-export function newPipeline(o: FilledPipelineOptions, eager = false, preload: string[] = []): CopyPipeline {
+/** The pool from resolved options; `eager` boots workers now (true: all, or how many), importing the `preload` module tasks (see CopyPipelineOptions). */
+export function newPipeline(o: FilledPipelineOptions, eager: boolean | number = false, preload: string[] = []): CopyPipeline {
   return new CopyPipeline({ workers: o.workers, diskConcurrency: o.diskConcurrency, createConcurrency: o.createConcurrency, netConcurrency: o.netConcurrency, maxRateBytesPerSec: o.maxRate, method: o.copyMethod, eager, preload, workerNice: o.workerNice, postAhead: o.postAhead });
+}
+
+/**
+ * How many of `workers` to boot up front for `bytes` of copying: one per bootBytesPerWorker, at
+ * least one; all of them when the size is not known. A small backup then starts one thread, not
+ * four (~0.1 s of a core each on a 2-core machine that the main thread needs too).
+ */
+export function workersToBoot(workers: number, bytes: number | undefined): number {
+  return bytes === undefined ? workers : Math.min(workers, Math.max(1, Math.ceil(bytes / PIPELINE_DEFAULTS.bootBytesPerWorker)));
 }
 
 /** Runs tasks with at most `limit` in flight; the first failure stops new starts and is rethrown. */

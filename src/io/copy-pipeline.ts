@@ -31,8 +31,8 @@ export interface CopyPipelineOptions {
   batchFiles?: number;
   /** Bytes per read/write/hash block; the throttle and cancel act once per block. */
   blockSize?: number;
-  /** Boot every worker now, not on first use: a caller about to wait on something else (a key derivation) hides their start-up. */
-  eager?: boolean;
+  /** Boot workers now, not on first use (true: every one; a number: that many), so a caller about to wait on something else hides their start-up. */
+  eager?: boolean | number;
   /** Module task URLs (runModule) each worker imports as it boots, so a first task does not wait for them. */
   preload?: string[];
   /**
@@ -100,7 +100,7 @@ export class CopyPipeline {
       const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
       return new Pool<WorkerTask, WorkerReply>({
         ...poolEntry('copy-worker'),
-        minThreads: opts.eager ? opts.workers : 1,
+        minThreads: opts.eager === true ? opts.workers : Math.min(opts.workers, Math.max(1, Number(opts.eager ?? 1))),
         maxThreads: opts.workers,
         // Tasks wait in the worker's own queue, so it goes on while the main thread is busy.
         concurrentTasksPerWorker: postAhead,

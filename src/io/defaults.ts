@@ -125,8 +125,7 @@ export const PIPELINE_DEFAULTS = {
   // (scripts/create-floor.mjs, docs/PERFORMANCE.md "Session 18"). A journaled file system on more
   // cores may make names in parallel: raise it there, after measuring with that script.
   createConcurrency: 1,
-  // Unlimited unless asked: --max-rate is for protecting production I/O, not a tuning default.
-  maxRate: 0,
+  maxRate: 0, // unlimited unless asked: --max-rate protects production I/O, it is not a tuning default
   // `auto` is `stream`: the only method that hashes in the pass that copies (see copy-pipeline.ts).
   copyMethod: 'stream',
   // The worker's reused buffer stays in L2: cold check of 760 MB, 3 runs each, twice: 1 MiB
@@ -138,11 +137,10 @@ export const PIPELINE_DEFAULTS = {
   batchFiles: 256,
   // Restore and the v1 backup copy several small partitions per task (engine/batches.ts), up to
   // batchBytes and this many files: one task per partition made the main thread the many shape's
-  // bottleneck (the v1 backup, session 13, 4 pairs: 4.95-6.30 s -> 4.28-4.62 s).
-  // Many shape, v2 off, migrate, cold, 3 pairs alternating with the one-per-task build: up to 256
-  // files (~45 partitions) 3.5-4.1 s against 4.3-4.7 s; up to 64 (~12 partitions) 3.7-4.0 s
-  // against 4.4-4.5 s, the same gain within the noise. 64 keeps a batch's time small: it joins its
-  // commit group only once all of it is copied, and a failed batch is copied again one by one.
+  // bottleneck (v1 backup, session 13, 4 pairs: 4.95-6.30 -> 4.28-4.62 s). Many shape, v2 off,
+  // cold migrate, 3 pairs against one per task: up to 256 files 3.5-4.1 s vs 4.3-4.7 s; up to 64
+  // 3.7-4.0 s vs 4.4-4.5 s, the same gain within the noise. 64 keeps a batch's time small: it joins
+  // its commit group only once all of it is copied, and a failed batch is copied again one by one.
   restoreBatchFiles: 64,
   // Restore's group commit (engine/restore-group.ts), and the v1 backup's group durability with the
   // same limits (engine/backup-mirror.ts): copied partitions are published together
@@ -150,18 +148,16 @@ export const PIPELINE_DEFAULTS = {
   // files took 35 ms here against 0.45–0.9 s for an fdatasync each (src/common/group-sync.ts).
   // Was 512: each group holds the main thread (two syncfs, a commit record) while the workers'
   // queues run dry. Many shape, v2, cold migrate, 6 pairs alternating: 1,024 faster in 5, medians
-  // 4.11 -> 3.99 s (docs/PERFORMANCE.md, session 19); the many shape's 4,000 stages per database
-  // then commit in about 4 groups, and a kill loses at most one group (or commitGroupMs) of copying.
+  // 4.11 -> 3.99 s (PERFORMANCE.md, session 19); 4 groups per database there, and a kill loses at
+  // most one group (or commitGroupMs) of copying.
   commitGroupEntries: 1024,
   commitGroupBytes: 256 << 20,
-  // ... or once its first stage has waited 1 s, so a slow (throttled) restore still commits as it
-  // goes and a kill loses at most about a second of copying. Not swept.
+  // ... or once its first stage waited 1 s: a throttled restore still commits as it goes. Not swept.
   commitGroupMs: 1000,
   // Restore kicks the volumes' writeback (common/group-sync.ts WritebackKicker) each time this many
   // more bytes were copied, looking every pollMs. Emulated seed disks (4 volumes + backup, 500 MB/s
-  // each), 2.28 GB restore-db of both databases, cold, shared machine (CPU 100% busy), 3 pairs:
-  // without kicks (and with the serial `sync -f`) 236-262 MB/s, with them 339-352 MB/s. 64 MiB is
-  // ~1/8 s of the backup disk: the dirty data left for the last commit stays small; not swept.
+  // each), 2.28 GB restore-db, cold, CPU 100% busy, 3 pairs: without kicks (and with the serial
+  // `sync -f`) 236-262 MB/s, with 339-352 MB/s. 64 MiB (~1/8 s of the disk) is not swept.
   // A v2 backup kicks its local repository the same way (engine/backup-packs.ts; wide v2 `off`,
   // shared machine, 10 alternating pairs: engine median 7.89 s -> 7.69 s; faster in the 6 of 7 pairs
   // at load 8-14, slower in the 3 at load 16-18 where the CPU, not the disk, bounded the runs).
@@ -170,6 +166,9 @@ export const PIPELINE_DEFAULTS = {
   // 4.85/5.35/4.45 s with (faster in 2 of 3 pairs; the quiet run is in bench-results/README.md).
   writebackKickBytes: 64 << 20,
   writebackPollMs: 50,
+  // A backup boots a worker up front per this many bytes to copy (engine/options.ts workersToBoot),
+  // the rest as tasks queue: a 30 MB backup-all, 3 rounds: 0.89-1.05 s on 1-2 workers, 1.00-1.09 on 4.
+  bootBytesPerWorker: 16 << 20,
   // migrate restores this many databases at once through its one pipeline, so one database's last
   // large files overlap another's copies. Emulated seed disks, quiet, both databases (2 GB): one
   // after the other (two restore-db) 355.6 MB/s, both at once 464.5 MB/s (bench-results/
@@ -208,6 +207,7 @@ export const PIPELINE_DEFAULTS = {
   readonly commitGroupMs: number;
   readonly writebackKickBytes: number;
   readonly writebackPollMs: number;
+  readonly bootBytesPerWorker: number;
   readonly migrateDatabases: number;
   readonly backupDatabases: number;
   readonly restoreWorkerNice: number;

@@ -142,15 +142,19 @@ function stillWarm(c: Cluster, db: string, indexed: Indexed | undefined): Map<st
  * read one by one under the lock took 1.7 s of a 7 s backup (profile in docs/PERFORMANCE.md); read
  * here and again under the lock, the second read was ~0.2 s of the many shape's main thread.
  * Changes nothing; errors are left for the real read to report. Returns at once how many chunk
- * files it reads (a backup that will copy boots its workers meanwhile) and when they are read.
+ * files it reads and their tables' bytes by the index (none without one), so a backup that will
+ * copy boots its workers meanwhile (how many: engine/options.ts workersToBoot), and when they are read.
  */
-export function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => boolean = () => true, concurrency = 32): { chunks: number; done: Promise<void> } {
+export function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => boolean = () => true, concurrency = 32): { chunks: number; bytes?: number; done: Promise<void> } {
   let read: ReturnType<typeof indexedSummaries>;
   let names: string[];
+  let bytes: number | undefined;
   try {
     // Without a usable index the pin reads every chunk file: warm them all, as listed, and keep none.
     read = indexedSummaries(c, db);
-    names = read ? [...read.chunks.values()].filter(wanted).map((k) => k.chunkId) : fs.readdirSync(chunksDir(c, db)).filter((f) => f.endsWith('.json') && !f.startsWith('.')).map((f) => f.slice(0, -5));
+    const picked = read ? [...read.chunks.values()].filter(wanted) : undefined;
+    if (picked) bytes = picked.reduce((sum, k) => Object.values(k.tables).reduce((s, t) => s + t.bytes, sum), 0);
+    names = picked ? picked.map((k) => k.chunkId) : fs.readdirSync(chunksDir(c, db)).filter((f) => f.endsWith('.json') && !f.startsWith('.')).map((f) => f.slice(0, -5));
   } catch {
     return { chunks: 0, done: Promise.resolve() };
   }
@@ -175,7 +179,7 @@ export function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => 
   const done = Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane)).then(() => {
     if (read) perDb.set(db, { key: read.indexed.key, chunks: parsed });
   });
-  return { chunks: names.length, done };
+  return { chunks: names.length, ...(bytes === undefined ? {} : { bytes }), done };
 }
 
 const SMALL = 64 * 1024;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CopyPipeline } from '../../dist/io/index.js';
 import { applyDefaults } from '../../dist/io/index.js';
-import { withPipeline } from '../../dist/engine/options.js';
+import { withPipeline, workersToBoot } from '../../dist/engine/options.js';
 
 function recorder() {
   const events: string[] = [];
@@ -48,5 +48,14 @@ describe('withPipeline', () => {
       }),
     ).rejects.toThrow('boom');
     expect(seen!.cancelled).toBe(true);
+  });
+});
+
+describe('workersToBoot', () => {
+  const MiB = 1 << 20;
+  it('boots one worker per 16 MiB to copy, at least one and at most all, and all when the size is unknown', () => {
+    expect([0, 16 * MiB, 16 * MiB + 1, 40 * MiB, 1e9].map((b) => workersToBoot(4, b))).toEqual([1, 1, 2, 3, 4]);
+    expect(workersToBoot(4, undefined)).toBe(4);
+    expect(workersToBoot(1, 1e9)).toBe(1);
   });
 });

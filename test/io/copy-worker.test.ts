@@ -31,6 +31,18 @@ describe('copy worker module tasks', () => {
     }
   });
 
+  it('boots as many workers up front as eager asks, not all of them', async () => {
+    const marker = path.join(dir, 'eager-two.log');
+    const pipe = new CopyPipeline({ workers: 4, diskConcurrency: 2, eager: 2, preload: [markerUrl(marker)] });
+    try {
+      await until(() => lines(marker) === 2);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(lines(marker)).toBe(2);
+    } finally {
+      await pipe.close();
+    }
+  });
+
   it('imports a module task that was not preloaded on its first task', async () => {
     const marker = path.join(dir, 'on-demand.log');
     const url = markerUrl(marker);
