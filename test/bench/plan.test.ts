@@ -32,7 +32,10 @@ describe('chunkvault plan', () => {
   // measured by the committed quiet-machine plans (bench-results), not by a timed test.
   it.skipIf(!canEmulate)(`projects backup, check and restore from two samples on emulated disks and measures a validation run on the same disks${SKIP}`, async () => {
     const out = path.join(dir, 'out');
-    const r = await runCliAsync(['--home', path.join(dir, 'home'), 'plan', '--size', '10GB', '--emulate', 'volumes=2x200MB/s,backup=1x200MB/s', '--samples', '20MB,40MB', '--validate', '80MB', '--out', out, '--label', 't', '--json'], { CHUNKVAULT_EMULATE_STATE_DIR: stateDir });
+    // A device check of 128 MB per disk (0.64 s at 200 MB/s), not the default ~3 s of data: three
+    // disks x four transfers were ~36 s of this file. The throttle's 100 ms catch-up is ~16% of so
+    // short a transfer, hence the wider tolerance; the rate itself is emulate.test.ts's to check.
+    const r = await runCliAsync(['--home', path.join(dir, 'home'), 'plan', '--size', '10GB', '--emulate', 'volumes=2x200MB/s,backup=1x200MB/s', '--samples', '20MB,40MB', '--validate', '80MB', '--device-test-size', '128MB', '--device-tolerance', '25', '--out', out, '--label', 't', '--json'], { CHUNKVAULT_EMULATE_STATE_DIR: stateDir });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as PlanJson;
     expect(j.plan.disks.kind).toBe('emulated');
@@ -41,8 +44,9 @@ describe('chunkvault plan', () => {
     for (const p of j.plan.projections) {
       expect(p.low).toBeLessThanOrEqual(p.seconds);
       expect(p.seconds).toBeLessThanOrEqual(p.high);
-      // 10 GB at 200 MB/s: no projection beats the disks
-      expect(p.diskFloorSeconds).toBeCloseTo(50, 0);
+      // 10 GB at 200 MB/s as the device check measured it (within its ±25%): no projection beats the disks
+      expect(p.diskFloorSeconds).toBeGreaterThanOrEqual(10e9 / (200e6 * 1.25));
+      expect(p.diskFloorSeconds).toBeLessThanOrEqual(10e9 / (200e6 * 0.75));
       expect(p.seconds).toBeGreaterThanOrEqual(p.diskFloorSeconds!);
     }
     const v = j.plan.validation!;

@@ -15,6 +15,7 @@ interface Flags {
   workers?: number;
   diskConcurrency?: number;
   deviceTolerance?: string;
+  deviceTestSize?: string;
   out: string;
   label?: string;
 }
@@ -33,6 +34,7 @@ export function registerPlan(program: Command): void {
     .option('--workers <n>', 'worker threads (default: the copy default)', intOpt('--workers'))
     .option('--disk-concurrency <n>', 'tasks running on a disk at once (default: the copy default)', intOpt('--disk-concurrency'))
     .option('--device-tolerance <pct>', 'with --emulate: allowed distance from the asked rate in the device check (default 5)')
+    .option('--device-test-size <bytes>', 'with --emulate: size of the device check\'s test file per disk (default: about 3 s of data at the asked rate)')
     .option('--out <dir>', 'where to write the plan files', 'bench-results')
     .option('--label <label>', 'name part of the plan files (default: plan-<size>)')
     .addHelpText('after', '\n--home is the parent directory for the sample cluster homes (the volume disk; default: the OS temp dir); they are removed afterwards.')
@@ -54,6 +56,7 @@ export function registerPlan(program: Command): void {
           ...(o.workers ? { workers: o.workers } : {}),
           ...(o.diskConcurrency ? { diskConcurrency: o.diskConcurrency } : {}),
           ...(tol !== undefined ? { deviceTolerance: tol } : {}),
+          ...(o.deviceTestSize ? { deviceTestBytes: parseBytes(o.deviceTestSize) } : {}),
           out: o.out,
           label: (o.label ?? `plan-${o.size.toLowerCase()}`).replace(/[^A-Za-z0-9_.-]+/g, '-'),
           argv: ['chunkvault', ...process.argv.slice(2)],
