@@ -33,7 +33,9 @@ export { s3Retries } from '../repo/backend/index.js';
  * over several databases learns each one's total as it plans.
  */
 export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number | (() => number), fn: (pipeline: CopyPipeline) => Promise<T>, started?: CopyPipeline): Promise<T> {
-  const pipeline = started ?? newPipeline(o);
+  // With the total known, no more workers than it needs: piscina starts a thread per task posted
+  // while the first is still booting, so a tiny check ran two (~0.1 s of a core each).
+  const pipeline = started ?? newPipeline(typeof totalBytes === 'number' ? { ...o, workers: workersToBoot(o.workers, totalBytes) } : o);
   try {
     observer?.attach?.(pipeline);
     const tick = () => observer?.bytes?.(pipeline.bytesDone, typeof totalBytes === 'number' ? totalBytes : totalBytes());

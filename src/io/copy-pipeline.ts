@@ -73,9 +73,12 @@ export class CopyPipeline {
   private readonly method: UsedMethod;
   private readonly batchBytes: number;
   private readonly batchFiles: number;
+  /** The most worker threads it runs. */
+  readonly workers: number;
 
   constructor(opts: CopyPipelineOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new CvError('USAGE', `workers must be >= 1, got ${opts.workers}`);
+    this.workers = opts.workers;
     const net = opts.netConcurrency ?? opts.diskConcurrency;
     const limitFor = (id: string) => (id.startsWith('net:') ? net : opts.diskConcurrency);
     // The workers hold the limit (disk-slots.ts); the main thread posts up to postAhead times it.

@@ -51,6 +51,16 @@ describe('withPipeline', () => {
   });
 });
 
+describe('withPipeline pool size', () => {
+  const workersFor = (total: number | (() => number)) => withPipeline(applyDefaults('copy', { workers: 4 }), undefined, total, async (p) => p.workers);
+  it('runs no more workers than a known total needs (one per 16 MiB), and all of them when the total comes later', async () => {
+    expect(await workersFor(1000)).toBe(1);
+    expect(await workersFor(40 << 20)).toBe(3);
+    expect(await workersFor(1e9)).toBe(4);
+    expect(await workersFor(() => 1000)).toBe(4);
+  });
+});
+
 describe('workersToBoot', () => {
   const MiB = 1 << 20;
   it('boots one worker per 16 MiB to copy, at least one and at most all, and all when the size is unknown', () => {
