@@ -5,7 +5,7 @@ import { applyDefaults, diskOf, fsTypeOf, mayClone, type CopyPipeline, type Fill
 import { Cluster, loadDatabase, loadSummaries, parsePartitionPath, pinSummaries, tableOf, warmChunks, type ChunkMeta, type DatabaseDef } from '../store/index.js';
 import { needsFiles, planBackup, unchangedSince, type BackupPlan } from './backup-plan.js';
 import { readPrevious, writtenPartitions } from './carried-point.js';
-import { defaultHolder, newPipeline, withPipeline, workersToBoot, type OperationOptions } from './options.js';
+import { defaultHolder, newPipeline, withPipeline, workersFor, type OperationOptions } from './options.js';
 import type { Journal } from '../repo/journal.js';
 import { newPointId, type ManifestToWrite } from '../repo/manifest.js';
 import { Repository, type RepoFormat } from '../repo/repository.js';
@@ -189,7 +189,7 @@ async function pinAndPlan(c: Cluster, repo: Repository, o: BackupOptions, wanted
   const previous = readPrevious(repo);
   const withFiles = needsFiles(previous, { ...(o.tables?.length ? { tables: o.tables } : {}), ...(wanted ? { wanted } : {}), force: !!o.force });
   const warm = warmChunks(c, o.dbPath, withFiles);
-  if (warm.chunks > 0) pool.started ??= newPipeline(pool.copying, workersToBoot(pool.copying.workers, warm.bytes), repo.packs ? [PACK_TASK] : []);
+  if (warm.chunks > 0) pool.started ??= newPipeline(pool.copying, workersFor(pool.copying.workers, warm.bytes), repo.packs ? [PACK_TASK] : []);
   await warm.done;
   const snapshot = pinSummaries(c, o.dbPath, withFiles);
   try {

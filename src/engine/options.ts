@@ -35,7 +35,7 @@ export { s3Retries } from '../repo/backend/index.js';
 export async function withPipeline<T>(o: FilledPipelineOptions, observer: Observer | undefined, totalBytes: number | (() => number), fn: (pipeline: CopyPipeline) => Promise<T>, started?: CopyPipeline): Promise<T> {
   // With the total known, no more workers than it needs: piscina starts a thread per task posted
   // while the first is still booting, so a tiny check ran two (~0.1 s of a core each).
-  const pipeline = started ?? newPipeline(typeof totalBytes === 'number' ? { ...o, workers: workersToBoot(o.workers, totalBytes) } : o);
+  const pipeline = started ?? newPipeline(typeof totalBytes === 'number' ? { ...o, workers: workersFor(o.workers, totalBytes) } : o);
   try {
     observer?.attach?.(pipeline);
     const tick = () => observer?.bytes?.(pipeline.bytesDone, typeof totalBytes === 'number' ? totalBytes : totalBytes());
@@ -58,11 +58,12 @@ export function newPipeline(o: FilledPipelineOptions, eager: boolean | number = 
 }
 
 /**
- * How many of `workers` to boot up front for `bytes` of copying: one per bootBytesPerWorker, at
- * least one; all of them when the size is not known. A small backup then starts one thread, not
- * four (~0.1 s of a core each on a 2-core machine that the main thread needs too).
+ * How many of `workers` `bytes` of copying or hashing needs: one per bootBytesPerWorker, at least
+ * one; all of them when the size is not known. A backup boots that many up front, and a pool with a
+ * known total runs no more, so a small job starts one thread, not four (~0.1 s of a core each on a
+ * 2-core machine whose main thread needs it too).
  */
-export function workersToBoot(workers: number, bytes: number | undefined): number {
+export function workersFor(workers: number, bytes: number | undefined): number {
   return bytes === undefined ? workers : Math.min(workers, Math.max(1, Math.ceil(bytes / PIPELINE_DEFAULTS.bootBytesPerWorker)));
 }
 

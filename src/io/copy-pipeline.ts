@@ -99,11 +99,13 @@ export class CopyPipeline {
     };
     // Made on the first task, not here: an operation that copies nothing (a no-change backup-all)
     // then neither loads piscina nor boots a thread (that thread was ~0.2 CPU s of a 0.4 s run).
+    // Unless eager: then made now, with every worker or that many booted.
+    const boot = opts.eager === true ? opts.workers : Math.min(opts.workers, Number(opts.eager ?? 0));
     this.makePool = () => {
       const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
       return new Pool<WorkerTask, WorkerReply>({
         ...poolEntry('copy-worker'),
-        minThreads: opts.eager === true ? opts.workers : Math.min(opts.workers, Math.max(1, Number(opts.eager ?? 1))),
+        minThreads: Math.max(1, boot),
         maxThreads: opts.workers,
         // Tasks wait in the worker's own queue, so it goes on while the main thread is busy.
         concurrentTasksPerWorker: postAhead,
@@ -113,7 +115,7 @@ export class CopyPipeline {
         workerData,
       });
     };
-    if (opts.eager) this.made = this.makePool();
+    if (boot > 0) this.made = this.makePool();
   }
 
   private get pool(): Piscina<WorkerTask, WorkerReply> {

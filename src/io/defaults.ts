@@ -166,7 +166,7 @@ export const PIPELINE_DEFAULTS = {
   // 4.85/5.35/4.45 s with (faster in 2 of 3 pairs; the quiet run is in bench-results/README.md).
   writebackKickBytes: 64 << 20,
   writebackPollMs: 50,
-  // A worker per this many bytes to copy or hash (engine/options.ts workersToBoot), up front in a
+  // A worker per this many bytes to copy or hash (engine/options.ts workersFor), up front in a
   // backup, at most with a known total: 30 MB backup-all, 3 rounds: 1-2 workers 0.89-1.05 s, 4 1.00-1.09.
   bootBytesPerWorker: 16 << 20,
   // migrate restores this many databases at once through its one pipeline, so one database's last

@@ -143,7 +143,7 @@ function stillWarm(c: Cluster, db: string, indexed: Indexed | undefined): Map<st
  * here and again under the lock, the second read was ~0.2 s of the many shape's main thread.
  * Changes nothing; errors are left for the real read to report. Returns at once how many chunk
  * files it reads and their tables' bytes by the index (none without one), so a backup that will
- * copy boots its workers meanwhile (how many: engine/options.ts workersToBoot), and when they are read.
+ * copy boots its workers meanwhile (how many: engine/options.ts workersFor), and when they are read.
  */
 export function warmChunks(c: Cluster, db: string, wanted: (k: ChunkSummary) => boolean = () => true, concurrency = 32): { chunks: number; bytes?: number; done: Promise<void> } {
   let read: ReturnType<typeof indexedSummaries>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CopyPipeline } from '../../dist/io/index.js';
 import { applyDefaults } from '../../dist/io/index.js';
-import { withPipeline, workersToBoot } from '../../dist/engine/options.js';
+import { withPipeline, workersFor } from '../../dist/engine/options.js';
 
 function recorder() {
   const events: string[] = [];
@@ -61,11 +61,11 @@ describe('withPipeline pool size', () => {
   });
 });
 
-describe('workersToBoot', () => {
+describe('workersFor', () => {
   const MiB = 1 << 20;
   it('boots one worker per 16 MiB to copy, at least one and at most all, and all when the size is unknown', () => {
-    expect([0, 16 * MiB, 16 * MiB + 1, 40 * MiB, 1e9].map((b) => workersToBoot(4, b))).toEqual([1, 1, 2, 3, 4]);
-    expect(workersToBoot(4, undefined)).toBe(4);
-    expect(workersToBoot(1, 1e9)).toBe(1);
+    expect([0, 16 * MiB, 16 * MiB + 1, 40 * MiB, 1e9].map((b) => workersFor(4, b))).toEqual([1, 1, 2, 3, 4]);
+    expect(workersFor(4, undefined)).toBe(4);
+    expect(workersFor(1, 1e9)).toBe(1);
   });
 });
