@@ -28,6 +28,16 @@ interface PlanJson {
 }
 
 describe('chunkvault plan', () => {
+  it('refuses a bad --device-test-size with one line and exit 2, and makes nothing', async () => {
+    const home = path.join(dir, 'bad-size');
+    const r = await runCliAsync(['--home', home, 'plan', '--size', '1GB', '--emulate', 'volumes=1x100MB/s,backup=1x100MB/s', '--device-test-size', 'abc', '--out', path.join(dir, 'bad-out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^chunkvault: bad size "abc"/)]);
+    expect(fs.existsSync(home)).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'bad-out'))).toBe(false);
+  });
+
+
   // What it asserts is the plan's shape and arithmetic, never whether a time fell inside: speed is
   // measured by the committed quiet-machine plans (bench-results), not by a timed test.
   it.skipIf(!canEmulate)(`projects backup, check and restore from two samples on emulated disks and measures a validation run on the same disks${SKIP}`, async () => {
