@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backendFor, type Backend } from '../../dist/repo/backend/index.js';
 import { rmTmp, tmpDir } from '../helpers/tmp.js';
 
@@ -50,6 +50,37 @@ describe('the local backend', () => {
       { name: 'packs/aa/evil', size: 0, irregular: 'symlink' },
       { name: 'packs/bb/b2', size: 1 },
     ]);
+  });
+
+  it('reads a span given at open with one pread, and serves its blobs and any read outside it', () => {
+    const data = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
+    b.write('packs/ab/span', data);
+    const reads = vi.spyOn(fs, 'readSync');
+    try {
+      const r = b.open('packs/ab/span', { offset: 1000, length: 5000 })!;
+      const got = (offset: number, length: number) => {
+        const dst = Buffer.alloc(length + 3); // a buffer larger than the read, as a worker's blob buffer is
+        r.readAt(dst, offset, length);
+        return dst.subarray(0, length);
+      };
+      for (let at = 1000; at < 6000; at += 500) expect(got(at, 500).equals(data.subarray(at, at + 500))).toBe(true);
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(got(8000, 100).equals(data.subarray(8000, 8100))).toBe(true); // outside the span: read on its own
+      expect(reads).toHaveBeenCalledTimes(2);
+      r.close();
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('a span that runs past the end of its object reads what is there and still refuses a read past the end', () => {
+    b.write('packs/ab/short', Buffer.from('0123456789'));
+    const r = b.open('packs/ab/short', { offset: 4, length: 1 << 20 })!;
+    const dst = Buffer.alloc(4);
+    r.readAt(dst, 4, 4);
+    expect(dst.toString()).toBe('4567');
+    expect(() => r.readAt(Buffer.alloc(8), 6, 8)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    r.close();
   });
 
   it('refuses to read through a symbolic link and rejects names with ..', () => {

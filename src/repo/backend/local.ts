@@ -10,6 +10,14 @@ import type { Backend, BackendSpec, ByteRange, ObjectInfo, ObjectReader, ObjectS
 const COMPONENT_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/;
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
+/**
+ * A span (every blob a restore or check task reads from one pack) up to this size is read with one
+ * pread on its first read, and its blobs copied out of memory: the many shape's tasks read ~64
+ * blobs of a few hundred bytes each, one pread apiece (~28,000 in a migrate, ~0.27 s of each
+ * worker). A larger span (large files) is read blob by blob, straight into the caller's buffer.
+ */
+export const LOCAL_SPAN_READ_MAX = 4 << 20;
+
 /** An object name as path components; anything but safe components joined by `/` is a bug or hostile. */
 export function nameParts(name: string): string[] {
   const parts = name.split('/');
@@ -69,19 +77,30 @@ export class LocalBackend implements Backend {
     }
   }
 
-  open(name: string, _span?: ByteRange): ObjectReader | undefined {
+  open(name: string, span?: ByteRange): ObjectReader | undefined {
     const f = openRegularFile(this.spec.root, nameParts(name));
     if (!f) return undefined;
     const { fd, file, size } = f;
+    const pread = (dst: Uint8Array, offset: number, length: number) => {
+      for (let done = 0; done < length; ) {
+        const n = fs.readSync(fd, dst, done, length - done, offset + done);
+        if (n === 0) throw corrupt(`${file} shrank while being read`);
+        done += n;
+      }
+    };
+    let held: { at: number; bytes: Uint8Array } | undefined;
     return {
       size,
       readAt(dst: Uint8Array, offset: number, length: number): void {
         if (offset < 0 || length < 0 || offset + length > size) throw corrupt(`${file} is ${size} bytes; bytes ${offset}..${offset + length} are past its end`);
-        for (let done = 0; done < length; ) {
-          const n = fs.readSync(fd, dst, done, length - done, offset + done);
-          if (n === 0) throw corrupt(`${file} shrank while being read`);
-          done += n;
+        if (held === undefined && span && span.length <= LOCAL_SPAN_READ_MAX && offset >= span.offset && offset + length <= span.offset + span.length) {
+          // The span's first read reads all of it that the object holds (a hostile span may run past its end).
+          const bytes = new Uint8Array(Math.min(span.length, size - span.offset));
+          pread(bytes, span.offset, bytes.length);
+          held = { at: span.offset, bytes };
         }
+        if (held && offset >= held.at && offset + length <= held.at + held.bytes.length) dst.set(held.bytes.subarray(offset - held.at, offset - held.at + length));
+        else pread(dst.subarray(0, length), offset, length);
       },
       close: () => fs.closeSync(fd),
     };
