@@ -1,7 +1,8 @@
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { backendFor, type Backend, type BackendSpec } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { isPointId, parseManifest, resolvePointIn, type Manifest, type ManifestEntry, type ManifestToWrite } from './manifest.js';
+import { isPointId, parseManifest, resolvePointId, resolvePointIn, type Manifest, type ManifestEntry, type ManifestHead, type ManifestPartition, type ManifestToWrite } from './manifest.js';
+import { scanPointRead } from './manifest-scan.js';
 import { foreignPacks, indexObject, isPackId, packObject, toManifestEntry, validatePackIndex, type PackIndex, type PackedEntry } from './pack-format.js';
 import type { JournalRecord, JournalRecords } from './journal.js';
 import type { ForeignSizes } from './pack-readers.js';
@@ -48,15 +49,33 @@ export class PackedStore {
   }
 
   readPoint(id: string): Manifest {
+    const { buf, file } = this.openPoint(id);
+    return parseManifest(buf, id, file);
+  }
+
+  /** A point object's bytes, opened (decrypted and checked by the codec), and what to call it. */
+  private openPoint(id: string): { buf: Buffer; file: string } {
     if (!isPointId(id)) throw usage(`bad restore point id "${id}"`);
     const name = `points/${id}.json`;
     const bytes = this.backend.read(name);
     if (bytes === undefined) throw notFound(`restore point ${id} does not exist in ${this.backendSpec.root}`);
-    return parseManifest(this.codec.openObject(bytes), id, `${this.backendSpec.root}/${name}`);
+    const open = this.codec.openObject(bytes);
+    return { buf: Buffer.from(open.buffer, open.byteOffset, open.byteLength), file: `${this.backendSpec.root}/${name}` };
   }
 
   resolve(asOf?: string): Manifest {
     return resolvePointIn(this.pointIds(), (id) => this.readPoint(id), this.backendSpec.root, asOf);
+  }
+
+  /**
+   * resolve() a partition at a time, as a local point file is scanned (manifest-scan.ts): the point
+   * object is opened (decrypted) in memory and read through as lines, so each partition comes with
+   * its line.
+   */
+  scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
+    const id = resolvePointId(this.pointIds(), (x) => this.readPoint(x).created, this.backendSpec.root, asOf);
+    const { buf, file } = this.openPoint(id);
+    return scanPointRead((dst, pos) => (pos < buf.length ? buf.copy(dst, 0, pos) : 0), id, file, each);
   }
 
   /** The commit point of a backup: the manifest object, durable and create-only. */

@@ -33,10 +33,14 @@ export class PartitionLines implements Iterable<ManifestPartition> {
   private parsed: (ManifestPartition | undefined)[] | undefined = [];
   private lineBytes = 0;
 
-  /** Keeps a verified partition: its line as read, or (read whole) its serialisation. */
+  /**
+   * Keeps a verified partition: its line as read, or (read whole) its serialisation. While the
+   * lines are small the object itself is kept too, so the first reader does not parse it again.
+   */
   add(p: ManifestPartition, line?: Buffer): void {
     const bytes = line ?? Buffer.from(JSON.stringify(p), 'utf8');
     if ((this.lineBytes += bytes.length) > KEEP_PARSED_BYTES) this.parsed = undefined;
+    else this.parsed![this.length] = p;
     if (this.used + bytes.length > this.open.length) this.seal(Math.max(SLAB, bytes.length));
     bytes.copy(this.open, this.used);
     this.at3.push(this.packed.length, this.used, this.used + bytes.length);

@@ -9,7 +9,7 @@ import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckSt
 import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecords } from './journal.js';
 import { entryKey, listPointIds, ofDatabase, resolvePoint, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition, type PartitionSummary } from './manifest.js';
-import { pickManifest, pickWhole, pointIdIn, scanManifest, splitWhole } from './manifest-scan.js';
+import { pickManifest, pickWhole, pointIdIn, scanManifest } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, removeEntry, walkDirs, warmPaths, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
@@ -196,7 +196,7 @@ export class Repository {
 
   /** point() a partition at a time: each goes to `each`; the head returns once all passed the checks (manifest-scan.ts). */
   scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
-    return ofDatabase(this.packs ? splitWhole(this.packs.resolve(asOf), each) : scanManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), each), this.dbPath, this.dir);
+    return ofDatabase(this.packs ? this.packs.scanPoint(asOf, each) : scanManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), each), this.dbPath, this.dir);
   }
 
   /** scanPoint in one pass, for a reader that keeps a little of each partition: what `pick` kept, once all passed (pickManifest). */

@@ -8,7 +8,10 @@ const partition = (i: number, pad = 0): ManifestPartition =>
 
 function linesOf(n: number, pad: number): PartitionLines {
   const lines = new PartitionLines();
-  for (let i = 0; i < n; i++) lines.add(partition(i), Buffer.from(JSON.stringify(partition(i, pad))));
+  for (let i = 0; i < n; i++) {
+    const p = partition(i, pad);
+    lines.add(p, Buffer.from(JSON.stringify(p)));
+  }
   return lines;
 }
 
@@ -27,6 +30,17 @@ describe('PartitionLines', () => {
     const first = lines.at(0);
     lines.at(1);
     expect(lines.at(0)).toBe(first);
+  });
+
+  it('keeps the partition it was handed while the lines are small, so its first reader parses nothing', () => {
+    const lines = new PartitionLines();
+    const p = partition(0, 10);
+    lines.add(p, Buffer.from(JSON.stringify(p)));
+    const q = partition(1, 10);
+    lines.add(q); // read whole: serialised to keep its line
+    expect(lines.at(0)).toBe(p);
+    expect(lines.at(1)).toBe(q);
+    expect(JSON.parse(lines.text(1))).toEqual(q);
   });
 
   it('keeps no parsed partitions once the lines pass 8 MiB, so a huge point stays compact', () => {
