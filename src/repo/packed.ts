@@ -70,10 +70,14 @@ export class PackedStore {
   /**
    * resolve() a partition at a time, as a local point file is scanned (manifest-scan.ts): the point
    * object is opened (decrypted) in memory and read through as lines, so each partition comes with
-   * its line.
+   * its line. An --as-of time reads only the candidates' heads, as pointIdIn does for local files.
    */
   scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
-    const id = resolvePointId(this.pointIds(), (x) => this.readPoint(x).created, this.backendSpec.root, asOf);
+    const id = resolvePointId(this.pointIds(), (x) => this.scanOpened(x).created, this.backendSpec.root, asOf);
+    return this.scanOpened(id, each);
+  }
+
+  private scanOpened(id: string, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
     const { buf, file } = this.openPoint(id);
     return scanPointRead((dst, pos) => (pos < buf.length ? buf.copy(dst, 0, pos) : 0), id, file, each);
   }
