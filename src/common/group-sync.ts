@@ -28,6 +28,20 @@ function oneDirPerDevice(dirs: string[]): string[] {
   return [...byDev.values()];
 }
 
+/**
+ * A set of directories to make durable. `anchors`: paths on every file system the set's
+ * directories are on (their database's root on a volume, say); syncfs then stats those rather
+ * than each directory: 12,000 `statx` in a many-shape restore's group commits, ~80 ms of its main
+ * thread (docs/PERFORMANCE.md, session 22).
+ */
+export interface SyncSet {
+  dirs: string[];
+  files?: string[];
+  anchors?: string[];
+}
+
+const probes = (sets: SyncSet[]) => oneDirPerDevice(sets.flatMap((s) => s.anchors ?? s.dirs));
+
 function syncPath(file: string): void {
   const fd = openFile(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
@@ -58,11 +72,10 @@ export function groupSync(dirs: string[], files?: string[]): void {
 }
 
 /** groupSync of several sets at once: one syncfs covers them all; the fallback syncs each set as groupSync would. */
-export function groupSyncAll(sets: { dirs: string[]; files?: string[] }[]): void {
-  const dirs = sets.flatMap((s) => s.dirs);
-  if (!dirs.length) return;
+export function groupSyncAll(sets: SyncSet[]): void {
+  if (!sets.some((s) => s.dirs.length)) return;
   if (useSyncfs()) {
-    if (syncfs(oneDirPerDevice(dirs))) return void (syncfsWorks = true);
+    if (syncfs(probes(sets))) return void (syncfsWorks = true);
     syncfsWorks = false;
   }
   for (const s of sets) if (s.dirs.length) syncEach(s.dirs, s.files);
@@ -79,11 +92,10 @@ export async function groupSyncAsync(dirs: string[], files?: string[]): Promise<
 }
 
 /** groupSyncAll off the event loop (groupSyncAsync's sets). */
-export async function groupSyncAllAsync(sets: { dirs: string[]; files?: string[] }[]): Promise<void> {
-  const dirs = sets.flatMap((s) => s.dirs);
-  if (!dirs.length) return;
+export async function groupSyncAllAsync(sets: SyncSet[]): Promise<void> {
+  if (!sets.some((s) => s.dirs.length)) return;
   if (useSyncfs()) {
-    if (await syncfsAsync(oneDirPerDevice(dirs))) return void (syncfsWorks = true);
+    if (await syncfsAsync(probes(sets))) return void (syncfsWorks = true);
     syncfsWorks = false;
   }
   for (const s of sets) if (s.dirs.length) syncEach(s.dirs, s.files);

@@ -29,6 +29,13 @@ export class Cluster {
   chunkDir(c: { volume: string; path: string }, db: string): string {
     return path.join(c.volume, 'CHUNKS', dbNameOf(db), ...c.path.split('/').filter(Boolean));
   }
+  /**
+   * The database's directory on each volume the chunks are on: what a group sync probes for the
+   * file systems of their version directories (a volume's CHUNKS/<db> tree is one file system).
+   */
+  dbRootsOf(chunks: Iterable<{ volume: string }>, db: string): string[] {
+    return [...new Set([...chunks].map((k) => path.join(k.volume, 'CHUNKS', dbNameOf(db))))];
+  }
   /** Serialises catalog changes of one database across threads and processes. */
   withDbLock<T>(db: string, fn: () => T): T {
     makeDirs(this.catalogDir());

@@ -2,9 +2,9 @@ import path from 'node:path';
 import { uniqueHex } from '../common/unique-name.js';
 import { conflict } from '../common/errors.js';
 import { makeDir, removeTree } from '../common/fsio.js';
-import { groupSyncAsync } from '../common/group-sync.js';
+import { groupSyncAllAsync } from '../common/group-sync.js';
 import { chunkFileNames, chunkPaths, loadChunksById, loadDatabase, tableOf, type ChunkMeta, type Cluster, type DatabaseDef, type FileEntry } from './catalog.js';
-import { commitVersionLocked, ensureChunksLocked } from './mvcc.js';
+import { commitVersionLocked, dirMadeHere, ensureChunksLocked } from './mvcc.js';
 import { publishLockedAsync, type PublishItem } from './multi-commit.js';
 
 /**
@@ -113,7 +113,7 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
     return x.stage;
   });
   try {
-    await groupSyncAsync(stages.map((s) => s.dir));
+    await groupSyncAllAsync([{ dirs: stages.map((s) => s.dir), anchors: c.dbRootsOf(stages.map((s) => s.chunk), db) }]);
     const chunks = await c.withDbLockAsync(db, async () => {
       const def = loadDatabase(c, db);
       // Only the stages' own chunk files are read; the paths of the others come from a cache.
@@ -125,7 +125,7 @@ export async function commitStages(c: Cluster, db: string, items: StagedCommit[]
         // A chunk placed by placeChunks is created here, unless its path is taken meanwhile.
         const chunk = byId.get(s.chunkId) ?? (Object.keys(s.chunk.tables).length === 0 && !paths.has(s.chunk.path) ? s.chunk : undefined);
         if (!chunk) throw conflict(`partition ${s.chunk.path} (${s.chunkId}) of ${db} was dropped or created by another writer while being written`);
-        return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, ...staged };
+        return { chunk, table: s.table, physIndex: tableOf(def, s.table).physIndex, dir: s.dir, dirMadeHere: dirMadeHere(s.chunk), ...staged };
       });
       return publishLockedAsync(c, db, publish);
     });
@@ -163,5 +163,5 @@ export function ensureChunks(c: Cluster, db: string, wanted: { path: string; chu
 export function placeChunks(c: Cluster, db: string, wanted: { path: string; chunkId?: string }[]): { chunks: Map<string, ChunkMeta>; durable: Promise<void> } {
   const newDirs: string[] = [];
   const chunks = c.withDbLock(db, () => ensureChunksLocked(c, db, wanted, { placeOnly: true, newDirs }));
-  return { chunks, durable: groupSyncAsync(newDirs, []) };
+  return { chunks, durable: groupSyncAllAsync([{ dirs: newDirs, files: [], anchors: c.dbRootsOf(chunks.values(), db) }]) };
 }

@@ -21,6 +21,15 @@ import { foldLongLogLocked, loadPinnedLocked, loadSummaries } from './chunk-summ
 const STAGING_RE = /^\.(.+)_tid_(\d+)_[0-9a-f]+$/;
 
 /**
+ * Chunks whose directory this process's placement made (ensureChunksLocked). A publish that only
+ * adds versions to such a chunk skips its GC (multi-commit.ts): nothing there is superseded, and
+ * what else could be there (a crashed concurrent writer's stage) waits for the chunk's next GC.
+ * Weak, so a placement's chunks go with it.
+ */
+const madeHere = new WeakSet<ChunkMeta>();
+export const dirMadeHere = (k: ChunkMeta): boolean => madeHere.has(k);
+
+/**
  * Finds the chunks for partition paths, creating missing ones (placed round-robin over volumes).
  * Reads the catalog once however many paths are asked for. `placeOnly`: a missing chunk gets its
  * placement and directory but no chunk file; commitStages then creates it with its first version.
@@ -37,7 +46,9 @@ export function ensureChunksLocked(c: Cluster, db: string, wanted: { path: strin
     if (byPath.has(w.path)) continue;
     const vol = c.volumes[count++ % c.volumes.length]!;
     const chunk: ChunkMeta = { chunkId: w.chunkId ?? randomUUID(), path: w.path, node: vol.node, volume: vol.path, tables: {} };
-    for (const p of makeDirsDeferred(c.chunkDir(chunk, db))) parents.add(p);
+    const levels = makeDirsDeferred(c.chunkDir(chunk, db));
+    if (levels.length) madeHere.add(chunk);
+    for (const p of levels) parents.add(p);
     made.push(chunk);
     byPath.set(w.path, chunk);
   }

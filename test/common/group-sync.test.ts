@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { WritebackKicker, groupSyncAsync } from '../../dist/common/group-sync.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { WritebackKicker, groupSyncAllAsync, groupSyncAsync } from '../../dist/common/group-sync.js';
 import { rmTmp, scratchDir, tmpDir } from '../helpers/tmp.js';
 
 let dir: string;
@@ -55,6 +55,24 @@ describe('groupSyncAsync', () => {
     expect(lines.filter((l) => l.startsWith('start')).sort()).toEqual([`start -f ${a}`, `start -f ${other}`].sort());
     // Both started before either ended: not one after another.
     expect(lines.slice(0, 2).every((l) => l.startsWith('start'))).toBe(true);
+  });
+});
+
+describe('groupSyncAllAsync', () => {
+  it('finds the file systems from a set\'s anchors, without a stat of each of its directories', async () => {
+    fakeSync(0);
+    const dirs = ['p1', 'p2', 'p3'].map((d) => path.join(dir, d));
+    for (const d of dirs) fs.mkdirSync(d);
+    const stat = vi.spyOn(fs, 'statSync');
+    try {
+      await groupSyncAllAsync([{ dirs, anchors: [dir] }]);
+      const statted = stat.mock.calls.map((a) => String(a[0]));
+      expect(statted).toContain(dir);
+      expect(statted.filter((f) => dirs.includes(f))).toEqual([]);
+    } finally {
+      stat.mockRestore();
+    }
+    expect(calls()).toEqual([`start -f ${dir}`, `end -f ${dir}`]);
   });
 });
 

@@ -95,6 +95,52 @@ describe('commitStages', () => {
     expect(loadChunks(c, db).find((k) => k.path === p2!.path)?.tables.trades?.rows).toBe(v.rows);
   });
 
+  it('does not read the directory of a chunk this process placed, where the publish superseded nothing', async () => {
+    const { c, db, chunks } = setup();
+    const [p1, p2] = chunks;
+    const { placed, stage, staged } = await placedAgain(c, db, p2!, p1!);
+    const chunkDir = c.chunkDir(placed, db);
+    const readdir = vi.spyOn(fs, 'readdirSync');
+    try {
+      await commitStages(c, db, [{ stage, staged }]);
+      expect(readdir.mock.calls.map((a) => String(a[0])).filter((d) => d === chunkDir)).toEqual([]);
+    } finally {
+      readdir.mockRestore();
+    }
+    expect(loadChunks(c, db).find((k) => k.path === p2!.path)?.tables.trades?.rows).toBe(p1!.tables.trades!.rows);
+  });
+
+  it('still collects the version a publish supersedes in a chunk this process placed', async () => {
+    const { c, db, chunks } = setup();
+    const [p1, p2] = chunks;
+    const first = await placedAgain(c, db, p2!, p1!);
+    await commitStages(c, db, [{ stage: first.stage, staged: first.staged }]);
+    const old = loadChunks(c, db).find((k) => k.path === p2!.path)!;
+    const oldDir = path.join(c.chunkDir(old, db), old.tables.trades!.version);
+    const stage = stageVersion(c, db, first.placed, 'trades');
+    fs.cpSync(oldDir, stage.dir, { recursive: true });
+    await commitStages(c, db, [{ stage, staged: first.staged }]);
+    expect(fs.existsSync(oldDir)).toBe(false);
+    expect(loadChunks(c, db).find((k) => k.path === p2!.path)!.tables.trades!.cid).toBeGreaterThan(old.tables.trades!.cid);
+  });
+
+  it('collects what a dead writer left in a placed chunk whose directory already stood', async () => {
+    const { c, db, chunks } = setup();
+    const [p1, p2] = chunks;
+    dropPartition(c, db, p2!.path);
+    const dirOf = c.chunkDir(p2!, db);
+    const leftover = path.join(dirOf, '.trades_0_tid_999999999_abc');
+    fs.mkdirSync(leftover, { recursive: true });
+    const { chunks: placedChunks, durable } = placeChunks(c, db, [{ path: p2!.path }]);
+    await durable;
+    const placed = placedChunks.get(p2!.path)!;
+    expect(c.chunkDir(placed, db)).toBe(dirOf);
+    const stage = stageVersion(c, db, placed, 'trades');
+    fs.cpSync(path.join(c.chunkDir(p1!, db), p1!.tables.trades!.version), stage.dir, { recursive: true });
+    await commitStages(c, db, [{ stage, staged: { rows: p1!.tables.trades!.rows, files: p1!.tables.trades!.files } }]);
+    expect(fs.existsSync(leftover)).toBe(false);
+  });
+
   it('does not read back for its path a chunk file an earlier group commit of this process wrote', async () => {
     const { c, db, chunks } = setup();
     const [p1, p2] = chunks;
