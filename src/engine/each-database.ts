@@ -29,9 +29,7 @@ export interface EachDatabase<R> {
 export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseRow<R>[]> {
   const totals = new Map<string, number>();
   const sum = () => [...totals.values()].reduce((a, b) => a + b, 0);
-  // Bytes only once some database has a total: a bar at "done of 0" would read 100%.
-  const outer: Observer | undefined = x.observer && { ...x.observer, bytes: (done, total) => void (total > 0 && x.observer?.bytes?.(done, total)) };
-  const outcomes = await withPipeline(x.pipeline, outer, sum, async (pipeline) => {
+  const outcomes = await withPipeline(x.pipeline, untilPlanned(x.observer), sum, async (pipeline) => {
     const settled = await settleEach(x.dbs, x.limit, pipeline, x.name, (dbPath) => {
       const inner: Observer = {
         plan: (tables) => x.observer?.plan?.(tables),
@@ -44,6 +42,9 @@ export async function eachDatabase<R>(x: EachDatabase<R>): Promise<DatabaseRow<R
   });
   return rowsOf(outcomes);
 }
+
+/** The observer, given bytes only once some database has a total: a bar at "done of 0" would read 100%. */
+export const untilPlanned = (observer: Observer | undefined): Observer | undefined => observer && { ...observer, bytes: (done, total) => void (total > 0 && observer.bytes?.(done, total)) };
 
 /**
  * Runs `run` on every item, `limit` at a time, on a shared pipeline: an item's failure becomes its

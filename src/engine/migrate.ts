@@ -4,12 +4,13 @@ import { PIPELINE_DEFAULTS, restoreDefaults, type CopyPipeline } from '../io/ind
 import { dbNameOf, hasDatabase, loadDatabase, type Cluster } from '../store/index.js';
 import { PACK_TASK } from '../repo/packed.js';
 import { newPipeline, withPipeline, type OperationOptions } from './options.js';
-import { settleEach } from './each-database.js';
+import { settleEach, untilPlanned } from './each-database.js';
 import { parsePattern } from './pattern.js';
 import { once } from '../repo/settings.js';
-import { listRepositories } from '../repo/repository.js';
+import { listRepositories, Repository } from '../repo/repository.js';
+import type { ManifestHead } from '../repo/manifest.js';
 import { runRestore, type RestoreTarget } from './restore.js';
-import { openPoint, openTargetCluster, type SourcePoint, type TablePair } from './restore-plan.js';
+import { openTargetCluster, scanSource, type SourcePoint, type TablePair } from './restore-plan.js';
 
 export interface MigrateOptions extends OperationOptions, RestoreTarget {
   backupDir: string;
@@ -37,8 +38,10 @@ export interface MigrateResult {
   mbPerSec: number;
 }
 
+/** A database to migrate: its repository, and the head of the restore point (verified whole) whose partitions are read when it starts. */
 interface Task {
-  src: SourcePoint;
+  repo: Repository;
+  head: ManifestHead;
   targetDb: string;
   pairs: TablePair[];
 }
@@ -48,11 +51,11 @@ interface Task {
  * as lines and parsed on each access (3 passes were 12,000 parses, ~0.1 s, before the workers
  * started on the many shape).
  */
-function countEntries(t: Task): { entries: number[]; bytes: number } {
-  const entries = t.pairs.map(() => 0);
+function countEntries(src: SourcePoint, pairs: TablePair[]): { entries: number[]; bytes: number } {
+  const entries = pairs.map(() => 0);
   let bytes = 0;
-  for (const x of t.src.manifest.partitions)
-    t.pairs.forEach((p, k) => {
+  for (const x of src.manifest.partitions)
+    pairs.forEach((p, k) => {
       const e = x.tables[p.src];
       if (!e) return;
       entries[k]!++;
@@ -83,32 +86,39 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const c = openTargetCluster(o.home, true);
   const rows: MigrateRow[] = [];
   const fail = (db: string, tables: string[], err: unknown) => rows.push(...tables.map((t) => ({ dbName: db, tableName: t, success: false, errorMsg: messageOf(err) })));
-  // The pool, booted once the first point is open (so it is known whether its workers read packs):
-  // its workers start while the other points are read and the first database is placed, not after.
+  // The pool, booted once the first repository is open (so it is known whether its workers read
+  // packs): its workers start while the first database is planned and placed, not after.
   // Many shape, v2, cold, 6 pairs alternating: faster in 6 (docs/PERFORMANCE.md, session 19).
   let early: CopyPipeline | undefined;
   try {
-    const tasks = openTasks(o, dbs, c, password, fail, (src) => (early ??= newPipeline(copying, true, src.repo.packs ? [PACK_TASK] : [])));
-    const counted = tasks.map(countEntries);
-    o.observer?.plan?.(tasks.flatMap((t, i) => t.pairs.map((p, k) => ({ dbName: t.targetDb, tableName: p.dst, total: counted[i]!.entries[k]! }))));
-    const total = counted.reduce((a, x) => a + x.bytes, 0);
+    const tasks = openTasks(o, dbs, c, password, fail, (repo) => (early ??= newPipeline(copying, true, repo.packs ? [PACK_TASK] : [])));
+    const totals = new Map<Task, number>();
     let partitions = 0;
     let bytes = 0;
+    // A database's partitions are read when it starts, and its plan and bytes reported then: the
+    // first database's copies do not wait for the others' points (docs/PERFORMANCE.md, session 22).
+    const restoreOne = (t: Task, pipeline: CopyPipeline) => {
+      const src = scanSource(t.repo, t.head.pointId);
+      const counted = countEntries(src, t.pairs);
+      o.observer?.plan?.(t.pairs.map((p, k) => ({ dbName: t.targetDb, tableName: p.dst, total: counted.entries[k]! })));
+      totals.set(t, counted.bytes);
+      return runRestore({ c, src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying, pipeline);
+    };
     // The databases restore at once, through one pipeline: one database's last large files then
-    // overlap the other's copies instead of leaving workers idle, and the process starts once.
+    // overlap the other's copies instead of leaving workers idle, and the process starts once. The
+    // one with the fewest entries starts first: its plan is the shortest wait for the workers.
+    const order = [...tasks].sort((a, b) => (a.head.totals?.entries ?? 0) - (b.head.totals?.entries ?? 0));
     const restoreAll = async (pipeline: CopyPipeline) => {
-      const results = await settleEach(tasks, PIPELINE_DEFAULTS.migrateDatabases, pipeline, 'migrate', (t) =>
-        runRestore({ c, src: t.src, targetDb: t.targetDb, pairs: t.pairs, pattern: parsePattern('%'), create: { db: true, tables: true } }, o, copying, pipeline),
-      );
+      const results = await settleEach(order, PIPELINE_DEFAULTS.migrateDatabases, pipeline, 'migrate', (t) => restoreOne(t, pipeline));
       results.forEach((r, i) => {
-        const t = tasks[i]!;
+        const t = order[i]!;
         if ('err' in r) return fail(t.targetDb, t.pairs.map((p) => p.dst), r.err);
         partitions += r.result.partitions;
         bytes += r.result.bytes;
         rows.push(...t.pairs.map((p) => ({ dbName: t.targetDb, tableName: p.dst, success: true, errorMsg: '' })));
       });
     };
-    await withPipeline(copying, o.observer, total, restoreAll, early);
+    await withPipeline(copying, untilPlanned(o.observer), () => [...totals.values()].reduce((a, b) => a + b, 0), restoreAll, early);
     const seconds = elapsed();
     rows.sort((a, b) => (a.dbName === b.dbName ? (a.tableName < b.tableName ? -1 : 1) : a.dbName < b.dbName ? -1 : 1));
     return { rows, partitions, bytes, seconds, mbPerSec: mbPerSec(bytes, seconds) };
@@ -117,24 +127,30 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   }
 }
 
-/** Each database's restore point and table pairs; a database that cannot be migrated becomes failed rows. `opened` sees each point opened. */
-function openTasks(o: MigrateOptions, dbs: string[], c: Cluster, password: MigrateOptions['password'], fail: (db: string, tables: string[], err: unknown) => void, opened: (src: SourcePoint) => void): Task[] {
+/**
+ * Each database's repository, restore point head and table pairs; a database that cannot be
+ * migrated becomes failed rows. The point is verified whole here (so a damaged one fails before any
+ * copy), but its partitions are not kept. `opened` sees each repository opened.
+ */
+function openTasks(o: MigrateOptions, dbs: string[], c: Cluster, password: MigrateOptions['password'], fail: (db: string, tables: string[], err: unknown) => void, opened: (repo: Repository) => void): Task[] {
   const tasks: Task[] = [];
   for (const db of dbs) {
     const targetDb = o.newDbPath ?? db;
-    let src: SourcePoint;
+    let repo: Repository;
+    let head: ManifestHead;
     try {
-      src = openPoint(o.backupDir, db, o.asOf, password);
+      repo = Repository.open(o.backupDir, db, false, undefined, password ? { password } : {});
+      head = repo.scanPoint(o.asOf);
     } catch (err) {
       // A missing or wrong password is the whole directory's, not one database's: one line, exit 11.
       if (err instanceof CvError && err.code === 'KEY') throw err;
       fail(targetDb, [o.newTable ?? o.table ?? ''], err);
       continue;
     }
-    opened(src);
-    const tables = o.table ? [o.table] : Object.keys(src.manifest.tables).sort();
+    opened(repo);
+    const tables = o.table ? [o.table] : Object.keys(head.tables).sort();
     const pairs = tables.map((t) => ({ src: t, dst: o.table ? (o.newTable ?? t) : t }));
-    if (o.table && !src.manifest.tables[o.table]) {
+    if (o.table && !head.tables[o.table]) {
       fail(targetDb, [pairs[0]!.dst], notFound(`table ${o.table} is not in the backup of ${db}`));
       continue;
     }
@@ -149,7 +165,7 @@ function openTasks(o: MigrateOptions, dbs: string[], c: Cluster, password: Migra
         continue;
       }
     }
-    tasks.push({ src, targetDb, pairs });
+    tasks.push({ repo, head, targetDb, pairs });
   }
   return tasks;
 }

@@ -47,6 +47,13 @@ export function openPoint(backupDir: string, dbPath: string, asOf?: string, pass
   return { repo, manifest: { ...head, partitions } };
 }
 
+/** openPoint of the point `pointId` of a repository already open (its head read before: migrate). */
+export function scanSource(repo: Repository, pointId: string): SourcePoint {
+  const partitions = new PartitionLines();
+  const head = repo.scanPointId(pointId, (p, line) => partitions.add(p, line));
+  return { repo, manifest: { ...head, partitions } };
+}
+
 /** The tables must be in the restore point and a pattern other than % must match a partition of them. */
 export function checkSelection(m: SourceManifest, pairs: TablePair[], pattern: PartitionPattern): void {
   for (const p of pairs) if (!Object.hasOwn(m.tables, p.src)) throw notFound(`table ${p.src} is not in restore point ${m.pointId} of ${m.dbPath}`);

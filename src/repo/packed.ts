@@ -73,11 +73,12 @@ export class PackedStore {
    * its line. An --as-of time reads only the candidates' heads, as pointIdIn does for local files.
    */
   scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
-    const id = resolvePointId(this.pointIds(), (x) => this.scanOpened(x).created, this.backendSpec.root, asOf);
-    return this.scanOpened(id, each);
+    const id = resolvePointId(this.pointIds(), (x) => this.scanPointId(x).created, this.backendSpec.root, asOf);
+    return this.scanPointId(id, each);
   }
 
-  private scanOpened(id: string, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
+  /** scanPoint of the point `id`, one that pointIds() listed. */
+  scanPointId(id: string, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
     const { buf, file } = this.openPoint(id);
     return scanPointRead((dst, pos) => (pos < buf.length ? buf.copy(dst, 0, pos) : 0), id, file, each);
   }

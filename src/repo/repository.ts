@@ -199,6 +199,11 @@ export class Repository {
     return ofDatabase(this.packs ? this.packs.scanPoint(asOf, each) : scanManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), each), this.dbPath, this.dir);
   }
 
+  /** scanPoint of the point `id`, one an earlier scan of this repository returned (so a later backup does not change which). */
+  scanPointId(id: string, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
+    return ofDatabase(this.packs ? this.packs.scanPointId(id, each) : scanManifest(this.dir, id, each), this.dbPath, this.dir);
+  }
+
   /** scanPoint in one pass, for a reader that keeps a little of each partition: what `pick` kept, once all passed (pickManifest). */
   pickPoint<T>(asOf: string | undefined, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
     const r = this.packs ? pickWhole(this.packs.resolve(asOf), pick) : pickManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), pick);

@@ -46,6 +46,13 @@ describe('migrate', () => {
     expect(last).toEqual({ done: r.bytes, total: r.bytes });
   });
 
+  it('starts the database with the fewest entries first, and plans each database as it starts', async () => {
+    const calls: string[][] = [];
+    await migrate({ home: path.join(dir, 'ordered'), backupDir: bak, observer: { plan: (t) => void calls.push(t.map((x) => `${x.dbName} ${x.tableName}`)) } });
+    // TSDB has 10 entries, DB 20 (two tables of 10).
+    expect(calls).toEqual([[`${TSDB} quotes_tsdb`], [`${DB} quotes`, `${DB} quotes_2`]]);
+  });
+
   it('restores more databases than it copies at once, each equal to its source', async () => {
     const many = path.join(dir, 'three-bak');
     fs.cpSync(bak, many, { recursive: true });
