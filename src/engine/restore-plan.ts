@@ -42,15 +42,18 @@ export interface SourcePoint {
 /** Opens a database's repository and picks the restore point (names and structure validated on read). */
 export function openPoint(backupDir: string, dbPath: string, asOf?: string, password?: PasswordSource): SourcePoint {
   const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
-  const partitions = new PartitionLines();
-  const head = repo.scanPoint(asOf, (p, line) => partitions.add(p, line));
-  return { repo, manifest: { ...head, partitions } };
+  return keptAsLines(repo, (each) => repo.scanPoint(asOf, each));
 }
 
 /** openPoint of the point `pointId` of a repository already open (its head read before: migrate). */
 export function scanSource(repo: Repository, pointId: string): SourcePoint {
+  return keptAsLines(repo, (each) => repo.scanPointId(pointId, each));
+}
+
+/** A scan's partitions kept as their lines, with the head it returns once they all passed. */
+function keptAsLines(repo: Repository, scan: (each: (p: ManifestPartition, line?: Buffer) => void) => ManifestHead): SourcePoint {
   const partitions = new PartitionLines();
-  const head = repo.scanPointId(pointId, (p, line) => partitions.add(p, line));
+  const head = scan((p, line) => partitions.add(p, line));
   return { repo, manifest: { ...head, partitions } };
 }
 
