@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, restoreDb } from '../../dist/engine/index.js';
+import { Cluster, hasDatabase } from '../../dist/store/index.js';
 import { cliJson, runCli } from '../helpers/cli.js';
 import { rmTmp } from '../helpers/tmp.js';
 import { scratchDir, DB, TSDB, backedUpSource, digests } from './helpers-restore.js';
@@ -89,6 +90,26 @@ describe('migrate', () => {
     const again = await migrate({ home, backupDir: bak, dbPath: DB, table: 'quotes_2', newDbPath: 'dfs://moved', newTable: 'q2' });
     expect(again.rows[0]!.success).toBe(false);
     expect(again.rows[0]!.errorMsg).toMatch(/table q2 already exists in dfs:\/\/moved/);
+  });
+
+  it('a point removed after migrate verified it fails that database\'s rows, creates nothing of it, and the others are migrated', async () => {
+    const home = path.join(dir, 'vanished');
+    const copy = path.join(dir, 'vanished-bak');
+    fs.cpSync(bak, copy, { recursive: true });
+    const points = path.join(copy, 'testdb', 'points');
+    // TSDB (fewer entries) starts first; when it plans, DB's point was verified but not yet read.
+    const plan = () => {
+      for (const f of fs.readdirSync(points)) fs.rmSync(path.join(points, f));
+    };
+    const r = await migrate({ home, backupDir: copy, observer: { plan } });
+    expect(r.rows.map((x) => [x.dbName, x.tableName, x.success])).toEqual([
+      [DB, 'quotes', false],
+      [DB, 'quotes_2', false],
+      [TSDB, 'quotes_tsdb', true],
+    ]);
+    expect(r.rows[0]!.errorMsg).toMatch(/does not exist/);
+    expect(hasDatabase(new Cluster(home), DB)).toBe(false);
+    expect(digests(home, TSDB)).toEqual(digests(src, TSDB));
   });
 
   it('a database whose backup is unreadable becomes a failed row while the others are migrated', () => {
