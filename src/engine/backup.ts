@@ -150,7 +150,7 @@ async function backupLocked({ o, c, repo, elapsed, tablesOf, wanted, pool }: Loc
       tables: plan.manifestTables,
       created: createdAt,
       committed: new Date().toISOString(),
-      ...writtenPartitions(plan.parts.values()),
+      ...writtenPartitions(plan.parts.values(), repo.packs ? { previous: plan.prev?.totals, of: (chunkId, t, cid, bytes) => repo.storedBytes(chunkId, t, { cid, bytes }) } : undefined),
       stats: { copiedEntries: plan.toCopy.length, skippedEntries: plan.skippedTables.length, droppedEntries: plan.dropped, copiedBytes: copied.bytes },
     };
     lock.confirm?.();

@@ -48,22 +48,14 @@ export class CarriedPartition implements ManifestPartition {
     return this.own ? { path: this.path, chunkId: this.chunkId, tables: this.own } : new RawJson(() => this.lines.text(this.index));
   }
 
-  addTo(t: ManifestTotals): void {
-    t.partitions++;
-    if (this.own) return addEntries(t, this.own);
-    for (const [, bytes] of Object.values(this.read)) {
-      t.entries++;
-      t.bytes += bytes;
-    }
+  /** Each entry as (table, cid, bytes), without parsing the line while it is untouched. */
+  entries(): [string, number, number][] {
+    if (this.own) return Object.entries(this.own).map(([t, e]) => [t, e.cid, e.bytes]);
+    return Object.entries(this.read).map(([t, [cid, bytes]]) => [t, cid, bytes]);
   }
 }
 
-function addEntries(t: ManifestTotals, tables: Record<string, ManifestEntry>): void {
-  for (const e of Object.values(tables)) {
-    t.entries++;
-    t.bytes += e.bytes;
-  }
-}
+const entriesOf = (p: ManifestPartition): [string, number, number][] => (p instanceof CarriedPartition ? p.entries() : Object.entries(p.tables).map(([t, e]) => [t, e.cid, e.bytes]));
 
 export interface PreviousPoint {
   head: ManifestHead;
@@ -90,16 +82,36 @@ export function readPrevious(repo: Repository): PreviousPoint | undefined {
 export const tableNamesOf = (p: ManifestPartition) => (p instanceof CarriedPartition ? p.tableNames() : Object.keys(p.tables));
 export const cidOf = (p: ManifestPartition, table: string) => (p instanceof CarriedPartition ? p.cid(table) : p.tables[table]?.cid);
 
-/** The new point's partitions in path order, as written, with their totals in front. */
-export function writtenPartitions(parts: Iterable<ManifestPartition>): { totals: ManifestTotals; partitions: (ManifestPartition | RawJson)[] } {
+/**
+ * How a v2 backup counts what its point stores: `previous`, the previous point's bytesStored (a
+ * point of only its untouched partitions stores what it stored, and the pack indexes are not
+ * read); `of`, an entry's stored bytes as the index says (engine: Repository.storedBytes).
+ */
+export interface StoredCount {
+  previous: ManifestTotals | undefined;
+  of(chunkId: string, table: string, cid: number, bytes: number): number;
+}
+
+/** The new point's partitions in path order, as written, with their totals in front (v2: with `stored`, bytesStored too). */
+export function writtenPartitions(parts: Iterable<ManifestPartition>, stored?: StoredCount): { totals: ManifestTotals; partitions: (ManifestPartition | RawJson)[] } {
   const kept = [...parts].filter((p) => tableNamesOf(p).length).sort((a, b) => (a.path < b.path ? -1 : 1));
-  const totals = { partitions: 0, entries: 0, bytes: 0 };
+  const totals: ManifestTotals = { partitions: 0, entries: 0, bytes: 0 };
   for (const p of kept) {
-    if (p instanceof CarriedPartition) p.addTo(totals);
-    else {
-      totals.partitions++;
-      addEntries(totals, p.tables);
+    totals.partitions++;
+    for (const [, , bytes] of entriesOf(p)) {
+      totals.entries++;
+      totals.bytes += bytes;
     }
   }
+  if (stored) totals.bytesStored = storedTotal(kept, totals, stored);
   return { totals, partitions: kept.map((p) => (p instanceof CarriedPartition ? p.written() : p)) };
+}
+
+function storedTotal(kept: ManifestPartition[], totals: ManifestTotals, stored: StoredCount): number {
+  const prev = stored.previous;
+  const untouched = kept.every((p) => p instanceof CarriedPartition && p.unchanged());
+  if (untouched && prev?.bytesStored !== undefined && prev.entries === totals.entries && prev.partitions === totals.partitions) return prev.bytesStored;
+  let sum = 0;
+  for (const p of kept) for (const [t, cid, bytes] of entriesOf(p)) sum += stored.of(p.chunkId, t, cid, bytes);
+  return sum;
 }

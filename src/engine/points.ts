@@ -19,9 +19,8 @@ export interface PointInfo {
 }
 
 /**
- * Restore points of one database's repository, oldest first. A local point's totals are read from
- * its verified head; its partitions are parsed only for an older point without totals, or to sum
- * what a v2 repository stores for each entry.
+ * Restore points of one database's repository, oldest first. A point's totals are read from its
+ * verified head; its partitions are parsed only for an older point without them.
  */
 export function listPoints(backupDir: string, dbPath: string, password?: PasswordSource): PointInfo[] {
   const repo = Repository.open(backupDir, dbPath, false, undefined, password ? { password } : {});
@@ -38,11 +37,14 @@ function pointInfo(repo: Repository, id: string): PointInfo {
       sums.bytesStored += repo.storedBytes(p.chunkId, t, e);
     }
   };
-  // v1 stores an entry as its files, so a point's totals say everything; v2 sums its blobs as stored.
-  let m = repo.packs ? repo.scanPoint(id, add) : repo.scanPoint(id);
-  if (!repo.packs && m.totals) Object.assign(sums, m.totals, { bytesStored: m.totals.bytes });
-  else if (!repo.packs) m = repo.scanPoint(id, add);
-  return { pointId: id, created: m.created, ...sums, bytesCopied: m.stats.copiedBytes };
+  // A point's totals say everything: v1 stores an entry as its files, and a v2 point written since
+  // bytesStored came records what its blobs took. An older v2 point sums its entries' blobs from the
+  // pack indexes (at 100,000 partitions x 2 tables that read took `points` to 7 s and 580 MB).
+  const head = repo.scanPoint(id);
+  const t = head.totals;
+  if (t && (!repo.packs || t.bytesStored !== undefined)) Object.assign(sums, t, { bytesStored: t.bytesStored ?? t.bytes });
+  else repo.scanPoint(id, add);
+  return { pointId: id, created: head.created, ...sums, bytesCopied: head.stats.copiedBytes };
 }
 
 export interface PruneResult {

@@ -56,6 +56,8 @@ export interface ManifestTotals {
   partitions: number;
   entries: number;
   bytes: number;
+  /** v2: what the entries' blobs took in the repository when the point was written (their packs' bytes; deduplicated files take nothing). */
+  bytesStored?: number;
 }
 /** A partition without its file lists: what `list` keeps of one (partition-scan.ts reads it so). */
 export interface PartitionSummary {
@@ -161,7 +163,8 @@ export function validateHead(m: ManifestHead, pointId: string, file: string): vo
   if (typeof m.dbPath !== 'string' || (m.engine !== 'OLAP' && m.engine !== 'TSDB') || !isRecord(m.scheme)) throw corrupt(`${file}: bad database, engine or scheme`);
   if (typeof m.created !== 'string' || Number.isNaN(Date.parse(m.created))) throw corrupt(`${file}: bad creation time`);
   const t = m.totals;
-  if (t !== undefined && !(isRecord(t) && [t.partitions, t.entries, t.bytes].every((n) => Number.isSafeInteger(n) && n >= 0))) throw corrupt(`${file}: bad totals`);
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (t !== undefined && !(isRecord(t) && [t.partitions, t.entries, t.bytes].every(count) && (t.bytesStored === undefined || count(t.bytesStored)))) throw corrupt(`${file}: bad totals`);
   try {
     validateScheme(m.scheme);
   } catch (err) {

@@ -73,7 +73,8 @@ describe('a flipped byte in an encrypted repository', () => {
       const what = path.relative(c.repo, pick(c));
       expect(runCli(['check', c.bak, DB], PW).code, `check, ${what}`).toBe(7);
       expect(restore(c).code, `restore, ${what}`).toBe(7);
-      expect(runCli(['points', c.bak, DB], PW).code, `points, ${what}`).toBe(7);
+      // points reads a point's head (its totals say what it stores), never a pack index.
+      expect(runCli(['points', c.bak, DB], PW).code, `points, ${what}`).toBe(what.startsWith('index') ? 0 : 7);
     }
   });
 
