@@ -57,7 +57,7 @@ export function planDedup(files: DedupFile[], minBytes: number): DedupPlan {
 /** What a worker needs to reference a candidate's original: where its blobs are, once the first wave indexed them. */
 export function sameAs(store: PackedStore, twin: { src: string; key: string; name: string } | undefined): SameAs | undefined {
   if (!twin) return undefined;
-  const loc = store.locations().get(twin.key);
+  const loc = store.location(twin.key);
   const f = loc?.entry.files.find((x) => x.name === twin.name);
   if (!loc || !f) return undefined;
   return { src: twin.src, xxh3: f.xxh3, blobs: f.blobs.map((b) => ({ ...b, pack: b.pack ?? loc.pack })) };

@@ -55,36 +55,33 @@ export function scanPointRead(read: (buf: Buffer, position: number) => number, p
  * read as scanManifest reads it.
  */
 export function pickManifest<T>(repo: string, pointId: string, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
+  return withPointFile(repo, pointId, (read, file) => pickPointRead(read, pointId, file, pick));
+}
+
+/** pickManifest over any reader of a point's bytes (a v2 point object, opened in memory). */
+export function pickPointRead<T>(read: (buf: Buffer, position: number) => number, pointId: string, file: string, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
   const picked: T[] = [];
   const keep = keeper(picked, pick);
   let failure: { err: unknown } | undefined;
   let early = true;
-  const head = withPointFile(repo, pointId, (read, file) => {
-    let summary: ((line: Buffer) => PartitionSummary) | undefined;
-    const verified = walkSealed(lineBuffers(read), (line, soFar) => {
-      if (failure || !(early &&= ['pointId', 'scheme', 'tables'].every((k) => k in soFar))) return;
-      try {
-        summary ??= summaryReader(soFar as unknown as ManifestHead, file);
-        keep(summary(line));
-      } catch (err) {
-        failure = { err };
-      }
-    });
-    if (!verified || verified.arrayKey !== 'partitions') return undefined;
-    const h = verified.head as unknown as ManifestHead;
-    asMalformed(file, () => validateHead(h, pointId, file));
-    if (failure) throw failure.err;
-    return h;
+  let summary: ((line: Buffer) => PartitionSummary) | undefined;
+  const verified = walkSealed(lineBuffers(read), (line, soFar) => {
+    if (failure || !(early &&= ['pointId', 'scheme', 'tables'].every((k) => k in soFar))) return;
+    try {
+      summary ??= summaryReader(soFar as unknown as ManifestHead, file);
+      keep(summary(line));
+    } catch (err) {
+      failure = { err };
+    }
   });
-  if (head && early) return { head, picked };
+  if (verified && verified.arrayKey === 'partitions' && early) {
+    const head = verified.head as unknown as ManifestHead;
+    asMalformed(file, () => validateHead(head, pointId, file));
+    if (failure) throw failure.err;
+    return { head, picked };
+  }
   picked.length = 0;
-  return { head: scanManifest(repo, pointId, keep), picked };
-}
-
-/** pickManifest over a manifest read whole. */
-export function pickWhole<T>(m: Manifest, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
-  const picked: T[] = [];
-  return { head: splitWhole(m, keeper(picked, pick)), picked };
+  return { head: scanPointRead(read, pointId, file, keep), picked };
 }
 
 const keeper =

@@ -1,6 +1,6 @@
 import type { EntryKind } from './safe-fs.js';
 import type { ExtraEntry, RepoExtras } from './extras.js';
-import { entryKey, isPointId, type Manifest } from './manifest.js';
+import { isPointId } from './manifest.js';
 import { isPackId, packObject } from './pack-format.js';
 import type { PackedStore } from './packed.js';
 
@@ -17,10 +17,10 @@ const TOP: ReadonlyMap<string, EntryKind> = new Map([
  * What no layout rule or restore point explains in a repository v2. `unexpected`: names the
  * layout has no place for, or entries that are not objects. `unreferenced`: well-formed packs and
  * indexes that no point references (a killed backup's packs, superseded copies) and temps; the
- * next prune removes them. Only listings are used: nothing found is followed or opened, except
- * the pack indexes, which are verified.
+ * next prune removes them. `referenced` hands over the entry keys the points reference. Only listings are used:
+ * nothing found is followed or opened, except the pack indexes, which are verified.
  */
-export function scanPackExtras(store: PackedStore, points: Manifest[]): RepoExtras {
+export function scanPackExtras(store: PackedStore, referenced: (use: (key: string) => void) => void): RepoExtras {
   const out: RepoExtras = { unexpected: [], unreferenced: [] };
   const odd = (path: string, kind: EntryKind) => out.unexpected.push({ path, kind });
   const stale = (path: string) => out.unreferenced.push({ path, kind: 'file' });
@@ -31,10 +31,9 @@ export function scanPackExtras(store: PackedStore, points: Manifest[]): RepoExtr
   const has = (name: string) => top.some((o) => o.name === name && o.irregular === 'directory');
 
   const live = new Set<string>();
-  for (const m of points) for (const p of m.partitions) for (const [t, e] of Object.entries(p.tables)) live.add(entryKey(p.chunkId, t, e.cid));
-  const inUse = has('index') ? store.packsInUse(live) : undefined;
+  referenced((key) => live.add(key));
   // A pack only foreign blobs of live entries name is in use too.
-  const used = new Set<string>(inUse ? [...inUse.entries.keys(), ...inUse.foreign] : []);
+  const used = has('index') ? store.packsUsed(live) : new Set<string>();
 
   const scan = (prefix: string, ok: (base: string, name: string) => 'ok' | 'stale' | 'odd') => {
     if (!has(prefix.slice(0, -1))) return;

@@ -79,11 +79,25 @@ const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isS
  * (pack-readers.ts). Anything else is CORRUPT naming the index.
  */
 export function validatePackIndex(v: unknown, packId: string, what: string): PackIndex {
+  const ix = checkPackHead(v, packId, what);
+  if (!Array.isArray(ix.entries)) throw corrupt(`${what} is not a pack index of pack ${packId}`);
+  const check = packEntryChecker(ix, packId, what);
+  for (const e of ix.entries) check(e);
+  return ix;
+}
+
+/** The fields of a pack index but its entries, checked (validatePackIndex; a reader that streams the entries checks them with packEntryChecker). */
+export function checkPackHead(v: unknown, packId: string, what: string): PackIndex {
   const ix = v as PackIndex;
-  if (ix === null || typeof ix !== 'object' || (ix.format !== 1 && ix.format !== 2) || ix.pack !== packId || !isCount(ix.packSize) || !Array.isArray(ix.entries)) throw corrupt(`${what} is not a pack index of pack ${packId}`);
+  if (ix === null || typeof ix !== 'object' || (ix.format !== 1 && ix.format !== 2) || ix.pack !== packId || !isCount(ix.packSize)) throw corrupt(`${what} is not a pack index of pack ${packId}`);
+  return ix;
+}
+
+/** Checks the entries of one index in their order (the blobs' order and repeated keys span entries): validatePackIndex's rules. */
+export function packEntryChecker(ix: Pick<PackIndex, 'format' | 'packSize'>, packId: string, what: string): (e: PackedEntry) => PackedEntry {
   let end = PACK_HEADER_BYTES;
   const keys = new Set<string>();
-  for (const e of ix.entries) {
+  return (e) => {
     const k = KEY_RE.exec(typeof e?.key === 'string' ? e.key : '');
     if (!k || keys.has(e.key)) throw corrupt(`${what} names a bad or repeated entry ${JSON.stringify(e?.key)}`);
     keys.add(e.key);
@@ -102,21 +116,20 @@ export function validatePackIndex(v: unknown, packId: string, what: string): Pac
         if (!BLOB_COMPRESSIONS.includes(b.compression)) throw corrupt(`${what}: a blob of ${e.key}/${f.name} has unknown compression ${JSON.stringify(b.compression)}`);
         if (b.nonce !== undefined && (typeof b.nonce !== 'string' || !/^[A-Za-z0-9+/]{1,64}={0,2}$/.test(b.nonce))) throw corrupt(`${what}: a blob of ${e.key}/${f.name} has a bad nonce`);
         if (b.rawLength > BLOB_RAW_MAX || b.length > BLOB_STORED_MAX) throw corrupt(`${what}: a blob of ${e.key}/${f.name} is larger than a blob may be`);
+        raw += b.rawLength;
         if (b.pack !== undefined) {
           if (typeof b.pack !== 'string' || !isPackId(b.pack) || b.pack === packId || ix.format !== 2) throw corrupt(`${what}: a blob of ${e.key}/${f.name} names a bad foreign pack ${JSON.stringify(b.pack)}`);
-          raw += b.rawLength;
           continue;
         }
         if (b.offset < end) throw corrupt(`${what}: blobs of ${e.key}/${f.name} overlap or are out of order`);
         end = b.offset + b.length;
         if (end > ix.packSize) throw corrupt(`${what}: a blob of ${e.key}/${f.name} ends past the end of the pack`);
-        raw += b.rawLength;
       }
       if (raw !== f.size) throw corrupt(`${what}: the blobs of ${e.key}/${f.name} hold ${raw} bytes, the file ${f.size}`);
     }
     if (bytes !== e.bytes) throw corrupt(`${what}: entry ${e.key} says ${e.bytes} bytes, its files hold ${bytes}`);
-  }
-  return ix;
+    return e;
+  };
 }
 
 /** A blob's plain bytes: its stored bytes read from its pack into `into` (at least its length), then decoded (and, sealed, opened). */

@@ -9,15 +9,14 @@ import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckSt
 import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecords } from './journal.js';
 import { entryKey, listPointIds, ofDatabase, resolvePoint, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition, type PartitionSummary } from './manifest.js';
-import { pickManifest, pickWhole, pointIdIn, scanManifest } from './manifest-scan.js';
+import { pickManifest, pointIdIn, scanManifest } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, removeEntry, walkDirs, warmPaths, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
-import { entryDir, recoverEntries } from './v1-entries.js';
+import { entryDir, filesIn, recoverEntries } from './v1-entries.js';
 import { PackedStore } from './packed.js';
 import { PLAIN_CODEC, codecFor } from './codec/index.js';
 import { deriveSettingsKeyAhead, isNewDirectory, listRepositoriesIn, once, openSettings, readRepoJson, repoDirName, repoJsonBytes, runSpec, type DirSettings, type RepoAccess } from './settings.js';
-import { localBytes } from './pack-format.js';
 import { executePackPrune, planPackPrune, type PackPrunePlan } from './pack-prune.js';
 import { scanPackExtras } from './pack-extras.js';
 import { openS3Store } from './s3-repos.js';
@@ -173,8 +172,11 @@ export class Repository {
 
   /** What no layout rule or restore point explains (check lists them). */
   extras(): RepoExtras {
-    if (this.packs) return scanPackExtras(this.packs, this.points().map((id) => this.point(id)));
-    // One point at a time: only the names each entry references are kept (extras.ts).
+    // One point at a time: only the keys (v2, read from partition summaries) or names (v1, extras.ts) each entry references are kept.
+    const referenced = (use: (key: string) => void) => {
+      for (const id of this.points()) this.pickPoint(id, (p) => void Object.entries(p.tables).forEach(([t, e]) => use(entryKey(p.chunkId, t, e.cid))));
+    };
+    if (this.packs) return scanPackExtras(this.packs, referenced);
     const keys = new ReferencedFiles();
     for (const id of this.points()) this.scanPoint(id, (p) => Object.entries(p.tables).forEach(([t, e]) => keys.add(entryKey(p.chunkId, t, e.cid), e.files)));
     for (const r of this.journals().records.values()) keys.add(r.key, r.entry.files);
@@ -206,7 +208,7 @@ export class Repository {
 
   /** scanPoint in one pass, for a reader that keeps a little of each partition: what `pick` kept, once all passed (pickManifest). */
   pickPoint<T>(asOf: string | undefined, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
-    const r = this.packs ? pickWhole(this.packs.resolve(asOf), pick) : pickManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), pick);
+    const r = this.packs ? this.packs.pickPoint(asOf, pick) : pickManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), pick);
     return { head: ofDatabase(r.head, this.dbPath, this.dir), picked: r.picked };
   }
 
@@ -220,24 +222,19 @@ export class Repository {
   }
   /** What an entry takes in the repository: its blobs as stored in its own pack (v2; 0 when no index names it; deduplicated files take nothing), its files (v1). */
   storedBytes(chunkId: string, table: string, e: { cid: number; bytes: number }): number {
-    if (!this.packs) return e.bytes;
-    const loc = this.packs.locations().get(`${chunkId}/${table}/${e.cid}`);
-    return loc ? localBytes(loc.entry.files) : 0;
+    return this.packs ? (this.packs.entries().summary(`${chunkId}/${table}/${e.cid}`)?.stored ?? 0) : e.bytes;
   }
   hasData(chunkId: string, table: string, cid: number): boolean {
-    if (this.packs) return this.packs.locations().has(`${chunkId}/${table}/${cid}`);
-    return fs.lstatSync(this.dataDir(chunkId, table, cid), { throwIfNoEntry: false }) !== undefined;
+    return this.packs ? this.packs.entries().has(`${chunkId}/${table}/${cid}`) : fs.lstatSync(this.dataDir(chunkId, table, cid), { throwIfNoEntry: false }) !== undefined;
   }
   /** The paths of an entry's files, in the manifest's order, for a reader (restore, check). */
   entryFiles(chunkId: string, table: string, e: { cid: number; files: { name: string }[] }): string[] {
-    const dir = this.dataDir(chunkId, table, e.cid);
-    return e.files.map((f) => path.join(dir, checkFileName(f.name)));
+    return filesIn(this.dataDir(chunkId, table, e.cid), e.files);
   }
   /** entryFiles, or undefined when the repository lacks the entry (v1): hasData and entryFiles with one walk of the directories. */
   entryFilesIfPresent(chunkId: string, table: string, e: { cid: number; files: { name: string }[] }): string[] | undefined {
     const dir = this.dataDir(chunkId, table, e.cid);
-    if (fs.lstatSync(dir, { throwIfNoEntry: false }) === undefined) return undefined;
-    return e.files.map((f) => path.join(dir, checkFileName(f.name)));
+    return fs.lstatSync(dir, { throwIfNoEntry: false }) === undefined ? undefined : filesIn(dir, e.files);
   }
 
   /** A private staging directory for one copy, and the paths its files go to; publish() moves it into place. */

@@ -161,7 +161,7 @@ function parseLines(lines: Iterable<string>): Record<string, unknown> | undefine
 }
 
 /** The lines of a buffer, as views of it. */
-function* bufferLines(buf: Buffer): Generator<Buffer> {
+export function* bufferLines(buf: Buffer): Generator<Buffer> {
   for (let pos = 0; pos < buf.length; ) {
     let end = buf.indexOf(0x0a, pos);
     if (end < 0) end = buf.length;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { renamePath } from '../common/fsio.js';
 import { entryKind, listDir, removeEntry, walkDirs } from './safe-fs.js';
+import { checkFileName } from './names.js';
 
 /**
  * A v1 repository's entry directories, `data/<chunkId>/<table>/<cid>/`. Every path goes through
@@ -19,6 +20,9 @@ export function entryDir(repoDir: string, chunkId: string, table: string, cid: n
   const aside = listDir(repoDir, rel.slice(0, 3)).find((e) => e.kind === 'directory' && e.name.startsWith(`.old-${cid}-`));
   return path.join(repoDir, ...(aside ? [...rel.slice(0, 3), aside.name] : rel));
 }
+
+/** The paths of an entry's files in its directory, in the manifest's order. */
+export const filesIn = (dir: string, files: { name: string }[]): string[] => files.map((f) => path.join(dir, checkFileName(f.name)));
 
 /**
  * Puts back an entry set aside whose replacement never landed (left by an older version's
