@@ -87,7 +87,7 @@ export function prune(backupDir: string, dbPath: string, policy: RetentionPolicy
   const lock = dryRun ? undefined : repo.lock(holder);
   try {
     const decisions = applyRetention(
-      repo.points().map((id) => ({ pointId: id, created: repo.point(id).created })),
+      repo.points().map((id) => ({ pointId: id, created: repo.scanPointId(id).created })),
       p,
     );
     const plan = repo.planPrune(new Set(decisions.filter((d) => d.keep).map((d) => d.pointId)), maxUnusedPercent === undefined ? undefined : maxUnusedPercent / 100);

@@ -42,6 +42,10 @@ export class EntryTable {
   keys(): IterableIterator<string> {
     return this.at.keys();
   }
+  /** Every indexed pack, in the order its index was read. */
+  packList(): readonly { id: string; size: number }[] {
+    return this.packs;
+  }
   /** The size of an indexed pack, or undefined when no index names it. */
   packSize(id: string): number | undefined {
     const n = this.packNo.get(id);

@@ -1,6 +1,6 @@
 import { corrupt } from '../common/errors.js';
 import { parseJson } from '../common/json.js';
-import { asMalformed, partitionChecker, readPointFile, resolvePointId, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition, type PartitionSummary } from './manifest.js';
+import { asMalformed, entryKey, partitionChecker, readPointFile, resolvePointId, validateHead, withPointFile, type Manifest, type ManifestHead, type ManifestPartition, type PartitionSummary } from './manifest.js';
 import { lineBuffers } from '../common/file-lines.js';
 import { walkSealed } from './sealed-json.js';
 import { summaryReader } from './partition-scan.js';
@@ -89,6 +89,14 @@ const keeper =
   (p: PartitionSummary) => {
     const v = pick(p);
     if (v !== undefined) picked.push(v);
+  };
+
+/** A pick (pickManifest, pickPoint) that adds each entry's key, chunkId/table/cid, to `keys` and keeps nothing. */
+export const keysInto =
+  (keys: Set<string>) =>
+  (p: PartitionSummary): undefined => {
+    for (const [t, e] of Object.entries(p.tables)) keys.add(entryKey(p.chunkId, t, e.cid));
+    return undefined;
   };
 
 /** The id of the point `asOf` names among `ids` of a local repository: only an --as-of time reads the heads of points to choose one. */

@@ -17,10 +17,10 @@ const TOP: ReadonlyMap<string, EntryKind> = new Map([
  * What no layout rule or restore point explains in a repository v2. `unexpected`: names the
  * layout has no place for, or entries that are not objects. `unreferenced`: well-formed packs and
  * indexes that no point references (a killed backup's packs, superseded copies) and temps; the
- * next prune removes them. `referenced` hands over the entry keys the points reference. Only listings are used:
+ * next prune removes them. `referenced` adds the entry keys the points reference to a set. Only listings are used:
  * nothing found is followed or opened, except the pack indexes, which are verified.
  */
-export function scanPackExtras(store: PackedStore, referenced: (use: (key: string) => void) => void): RepoExtras {
+export function scanPackExtras(store: PackedStore, referenced: (live: Set<string>) => void): RepoExtras {
   const out: RepoExtras = { unexpected: [], unreferenced: [] };
   const odd = (path: string, kind: EntryKind) => out.unexpected.push({ path, kind });
   const stale = (path: string) => out.unreferenced.push({ path, kind: 'file' });
@@ -31,7 +31,7 @@ export function scanPackExtras(store: PackedStore, referenced: (use: (key: strin
   const has = (name: string) => top.some((o) => o.name === name && o.irregular === 'directory');
 
   const live = new Set<string>();
-  referenced((key) => live.add(key));
+  referenced(live);
   // A pack only foreign blobs of live entries name is in use too.
   const used = has('index') ? store.packsUsed(live) : new Set<string>();
 

@@ -1,8 +1,9 @@
 import { corrupt } from '../common/errors.js';
 import { newXxh3, toHex } from '../io/index.js';
-import { entryKey } from './manifest.js';
-import { decodeBlob, foreignPacks, isPackId, localBytes, newPackId, packHeader, packObject, PACK_HEADER_BYTES, type PackIndex, type PackedEntry } from './pack-format.js';
+import { keysInto } from './manifest-scan.js';
+import { decodeBlob, foreignPacks, isPackId, newPackId, packHeader, packObject, PACK_HEADER_BYTES, type PackIndex, type PackedEntry } from './pack-format.js';
 import type { PackedStore } from './packed.js';
+import type { EntryTable } from './entry-table.js';
 
 /**
  * Prune of a repository v2 (restic's prune): PlanPrune reads and verifies every kept point and
@@ -32,24 +33,26 @@ export function planPackPrune(store: PackedStore, keep: number | ReadonlySet<str
   const kept = typeof keep === 'number' ? new Set(ids.slice(-keep)) : keep;
   const keptPoints = ids.filter((id) => kept.has(id));
   const removedPoints = ids.filter((id) => !kept.has(id));
+  // Kept points scanned as summaries, the index as its entry table: at 100,000 partitions, read
+  // whole they were ~1 GB of objects per point and ~1 GB for the indexes (entry-table.ts).
   const live = new Set<string>();
-  for (const id of keptPoints) for (const p of store.readPoint(id).partitions) for (const [t, e] of Object.entries(p.tables)) live.add(entryKey(p.chunkId, t, e.cid));
-  const inUse = store.packsInUse(live);
+  for (const id of keptPoints) store.pickPoint(id, keysInto(live));
+  const table = store.entries();
+  const { inPack, pinned } = liveByPack(table, live);
   const packsRemoved: string[] = [];
-  const partial: { pack: string; packSize: number; keep: PackedEntry[]; unused: number }[] = [];
+  const partial: { pack: string; packSize: number; keys: string[]; unused: number }[] = [];
   let packBytes = 0;
-  for (const [id, ix] of store.packIndexes()) {
-    const keep = inUse.entries.get(id) ?? [];
+  for (const { id, size } of table.packList()) {
+    const keep = inPack.get(id);
     // A pack a kept foreign blob names stays whole: repacking would move that blob from under the reference.
-    const pinned = inUse.foreign.has(id);
-    if (!keep.length && !pinned) {
+    if (!keep && !pinned.has(id)) {
       packsRemoved.push(id);
       continue;
     }
-    const used = PACK_HEADER_BYTES + keep.reduce((a, e) => a + localBytes(e.files), 0);
-    packBytes += ix.packSize;
+    const used = PACK_HEADER_BYTES + (keep?.stored ?? 0);
+    packBytes += size;
     // A pinned pack counts as used whole: its bytes under foreign references are not in `used`.
-    if (!pinned && used < ix.packSize) partial.push({ pack: id, packSize: ix.packSize, keep, unused: ix.packSize - used });
+    if (!pinned.has(id) && used < size) partial.push({ pack: id, packSize: size, keys: keep?.keys ?? [], unused: size - used });
   }
   const orphans = orphanObjects(store);
   partial.sort((a, b) => b.unused / b.packSize - a.unused / a.packSize);
@@ -57,22 +60,41 @@ export function planPackPrune(store: PackedStore, keep: number | ReadonlySet<str
   const repack: PackPrunePlan['repack'] = [];
   for (const p of partial) {
     if (unusedBytes <= maxUnused * packBytes) break;
-    repack.push({ pack: p.pack, packSize: p.packSize, keep: p.keep });
+    repack.push({ pack: p.pack, packSize: p.packSize, keep: p.keys.map((k) => table.location(k)!.entry) });
     unusedBytes -= p.unused;
   }
   return { keptPoints, removedPoints, packsRemoved, repack, orphans, unusedBytes, packBytes };
 }
 
+/**
+ * Where the live entry keys are found (an entry two packs hold counts only where the lookup finds
+ * it): each pack's live keys and the bytes they take there; `pinned`, the packs foreign blobs of
+ * live entries name.
+ */
+function liveByPack(table: EntryTable, live: ReadonlySet<string>): { inPack: Map<string, { keys: string[]; stored: number }>; pinned: Set<string> } {
+  const inPack = new Map<string, { keys: string[]; stored: number }>();
+  const pinned = new Set<string>();
+  for (const key of live) {
+    const s = table.summary(key);
+    if (!s) continue;
+    const p = inPack.get(s.pack) ?? inPack.set(s.pack, { keys: [], stored: 0 }).get(s.pack)!;
+    p.keys.push(key);
+    p.stored += s.stored;
+    if (s.foreign) for (const id of foreignPacks([table.location(key)!.entry])) pinned.add(id);
+  }
+  return { inPack, pinned };
+}
+
 /** Packs no index names and temps left by a killed write; anything that is not an object is CORRUPT, before anything is removed. */
 function orphanObjects(store: PackedStore): string[] {
-  const indexed = store.packIndexes();
+  const table = store.entries();
   const out: string[] = [];
   for (const prefix of ['packs/', 'index/', 'points/']) {
     for (const o of store.backend.list(prefix)) {
       if (o.irregular) throw corrupt(`${store.backendSpec.root}/${o.name} is a ${o.irregular}, not a repository object: remove it by hand`);
       const base = o.name.split('/').at(-1)!;
       if (base.startsWith('.tmp-')) out.push(o.name);
-      else if (prefix === 'packs/' && isPackId(base) && o.name === packObject(base) && !indexed.has(base)) out.push(o.name);
+      else if (prefix === 'packs/' && isPackId(base) && o.name === packObject(base) && table.packSize(base) === undefined) out.push(o.name);
     }
   }
   return out;

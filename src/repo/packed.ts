@@ -261,22 +261,7 @@ export class PackedStore {
     return out;
   }
 
-  /**
-   * Which packs the live entry keys keep: `entries`, pack → its entries that are live there (an
-   * entry two packs hold counts only where the index lookup finds it); `foreign`, the packs the
-   * blobs of those entries name as foreign. A foreign-referenced pack is kept whole, never repacked.
-   */
-  packsInUse(live: ReadonlySet<string>): { entries: Map<string, PackedEntry[]>; foreign: Set<string> } {
-    const where = this.entries();
-    const entries = new Map<string, PackedEntry[]>();
-    for (const [id, ix] of this.packIndexes()) {
-      const keep = ix.entries.filter((e) => live.has(e.key) && where.summary(e.key)?.pack === id);
-      if (keep.length) entries.set(id, keep);
-    }
-    return { entries, foreign: foreignPacks([...entries.values()].flat()) };
-  }
-
-  /** The packs the live entry keys keep (packsInUse's, for a reader that needs only their ids): where each is found, and the packs its foreign blobs name. */
+  /** The packs the live entry keys keep: where each is found (an entry two packs hold counts only where the lookup finds it), and the packs its foreign blobs name. */
   packsUsed(live: Iterable<string>): Set<string> {
     const t = this.entries();
     const used = new Set<string>();

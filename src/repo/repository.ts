@@ -9,7 +9,7 @@ import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckSt
 import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecords } from './journal.js';
 import { entryKey, listPointIds, ofDatabase, resolvePoint, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition, type PartitionSummary } from './manifest.js';
-import { pickManifest, pointIdIn, scanManifest } from './manifest-scan.js';
+import { keysInto, pickManifest, pointIdIn, scanManifest } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, removeEntry, walkDirs, warmPaths, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
@@ -173,10 +173,7 @@ export class Repository {
   /** What no layout rule or restore point explains (check lists them). */
   extras(): RepoExtras {
     // One point at a time: only the keys (v2, read from partition summaries) or names (v1, extras.ts) each entry references are kept.
-    const referenced = (use: (key: string) => void) => {
-      for (const id of this.points()) this.pickPoint(id, (p) => void Object.entries(p.tables).forEach(([t, e]) => use(entryKey(p.chunkId, t, e.cid))));
-    };
-    if (this.packs) return scanPackExtras(this.packs, referenced);
+    if (this.packs) return scanPackExtras(this.packs, (live) => this.points().forEach((id) => this.pickPoint(id, keysInto(live))));
     const keys = new ReferencedFiles();
     for (const id of this.points()) this.scanPoint(id, (p) => Object.entries(p.tables).forEach(([t, e]) => keys.add(entryKey(p.chunkId, t, e.cid), e.files)));
     for (const r of this.journals().records.values()) keys.add(r.key, r.entry.files);
