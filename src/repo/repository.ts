@@ -25,7 +25,7 @@ import { endpointQueueId, isS3Url, type RepoLock } from './backend/index.js';
 /** Repository layout: 1 is the file mirror (repo.json format 2), 2 is packs (repo.json format 3). */
 export type RepoFormat = 1 | 2;
 
-/** A new unencrypted repository's format when none is named: v1 until v2's pack index scales to 100,000 partitions (docs/FORMAT.md, "Who writes the config"). */
+/** A new unencrypted repository's format when none is named: v1, though v2 now scales as well (docs/FORMAT.md, "Who writes the config", says why). */
 export const NEW_REPO_FORMAT: RepoFormat = 1;
 
 /** What open() may create. v1 can neither compress nor encrypt: compression makes it v2, and a password a new directory. */
