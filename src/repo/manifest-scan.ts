@@ -45,6 +45,13 @@ export function scanPointRead(read: (buf: Buffer, position: number) => number, p
 }
 
 /**
+ * What a one-pass reader keeps of a partition: called with its summary (a whole partition when the
+ * scanner left the line to JSON.parse, or the point was read whole) and, when read as lines, its line
+ * (valid until the call returns). Nothing it was given may be believed until the pass returned.
+ */
+export type Pick<T> = (p: PartitionSummary, line?: Buffer) => T | undefined;
+
+/**
  * A point read once, for a reader that keeps a little of each partition (list): each line is
  * read into its summary and checked as its bytes are hashed (partition-scan.ts: no object per
  * file), `pick` keeps what the reader needs of it, and what was kept is returned only once the
@@ -54,12 +61,12 @@ export function scanPointRead(read: (buf: Buffer, position: number) => number, p
  * A file laid out otherwise, or whose partitions come before the fields their checks need, is
  * read as scanManifest reads it.
  */
-export function pickManifest<T>(repo: string, pointId: string, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
+export function pickManifest<T>(repo: string, pointId: string, pick: Pick<T>): { head: ManifestHead; picked: T[] } {
   return withPointFile(repo, pointId, (read, file) => pickPointRead(read, pointId, file, pick));
 }
 
 /** pickManifest over any reader of a point's bytes (a v2 point object, opened in memory). */
-export function pickPointRead<T>(read: (buf: Buffer, position: number) => number, pointId: string, file: string, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
+export function pickPointRead<T>(read: (buf: Buffer, position: number) => number, pointId: string, file: string, pick: Pick<T>): { head: ManifestHead; picked: T[] } {
   const picked: T[] = [];
   const keep = keeper(picked, pick);
   let failure: { err: unknown } | undefined;
@@ -69,7 +76,7 @@ export function pickPointRead<T>(read: (buf: Buffer, position: number) => number
     if (failure || !(early &&= ['pointId', 'scheme', 'tables'].every((k) => k in soFar))) return;
     try {
       summary ??= summaryReader(soFar as unknown as ManifestHead, file);
-      keep(summary(line));
+      keep(summary(line), line);
     } catch (err) {
       failure = { err };
     }
@@ -85,9 +92,9 @@ export function pickPointRead<T>(read: (buf: Buffer, position: number) => number
 }
 
 const keeper =
-  <T>(picked: T[], pick: (p: PartitionSummary) => T | undefined) =>
-  (p: PartitionSummary) => {
-    const v = pick(p);
+  <T>(picked: T[], pick: Pick<T>) =>
+  (p: PartitionSummary, line?: Buffer) => {
+    const v = pick(p, line);
     if (v !== undefined) picked.push(v);
   };
 

@@ -1,8 +1,8 @@
 import { corrupt, notFound, usage } from '../common/errors.js';
 import { backendFor, type Backend, type BackendSpec } from './backend/index.js';
 import { codecFor, type BlobCodec, type BlobCodecSpec } from './codec/index.js';
-import { isPointId, parseManifest, resolvePointId, resolvePointIn, type Manifest, type ManifestEntry, type ManifestHead, type ManifestPartition, type ManifestToWrite, type PartitionSummary } from './manifest.js';
-import { pickPointRead, scanPointRead } from './manifest-scan.js';
+import { isPointId, parseManifest, resolvePointId, resolvePointIn, type Manifest, type ManifestEntry, type ManifestHead, type ManifestPartition, type ManifestToWrite } from './manifest.js';
+import { pickPointRead, scanPointRead, type Pick } from './manifest-scan.js';
 import { foreignPacks, indexObject, isPackId, packObject, toManifestEntry, validatePackIndex, type PackIndex, type PackedEntry } from './pack-format.js';
 import type { JournalRecord, JournalRecords } from './journal.js';
 import type { ForeignSizes } from './pack-readers.js';
@@ -106,7 +106,7 @@ export class PackedStore {
   }
 
   /** pickPoint of a local repository (manifest-scan.ts pickManifest): one pass, what `pick` kept of each partition. */
-  pickPoint<T>(asOf: string | undefined, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
+  pickPoint<T>(asOf: string | undefined, pick: Pick<T>): { head: ManifestHead; picked: T[] } {
     const id = resolvePointId(this.pointIds(), (x) => this.scanPointId(x).created, this.backendSpec.root, asOf);
     return this.withPoint(id, (read, file) => pickPointRead(read, id, file, pick));
   }

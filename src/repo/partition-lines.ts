@@ -41,6 +41,16 @@ export class PartitionLines implements Iterable<ManifestPartition> {
     const bytes = line ?? Buffer.from(JSON.stringify(p), 'utf8');
     if ((this.lineBytes += bytes.length) > KEEP_PARSED_BYTES) this.parsed = undefined;
     else this.parsed![this.length] = p;
+    this.keep(bytes);
+  }
+
+  /** Keeps a partition's verified line alone (a summary scan made no object of it): parsed when first read. */
+  addLine(line: Buffer): void {
+    this.lineBytes += line.length;
+    this.keep(line);
+  }
+
+  private keep(bytes: Buffer): void {
     if (this.used + bytes.length > this.open.length) this.seal(Math.max(SLAB, bytes.length));
     bytes.copy(this.open, this.used);
     this.at3.push(this.packed.length, this.used, this.used + bytes.length);

@@ -8,8 +8,8 @@ import { LockFile } from '../common/lockfile.js';
 import { advanceCursor, cursorPlace, readState, type CheckCoverage, type CheckState, type RunReach } from './check-state.js';
 import { ReferencedFiles, scanExtras, type RepoExtras } from './extras.js';
 import { Journal, readJournals, type JournalRecords } from './journal.js';
-import { entryKey, listPointIds, ofDatabase, resolvePoint, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition, type PartitionSummary } from './manifest.js';
-import { keysInto, pickManifest, pointIdIn, scanManifest } from './manifest-scan.js';
+import { entryKey, listPointIds, ofDatabase, resolvePoint, writeManifest, type Manifest, type ManifestHead, type ManifestToWrite, type ManifestPartition } from './manifest.js';
+import { keysInto, pickManifest, pointIdIn, scanManifest, type Pick } from './manifest-scan.js';
 import { executePrune, planPrune, type PrunePlan } from './prune.js';
 import { ensureDirs, entryKind, kindOf, removeEntry, walkDirs, warmPaths, wrongKind } from './safe-fs.js';
 import { checkFileName } from './names.js';
@@ -204,7 +204,7 @@ export class Repository {
   }
 
   /** scanPoint in one pass, for a reader that keeps a little of each partition: what `pick` kept, once all passed (pickManifest). */
-  pickPoint<T>(asOf: string | undefined, pick: (p: PartitionSummary) => T | undefined): { head: ManifestHead; picked: T[] } {
+  pickPoint<T>(asOf: string | undefined, pick: Pick<T>): { head: ManifestHead; picked: T[] } {
     const r = this.packs ? this.packs.pickPoint(asOf, pick) : pickManifest(this.dir, pointIdIn(this.dir, this.points(), asOf), pick);
     return { head: ofDatabase(r.head, this.dbPath, this.dir), picked: r.picked };
   }
