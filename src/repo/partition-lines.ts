@@ -52,14 +52,16 @@ export class PartitionLines implements Iterable<ManifestPartition> {
 
   private keep(bytes: Buffer): void {
     if (this.used + bytes.length > this.open.length) this.seal(Math.max(SLAB, bytes.length));
-    bytes.copy(this.open, this.used);
+    this.open.set(bytes, this.used);
     this.at3.push(this.packed.length, this.used, this.used + bytes.length);
     this.used += bytes.length;
   }
 
   private seal(next: number): void {
     if (this.used) this.packed.push(zlib.deflateRawSync(this.open.subarray(0, this.used), { level: 1 }));
-    this.open = Buffer.allocUnsafe(next);
+    // The deflated copy is the slab now: its buffer is filled again. A fresh 1 MiB buffer per slab
+    // page-faulted in each time: ~0.25 s of copying 97 MB of lines in (100,000 x 2, this VM).
+    if (next > this.open.length) this.open = Buffer.allocUnsafe(next);
     this.used = 0;
   }
 
