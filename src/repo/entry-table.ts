@@ -9,6 +9,7 @@ export interface EntryLocation {
 }
 
 // A blob's flag bits: the low two are its compression's place in BLOB_COMPRESSIONS.
+if (BLOB_COMPRESSIONS.length > 4) throw new Error('internal: entry-table.ts encodes a compression in two bits');
 const RAW_SAME = 4; // rawLength === length: not written
 const HASH_SAME = 8; // xxh3 === its file's: not written
 const NONCE = 16;
