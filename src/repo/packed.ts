@@ -142,13 +142,20 @@ export class PackedStore {
   packIndexes(): Map<string, PackIndex> {
     if (this.indexes) return this.indexes;
     const out = new Map<string, PackIndex>();
+    for (const id of this.indexIds()) out.set(id, this.readPackIndex(id));
+    return (this.indexes = out);
+  }
+
+  /** The ids of the listed index objects; one that is not a regular object is CORRUPT. */
+  private indexIds(): string[] {
+    const ids: string[] = [];
     for (const o of this.backend.list('index/')) {
       const id = o.name.slice('index/'.length);
       if (!isPackId(id)) continue; // temps and strays: check lists them, prune removes temps
       if (o.irregular) throw corrupt(`pack index ${o.name} in ${this.backendSpec.root} is a ${o.irregular}, not an object`);
-      out.set(id, this.readPackIndex(id));
+      ids.push(id);
     }
-    return (this.indexes = out);
+    return ids;
   }
 
   readPackIndex(id: string): PackIndex {
@@ -172,10 +179,8 @@ export class PackedStore {
     if (this.table) return this.table;
     const t = new EntryTable();
     const mine = new Set(this.remembered.map((ix) => ix.pack));
-    for (const o of this.backend.list('index/')) {
-      const id = o.name.slice('index/'.length);
-      if (!isPackId(id) || mine.has(id)) continue;
-      if (o.irregular) throw corrupt(`pack index ${o.name} in ${this.backendSpec.root} is a ${o.irregular}, not an object`);
+    for (const id of this.indexIds()) {
+      if (mine.has(id)) continue;
       const held = this.indexes?.get(id);
       if (held) t.addPack(id, held.packSize, held.entries);
       else addPackIndex(t, this.packIndexBytes(id), id, this.packIndexName(id));
