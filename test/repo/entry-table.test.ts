@@ -18,7 +18,17 @@ function entry(key: string, over: Partial<PackedEntry> = {}): PackedEntry {
   };
 }
 
-describe('EntryTable', () => {
+/** A table past the entries it holds parsed (8,192): whatever is added to it is encoded as a record. */
+function encodedTable(): EntryTable {
+  const t = new EntryTable();
+  t.addPack('d'.repeat(32), 1, Array.from({ length: 8192 }, (_, i) => entry(`filler/quotes/${i}`)));
+  return t;
+}
+
+describe.each([
+  ['held parsed', () => new EntryTable()],
+  ['encoded', encodedTable],
+])('EntryTable, entries %s', (_how, table) => {
   it('gives an entry back exactly as added: blobs split, compressed, encrypted, foreign, and counts past 2^32', () => {
     const big = 2 ** 40 + 7;
     const e = entry('6b6d2023-d52a-491b-af91-36471ff5f386/quotes/12', {
@@ -33,14 +43,14 @@ describe('EntryTable', () => {
         { name: 'side.col', size: 5, xxh3: 'aaaaaaaaaaaaaaaa', blobs: [{ offset: 4, length: 5, rawLength: 5, xxh3: 'aaaaaaaaaaaaaaaa', compression: 'none', pack: FOREIGN }] },
       ],
     });
-    const t = new EntryTable();
+    const t = table();
     t.addPack(PACK_A, 123456, [e]);
     expect(t.location(e.key)).toEqual({ pack: PACK_A, packSize: 123456, entry: e });
     expect(t.location('nope/t/1')).toBeUndefined();
   });
 
-  it('summarises an entry without decoding it: its pack, what it stores there (foreign blobs take nothing), and whether a blob is foreign', () => {
-    const t = new EntryTable();
+  it('summarises an entry: its pack, what it stores there (foreign blobs take nothing), and whether a blob is foreign', () => {
+    const t = table();
     const own = entry('k/quotes/1');
     const withForeign = entry('k/quotes/2', { files: [...own.files, { name: 'b.col', size: 7, xxh3: 'bbbbbbbbbbbbbbbb', blobs: [{ offset: 0, length: 7, rawLength: 7, xxh3: 'bbbbbbbbbbbbbbbb', compression: 'none', pack: FOREIGN }] }] });
     t.addPack(PACK_A, 1000, [own, withForeign]);
@@ -51,11 +61,23 @@ describe('EntryTable', () => {
   });
 
   it('a key a later pack also holds is found in the later pack', () => {
-    const t = new EntryTable();
+    const t = table();
     t.addPack(PACK_A, 1000, [entry('k/quotes/1')]);
     t.addPack(PACK_B, 2000, [entry('k/quotes/1', { rows: 9 })]);
-    expect(t.size).toBe(1);
+    expect(t.has('k/quotes/1')).toBe(true);
     expect(t.location('k/quotes/1')).toMatchObject({ pack: PACK_B, packSize: 2000, entry: { rows: 9 } });
+  });
+
+});
+
+describe('EntryTable, from parsed to records', () => {
+  it('encodes the entries it held once it holds too many, and a later pack still wins across the switch', () => {
+    const t = new EntryTable();
+    t.addPack(PACK_A, 1000, [entry('k/quotes/1'), entry('k/quotes/2')]);
+    t.addPack(PACK_B, 2000, [entry('k/quotes/1', { rows: 9 }), ...Array.from({ length: 8192 }, (_, i) => entry(`f/quotes/${i}`))]);
+    expect(t.size).toBe(8194);
+    expect(t.location('k/quotes/1')).toMatchObject({ pack: PACK_B, entry: { rows: 9 } });
+    expect(t.location('k/quotes/2')).toEqual({ pack: PACK_A, packSize: 1000, entry: entry('k/quotes/2') });
   });
 
   it('reads back every record when they fill more than one slab', () => {
