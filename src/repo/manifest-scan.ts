@@ -65,7 +65,7 @@ export function pickManifest<T>(repo: string, pointId: string, pick: Pick<T>): {
   return withPointFile(repo, pointId, (read, file) => pickPointRead(read, pointId, file, pick));
 }
 
-/** pickManifest over any reader of a point's bytes (a v2 point object, opened in memory). */
+/** pickManifest over any reader of a point's bytes (a v2 point object: packed.ts withPoint). */
 export function pickPointRead<T>(read: (buf: Buffer, position: number) => number, pointId: string, file: string, pick: Pick<T>): { head: ManifestHead; picked: T[] } {
   const picked: T[] = [];
   const keep = keeper(picked, pick);

@@ -17,8 +17,8 @@ const TOP: ReadonlyMap<string, EntryKind> = new Map([
  * What no layout rule or restore point explains in a repository v2. `unexpected`: names the
  * layout has no place for, or entries that are not objects. `unreferenced`: well-formed packs and
  * indexes that no point references (a killed backup's packs, superseded copies) and temps; the
- * next prune removes them. `referenced` adds the entry keys the points reference to a set. Only listings are used:
- * nothing found is followed or opened, except the pack indexes, which are verified.
+ * next prune removes them. `referenced` adds the entry keys the points reference to a set. Only
+ * listings are used: nothing found is followed or opened, except the pack indexes, which are verified.
  */
 export function scanPackExtras(store: PackedStore, referenced: (live: Set<string>) => void): RepoExtras {
   const out: RepoExtras = { unexpected: [], unreferenced: [] };
@@ -33,7 +33,8 @@ export function scanPackExtras(store: PackedStore, referenced: (live: Set<string
   const live = new Set<string>();
   referenced(live);
   // A pack only foreign blobs of live entries name is in use too.
-  const used = has('index') ? store.packsUsed(live) : new Set<string>();
+  const inUse = has('index') ? store.packsInUse(live) : undefined;
+  const used = new Set<string>(inUse ? [...inUse.inPack.keys(), ...inUse.pinned] : []);
 
   const scan = (prefix: string, ok: (base: string, name: string) => 'ok' | 'stale' | 'odd') => {
     if (!has(prefix.slice(0, -1))) return;

@@ -3,7 +3,6 @@ import { newXxh3, toHex } from '../io/index.js';
 import { keysInto } from './manifest-scan.js';
 import { decodeBlob, foreignPacks, isPackId, newPackId, packHeader, packObject, PACK_HEADER_BYTES, type PackIndex, type PackedEntry } from './pack-format.js';
 import type { PackedStore } from './packed.js';
-import type { EntryTable } from './entry-table.js';
 
 /**
  * Prune of a repository v2 (restic's prune): PlanPrune reads and verifies every kept point and
@@ -38,7 +37,7 @@ export function planPackPrune(store: PackedStore, keep: number | ReadonlySet<str
   const live = new Set<string>();
   for (const id of keptPoints) store.pickPoint(id, keysInto(live));
   const table = store.entries();
-  const { inPack, pinned } = liveByPack(table, live);
+  const { inPack, pinned } = store.packsInUse(live);
   const packsRemoved: string[] = [];
   const partial: { pack: string; packSize: number; keys: string[]; unused: number }[] = [];
   let packBytes = 0;
@@ -64,25 +63,6 @@ export function planPackPrune(store: PackedStore, keep: number | ReadonlySet<str
     unusedBytes -= p.unused;
   }
   return { keptPoints, removedPoints, packsRemoved, repack, orphans, unusedBytes, packBytes };
-}
-
-/**
- * Where the live entry keys are found (an entry two packs hold counts only where the lookup finds
- * it): each pack's live keys and the bytes they take there; `pinned`, the packs foreign blobs of
- * live entries name.
- */
-function liveByPack(table: EntryTable, live: ReadonlySet<string>): { inPack: Map<string, { keys: string[]; stored: number }>; pinned: Set<string> } {
-  const inPack = new Map<string, { keys: string[]; stored: number }>();
-  const pinned = new Set<string>();
-  for (const key of live) {
-    const s = table.summary(key);
-    if (!s) continue;
-    const p = inPack.get(s.pack) ?? inPack.set(s.pack, { keys: [], stored: 0 }).get(s.pack)!;
-    p.keys.push(key);
-    p.stored += s.stored;
-    if (s.foreign) for (const id of foreignPacks([table.location(key)!.entry])) pinned.add(id);
-  }
-  return { inPack, pinned };
 }
 
 /** Packs no index names and temps left by a killed write; anything that is not an object is CORRUPT, before anything is removed. */

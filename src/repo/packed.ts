@@ -9,9 +9,9 @@ import type { ForeignSizes } from './pack-readers.js';
 import { sealJson, sealJsonRuns, unsealJsonBytes } from './sealed-json.js';
 import { EntryTable, type EntryLocation } from './entry-table.js';
 import { addPackIndex } from './pack-index-read.js';
+import { entryUrl } from '../common/entry-points.js';
 
 export type { EntryLocation };
-import { entryUrl } from '../common/entry-points.js';
 
 /** The module a copy worker imports to write and read packs (pack-task.ts). */
 export const PACK_TASK = entryUrl('pack-task').href;
@@ -45,11 +45,6 @@ export class PackedStore {
       .map((n) => n.slice(0, -5));
   }
 
-  readPoint(id: string): Manifest {
-    const { buf, file } = this.openPoint(id);
-    return parseManifest(buf, id, file);
-  }
-
   /** A point object's bytes, opened (decrypted and checked by the codec), and what to call it. */
   private openPoint(id: string): { buf: Buffer; file: string } {
     const { name, file } = this.pointObject(id);
@@ -66,13 +61,12 @@ export class PackedStore {
   }
 
   /**
-   * A point read through `read(buf, position)` for `use`, as a local point file is read. A plain
-   * point on the local backend is read in place, a piece at a time (at 100,000 partitions x 2 tables
-   * it is 97 MB: read whole, its buffer's page faults and copies were a third of `list`); an
-   * encrypted one must be opened whole to be authenticated, and an S3 one is one request.
+   * A point read through `read(buf, position)` for `use`, as a local point file is read: in place
+   * when it can be (pointsInPlace; at 100,000 partitions x 2 tables a point is 97 MB, and read
+   * whole, its buffer's page faults and copies were a third of `list`), else opened whole.
    */
   private withPoint<T>(id: string, use: (read: (buf: Buffer, position: number) => number, file: string) => T): T {
-    if (this.backendSpec.kind !== 'local' || this.codec.spec.encryption !== 'none') {
+    if (!this.pointsInPlace) {
       const { buf, file } = this.openPoint(id);
       return use((dst, pos) => (pos < buf.length ? buf.copy(dst, 0, pos) : 0), file);
     }
@@ -91,8 +85,18 @@ export class PackedStore {
     }
   }
 
+  /** A plain point on the local backend is read and written a piece at a time; an encrypted one is sealed whole (to be authenticated), an S3 one is one request. */
+  private get pointsInPlace(): boolean {
+    return this.backendSpec.kind === 'local' && this.codec.spec.encryption === 'none';
+  }
+
+  /** The latest point, or the one --as-of names, parsed whole. */
   resolve(asOf?: string): Manifest {
-    return resolvePointIn(this.pointIds(), (id) => this.readPoint(id), this.backendSpec.root, asOf);
+    const read = (id: string) => {
+      const { buf, file } = this.openPoint(id);
+      return parseManifest(buf, id, file);
+    };
+    return resolvePointIn(this.pointIds(), read, this.backendSpec.root, asOf);
   }
 
   /**
@@ -101,13 +105,17 @@ export class PackedStore {
    * its line. An --as-of time reads only the candidates' heads, as pointIdIn does for local files.
    */
   scanPoint(asOf: string | undefined, each?: (p: ManifestPartition, line?: Buffer) => void): ManifestHead {
-    const id = resolvePointId(this.pointIds(), (x) => this.scanPointId(x).created, this.backendSpec.root, asOf);
-    return this.scanPointId(id, each);
+    return this.scanPointId(this.pointIdOf(asOf), each);
+  }
+
+  /** The id of the latest point, or of the one --as-of names: a time reads only the candidates' heads. */
+  private pointIdOf(asOf: string | undefined): string {
+    return resolvePointId(this.pointIds(), (x) => this.scanPointId(x).created, this.backendSpec.root, asOf);
   }
 
   /** pickPoint of a local repository (manifest-scan.ts pickManifest): one pass, what `pick` kept of each partition. */
   pickPoint<T>(asOf: string | undefined, pick: Pick<T>): { head: ManifestHead; picked: T[] } {
-    const id = resolvePointId(this.pointIds(), (x) => this.scanPointId(x).created, this.backendSpec.root, asOf);
+    const id = this.pointIdOf(asOf);
     return this.withPoint(id, (read, file) => pickPointRead(read, id, file, pick));
   }
 
@@ -117,14 +125,13 @@ export class PackedStore {
   }
 
   /**
-   * The commit point of a backup: the manifest object, durable and create-only. A plain local point
-   * is streamed out in runs; an encrypted one is sealed whole (and an S3 one written whole) from
-   * the runs' bytes. Made as one string, a point of 100,000 partitions x 2 tables (97 MB) took
-   * 1.7 s of a no-change backup.
+   * The commit point of a backup: the manifest object, durable and create-only, streamed out in
+   * runs when pointsInPlace, else sealed whole from the runs' bytes. Made as one string, a point of
+   * 100,000 partitions x 2 tables (97 MB) took 1.7 s of a no-change backup.
    */
   writePoint(m: ManifestToWrite): void {
     const name = `points/${m.pointId}.json`;
-    if (this.backendSpec.kind !== 'local' || this.codec.spec.encryption !== 'none') {
+    if (!this.pointsInPlace) {
       const plain = Buffer.concat(Array.from(sealJsonRuns(m), (r) => Buffer.from(r, 'utf8')));
       return this.backend.write(name, this.codec.sealObject(plain), { createOnly: true });
     }
@@ -266,17 +273,24 @@ export class PackedStore {
     return out;
   }
 
-  /** The packs the live entry keys keep: where each is found (an entry two packs hold counts only where the lookup finds it), and the packs its foreign blobs name. */
-  packsUsed(live: Iterable<string>): Set<string> {
+  /**
+   * Where the live entry keys are found (an entry two packs hold counts only where the lookup finds
+   * it): each pack's live keys and the bytes they take there; `pinned`, the packs foreign blobs of
+   * live entries name (kept whole, never repacked). Prune plans from it; check needs only the ids.
+   */
+  packsInUse(live: Iterable<string>): { inPack: Map<string, { keys: string[]; stored: number }>; pinned: Set<string> } {
     const t = this.entries();
-    const used = new Set<string>();
+    const inPack = new Map<string, { keys: string[]; stored: number }>();
+    const pinned = new Set<string>();
     for (const key of live) {
       const s = t.summary(key);
       if (!s) continue;
-      used.add(s.pack);
-      if (s.foreign) for (const id of foreignPacks([t.location(key)!.entry])) used.add(id);
+      const p = inPack.get(s.pack) ?? inPack.set(s.pack, { keys: [], stored: 0 }).get(s.pack)!;
+      p.keys.push(key);
+      p.stored += s.stored;
+      if (s.foreign) for (const id of foreignPacks([t.location(key)!.entry])) pinned.add(id);
     }
-    return used;
+    return { inPack, pinned };
   }
 
   packName(id: string): string {

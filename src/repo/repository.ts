@@ -219,10 +219,10 @@ export class Repository {
   }
   /** What an entry takes in the repository: its blobs as stored in its own pack (v2; 0 when no index names it; deduplicated files take nothing), its files (v1). */
   storedBytes(chunkId: string, table: string, e: { cid: number; bytes: number }): number {
-    return this.packs ? (this.packs.entries().summary(`${chunkId}/${table}/${e.cid}`)?.stored ?? 0) : e.bytes;
+    return this.packs ? (this.packs.entries().summary(entryKey(chunkId, table, e.cid))?.stored ?? 0) : e.bytes;
   }
   hasData(chunkId: string, table: string, cid: number): boolean {
-    return this.packs ? this.packs.entries().has(`${chunkId}/${table}/${cid}`) : fs.lstatSync(this.dataDir(chunkId, table, cid), { throwIfNoEntry: false }) !== undefined;
+    return this.packs ? this.packs.entries().has(entryKey(chunkId, table, cid)) : fs.lstatSync(this.dataDir(chunkId, table, cid), { throwIfNoEntry: false }) !== undefined;
   }
   /** The paths of an entry's files, in the manifest's order, for a reader (restore, check). */
   entryFiles(chunkId: string, table: string, e: { cid: number; files: { name: string }[] }): string[] {
